@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wslint.core import LintOptions, Report, run
+from wslint.engine.rules import RuleSet, load_rules
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def rules() -> RuleSet:
+    return load_rules()
+
+
+LintFn = Callable[..., Report]
+
+
+@pytest.fixture
+def lint(tmp_path: Path, rules: RuleSet) -> LintFn:
+    """Lint configuration text written to a temporary file (site.conf by default)."""
+
+    def _lint(text: str, name: str = "site.conf", files: dict[str, str] | None = None, **opts: Any) -> Report:
+        for rel, content in (files or {}).items():
+            p = tmp_path / rel
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text(content)
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        cwd = os.getcwd()
+        os.chdir(tmp_path)
+        try:
+            return run(LintOptions(paths=(name,), **opts), rules)
+        finally:
+            os.chdir(cwd)
+
+    return _lint
+
+
+def in_ci() -> bool:
+    return bool(os.environ.get("CI"))

@@ -1,0 +1,124 @@
+"""Test backends on 127.0.0.1: a `websockets` echo server and a plain 404 server.
+
+The echo server answers plain requests (no Upgrade) with a normal page, like
+the web apps behind real proxies; with `check_origin` it rejects handshakes
+whose Origin host differs from the Host it received, as Phoenix, Jupyter and
+Spring do (403).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from urllib.parse import urlsplit
+
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.http11 import Request, Response
+
+
+@dataclass
+class Seen:
+    paths: list[str] = field(default_factory=list)
+    hosts: list[str] = field(default_factory=list)
+
+
+class Backend:
+    """Runs an asyncio server in a thread; `port` is set once it listens."""
+
+    def __init__(self, check_origin: bool = False) -> None:
+        self.check_origin = check_origin
+        self.seen = Seen()
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._stop: asyncio.Future[None] | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        self.seen.paths.append(request.path)
+        host = request.headers.get("Host", "")
+        self.seen.hosts.append(host)
+        upgrade = request.headers.get("Upgrade", "")
+        if "websocket" not in upgrade.lower():
+            return connection.respond(HTTPStatus.OK, "plain page\n")
+        if self.check_origin:
+            origin = urlsplit(request.headers.get("Origin", "")).netloc
+            if origin != host:
+                return connection.respond(HTTPStatus.FORBIDDEN, "origin does not match host\n")
+        return None
+
+    async def _echo(self, ws: ServerConnection) -> None:
+        async for message in ws:
+            await ws.send(message)
+
+    async def _main(self) -> None:
+        self._stop = self._loop.create_future()
+        async with serve(
+            self._echo, "127.0.0.1", 0, process_request=self._process_request, ping_interval=None
+        ) as server:
+            self.port = server.sockets[0].getsockname()[1]
+            self._ready.set()
+            await self._stop
+
+    def _run(self) -> None:
+        self._loop.run_until_complete(self._main())
+
+    def __enter__(self) -> Backend:
+        self._thread.start()
+        if not self._ready.wait(5):
+            raise RuntimeError("websocket backend did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set_result, None)
+        self._thread.join(5)
+
+
+class NotFoundBackend:
+    """Another plain HTTP service that answers 404 to everything (the wrong backend)."""
+
+    def __init__(self) -> None:
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._stop: asyncio.Future[None] | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+            body = b"not found\n"
+            writer.write(
+                b"HTTP/1.1 404 Not Found\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s"
+                % (len(body), body)
+            )
+            await writer.drain()
+        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+            pass
+        finally:
+            writer.close()
+
+    async def _main(self) -> None:
+        self._stop = self._loop.create_future()
+        server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        async with server:
+            await self._stop
+
+    def _run(self) -> None:
+        self._loop.run_until_complete(self._main())
+
+    def __enter__(self) -> NotFoundBackend:
+        self._thread.start()
+        if not self._ready.wait(5):
+            raise RuntimeError("404 backend did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set_result, None)
+        self._thread.join(5)

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import in_ci
+from tests.e2e.proxies import find_binary
+
+
+@pytest.fixture(scope="session")
+def nginx_bin() -> str:
+    binary = find_binary("nginx")
+    if binary is None:
+        if in_ci():
+            pytest.fail("nginx is not installed, but CI must run the real-proxy tests (.ci/run installs it)")
+        pytest.skip("nginx binary not found (apt-get install nginx); CI installs it and runs these tests")
+    return binary

@@ -1,0 +1,296 @@
+"""The nginx adapter: include resolution, contexts, inheritance and evaluation semantics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wslint.detect import detect
+from wslint.findings import Severity
+from wslint.model import ProxyConfig, Route
+from wslint.nginx.build import BuildOptions, ConfigBuilder
+from wslint.nginx.loader import InputFile, Loader, LoadOptions
+from wslint.nginx.locations import normalize_uri, select
+
+from .conftest import LintFn
+
+WS = """\
+proxy_http_version 1.1;
+proxy_set_header Upgrade $http_upgrade;
+proxy_set_header Connection "upgrade";
+"""
+
+
+def model(tmp_path: Path, files: dict[str, str], main: str = "site.conf", **build: object) -> ProxyConfig:
+    for rel, text in files.items():
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    diags: list = []
+    loaded = Loader(LoadOptions(), diags).load(InputFile(main, str(tmp_path / main)))
+    assert loaded is not None and not loaded.failed, diags
+    opts = BuildOptions(version=build.pop("version", (1, 28, 0)), version_text="1.28.0", **build)  # type: ignore[arg-type]
+    return ConfigBuilder(loaded, opts).build()
+
+
+def route(cfg: ProxyConfig, pattern: str) -> Route:
+    return next(r for r in cfg.routes if r.match.pattern == pattern)
+
+
+# -- includes --------------------------------------------------------------------
+
+
+def test_relative_includes_resolve_against_the_main_files_directory(lint: LintFn) -> None:
+    report = lint(
+        "events {}\nhttp { include conf.d/*.conf; }\n",
+        name="nginx.conf",
+        files={
+            "conf.d/b.conf": "server { listen 80; location /ws/ { proxy_pass http://a; include snippets/ws.conf; } }\n",
+            "conf.d/a.conf": "map $http_upgrade $connection_upgrade { default upgrade; '' close; }\n",
+            # relative to nginx.conf's directory, not to conf.d/
+            "snippets/ws.conf": WS.replace('"upgrade"', "$connection_upgrade"),
+        },
+    )
+    assert report.findings == [] and report.diagnostics == []
+    (cfg,) = report.configs
+    assert cfg.files == ("nginx.conf", "conf.d/a.conf", "conf.d/b.conf", "snippets/ws.conf")
+
+
+def test_glob_matching_nothing_is_fine_but_a_missing_file_is_reported(lint: LintFn) -> None:
+    report = lint("include none/*.conf;\ninclude missing.conf;\nserver { listen 80; }\n")
+    (diag,) = report.diagnostics
+    assert (diag.kind, diag.severity, diag.path, diag.line) == ("include", Severity.WARNING, "site.conf", 2)
+    assert "missing.conf not found" in diag.message
+
+
+def test_absolute_include_hint_and_root_mapping(lint: LintFn, tmp_path: Path) -> None:
+    text = (
+        "server { listen 80; location /ws/ { proxy_pass http://a; include /etc/nginx/snippets/ws.conf; } }\n"
+    )
+    report = lint(text)
+    assert "--root /etc/nginx/snippets=DIR" in report.diagnostics[0].message
+    report = lint(text, files={"deploy/snippets/ws.conf": WS}, roots=(("/etc/nginx", "deploy"),))
+    assert report.diagnostics == []
+    assert report.configs[0].files == ("site.conf", "deploy/snippets/ws.conf")
+
+
+def test_include_cycles_are_errors_not_hangs(lint: LintFn) -> None:
+    report = lint("include a.conf;\n", files={"a.conf": "include b.conf;\n", "b.conf": "include a.conf;\n"})
+    assert report.configs == []
+    assert any(d.kind == "include" and "include cycle" in d.message for d in report.diagnostics)
+    report = lint("include site.conf;\nserver { listen 80; }\n")
+    assert any("includes itself" in d.message for d in report.diagnostics)
+
+
+def test_stock_proxy_params_counts_as_header_directives(tmp_path: Path) -> None:
+    cfg = model(
+        tmp_path,
+        {"site.conf": "server { " + WS + " location /ws/ { include proxy_params; proxy_pass http://a; } }\n"},
+    )
+    r = route(cfg, "/ws/")
+    assert [d.name for d in r.header_scope.dropped] == ["Upgrade", "Connection"]
+    assert r.header_scope.discarded_by is not None and r.header_scope.discarded_by.path == "site.conf"
+
+
+# -- contexts ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "context", "routes"),
+    [
+        ("events {}\nhttp { server { location / { proxy_pass http://a; } } }\n", "main", 1),
+        ("server { location / { proxy_pass http://a; } }\n", "http", 1),
+        ("location /a/ { proxy_pass http://a; }\nlocation /b/ { return 404; }\n", "server", 2),
+        (WS, "http", 0),
+    ],
+)
+def test_context_of_a_fragment_is_detected(tmp_path: Path, text: str, context: str, routes: int) -> None:
+    cfg = model(tmp_path, {"site.conf": text})
+    assert cfg.fragment_context == context
+    assert len(cfg.routes) == routes
+
+
+def test_map_inside_server_via_include_is_misplaced(tmp_path: Path) -> None:
+    cfg = model(
+        tmp_path,
+        {
+            "site.conf": "server { include ws-map.conf; location / { proxy_pass http://a; } }\n",
+            "ws-map.conf": "map $http_upgrade $connection_upgrade { default upgrade; }\n",
+        },
+    )
+    (m,) = cfg.misplaced_directives
+    assert (m.directive, m.context, m.source.path, m.source.line) == ("map", "server", "ws-map.conf", 1)
+
+
+# -- inheritance -------------------------------------------------------------------
+
+
+def test_proxy_set_header_is_all_or_nothing_but_http_version_is_inherited(tmp_path: Path) -> None:
+    cfg = model(
+        tmp_path,
+        {
+            "site.conf": WS
+            + "server { proxy_set_header X-Real-IP $remote_addr; location /ws/ { proxy_pass http://a; } }\n"
+        },
+    )
+    r = route(cfg, "/ws/")
+    hs = r.handshake
+    assert hs is not None
+    assert hs.http_version.value == "1.1" and hs.http_version.source is not None
+    assert hs.upgrade_status == "missing"
+    assert hs.header("Connection") is not None and hs.header("Connection").value == "close"  # type: ignore[union-attr]
+    assert hs.header("X-Real-IP") is not None
+    assert r.header_scope.discarded_by is not None and r.header_scope.discarded_by.line == 4
+
+
+def test_nested_locations_inherit_headers_and_timeouts_but_not_proxy_pass(tmp_path: Path) -> None:
+    cfg = model(
+        tmp_path,
+        {
+            "site.conf": "server { " + WS + " proxy_read_timeout 1h;\n"
+            " location /api/ { proxy_pass http://a; location /api/static/ { root /srv; } "
+            "location /api/ws { proxy_pass http://a; } } }\n"
+        },
+    )
+    ws = route(cfg, "/api/ws")
+    assert ws.handshake is not None and ws.handshake.upgrade_status == "ok"
+    assert ws.idle_timeout is not None and ws.idle_timeout.value == 3600 and ws.idle_timeout.level == "outer"
+    static = route(cfg, "/api/static/")
+    assert static.action.kind == "static" and static.upstream is None
+
+
+def test_defaults_change_with_nginx_1_29_7(tmp_path: Path) -> None:
+    text = "server { location /ws/ { proxy_pass http://a; proxy_set_header Upgrade $http_upgrade; } }\n"
+    old = route(model(tmp_path, {"site.conf": text}), "/ws/").handshake
+    new = route(model(tmp_path, {"site.conf": text}, version=(1, 29, 7)), "/ws/").handshake
+    assert old is not None and new is not None
+    assert (old.http_version.value, old.header("Connection").value) == ("1.0", "close")  # type: ignore[union-attr]
+    assert new.http_version.value == "1.1" and new.connection_status == "missing"
+
+
+def test_client_headers_pass_but_hop_by_hop_ones_never_do(tmp_path: Path) -> None:
+    hs = route(
+        model(tmp_path, {"site.conf": "server { location /ws/ { proxy_pass http://127.0.0.1:9001; } }\n"}),
+        "/ws/",
+    ).handshake
+    assert hs is not None
+    assert hs.header("Upgrade").value == ""  # type: ignore[union-attr]
+    assert hs.header("Host").value == "127.0.0.1:9001"  # type: ignore[union-attr]
+    assert hs.header("sec-websocket-key") is not None and hs.header("origin") is not None
+
+
+# -- evaluation --------------------------------------------------------------------
+
+
+def test_map_matching_rules(tmp_path: Path) -> None:
+    text = (
+        "map $http_connection $exact { upgrade upgrade; default close; }\n"
+        "map $http_connection $rx { ~*\\bupgrade\\b yes; default no; }\n"
+        "map $http_upgrade $nodefault { websocket yes; }\n"
+        "server { location /ws/ { proxy_pass http://a; proxy_set_header Upgrade $http_upgrade;\n"
+        " proxy_set_header A $exact; proxy_set_header B $rx; proxy_set_header C $nodefault;\n"
+        " proxy_set_header Connection $exact; } }\n"
+    )
+    r = route(model(tmp_path, {"site.conf": text}), "/ws/")
+    values = {hs.client: (hs.header("A").value, hs.header("B").value) for hs in r.handshakes}  # type: ignore[union-attr]
+    assert values == {
+        "chrome": ("upgrade", "yes"),
+        "firefox": ("close", "yes"),
+        "lowercase": ("upgrade", "yes"),
+    }
+    assert {hs.header("C").value for hs in r.handshakes} == {"yes"}  # type: ignore[union-attr]
+    (div,) = r.divergences
+    assert (div.client, div.aspect, div.variable, div.matcher, div.key) == (
+        "firefox",
+        "connection",
+        "http_connection",
+        "whole-value",
+        "upgrade",
+    )
+
+
+def test_variables_defined_anywhere_and_builtins_are_not_undefined(tmp_path: Path) -> None:
+    text = (
+        "server { location /a/ { set $backend 10.0.0.1; }\n"
+        ' location ~ ^/u/(?<user>[a-z]+)$ { return 200 "$user $backend $1 $arg_q $cookie_c $http_x_y"; }\n'
+        " location /b/ { proxy_pass http://a; proxy_set_header X $nope; } }\n"
+    )
+    cfg = model(tmp_path, {"site.conf": text})
+    assert [(v.name, v.source.line) for v in cfg.variable_references] == [("nope", 3)]
+
+
+def test_positions_are_exact(tmp_path: Path) -> None:
+    text = "server {\n\tlisten 80;\n\tlocation /ws/ { proxy_pass http://a;\n\t\tproxy_read_timeout 5s; }\n}\n"
+    r = route(model(tmp_path, {"site.conf": text}), "/ws/")
+    assert (r.source.line, r.source.column, r.source.end_line, r.source.end_column) == (3, 2, 4, 27)
+    assert r.idle_timeout is not None and r.idle_timeout.source is not None
+    assert (r.idle_timeout.source.line, r.idle_timeout.source.column) == (4, 3)
+    assert r.block is not None and not r.block.close_on_own_line and r.block.child_indent == "\t\t"
+
+
+# -- location selection ---------------------------------------------------------------
+
+
+LOCATIONS = """\
+server {
+    location = /exact { return 200; }
+    location / { return 200; }
+    location /ws/ { proxy_pass http://a; }
+    location ^~ /static/ { return 200; }
+    location ~ ^/static/.*\\.js$ { return 200; }
+    location ~ ^/api/ { return 200; }
+    location ~ ^/api/ws { return 200; }
+    location ~* \\.PNG$ { return 200; }
+    location /api/ { location ~ /deep$ { return 200; } }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("uri", "outcome", "line"),
+    [
+        ("/exact", "found", 2),
+        ("/exact/x", "found", 3),
+        ("/ws", "redirect", 4),
+        ("/ws/chat", "found", 4),
+        ("/static/app.js", "found", 5),
+        ("/api/ws/x", "found", 7),
+        ("/api/x/deep", "found", 10),
+        ("/img/A.png", "found", 9),
+        ("/api/", "found", 10),
+    ],
+)
+def test_location_selection(tmp_path: Path, uri: str, outcome: str, line: int) -> None:
+    (tmp_path / "site.conf").write_text(LOCATIONS)
+    loaded = Loader(LoadOptions(), []).load(InputFile("site.conf", str(tmp_path / "site.conf")))
+    assert loaded is not None
+    server = next(loaded.root.iter("server"))
+    sel = select(server, normalize_uri(uri))
+    assert sel.outcome == outcome
+    assert sel.location is not None and sel.location.directive.source.line == line
+
+
+@pytest.mark.parametrize(
+    ("raw", "uri"), [("/a//b", "/a/b"), ("/a/../ws/", "/ws/"), ("/w%73/?x=1", "/ws/"), ("", "/")]
+)
+def test_uri_normalization(raw: str, uri: str) -> None:
+    assert normalize_uri(raw) == uri
+
+
+@pytest.mark.parametrize(
+    ("name", "head", "kind"),
+    [
+        ("site.conf", "server {\n listen 80;\n}\n", "nginx"),
+        ("sites-available/app", "server {\n    listen 127.0.0.1:8080;\n}\n", "nginx"),
+        ("haproxy.cfg", "frontend fe\n  bind :80\n", "haproxy"),
+        ("lb.cfg", "defaults\n  mode http\n", "haproxy"),
+        ("httpd.conf", "Listen 80\n", "apache"),
+        ("site.conf", "<VirtualHost *:80>\n  ProxyPass / http://a/\n</VirtualHost>\n", "apache"),
+        ("Caddyfile", "example.com {\n reverse_proxy a:80\n}\n", "caddy"),
+        ("traefik.yml", "entryPoints:\n  web:\n    address: ':80'\n", "traefik"),
+        ("notes.yaml", "a: 1\n", None),
+    ],
+)
+def test_detection(name: str, head: str, kind: str | None) -> None:
+    assert detect(name, head) == kind

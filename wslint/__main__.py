@@ -1,0 +1,3 @@
+from wslint.cli import main
+
+main()

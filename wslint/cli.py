@@ -1,0 +1,257 @@
+"""The command line: `wslint PATH...`, `wslint rules`, `wslint explain RULE`.
+
+Thin by design: parse options, call `core.run`, format, pick the exit code.
+Exit codes: 0 no findings at or above --fail-on, 1 findings, 2 usage,
+configuration or parse errors (with file and line, never a traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from wslint import __version__
+from wslint.core import DEFAULT_NGINX_VERSION, LintOptions, Report, UsageError, parse_root, run
+from wslint.docs import explain_rule, rules_table
+from wslint.durations import parse_duration
+from wslint.engine.rules import RuleSet, load_rules
+from wslint.engine.schema import RuleFileError
+from wslint.findings import Severity
+from wslint.formatters import FORMATTERS, FormatContext
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class ProxyKind(StrEnum):
+    nginx = "nginx"
+    haproxy = "haproxy"
+    traefik = "traefik"
+    apache = "apache"
+    caddy = "caddy"
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class FailOn(StrEnum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+    never = "never"
+
+
+class ColorMode(StrEnum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+class DefaultToCheck(TyperGroup):
+    """`wslint nginx.conf` means `wslint check nginx.conf`."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+            args = ["check", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=DefaultToCheck,
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    help=(
+        "Find what breaks WebSocket upgrades in reverse-proxy configurations.\n\n"
+        "Usage: wslint [OPTIONS] PATH... (same as `wslint check`). Exit codes: 0 clean, "
+        "1 findings at or above --fail-on, 2 usage, configuration or parse errors."
+    ),
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"wslint {__version__}")
+        raise typer.Exit(EXIT_CLEAN)
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
+) -> None:
+    """Find what breaks WebSocket upgrades in reverse-proxy configurations."""
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"wslint: error: {message}", err=True)
+    return typer.Exit(EXIT_USAGE)
+
+
+def _load(rule_dirs: list[str]) -> RuleSet:
+    try:
+        return load_rules(rule_dirs)
+    except RuleFileError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _split(values: list[str] | None) -> tuple[str, ...]:
+    out: list[str] = []
+    for v in values or ():
+        out.extend(p.strip() for p in v.split(",") if p.strip())
+    return tuple(out)
+
+
+def _use_color(mode: ColorMode) -> bool:
+    if mode is ColorMode.always:
+        return True
+    if mode is ColorMode.never or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+def exit_code(report: Report, fail_on: FailOn) -> int:
+    if report.has_errors:
+        return EXIT_USAGE
+    if fail_on is FailOn.never:
+        return EXIT_CLEAN
+    threshold = Severity.parse(fail_on.value)
+    worst = report.worst()
+    return EXIT_FINDINGS if worst is not None and worst >= threshold else EXIT_CLEAN
+
+
+@app.command()
+def check(
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Configuration files or directories to lint; '-' reads stdin.", show_default=False
+        ),
+    ],
+    proxy: Annotated[
+        ProxyKind | None, typer.Option(help="Which proxy the files configure (default: detect).")
+    ] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="Output format.")
+    ] = OutputFormat.text,
+    fail_on: Annotated[
+        FailOn, typer.Option(help="Lowest finding severity that makes the exit code 1.")
+    ] = FailOn.warning,
+    select: Annotated[
+        list[str] | None,
+        typer.Option(help="Only run these rules (id, code or code prefix such as WS1)."),
+    ] = None,
+    ignore: Annotated[
+        list[str] | None, typer.Option(help="Do not run these rules (id, code or prefix).")
+    ] = None,
+    rules_dir: Annotated[
+        list[str] | None, typer.Option("--rules", help="Directory of extra rule files (YAML).")
+    ] = None,
+    ws_path: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A path that carries WebSockets, e.g. /ws/ (repeatable); its location is checked as such."
+        ),
+    ] = None,
+    nginx_version: Annotated[
+        str,
+        typer.Option(
+            help="nginx version the configuration runs on; before 1.29.7 upstream HTTP/1.0 is the default."
+        ),
+    ] = DEFAULT_NGINX_VERSION,
+    root: Annotated[
+        list[str] | None,
+        typer.Option(help="Map an absolute include directory to a local one: /etc/nginx=deploy/nginx."),
+    ] = None,
+    stdin_filename: Annotated[
+        str | None, typer.Option(help="Name to report for a configuration read from stdin ('-').")
+    ] = None,
+    idle_threshold: Annotated[
+        str,
+        typer.Option(help="Idle time a WebSocket must survive, e.g. 60s, 5m, 1h (idle-timeout rules)."),
+    ] = "60s",
+    color: Annotated[
+        ColorMode, typer.Option(help="Color in text output (NO_COLOR is honored).")
+    ] = ColorMode.auto,
+) -> None:
+    """Lint configuration files (the default command)."""
+    threshold = parse_duration(idle_threshold)
+    if threshold is None:
+        raise _fail(f"--idle-threshold must be a duration such as 60s or 1h, got {idle_threshold!r}")
+    stdin_text = sys.stdin.read() if "-" in paths else None
+    try:
+        roots = tuple(parse_root(r) for r in root or ())
+        options = LintOptions(
+            paths=tuple(paths),
+            proxy=proxy.value if proxy else None,
+            stdin_text=stdin_text,
+            stdin_filename=stdin_filename,
+            roots=roots,
+            nginx_version=nginx_version,
+            ws_paths=tuple(ws_path or ()),
+            select=_split(select),
+            ignore=_split(ignore),
+            rule_options={"idle-timeout-short": {"min_idle": threshold}},
+        )
+        rules = _load(list(rules_dir or ()))
+        for key in (*options.select, *options.ignore):
+            if not any(
+                r.id == key or r.code == key or (key.isupper() and r.code.startswith(key)) for r in rules
+            ):
+                raise UsageError(f"no rule matches {key!r} (see `wslint rules`)")
+        report = run(options, rules)
+    except UsageError as exc:
+        raise _fail(str(exc)) from None
+    files = tuple(f for cfg in report.configs for f in cfg.files)
+    ctx = FormatContext(
+        findings=tuple(report.findings),
+        diagnostics=tuple(report.diagnostics),
+        tool_version=__version__,
+        proxy_versions={"nginx": options.nginx_version},
+        files=files,
+        color=_use_color(color),
+    )
+    sys.stdout.write(FORMATTERS[output_format.value](ctx))
+    raise typer.Exit(exit_code(report, fail_on))
+
+
+@app.command("rules")
+def list_rules(
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="Output format.")
+    ] = OutputFormat.text,
+    rules_dir: Annotated[
+        list[str] | None, typer.Option("--rules", help="Directory of extra rule files.")
+    ] = None,
+) -> None:
+    """List every rule with its code, category and severity."""
+    rules = _load(list(rules_dir or ()))
+    sys.stdout.write(rules_table(rules, output_format.value))
+
+
+@app.command()
+def explain(
+    rule: Annotated[str, typer.Argument(help="Rule id or code, e.g. WS102 or upgrade-header-not-forwarded.")],
+    rules_dir: Annotated[
+        list[str] | None, typer.Option("--rules", help="Directory of extra rule files.")
+    ] = None,
+) -> None:
+    """Show a rule's documentation: why it matters, what the client sees, examples and fix."""
+    rules = _load(list(rules_dir or ()))
+    found = rules.get(rule)
+    if found is None:
+        raise _fail(f"no rule {rule!r} (see `wslint rules`)")
+    sys.stdout.write(explain_rule(found))
+
+
+def main(argv: list[str] | None = None) -> Any:
+    return app(args=argv, prog_name="wslint")

@@ -1,0 +1,181 @@
+"""One lint run: find the configurations, build their models, run the rules.
+
+The CLI is a thin shell around `run()`; everything here is usable from Python
+and returns values (a `Report`), never prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wslint.detect import detect
+from wslint.engine.rules import RuleSet
+from wslint.engine.runner import RunSettings, run_rules, selected
+from wslint.findings import Diagnostic, Finding, Severity
+from wslint.model import ProxyConfig
+from wslint.nginx.adapter import load_nginx
+from wslint.nginx.build import BuildOptions
+from wslint.nginx.loader import InputFile, LoadOptions, display_path
+
+# Before nginx 1.29.7 (stable 1.30.0) the upstream defaults were HTTP/1.0 and
+# "Connection: close"; wslint assumes the last stable series with those
+# defaults unless told otherwise, because most deployed servers still run one.
+DEFAULT_NGINX_VERSION = "1.28.0"
+
+SUPPORTED = ("nginx",)
+PLANNED = ("haproxy", "traefik", "apache", "caddy")
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported with exit code 2 before anything runs."""
+
+
+@dataclass(frozen=True)
+class LintOptions:
+    paths: tuple[str, ...]
+    proxy: str | None = None
+    stdin_text: str | None = None
+    stdin_filename: str | None = None
+    roots: tuple[tuple[str, str], ...] = ()
+    nginx_version: str = DEFAULT_NGINX_VERSION
+    ws_paths: tuple[str, ...] = ()
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    findings: list[Finding]
+    diagnostics: list[Diagnostic]
+    configs: list[ProxyConfig]
+
+    def worst(self) -> Severity | None:
+        return max((f.severity for f in self.findings), default=None)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity >= Severity.ERROR for d in self.diagnostics)
+
+
+def parse_version(text: str) -> tuple[int, ...]:
+    parts = text.strip().split(".")
+    if not text.strip() or not all(p.isdigit() for p in parts) or len(parts) > 3:
+        raise UsageError(f"--nginx-version must look like 1.24.0, got {text!r}")
+    return tuple(int(p) for p in parts) + (0,) * (3 - len(parts))
+
+
+def parse_root(text: str) -> tuple[str, str]:
+    server, sep, local = text.partition("=")
+    if not sep or not server.startswith("/") or not local:
+        raise UsageError(f"--root needs SERVER_DIR=LOCAL_DIR with an absolute SERVER_DIR, got {text!r}")
+    return server, local
+
+
+def _targets_in(directory: Path) -> list[Path]:
+    """The files of a directory that are configurations of their own (not snippets)."""
+    main = directory / "nginx.conf"
+    if main.is_file():
+        return [main]
+    found: list[Path] = []
+    for pattern in ("*.conf", "conf.d/*.conf", "sites-enabled/*", "sites-available/*", "**/*.conf"):
+        for p in sorted(directory.glob(pattern)):
+            if p.is_file() and p not in found:
+                found.append(p)
+    return found
+
+
+def _head(path: Path) -> str:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(65536).decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _inputs(options: LintOptions, diagnostics: list[Diagnostic]) -> list[tuple[InputFile, str]]:
+    out: list[tuple[InputFile, str]] = []
+    for raw in options.paths:
+        if raw == "-":
+            name = options.stdin_filename or "<stdin>"
+            text = options.stdin_text or ""
+            kind = options.proxy or detect(name, text[:65536])
+            if kind is None:
+                diagnostics.append(
+                    Diagnostic(
+                        "usage",
+                        Severity.ERROR,
+                        "cannot tell which proxy stdin configures; pass --proxy",
+                        name,
+                    )
+                )
+                continue
+            out.append((InputFile(name, options.stdin_filename, text), kind))
+            continue
+        path = Path(raw)
+        if not path.exists():
+            diagnostics.append(Diagnostic("io", Severity.ERROR, f"{raw}: no such file or directory", raw))
+            continue
+        files = _targets_in(path) if path.is_dir() else [path]
+        if path.is_dir() and not files:
+            diagnostics.append(
+                Diagnostic("io", Severity.WARNING, f"{raw}: no configuration files found", raw)
+            )
+        for f in files:
+            shown = display_path(str(f))
+            kind = options.proxy or detect(shown, _head(f))
+            if kind is None:
+                diagnostics.append(
+                    Diagnostic(
+                        "usage",
+                        Severity.ERROR,
+                        f"cannot tell which proxy {shown} configures; pass --proxy nginx (or another proxy)",
+                        shown,
+                    )
+                )
+                continue
+            out.append((InputFile(shown, str(f)), kind))
+    return out
+
+
+def run(options: LintOptions, rules: RuleSet) -> Report:
+    diagnostics: list[Diagnostic] = []
+    version = parse_version(options.nginx_version)
+    load = LoadOptions(roots=options.roots)
+    build = BuildOptions(version=version, version_text=".".join(map(str, version)), ws_paths=options.ws_paths)
+    settings = RunSettings(select=options.select, ignore=options.ignore, options=options.rule_options)
+    active = selected(rules, settings)
+    configs: list[tuple[ProxyConfig, dict[str, str]]] = []
+    for inp, kind in _inputs(options, diagnostics):
+        if kind not in SUPPORTED:
+            diagnostics.append(
+                Diagnostic(
+                    "usage",
+                    Severity.ERROR,
+                    f"{inp.path}: wslint cannot read {kind} configurations yet "
+                    f"(supported: {', '.join(SUPPORTED)})",
+                    inp.path,
+                )
+            )
+            continue
+        result = load_nginx(inp, load, build, diagnostics)
+        if result.config is not None:
+            configs.append((result.config, result.texts))
+    # a file that another target includes is linted as part of that target only
+    included = {f for cfg, _ in configs for f in cfg.files[1:]}
+    findings: list[Finding] = []
+    kept: list[ProxyConfig] = []
+    for cfg, texts in configs:
+        if cfg.main_file in included:
+            continue
+        kept.append(cfg)
+        findings.extend(run_rules(cfg, active, settings, texts, diagnostics))
+    unique = {(f.rule, f.path, f.line, f.column): f for f in findings}
+    return Report(
+        findings=sorted(unique.values(), key=lambda f: f.sort_key),
+        diagnostics=sorted(set(diagnostics), key=lambda d: d.sort_key),
+        configs=kept,
+    )

@@ -1,0 +1,148 @@
+"""Turning a rule's fix template into exact text edits.
+
+Templates produce the lines to add or the replacement for a directive; this
+module decides where they go: before the closing brace of a block (or after
+its opening brace), in the block's own indentation, or over the exact extent
+of the directive being replaced or deleted. The result is a list of
+`TextEdit`s that a later `--fix`, SARIF and reviewdog can apply unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from wslint.engine.rules import CompiledFix
+from wslint.findings import Fix, TextEdit
+from wslint.model import BlockRef, Source
+
+
+class FixError(Exception):
+    """The fix cannot be placed (no position known): the finding is kept without one."""
+
+
+def _lines(text: str) -> list[str]:
+    return [line.rstrip() for line in text.strip("\n").splitlines()]
+
+
+def _line_text(texts: Mapping[str, str], path: str, line: int) -> str | None:
+    text = texts.get(path)
+    if text is None:
+        return None
+    lines = text.split("\n")
+    return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+def insert_into(block: BlockRef, text: str, position: str, texts: Mapping[str, str]) -> TextEdit:
+    lines = _lines(text)
+    if not lines:
+        raise FixError("nothing to insert")
+    path = block.path
+    if block.opened_by is None:
+        content = texts.get(path)
+        if content is None:
+            raise FixError(f"{path} is not a file wslint can edit")
+        body = "".join(line + "\n" for line in lines)
+        if position == "start":
+            return TextEdit(path, 1, 1, 1, 1, body)
+        all_lines = content.split("\n")
+        last = len(all_lines)
+        col = len(all_lines[-1]) + 1
+        prefix = "" if content.endswith("\n") or not content else "\n"
+        return TextEdit(path, last, col, last, col, prefix + body)
+    if position == "end":
+        if block.close_on_own_line:
+            line = block.body_end.line
+            body = "".join(block.child_indent + line_ + "\n" for line_ in lines)
+            return TextEdit(path, line, 1, line, 1, body)
+        pos = block.body_end
+        return TextEdit(path, pos.line, pos.column, pos.line, pos.column, " ".join(lines) + " ")
+    if block.open_ends_line:
+        line = block.body_start.line + 1
+        body = "".join(block.child_indent + line_ + "\n" for line_ in lines)
+        return TextEdit(path, line, 1, line, 1, body)
+    pos = block.body_start
+    return TextEdit(path, pos.line, pos.column, pos.line, pos.column, " " + " ".join(lines))
+
+
+def replace(source: Source, text: str, texts: Mapping[str, str]) -> TextEdit:
+    if source.column is None or source.end_line is None or source.end_column is None:
+        raise FixError(f"the extent of {source} is not known")
+    lines = _lines(text.strip())
+    first = _line_text(texts, source.path, source.line) or ""
+    indent = first[: len(first) - len(first.lstrip())]
+    new = "\n".join([lines[0], *(indent + line for line in lines[1:])]) if lines else ""
+    return TextEdit(source.path, source.line, source.column, source.end_line, source.end_column, new)
+
+
+def insert_after(source: Source, text: str, texts: Mapping[str, str]) -> TextEdit:
+    """New lines right after a directive, in its indentation."""
+    if source.end_line is None:
+        raise FixError(f"the extent of {source} is not known")
+    line = _line_text(texts, source.path, source.end_line)
+    if line is None:
+        raise FixError(f"{source.path} is not a file wslint can edit")
+    first = _line_text(texts, source.path, source.line) or ""
+    indent = first[: len(first) - len(first.lstrip())]
+    body = "".join(indent + ln + "\n" for ln in _lines(text))
+    rest = line[(source.end_column or 1) - 1 :]
+    if rest.strip() and not rest.strip().startswith("#"):
+        # something follows on the same line: insert right after the directive
+        return TextEdit(
+            source.path,
+            source.end_line,
+            source.end_column or 1,
+            source.end_line,
+            source.end_column or 1,
+            " " + " ".join(_lines(text)),
+        )
+    return TextEdit(source.path, source.end_line + 1, 1, source.end_line + 1, 1, body)
+
+
+def delete(source: Source, texts: Mapping[str, str]) -> TextEdit:
+    if source.column is None or source.end_line is None or source.end_column is None:
+        raise FixError(f"the extent of {source} is not known")
+    first = _line_text(texts, source.path, source.line)
+    last = _line_text(texts, source.path, source.end_line)
+    if first is not None and last is not None:
+        before = first[: source.column - 1]
+        after = last[source.end_column - 1 :]
+        if not before.strip() and (not after.strip() or after.strip().startswith("#")):
+            return TextEdit(source.path, source.line, 1, source.end_line + 1, 1, "")
+    return TextEdit(source.path, source.line, source.column, source.end_line, source.end_column, "")
+
+
+def build_fix(fix: CompiledFix, context: dict[str, Any], texts: Mapping[str, str]) -> Fix | None:
+    edits: list[TextEdit] = []
+    shown: list[str] = []
+    for spec in fix.edits:
+        if spec.when is not None and not spec.when(**context):
+            continue
+        target = spec.target(**context)
+        if target is None:
+            continue
+        text = spec.text.render(**context) if spec.action != "delete" else ""
+        if spec.action == "insert_into":
+            if not isinstance(target, BlockRef):
+                raise FixError(f"insert_into needs a block, got {type(target).__name__}")
+            edits.append(insert_into(target, text, spec.position, texts))
+            shown.append(text.strip("\n"))
+        elif spec.action == "insert_after":
+            if not isinstance(target, Source):
+                raise FixError(f"insert_after needs a source position, got {type(target).__name__}")
+            edits.append(insert_after(target, text, texts))
+            shown.append(text.strip("\n"))
+        elif spec.action == "replace":
+            if not isinstance(target, Source):
+                raise FixError(f"replace needs a source position, got {type(target).__name__}")
+            edits.append(replace(target, text, texts))
+            shown.append(text.strip("\n"))
+        else:
+            if not isinstance(target, Source):
+                raise FixError(f"delete needs a source position, got {type(target).__name__}")
+            edits.append(delete(target, texts))
+    snippet = fix.snippet.render(**context).strip("\n") if fix.snippet is not None else "\n".join(shown)
+    if not edits and not snippet:
+        return None
+    description = " ".join(fix.description.render(**context).split())
+    return Fix(description=description, snippet=snippet, edits=tuple(edits))

@@ -1,0 +1,170 @@
+"""Loading rule files: the built-in ones shipped with wslint and the user's (`--rules DIR`).
+
+Every expression and template is compiled at load time, so a syntax error in a
+rule file is reported against that file and field before any linting starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import Template, TemplateSyntaxError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from wslint.engine.sandbox import make_environment
+from wslint.engine.schema import RuleFileError, RuleSpec, parse_rule
+
+Expression = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class CompiledEdit:
+    action: str
+    target: Expression
+    text: Template
+    position: str
+    when: Expression | None
+
+
+@dataclass(frozen=True)
+class CompiledFix:
+    description: Template
+    snippet: Template | None
+    edits: tuple[CompiledEdit, ...]
+
+
+@dataclass(frozen=True)
+class Rule:
+    spec: RuleSpec
+    when: Expression
+    at: Expression | None
+    message: Template
+    fixes: dict[str, CompiledFix] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def code(self) -> str:
+        return self.spec.code
+
+
+class RuleSet:
+    def __init__(self, rules: Iterable[Rule], env: ImmutableSandboxedEnvironment) -> None:
+        self.rules = sorted(rules, key=lambda r: r.code)
+        self.env = env
+
+    def get(self, key: str) -> Rule | None:
+        for r in self.rules:
+            if key in (r.id, r.code):
+                return r
+        return None
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.rules)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+
+def _compile_expr(env: ImmutableSandboxedEnvironment, spec: RuleSpec, field: str, src: str) -> Expression:
+    try:
+        return env.compile_expression(src, undefined_to_none=False)
+    except TemplateSyntaxError as exc:
+        raise RuleFileError(f"{spec.path}: {field}: invalid expression: {exc.message}") from None
+
+
+def _compile_template(env: ImmutableSandboxedEnvironment, spec: RuleSpec, field: str, src: str) -> Template:
+    try:
+        return env.from_string(src)
+    except TemplateSyntaxError as exc:
+        raise RuleFileError(
+            f"{spec.path}: {field}: invalid template (line {exc.lineno}): {exc.message}"
+        ) from None
+
+
+def compile_rule(spec: RuleSpec, env: ImmutableSandboxedEnvironment) -> Rule:
+    fixes: dict[str, CompiledFix] = {}
+    for proxy, fix in spec.fix.items():
+        base = f"fix.{proxy}"
+        edits = tuple(
+            CompiledEdit(
+                action=e.action,
+                target=_compile_expr(env, spec, f"{base}.edits[{i}].{e.action}", e.target),
+                text=_compile_template(env, spec, f"{base}.edits[{i}].text", e.text),
+                position=e.position,
+                when=_compile_expr(env, spec, f"{base}.edits[{i}].when", e.when) if e.when else None,
+            )
+            for i, e in enumerate(fix.edits)
+        )
+        fixes[proxy] = CompiledFix(
+            description=_compile_template(env, spec, f"{base}.description", fix.description),
+            snippet=_compile_template(env, spec, f"{base}.snippet", fix.snippet) if fix.snippet else None,
+            edits=edits,
+        )
+    return Rule(
+        spec=spec,
+        when=_compile_expr(env, spec, "when", spec.when),
+        at=_compile_expr(env, spec, "at", spec.at) if spec.at else None,
+        message=_compile_template(env, spec, "message", spec.message),
+        fixes=fixes,
+    )
+
+
+def _load_file(text: str, path: str, builtin: bool) -> RuleSpec:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise RuleFileError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    return parse_rule(data, path, builtin)
+
+
+def builtin_rules_dir() -> Path:
+    """Where the shipped rules are: inside the installed package, or the checkout's rules/."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "rules"
+    return installed if installed.is_dir() else package.parent / "rules"
+
+
+def builtin_rule_files() -> list[tuple[str, str]]:
+    """(name, text) of every rule shipped with wslint, in name order."""
+    return sorted(
+        (f"rules/{p.name}", p.read_text(encoding="utf-8")) for p in builtin_rules_dir().glob("*.yaml")
+    )
+
+
+def user_rule_files(directory: str) -> list[tuple[str, str]]:
+    path = Path(directory)
+    if not path.is_dir():
+        raise RuleFileError(f"{directory}: --rules needs a directory of rule files")
+    out = []
+    for f in sorted(path.glob("*.y*ml")):
+        try:
+            out.append((str(f), f.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RuleFileError(f"{f}: cannot read: {exc}") from None
+    return out
+
+
+def load_rules(user_dirs: Iterable[str] = ()) -> RuleSet:
+    env = make_environment()
+    specs: list[RuleSpec] = [_load_file(text, name, True) for name, text in builtin_rule_files()]
+    for directory in user_dirs:
+        specs.extend(_load_file(text, name, False) for name, text in user_rule_files(directory))
+    seen: dict[str, str] = {}
+    for spec in specs:
+        for key in (spec.id, spec.code):
+            if key in seen:
+                raise RuleFileError(f"{spec.path}: {key!r} is already used by {seen[key]}")
+            seen[key] = spec.path
+        expected = Path(spec.path).stem
+        if spec.builtin and expected != spec.id:
+            raise RuleFileError(f"{spec.path}: id: must match the file name ({expected!r})")
+    return RuleSet((compile_rule(s, env) for s in specs), env)

@@ -1,0 +1,192 @@
+"""Running rules over one configuration model.
+
+The engine, not the rule, decides a finding's severity: a rule's verdict on a
+route that is only *believed* to carry WebSockets (by its path) is capped at
+warning, or at info for weak hints, while routes the user declared or the
+configuration itself upgrades keep the rule's severity. A rule that raises is
+reported as an internal diagnostic and the others go on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from jinja2 import TemplateError
+
+from wslint.engine.fixes import FixError, build_fix
+from wslint.engine.rules import Rule, RuleSet
+from wslint.findings import Diagnostic, Finding, RouteRef, Severity
+from wslint.model import ProxyConfig, Route, Source
+
+SCOPE_VARIABLE = {"route": "route", "variable_reference": "ref", "misplaced_directive": "misplaced"}
+
+INTENT_CAP = {
+    "declared": Severity.ERROR,
+    "explicit": Severity.ERROR,
+    "inherited": Severity.WARNING,
+    "heuristic": Severity.WARNING,
+    "possible": Severity.INFO,
+}
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+def matches(rule: Rule, key: str) -> bool:
+    """--select/--ignore accept a rule id, a code, or a code prefix such as WS1."""
+    key = key.strip()
+    return key in (rule.id, rule.code) or (key.isupper() and rule.code.startswith(key))
+
+
+def selected(rules: RuleSet, settings: RunSettings) -> list[Rule]:
+    out = []
+    for rule in rules:
+        if settings.select and not any(matches(rule, k) for k in settings.select):
+            continue
+        if any(matches(rule, k) for k in settings.ignore):
+            continue
+        out.append(rule)
+    return out
+
+
+def _subjects(config: ProxyConfig, rule: Rule) -> Iterable[Any]:
+    scope = rule.spec.scope
+    if scope == "route":
+        routes: Iterable[Route] = config.routes
+        if rule.spec.requires_websocket:
+            routes = (r for r in routes if r.websocket.carries_websockets)
+        return routes
+    if scope == "variable_reference":
+        return config.variable_references
+    return config.misplaced_directives
+
+
+def _route_ref(route: Route) -> RouteRef:
+    return RouteRef(
+        listener=route.listener.label,
+        match=route.match.label,
+        upstream=route.upstream.url if route.upstream is not None else None,
+        websocket=route.websocket.level,
+    )
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in text.split(".") if p.isdigit())
+
+
+def _severity(rule: Rule, subject: Any) -> Severity:
+    severity = rule.spec.severity
+    if isinstance(subject, Route):
+        severity = min(severity, INTENT_CAP.get(subject.websocket.level, Severity.INFO))
+    return severity
+
+
+def _one(
+    rule: Rule,
+    config: ProxyConfig,
+    subject: Any,
+    options: Mapping[str, Any],
+    texts: Mapping[str, str],
+    diagnostics: list[Diagnostic],
+) -> Finding | None:
+    context = {
+        SCOPE_VARIABLE[rule.spec.scope]: subject,
+        "config": config,
+        "options": dict(options),
+        "version": _version_tuple(config.version),
+        "proxy": config.proxy,
+    }
+    if not rule.when(**context):
+        return None
+    where = rule.at(**context) if rule.at is not None else None
+    if not isinstance(where, Source):
+        where = subject.source
+    message = " ".join(rule.message.render(**context).split())
+    fix = None
+    compiled = rule.fixes.get(config.proxy)
+    if compiled is not None:
+        try:
+            fix = build_fix(compiled, context, texts)
+        except FixError as exc:
+            diagnostics.append(
+                Diagnostic(
+                    "internal",
+                    Severity.INFO,
+                    f"{rule.id}: no fix offered: {exc}",
+                    where.path,
+                    where.line,
+                )
+            )
+    return Finding(
+        rule=rule.id,
+        code=rule.code,
+        category=rule.spec.category,
+        severity=_severity(rule, subject),
+        message=message,
+        path=where.path,
+        line=where.line,
+        column=where.column,
+        proxy=config.proxy,
+        route=_route_ref(subject) if isinstance(subject, Route) else None,
+        fix=fix,
+    )
+
+
+def run_rules(
+    config: ProxyConfig,
+    rules: Iterable[Rule],
+    settings: RunSettings,
+    texts: Mapping[str, str],
+    diagnostics: list[Diagnostic],
+) -> list[Finding]:
+    found: dict[tuple[str, str, int, int], Finding] = {}
+    for rule in rules:
+        if config.proxy not in rule.spec.proxies:
+            continue
+        options = {name: opt.default for name, opt in rule.spec.options.items()}
+        options.update(settings.options.get(rule.id, {}))
+        for subject in _subjects(config, rule):
+            try:
+                finding = _one(rule, config, subject, options, texts, diagnostics)
+            except (
+                TemplateError,
+                TypeError,
+                AttributeError,
+                ValueError,
+                KeyError,
+                IndexError,
+            ) as exc:
+                where = getattr(subject, "source", None)
+                diagnostics.append(
+                    Diagnostic(
+                        "internal",
+                        Severity.ERROR,
+                        f"rule {rule.id} ({rule.code}) failed: {type(exc).__name__}: {exc}",
+                        where.path if where else None,
+                        where.line if where else None,
+                    )
+                )
+                continue
+            if finding is None:
+                continue
+            key = (finding.rule, finding.path, finding.line, finding.column or 0)
+            earlier = found.get(key)
+            if earlier is None:
+                found[key] = finding
+            elif finding.route is not None and earlier.route is not None:
+                # one line that breaks several routes is one finding naming them all,
+                # told from the route with the strongest WebSocket evidence
+                primary, other = (
+                    (finding, earlier) if finding.severity > earlier.severity else (earlier, finding)
+                )
+                assert other.route is not None
+                labels = [other.route.match, *earlier.related, *finding.related]
+                related = tuple(dict.fromkeys(x for x in labels if x != primary.route.match))  # type: ignore[union-attr]
+                found[key] = replace(primary, related=related)
+    return sorted(found.values(), key=lambda f: f.sort_key)

@@ -1,0 +1,17 @@
+"""What every formatter receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from wslint.findings import Diagnostic, Finding
+
+
+@dataclass(frozen=True)
+class FormatContext:
+    findings: tuple[Finding, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    tool_version: str
+    proxy_versions: dict[str, str] = field(default_factory=dict)
+    files: tuple[str, ...] = ()
+    color: bool = False

@@ -1,0 +1,672 @@
+"""Building the route model from an expanded nginx tree.
+
+All nginx semantics live here: which level's `proxy_set_header` list applies
+(all-or-nothing inheritance), the built-in proxy headers and their version
+dependent defaults, `proxy_http_version` and timeout inheritance, what each
+location does with a request, and which client gets which upstream.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Literal
+
+from wslint.clients import CLIENTS, Client
+from wslint.durations import parse_duration
+from wslint.intent import path_signal
+from wslint.model import (
+    Action,
+    ActionKind,
+    BlockRef,
+    Divergence,
+    DivergenceAspect,
+    DroppedHeader,
+    Header,
+    HeaderScope,
+    Intent,
+    ListenAddress,
+    Listener,
+    Match,
+    Matcher,
+    MatchKind,
+    MisplacedDirective,
+    ProxyConfig,
+    Route,
+    ServerName,
+    ServerNameKind,
+    Setting,
+    Source,
+    Upstream,
+    UpstreamProtocol,
+    UpstreamRequest,
+    UpstreamTarget,
+    VariableReference,
+)
+from wslint.nginx import contexts
+from wslint.nginx.evaluate import Evaluator, MapChoice, MapDef, SimRequest, build_map
+from wslint.nginx.loader import LoadedConfig
+from wslint.nginx.locations import (
+    PASS_DIRECTIVES,
+    LocationInfo,
+    location_info,
+    normalize_uri,
+    select,
+)
+from wslint.nginx.tree import Directive, file_block
+from wslint.nginx.variables import collect_definitions, is_builtin, references
+
+# nginx 1.29.7 made HTTP/1.1 the upstream default and stopped sending
+# "Connection: close" (ngx_http_proxy_module, changes.xml).
+NEW_DEFAULTS_SINCE = (1, 29, 7)
+HTTP2_UPSTREAM_SINCE = (1, 29, 4)
+
+REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+
+READ_TIMEOUT = {
+    "proxy_pass": "proxy_read_timeout",
+    "uwsgi_pass": "uwsgi_read_timeout",
+    "scgi_pass": "scgi_read_timeout",
+    "grpc_pass": "grpc_read_timeout",
+    "fastcgi_pass": "fastcgi_read_timeout",
+    "memcached_pass": "memcached_read_timeout",
+}
+
+WEBSOCKET_MARKER = re.compile(r"^\s*wslint:\s*websocket\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    version: tuple[int, ...]
+    version_text: str
+    ws_paths: tuple[str, ...] = ()
+    clients: tuple[Client, ...] = CLIENTS
+
+
+def default_headers(version: tuple[int, ...]) -> tuple[tuple[str, str], ...]:
+    """The headers ngx_http_proxy_module sets unless proxy_set_header overrides them.
+
+    An empty value means "not sent": the client's Upgrade is never forwarded.
+    """
+    connection = "close" if version < NEW_DEFAULTS_SINCE else ""
+    return (
+        ("Host", "$proxy_host"),
+        ("Connection", connection),
+        ("Upgrade", ""),
+        ("Keep-Alive", ""),
+        ("TE", ""),
+        ("Expect", ""),
+    )
+
+
+def _server_name_kind(name: str) -> ServerNameKind:
+    if name.startswith("~"):
+        return "regex"
+    if name.startswith("*.") or name.startswith("."):
+        return "wildcard_start"
+    if name.endswith(".*"):
+        return "wildcard_end"
+    return "exact"
+
+
+def _listen(d: Directive) -> ListenAddress | None:
+    if not d.args:
+        return None
+    addr = d.args[0]
+    flags = set(d.args[1:])
+    if addr.startswith("unix:"):
+        return None
+    host: str | None
+    if addr.startswith("["):
+        host, _, rest = addr[1:].partition("]")
+        host = f"[{host}]"
+        port_text = rest.lstrip(":") or "80"
+    elif addr.isdigit():
+        host, port_text = None, addr
+    elif ":" in addr:
+        host, _, port_text = addr.rpartition(":")
+    else:
+        host, port_text = addr, "80"
+    if host in ("*", ""):
+        host = None
+    try:
+        port = int(port_text)
+    except ValueError:
+        return None
+    return ListenAddress(
+        host=host,
+        port=port,
+        default_server="default_server" in flags or "default" in flags,
+        ssl="ssl" in flags or "quic" in flags,
+        http2="http2" in flags,
+        source=d.source,
+    )
+
+
+def _match(loc: LocationInfo) -> Match:
+    kind: MatchKind
+    if loc.named:
+        kind = "named"
+    else:
+        kind = {
+            "=": "exact",
+            "^~": "prefix_no_regex",
+            "~": "regex",
+            "~*": "regex_caseless",
+        }.get(loc.modifier, "prefix")  # type: ignore[assignment]
+    return Match(kind=kind, pattern=loc.name, source=loc.directive.source)
+
+
+def _split_pass(d: Directive) -> tuple[UpstreamProtocol, str, str | None]:
+    """(protocol, host part, URI part) of a *_pass argument."""
+    url = d.args[0] if d.args else ""
+    protocol: UpstreamProtocol
+    if d.name == "proxy_pass":
+        scheme, sep, rest = url.partition("://")
+        protocol = "https" if scheme.lower() == "https" else "http"
+        if not sep:
+            rest = url
+    elif d.name == "grpc_pass":
+        scheme, sep, rest = url.partition("://")
+        protocol = "grpcs" if sep and scheme.lower() == "grpcs" else "grpc"
+        rest = rest if sep else url
+        return protocol, rest, None
+    else:
+        protocol = {
+            "fastcgi_pass": "fastcgi",
+            "uwsgi_pass": "uwsgi",
+            "scgi_pass": "scgi",
+            "memcached_pass": "memcached",
+        }[d.name]  # type: ignore[assignment]
+        _, sep, rest = url.partition("://")
+        return protocol, rest if sep else url, None
+    if rest.startswith("unix:"):
+        path, colon, uri = rest[5:].partition(":")
+        return protocol, "unix:" + path, uri if colon else None
+    host, slash, uri = rest.partition("/")
+    return protocol, host, "/" + uri if slash else None
+
+
+class ConfigBuilder:
+    def __init__(self, loaded: LoadedConfig, options: BuildOptions) -> None:
+        self.loaded = loaded
+        self.root = loaded.root
+        self.options = options
+        self.version = options.version
+        self.maps: dict[str, MapDef] = {}
+        self.upstreams: dict[str, Upstream] = {}
+        self.sets: dict[str, list[Directive]] = defaultdict(list)
+        self.misplaced: list[MisplacedDirective] = []
+        self.references: list[VariableReference] = []
+        self.defined: set[str] = set()
+        self.http_level: Directive | None = None
+
+    # -- whole-config facts --------------------------------------------------
+
+    def _http_level(self) -> Directive | None:
+        if self.loaded.context == "main":
+            return self.root.first("http")
+        if self.loaded.context == "http":
+            return self.root
+        return None
+
+    def _scan(self) -> None:
+        for d in self.root.walk():
+            if d.name == "map":
+                m = build_map(d)
+                if m is not None:
+                    self.maps[m.variable] = m
+            elif d.name == "upstream" and d.args and d.children is not None:
+                self.upstreams[d.args[0]] = self._upstream(d)
+            elif d.name == "set" and d.args and d.args[0].startswith("$"):
+                self.sets[d.args[0][1:]].append(d)
+        self.defined = collect_definitions(self.root) | set(self.maps)
+        for d in self.root.walk():
+            allowed = contexts.is_allowed(d.name, d.context)
+            if allowed is False:
+                self.misplaced.append(self._misplaced(d))
+            for name in references(d):
+                if not is_builtin(name) and name not in self.defined:
+                    self.references.append(VariableReference(name, d.name, d.source, False))
+
+    def _misplaced(self, d: Directive) -> MisplacedDirective:
+        target: BlockRef | None = None
+        if contexts.ALLOWED[d.name] == ("http",):
+            target = self.http_level.body if self.http_level is not None else None
+        else:
+            node = d.parent
+            while node is not None and node.name not in ("location", "server", "http"):
+                node = node.parent
+            target = node.body if node is not None else None
+        parent = d.parent
+        alone = (
+            parent is not None
+            and parent.name == "if"
+            and len(parent.children or ()) == 1
+            and d.included_from is None
+        )
+        return MisplacedDirective(
+            snippet=d.snippet(),
+            allowed=tuple(contexts.CONTEXT_WORDS.get(c, c) for c in contexts.ALLOWED[d.name]),
+            enclosing=parent.body if parent is not None else None,
+            target=target,
+            sole_content_of=parent.source if alone and parent is not None else None,
+        )
+
+    def _upstream(self, d: Directive) -> Upstream:
+        servers = tuple(s.args[0] for s in d.iter("server") if s.args)
+        keepalive = d.first("keepalive")
+        ka = int(keepalive.args[0]) if keepalive and keepalive.args and keepalive.args[0].isdigit() else None
+        sticky = any(d.first(n) is not None for n in ("ip_hash", "hash", "sticky"))
+        return Upstream(d.args[0], servers, ka, sticky, d.source)
+
+    # -- servers and locations ----------------------------------------------
+
+    def build(self) -> ProxyConfig:
+        self.http_level = self._http_level()
+        self._scan()
+        listeners: list[Listener] = []
+        routes: list[Route] = []
+        if self.loaded.context == "server":
+            servers: list[Directive] = [self.root]
+        elif self.http_level is not None:
+            servers = [s for s in self.http_level.iter("server") if s.children is not None]
+        else:
+            servers = []
+        for index, server in enumerate(servers):
+            listener = self._listener(server, index)
+            listeners.append(listener)
+            chain = (
+                [self.http_level, server]
+                if self.http_level is not None and server is not self.root
+                else [server]
+            )
+            self._routes(server, chain, listener, None, routes)
+        http_block = None
+        if self.http_level is not None:
+            http_block = self.http_level.body or (
+                file_block(self.loaded.main) if self.http_level is self.root else None
+            )
+        return ProxyConfig(
+            proxy="nginx",
+            version=self.options.version_text,
+            main_file=self.loaded.main.path,
+            files=tuple(self.loaded.files),
+            listeners=tuple(listeners),
+            routes=tuple(routes),
+            upstreams=tuple(self.upstreams.values()),
+            variables=frozenset(self.defined),
+            variable_references=tuple(self.references),
+            misplaced_directives=tuple(self.misplaced),
+            http_block=http_block,
+            fragment_context=self.loaded.context,
+        )
+
+    def _listener(self, server: Directive, index: int) -> Listener:
+        addresses = tuple(a for a in (_listen(d) for d in server.iter("listen")) if a is not None)
+        if not addresses and server.name == "server":
+            addresses = (ListenAddress(None, 80, False, False, False, server.source),)
+        names = tuple(
+            ServerName(n, _server_name_kind(n), d.source) for d in server.iter("server_name") for n in d.args
+        )
+        return Listener(
+            id=f"{server.source.path}:{server.source.line}#{index}",
+            addresses=addresses,
+            server_names=names,
+            source=server.source,
+            block=server.body,
+        )
+
+    def _routes(
+        self,
+        block: Directive,
+        chain: list[Directive],
+        listener: Listener,
+        parent: Route | None,
+        out: list[Route],
+    ) -> None:
+        for d in block.iter("location"):
+            if d.children is None:
+                continue
+            loc = location_info(d)
+            route = self._route(loc, [*chain, d], listener, parent)
+            out.append(route)
+            self._routes(d, [*chain, d], listener, route, out)
+
+    # -- one route -------------------------------------------------------------
+
+    @staticmethod
+    def _nearest(chain: list[Directive], name: str) -> Directive | None:
+        """The directive that applies in the innermost block (nginx's standard inheritance)."""
+        for level in reversed(chain):
+            found = None
+            for d in level.iter(name):
+                found = d
+            if found is not None:
+                return found
+        return None
+
+    def _setting_level(self, d: Directive, chain: list[Directive]) -> Literal["route", "outer"]:
+        return "route" if d.parent is chain[-1] else "outer"
+
+    def _action(self, d: Directive) -> tuple[Action, Directive | None]:
+        ret = d.first("return")
+        if ret is not None and ret.args:
+            first = ret.args[0]
+            if first.isdigit():
+                code = int(first)
+                target = ret.args[1] if len(ret.args) > 1 else None
+                kind: ActionKind = "redirect" if code in REDIRECT_CODES else "return"
+                return Action(kind, ret.source, target, code), None
+            return Action("redirect", ret.source, first, 302), None
+        for name in PASS_DIRECTIVES:
+            p = d.first(name)
+            if p is not None and p.args:
+                return Action("proxy", p.source, p.args[0]), p
+        return Action("static", None), None
+
+    def _target(self, p: Directive) -> tuple[UpstreamTarget, str]:
+        """The pass target, and its host part (an upstream name, host:port or variables)."""
+        protocol, host, uri = _split_pass(p)
+        has_vars = "$" in (p.args[0] if p.args else "")
+        group = None if "$" in host else self.upstreams.get(host)
+        target = UpstreamTarget(
+            directive=p.name,
+            url=p.args[0] if p.args else "",
+            protocol=protocol,
+            uri=uri,
+            has_variables=has_vars,
+            group=group,
+            source=p.source,
+        )
+        return target, host
+
+    @staticmethod
+    def _level_headers(level: Directive) -> list[Directive]:
+        """A level's proxy_set_header lines, counting those misplaced in its `if` blocks.
+
+        nginx refuses proxy_set_header inside `if` (header-directive-in-if
+        reports it); judging the rest of the route as if it stood in the
+        enclosing block keeps that one mistake from being reported twice.
+        """
+        out: list[Directive] = []
+        for d in level.children or ():
+            if d.name == "proxy_set_header":
+                out.append(d)
+            elif d.name == "if":
+                out.extend(d.iter("proxy_set_header"))
+        return out
+
+    def _header_scope(self, chain: list[Directive]) -> tuple[list[Directive], HeaderScope]:
+        levels = [lvl for lvl in chain if self._level_headers(lvl)]
+        if not levels:
+            return [], HeaderScope(None, None, None, (), chain[-1].body)
+        own = levels[-1]
+        effective = self._level_headers(own)
+        dropped: list[DroppedHeader] = []
+        discarded_by = discarded_from = None
+        if len(levels) >= 2:
+            names = {h.args[0].lower() for h in effective if h.args}
+            for h in self._level_headers(levels[-2]):
+                if h.args and h.args[0].lower() not in names:
+                    dropped.append(DroppedHeader(h.args[0], h.args[1] if len(h.args) > 1 else "", h.source))
+            if dropped:
+                discarded_by = effective[0].visible_source
+                discarded_from = effective[0].source
+        scope = HeaderScope(
+            own.source,
+            discarded_by,
+            discarded_from,
+            tuple(dropped),
+            own.body,
+            last_directive=effective[-1].visible_source,
+        )
+        return effective, scope
+
+    @staticmethod
+    def _scope_sets(
+        chain: list[Directive], all_sets: dict[str, list[Directive]]
+    ) -> dict[str, list[Directive]]:
+        """The `set` that gives each variable its value in this route (the last one in order).
+
+        A variable also set inside an `if` has a value that depends on the
+        request, so it is left out and evaluates as unknown.
+        """
+        scoped: dict[str, list[Directive]] = {}
+        for level in chain[1:]:
+            for d in level.iter("set"):
+                if d.args and d.args[0].startswith("$"):
+                    scoped[d.args[0][1:]] = [d]
+        return {
+            name: setters
+            for name, setters in scoped.items()
+            if not any(s.parent is not None and s.parent.name == "if" for s in all_sets.get(name, ()))
+        }
+
+    def _request(self, client: Client, listener: Listener, loc: LocationInfo) -> SimRequest:
+        host = next((n.name for n in listener.server_names if n.kind == "exact" and n.name), "localhost")
+        addr = listener.addresses[0] if listener.addresses else None
+        port = addr.port if addr else 80
+        scheme = "https" if addr is not None and addr.ssl else "http"
+        host_header = host if port in (80, 443) else f"{host}:{port}"
+        path = loc.name if loc.modifier in ("", "=", "^~") and not loc.named else None
+        return SimRequest(
+            client=client.name,
+            scheme=scheme,
+            host_header=host_header,
+            path=normalize_uri(path) if path else None,
+            query="",
+            headers=client.handshake_headers(host_header, f"{scheme}://{host_header}"),
+            server_port=port,
+        )
+
+    def _handshake(
+        self,
+        client: Client,
+        chain: list[Directive],
+        listener: Listener,
+        loc: LocationInfo,
+        host: str,
+        effective: list[Directive],
+    ) -> tuple[UpstreamRequest, list[MapChoice]]:
+        request = self._request(client, listener, loc)
+        server_name = next((n.name for n in listener.server_names), "")
+        ev = Evaluator(self.maps, request, self._scope_sets(chain, self.sets), host, server_name)
+        upstream = ev.value(host)
+        configured = [
+            (h.args[0], h.args[1] if len(h.args) > 1 else "", h.source) for h in effective if h.args
+        ]
+        configured_names = {n.lower() for n, _, _ in configured}
+        headers: list[Header] = []
+        defaults = default_headers(self.version)
+        for name, expr in defaults:
+            if name.lower() not in configured_names:
+                headers.append(Header(name, expr, ev.value(expr), None, "default"))
+        for name, expr, src in configured:
+            headers.append(Header(name, expr, ev.value(expr), src, "configured"))
+        hidden = configured_names | {n.lower() for n, _ in defaults}
+        pass_headers = self._nearest(chain, "proxy_pass_request_headers")
+        if pass_headers is None or (pass_headers.args and pass_headers.args[0] != "off"):
+            for name, value in request.headers.items():
+                if name not in hidden:
+                    headers.append(Header(name, value, value, None, "client"))
+        return (
+            UpstreamRequest(
+                client=client.name,
+                http_version=self._http_version(chain),
+                upstream=upstream,
+                path=request.path,
+                headers=tuple(headers),
+            ),
+            ev.trace,
+        )
+
+    def _http_version(self, chain: list[Directive]) -> Setting[str]:
+        d = self._nearest(chain, "proxy_http_version")
+        if d is not None and d.args:
+            return Setting(d.args[0], d.source, self._setting_level(d, chain))
+        return Setting("1.0" if self.version < NEW_DEFAULTS_SINCE else "1.1")
+
+    def _idle_timeout(self, chain: list[Directive], target: UpstreamTarget | None) -> Setting[float] | None:
+        if target is None:
+            return None
+        name = READ_TIMEOUT[target.directive]
+        d = self._nearest(chain, name)
+        if d is not None and d.args:
+            seconds = parse_duration(d.args[0])
+            if seconds is not None:
+                return Setting(seconds, d.source, self._setting_level(d, chain))
+        return Setting(60.0)
+
+    def _intent(
+        self,
+        loc: LocationInfo,
+        chain: list[Directive],
+        effective: list[Directive],
+        scope: HeaderScope,
+    ) -> Intent:
+        d = loc.directive
+        for path in self.options.ws_paths:
+            sel = select(chain[-2], normalize_uri(path)) if len(chain) >= 2 else None
+            if sel is not None and sel.location is not None and sel.location.directive is d:
+                return Intent("declared", f"--ws-path {path} is handled by this location")
+        for line, text in d.comments:
+            if WEBSOCKET_MARKER.match(text):
+                return Intent("declared", "it is marked '# wslint: websocket'", Source(d.source.path, line))
+        for h in effective:
+            if len(h.args) >= 2 and self._handles_upgrade(h.args[0], h.args[1]):
+                return Intent("explicit", f"it sets '{h.args[0]} {h.args[1]}'", h.visible_source)
+        for dh in scope.dropped:
+            if self._handles_upgrade(dh.name, dh.expression):
+                return Intent(
+                    "inherited",
+                    f"an outer level sets '{dh.name} {dh.expression}' for it",
+                    dh.source,
+                )
+        signal = path_signal(loc.name)
+        if signal is not None:
+            strength, why = signal
+            return Intent("heuristic" if strength == "strong" else "possible", why, d.source)
+        return Intent("none", "nothing in its configuration or path suggests WebSockets")
+
+    def _handles_upgrade(self, name: str, expr: str) -> bool:
+        lname = name.lower()
+        if lname == "upgrade":
+            return expr != ""
+        if lname != "connection":
+            return False
+        if "upgrade" in expr.lower() or "$http_connection" in expr:
+            return True
+        for m in self.maps.values():
+            if f"${m.variable}" in expr and any(
+                v in ("http_upgrade", "http_connection") for v in m.source_variables
+            ):
+                return True
+        return False
+
+    def _divergences(
+        self, handshakes: list[UpstreamRequest], traces: list[list[MapChoice]]
+    ) -> tuple[Divergence, ...]:
+        if len(handshakes) < 2:
+            return ()
+        base, base_trace = handshakes[0], traces[0]
+        out: list[Divergence] = []
+        for hs, trace in zip(handshakes[1:], traces[1:], strict=True):
+            aspects: list[tuple[DivergenceAspect, str | None, str | None]] = []
+            if hs.upstream != base.upstream:
+                aspects.append(("upstream", base.upstream, hs.upstream))
+            if hs.upgrade_status != base.upgrade_status:
+                aspects.append(("upgrade", base.upgrade_status, hs.upgrade_status))
+            if hs.connection_status != base.connection_status:
+                aspects.append(("connection", base.connection_status, hs.connection_status))
+            for aspect, expected, actual in aspects:
+                out.append(self._divergence(hs.client, aspect, expected, actual, base_trace, trace))
+        return tuple(out)
+
+    def _divergence(
+        self,
+        client: str,
+        aspect: DivergenceAspect,
+        expected: str | None,
+        actual: str | None,
+        base_trace: list[MapChoice],
+        trace: list[MapChoice],
+    ) -> Divergence:
+        for mine in base_trace:
+            other = next((c for c in trace if c.map is mine.map), None)
+            if other is None or other.entry == mine.entry:
+                continue
+            m = mine.map
+            variable = m.source_variables[0] if m.source_variables else m.variable
+            picked = mine.entry or other.entry
+            matcher: Matcher = "other"
+            if picked is not None and picked.kind == "exact" and variable == "http_connection":
+                matcher = "whole-value"
+            elif picked is not None and picked.kind == "regex":
+                matcher = "case-sensitive"
+            cause = picked.source if picked is not None else m.source
+            key = f"'{picked.key}'" if picked is not None else "its default"
+            detail = (
+                f"map ${m.variable} at {m.source} compares ${variable}: the {client} handshake "
+                f"{'does not match' if mine.entry is not None else 'matches'} {key}"
+            )
+            return Divergence(
+                client,
+                aspect,
+                expected,
+                actual,
+                variable,
+                matcher,
+                cause,
+                detail,
+                key=picked.key if picked is not None else None,
+                value=picked.value if picked is not None else None,
+            )
+        return Divergence(
+            client,
+            aspect,
+            expected,
+            actual,
+            "",
+            "other",
+            None,
+            f"the {client} handshake is handled differently",
+        )
+
+    def _route(
+        self,
+        loc: LocationInfo,
+        chain: list[Directive],
+        listener: Listener,
+        parent: Route | None,
+    ) -> Route:
+        d = loc.directive
+        action, pass_directive = self._action(d)
+        target, host = self._target(pass_directive) if pass_directive is not None else (None, "")
+        effective, scope = self._header_scope(chain)
+        handshakes: list[UpstreamRequest] = []
+        traces: list[list[MapChoice]] = []
+        if target is not None and target.directive == "proxy_pass" and action.kind == "proxy":
+            for client in self.options.clients:
+                hs, trace = self._handshake(client, chain, listener, loc, host, effective)
+                handshakes.append(hs)
+                traces.append(trace)
+        signal = path_signal(loc.name)
+        return Route(
+            id=f"{d.source.path}:{d.source.line}",
+            proxy="nginx",
+            listener=listener,
+            match=_match(loc),
+            action=action,
+            source=d.source,
+            block=d.body,
+            upstream=target,
+            websocket=self._intent(loc, chain, effective, scope),
+            handshakes=tuple(handshakes),
+            idle_timeout=self._idle_timeout(chain, target),
+            header_scope=scope,
+            divergences=self._divergences(handshakes, traces),
+            parent=parent.id if parent else None,
+            path_signal=signal[0] if signal else None,
+        )

@@ -1,0 +1,247 @@
+"""Evaluating nginx values for a simulated WebSocket handshake.
+
+A header value such as `$connection_upgrade` only means something for a given
+request: this module computes it the way nginx would, following `map` (exact
+strings ignoring case, then hostname masks, then regexes in order, then the
+default), `set` and the request's own variables. Anything that depends on what
+wslint cannot know (the client address, a `geo` table, a Lua script) evaluates
+to None, "unknown", and rules treat unknown as "not proven broken".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from wslint.model import Source
+from wslint.nginx.tree import Directive
+from wslint.nginx.variables import VARIABLE
+
+EntryKind = Literal["exact", "wildcard", "regex", "regex_caseless", "default"]
+
+
+@dataclass(frozen=True)
+class MapEntry:
+    key: str
+    value: str
+    kind: EntryKind
+    source: Source
+    pattern: re.Pattern[str] | None = None
+
+
+@dataclass
+class MapDef:
+    variable: str
+    source_expr: str
+    source: Source
+    hostnames: bool = False
+    default: MapEntry | None = None
+    entries: list[MapEntry] = field(default_factory=list)
+
+    @property
+    def source_variables(self) -> list[str]:
+        return [m.group(1) or m.group(2) for m in VARIABLE.finditer(self.source_expr)]
+
+
+@dataclass(frozen=True)
+class MapChoice:
+    """Which entry of which map a request hit (for explaining client differences)."""
+
+    map: MapDef
+    entry: MapEntry | None
+
+
+@dataclass(frozen=True)
+class SimRequest:
+    client: str
+    scheme: str
+    host_header: str
+    path: str | None
+    query: str
+    headers: dict[str, str]
+    server_port: int
+
+    @property
+    def host(self) -> str:
+        """$host: the Host header without its port, lower-case."""
+        host = self.host_header
+        if host.startswith("["):
+            return host.split("]")[0].lower() + "]"
+        return host.rsplit(":", 1)[0].lower() if ":" in host else host.lower()
+
+
+def pcre_to_python(rx: str) -> str:
+    return re.sub(r"\(\?<([A-Za-z_][A-Za-z0-9_]*)>", r"(?P<\1>", rx)
+
+
+def compile_regex(rx: str, caseless: bool) -> re.Pattern[str] | None:
+    try:
+        return re.compile(pcre_to_python(rx), re.IGNORECASE if caseless else 0)
+    except (re.error, RecursionError, OverflowError):
+        return None
+
+
+def build_map(d: Directive) -> MapDef | None:
+    if len(d.args) < 2:
+        return None
+    m = MapDef(variable=d.args[1].lstrip("$"), source_expr=d.args[0], source=d.source)
+    for entry in d.children or ():
+        key = entry.name
+        if key == "hostnames" and not entry.args:
+            m.hostnames = True
+            continue
+        if key in ("volatile", "include"):
+            continue
+        value = entry.args[0] if entry.args else ""
+        if key == "default":
+            m.default = MapEntry(key, value, "default", entry.source)
+            continue
+        if key.startswith("\\"):
+            key = key[1:]
+        if key.startswith("~*"):
+            m.entries.append(
+                MapEntry(key, value, "regex_caseless", entry.source, compile_regex(key[2:], True))
+            )
+        elif key.startswith("~"):
+            m.entries.append(MapEntry(key, value, "regex", entry.source, compile_regex(key[1:], False)))
+        elif m.hostnames and ("*" in key or key.startswith(".")):
+            m.entries.append(MapEntry(key, value, "wildcard", entry.source))
+        else:
+            m.entries.append(MapEntry(key, value, "exact", entry.source))
+    return m
+
+
+def _wildcard_match(mask: str, host: str) -> bool:
+    mask = mask.lower()
+    if mask.startswith("."):
+        return host == mask[1:] or host.endswith(mask)
+    if mask.startswith("*."):
+        return host.endswith(mask[1:]) and len(host) > len(mask) - 1
+    if mask.endswith(".*"):
+        return host.startswith(mask[:-1]) and len(host) > len(mask) - 1
+    return False
+
+
+def choose(m: MapDef, value: str) -> MapEntry | None:
+    """The entry nginx picks for `value` (None: no entry, the default applies)."""
+    lowered = value.lower()
+    for e in m.entries:
+        if e.kind == "exact" and e.key.lower() == lowered:
+            return e
+    if m.hostnames:
+        host = lowered.rstrip(".")
+        for e in m.entries:
+            if e.kind == "wildcard" and _wildcard_match(e.key, host):
+                return e
+    for e in m.entries:
+        if e.kind in ("regex", "regex_caseless") and e.pattern is not None and e.pattern.search(value):
+            return e
+    return None
+
+
+UNKNOWN_REGEX = object()
+
+
+class Evaluator:
+    """Evaluates values for one simulated request inside one route's scope."""
+
+    MAX_DEPTH = 32
+
+    def __init__(
+        self,
+        maps: dict[str, MapDef],
+        request: SimRequest,
+        sets: dict[str, list[Directive]],
+        proxy_host: str | None,
+        server_name: str,
+        captures_known: bool = False,
+    ) -> None:
+        self.maps = maps
+        self.request = request
+        self.sets = sets
+        self.proxy_host = proxy_host
+        self.server_name = server_name
+        self.trace: list[MapChoice] = []
+        self.used: set[str] = set()
+        self._depth = 0
+
+    def value(self, expr: str) -> str | None:
+        """The value of a string with variables, None when it cannot be known."""
+        out: list[str] = []
+        pos = 0
+        for m in VARIABLE.finditer(expr):
+            out.append(expr[pos : m.start()])
+            v = self.variable(m.group(1) or m.group(2))
+            if v is None:
+                return None
+            out.append(v)
+            pos = m.end()
+        out.append(expr[pos:])
+        return "".join(out)
+
+    def variable(self, name: str) -> str | None:
+        self.used.add(name)
+        if self._depth > self.MAX_DEPTH:
+            return None
+        self._depth += 1
+        try:
+            return self._variable(name)
+        finally:
+            self._depth -= 1
+
+    def _variable(self, name: str) -> str | None:
+        r = self.request
+        if name in self.sets:
+            setters = self.sets[name]
+            if len(setters) == 1 and len(setters[0].args) >= 2:
+                return self.value(setters[0].args[1])
+            return None
+        if name in self.maps:
+            return self._map(self.maps[name])
+        if name.startswith("http_"):
+            return r.headers.get(name[5:].replace("_", "-"), "")
+        simple = {
+            "host": r.host or self.server_name,
+            "http_host": r.host_header,
+            "scheme": r.scheme,
+            "https": "on" if r.scheme == "https" else "",
+            "uri": r.path,
+            "document_uri": r.path,
+            "request_uri": None if r.path is None else r.path + (f"?{r.query}" if r.query else ""),
+            "args": r.query,
+            "query_string": r.query,
+            "is_args": "?" if r.query else "",
+            "request_method": "GET",
+            "server_protocol": "HTTP/1.1",
+            "server_port": str(r.server_port),
+            "server_name": self.server_name,
+            "proxy_host": self.proxy_host,
+        }
+        if name in simple:
+            return simple[name]
+        if name.startswith("arg_"):
+            for part in r.query.split("&"):
+                k, _, v = part.partition("=")
+                if k == name[4:]:
+                    return v
+            return ""
+        return None
+
+    def _map(self, m: MapDef) -> str | None:
+        src = self.value(m.source_expr)
+        if src is None:
+            values = {e.value for e in m.entries} | {m.default.value if m.default else ""}
+            if len(values) == 1:
+                return self.value(values.pop())
+            return None
+        entry = choose(m, src)
+        if (entry is None or entry.kind not in ("exact", "wildcard")) and any(
+            e.kind in ("regex", "regex_caseless") and e.pattern is None for e in m.entries
+        ):
+            # a regex Python cannot compile might have matched first
+            return None
+        self.trace.append(MapChoice(m, entry))
+        if entry is None:
+            return self.value(m.default.value) if m.default else ""
+        return self.value(entry.value)

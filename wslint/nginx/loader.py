@@ -1,0 +1,496 @@
+"""Reading nginx files and expanding `include` the way nginx does.
+
+Relative include paths are relative to the directory of the main file (nginx's
+configuration prefix), globs are expanded in sorted order and may match
+nothing, a missing plain file is reported, and a file that includes itself
+(directly or not) is a cycle. `--root /etc/nginx=deploy/nginx` maps absolute
+paths of a configuration kept in a repository.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wslint.findings import Diagnostic, Severity
+from wslint.model import BlockRef, Position, Source
+from wslint.nginx import crossplane_adapter as cp
+from wslint.nginx.positions import Extent, LineIndex, scan
+from wslint.nginx.tree import Directive, SourceFile, file_block
+
+# Files every nginx package installs next to nginx.conf. A repository often does
+# not carry them; when missing they are assumed present and irrelevant here.
+STOCK_FILES = frozenset(
+    {
+        "mime.types",
+        "fastcgi_params",
+        "fastcgi.conf",
+        "scgi_params",
+        "uwsgi_params",
+        "koi-utf",
+        "koi-win",
+        "win-utf",
+        "snippets/fastcgi-php.conf",
+        "snippets/snakeoil.conf",
+    }
+)
+
+# Debian and Ubuntu ship /etc/nginx/proxy_params with these header lines. It
+# matters here: including it defines proxy_set_header at that level, which
+# cancels every inherited header (nginx all-or-nothing inheritance).
+STOCK_PROXY_PARAMS = (
+    "proxy_set_header Host $host;\n"
+    "proxy_set_header X-Real-IP $remote_addr;\n"
+    "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n"
+    "proxy_set_header X-Forwarded-Proto $scheme;\n"
+)
+
+MAIN_ONLY = frozenset(
+    {
+        "http",
+        "events",
+        "stream",
+        "mail",
+        "worker_processes",
+        "load_module",
+        "user",
+        "pid",
+        "daemon",
+        "master_process",
+        "worker_rlimit_nofile",
+        "worker_cpu_affinity",
+        "worker_priority",
+        "working_directory",
+        "pcre_jit",
+        "thread_pool",
+        "timer_resolution",
+        "lock_file",
+        "env",
+    }
+)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A file to lint: a display path, and either a path on disk or the text (stdin)."""
+
+    path: str
+    disk_path: str | None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    roots: tuple[tuple[str, str], ...] = ()
+    max_file_bytes: int = 10 * 1024 * 1024
+    max_include_depth: int = 64
+    max_files: int = 10_000
+
+
+@dataclass(frozen=True)
+class _Node:
+    """A statement of one file paired with its extent (when the scan agreed)."""
+
+    stmt: cp.RawStatement
+    extent: Extent | None
+    children: tuple[_Node, ...] | None
+
+
+@dataclass
+class _Parsed:
+    file: SourceFile
+    nodes: tuple[_Node, ...]
+    failed: bool
+
+
+@dataclass
+class LoadedConfig:
+    main: SourceFile
+    root: Directive
+    context: str
+    files: list[str]
+    includes: list[Directive] = field(default_factory=list)
+    failed: bool = False
+
+
+def display_path(path: str) -> str:
+    """Paths as the user typed them where possible, else relative to the working directory."""
+    if not os.path.isabs(path):
+        return os.path.normpath(path)
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
+
+
+def _pair(stmts: tuple[cp.RawStatement, ...], extents: list[Extent]) -> tuple[_Node, ...]:
+    cursor = 0
+    aligned = True
+
+    def build(items: tuple[cp.RawStatement, ...]) -> tuple[_Node, ...]:
+        nonlocal cursor, aligned
+        out: list[_Node] = []
+        for s in items:
+            if s.is_comment:
+                out.append(_Node(s, None, None))
+                continue
+            ext: Extent | None = None
+            if aligned and cursor < len(extents):
+                cand = extents[cursor]
+                if cand.name == s.name and cand.start.line == s.line:
+                    ext = cand
+                    cursor += 1
+                else:
+                    aligned = False
+            kids = build(s.block) if s.block is not None else None
+            out.append(_Node(s, ext, kids))
+        return tuple(out)
+
+    return build(stmts)
+
+
+def detect_context(stmts: tuple[cp.RawStatement, ...]) -> str:
+    """Which nginx context a file's top level is written for."""
+    names = {s.name for s in stmts if not s.is_comment}
+    if names & MAIN_ONLY:
+        return "main"
+    if "location" in names and "server" not in names:
+        return "server"
+    return "http"
+
+
+CONTEXT_PATHS = {"main": (), "http": ("http",), "server": ("http", "server")}
+
+
+def _child_context(name: str, ctx: tuple[str, ...]) -> tuple[str, ...]:
+    if name == "if":
+        return (*ctx, "if")
+    return (*ctx, name)
+
+
+class Loader:
+    def __init__(self, options: LoadOptions, diagnostics: list[Diagnostic]) -> None:
+        self.options = options
+        self.diagnostics = diagnostics
+        self._cache: dict[str, _Parsed | None] = {}
+        self._files_seen = 0
+        # (directory on disk, directory as shown) of the main file: included
+        # files below it are shown relative to how the user named the main file
+        self._display_base: tuple[str, str] | None = None
+
+    def texts(self) -> dict[str, str]:
+        """Every file read so far, by display path (fixes need the exact text)."""
+        return {p.file.path: p.file.text for p in self._cache.values() if p is not None}
+
+    # -- reading -----------------------------------------------------------
+
+    def _diag(self, kind: str, severity: Severity, message: str, path: str | None, line: int | None) -> None:
+        self.diagnostics.append(Diagnostic(kind, severity, message, path, line))  # type: ignore[arg-type]
+
+    @staticmethod
+    def _key(disk_path: str | None, shown: str) -> str:
+        return os.path.realpath(disk_path) if disk_path else f"<text>{shown}"
+
+    def _read(self, inp: InputFile, origin: Source | None) -> _Parsed | None:
+        key = self._key(inp.disk_path, inp.path)
+        if key in self._cache:
+            return self._cache[key]
+        self._files_seen += 1
+        if self._files_seen > self.options.max_files:
+            self._diag(
+                "include",
+                Severity.ERROR,
+                f"more than {self.options.max_files} files included; stopping",
+                origin.path if origin else inp.path,
+                origin.line if origin else None,
+            )
+            self._cache[key] = None
+            return None
+        parsed = self._read_uncached(inp, origin)
+        self._cache[key] = parsed
+        return parsed
+
+    def _read_uncached(self, inp: InputFile, origin: Source | None) -> _Parsed | None:
+        where_path = origin.path if origin else inp.path
+        where_line = origin.line if origin else None
+        if inp.text is not None:
+            text = inp.text
+        else:
+            assert inp.disk_path is not None
+            try:
+                if os.path.isdir(inp.disk_path):
+                    self._diag(
+                        "io",
+                        Severity.ERROR,
+                        f"{inp.path} is a directory, not a file",
+                        where_path,
+                        where_line,
+                    )
+                    return None
+                size = os.path.getsize(inp.disk_path)
+                if size > self.options.max_file_bytes:
+                    self._diag(
+                        "io",
+                        Severity.ERROR,
+                        f"{inp.path} is {size} bytes, over the limit of {self.options.max_file_bytes} bytes",
+                        where_path,
+                        where_line,
+                    )
+                    return None
+                data = Path(inp.disk_path).read_bytes()
+            except OSError as exc:
+                self._diag(
+                    "io",
+                    Severity.ERROR,
+                    f"cannot read {inp.path}: {exc.strerror or exc}",
+                    where_path,
+                    where_line,
+                )
+                return None
+            if b"\0" in data:
+                self._diag("io", Severity.ERROR, f"{inp.path} is not a text file", where_path, where_line)
+                return None
+            text = data.decode("utf-8", errors="replace")
+        index = LineIndex(text)
+        file = SourceFile(inp.path, text, index)
+        if inp.disk_path is not None and inp.text is None:
+            stmts, problems = cp.parse_path(inp.disk_path)
+        else:
+            stmts, problems = cp.parse_text(text)
+        for p in problems:
+            self._diag("parse", Severity.ERROR, p.message, inp.path, p.line)
+        nodes = _pair(stmts, scan(text, index))
+        return _Parsed(file, nodes, bool(problems))
+
+    # -- building ----------------------------------------------------------
+
+    def load(self, inp: InputFile) -> LoadedConfig | None:
+        parsed = self._read(inp, None)
+        if parsed is None:
+            return None
+        context = detect_context(tuple(n.stmt for n in parsed.nodes))
+        root_ctx = CONTEXT_PATHS[context]
+        fblock = file_block(parsed.file)
+        root = Directive(
+            name="<file>",
+            args=(),
+            source=Source(parsed.file.path, 1, 1),
+            file=parsed.file,
+            context=root_ctx[:-1] if root_ctx else (),
+            children=[],
+            body=fblock,
+        )
+        loaded = LoadedConfig(parsed.file, root, context, [parsed.file.path], failed=parsed.failed)
+        base_dirs = self._base_dirs(inp, context)
+        if inp.disk_path:
+            self._display_base = (os.path.dirname(os.path.abspath(inp.disk_path)), os.path.dirname(inp.path))
+        active = [self._key(inp.disk_path, inp.path)]
+        assert root.children is not None
+        root.children.extend(
+            self._build(parsed, parsed.nodes, root_ctx, root, None, loaded, base_dirs, active)
+        )
+        return loaded
+
+    def _base_dirs(self, inp: InputFile, context: str) -> list[str]:
+        base = os.path.dirname(inp.disk_path or inp.path) or "."
+        dirs = [base]
+        if context != "main":
+            # a fragment (conf.d/x.conf, sites-available/x) usually lives one level
+            # below the directory nginx resolves relative includes against
+            dirs.append(os.path.dirname(os.path.abspath(base)))
+        return dirs
+
+    def _build(
+        self,
+        parsed: _Parsed,
+        nodes: tuple[_Node, ...],
+        ctx: tuple[str, ...],
+        parent: Directive,
+        included_from: Directive | None,
+        loaded: LoadedConfig,
+        base_dirs: list[str],
+        active: list[str],
+    ) -> list[Directive]:
+        out: list[Directive] = []
+        file = parsed.file
+        for node in nodes:
+            s = node.stmt
+            if s.is_comment:
+                parent.comments.append((s.line, s.comment or ""))
+                continue
+            ext = node.extent
+            source = Source(
+                file.path,
+                s.line,
+                ext.start.column if ext else None,
+                ext.end.line if ext else None,
+                ext.end.column if ext else None,
+            )
+            d = Directive(s.name, s.args, source, file, ctx, parent=parent, included_from=included_from)
+            if s.name == "include" and s.block is None:
+                loaded.includes.append(d)
+                out.extend(self._include(d, ctx, parent, included_from, loaded, base_dirs, active))
+                continue
+            if node.children is not None:
+                d.children = []
+                d.body = self._body(file, ext, source)
+                d.children.extend(
+                    self._build(
+                        parsed,
+                        node.children,
+                        _child_context(s.name, ctx),
+                        d,
+                        included_from,
+                        loaded,
+                        base_dirs,
+                        active,
+                    )
+                )
+            out.append(d)
+        return out
+
+    def _body(self, file: SourceFile, ext: Extent | None, source: Source) -> BlockRef | None:
+        if ext is None or ext.open_brace is None or ext.close_brace is None:
+            return None
+        idx = file.index
+        open_line = idx.line_text(ext.open_brace.line)
+        indent = open_line[: len(open_line) - len(open_line.lstrip())]
+        close_line = idx.line_text(ext.close_brace.line)
+        close_on_own_line = close_line[: ext.close_brace.column - 1].strip() == ""
+        open_ends_line = open_line[ext.open_brace.column :].strip() in ("",) or open_line[
+            ext.open_brace.column :
+        ].lstrip().startswith("#")
+        child_indent = self._child_indent(file, ext, indent)
+        return BlockRef(
+            path=file.path,
+            opened_by=source,
+            body_start=Position(ext.open_brace.line, ext.open_brace.column + 1),
+            body_end=ext.close_brace,
+            indent=indent,
+            child_indent=child_indent,
+            close_on_own_line=close_on_own_line,
+            open_ends_line=open_ends_line,
+        )
+
+    @staticmethod
+    def _child_indent(file: SourceFile, ext: Extent, indent: str) -> str:
+        assert ext.open_brace is not None and ext.close_brace is not None
+        for line in range(ext.open_brace.line + 1, ext.close_brace.line):
+            text = file.index.line_text(line)
+            if text.strip() and not text.strip().startswith("#"):
+                return text[: len(text) - len(text.lstrip())]
+        unit = "\t" if indent.startswith("\t") else "    "
+        return indent + unit
+
+    # -- include -----------------------------------------------------------
+
+    def _include(
+        self,
+        inc: Directive,
+        ctx: tuple[str, ...],
+        parent: Directive,
+        included_from: Directive | None,
+        loaded: LoadedConfig,
+        base_dirs: list[str],
+        active: list[str],
+    ) -> list[Directive]:
+        if not inc.args:
+            self._diag(
+                "parse",
+                Severity.ERROR,
+                "include without a file name",
+                inc.source.path,
+                inc.source.line,
+            )
+            loaded.failed = True
+            return []
+        pattern = inc.args[0]
+        files = self._resolve(pattern, base_dirs, inc)
+        out: list[Directive] = []
+        if len(active) > self.options.max_include_depth:
+            self._diag(
+                "include",
+                Severity.ERROR,
+                f"includes nested deeper than {self.options.max_include_depth} levels",
+                inc.source.path,
+                inc.source.line,
+            )
+            loaded.failed = True
+            return out
+        outer = included_from or inc
+        for disk, shown, text in files:
+            key = self._key(disk, shown)
+            if key in active:
+                self._diag(
+                    "include",
+                    Severity.ERROR,
+                    f"include cycle: {shown} includes itself (via {inc.source})",
+                    inc.source.path,
+                    inc.source.line,
+                )
+                loaded.failed = True
+                continue
+            parsed = self._read(InputFile(shown, disk, text), inc.source)
+            if parsed is None:
+                loaded.failed = True
+                continue
+            if parsed.failed:
+                loaded.failed = True
+            if shown not in loaded.files:
+                loaded.files.append(shown)
+            active.append(key)
+            out.extend(self._build(parsed, parsed.nodes, ctx, parent, outer, loaded, base_dirs, active))
+            active.pop()
+        return out
+
+    def _map_root(self, pattern: str) -> str:
+        for server_prefix, local in sorted(self.options.roots, key=lambda r: -len(r[0])):
+            prefix = server_prefix.rstrip("/")
+            if pattern == prefix or pattern.startswith(prefix + "/"):
+                return os.path.join(local, pattern[len(prefix) :].lstrip("/"))
+        return pattern
+
+    def _shown(self, disk: str) -> str:
+        if self._display_base is not None:
+            base_disk, base_shown = self._display_base
+            absolute = os.path.abspath(disk)
+            if absolute == base_disk or absolute.startswith(base_disk + os.sep):
+                return os.path.normpath(os.path.join(base_shown, os.path.relpath(absolute, base_disk)))
+        return display_path(disk)
+
+    def _resolve(
+        self, pattern: str, base_dirs: list[str], inc: Directive
+    ) -> list[tuple[str | None, str, str | None]]:
+        """(disk path, display path, text) for every file an include names."""
+        if os.path.isabs(pattern):
+            candidates = [self._map_root(pattern)]
+        else:
+            candidates = [os.path.join(d, pattern) for d in base_dirs]
+        if glob.has_magic(pattern):
+            for cand in candidates:
+                matches = sorted(glob.glob(cand))
+                if matches:
+                    return [(m, self._shown(m), None) for m in matches]
+            return []
+        for cand in candidates:
+            if os.path.exists(cand):
+                return [(cand, self._shown(cand), None)]
+        stock = pattern.split("/etc/nginx/", 1)[-1]
+        if stock == "proxy_params":
+            return [(None, f"<stock {pattern}>", STOCK_PROXY_PARAMS)]
+        if stock in STOCK_FILES:
+            return []
+        hint = ""
+        if os.path.isabs(pattern):
+            hint = f" (map it to the repository with --root {os.path.dirname(pattern)}=DIR)"
+        self._diag(
+            "include",
+            Severity.WARNING,
+            f"included file {pattern} not found{hint}; nginx would refuse to start without it",
+            inc.source.path,
+            inc.source.line,
+        )
+        return []
