@@ -25,15 +25,33 @@ def _lines(text: str) -> list[str]:
     return [line.rstrip() for line in text.strip("\n").splitlines()]
 
 
-def _line_text(texts: Mapping[str, str], path: str, line: int) -> str | None:
-    text = texts.get(path)
-    if text is None:
+class SourceTexts:
+    """The text of every file of a configuration, split into lines once."""
+
+    def __init__(self, texts: Mapping[str, str]) -> None:
+        self.texts = texts
+        self._lines: dict[str, list[str]] = {}
+
+    def get(self, path: str) -> str | None:
+        return self.texts.get(path)
+
+    def lines(self, path: str) -> list[str] | None:
+        if path not in self._lines:
+            text = self.texts.get(path)
+            if text is None:
+                return None
+            self._lines[path] = text.split("\n")
+        return self._lines[path]
+
+
+def _line_text(texts: SourceTexts, path: str, line: int) -> str | None:
+    lines = texts.lines(path)
+    if lines is None:
         return None
-    lines = text.split("\n")
     return lines[line - 1] if 0 < line <= len(lines) else ""
 
 
-def insert_into(block: BlockRef, text: str, position: str, texts: Mapping[str, str]) -> TextEdit:
+def insert_into(block: BlockRef, text: str, position: str, texts: SourceTexts) -> TextEdit:
     lines = _lines(text)
     if not lines:
         raise FixError("nothing to insert")
@@ -45,7 +63,7 @@ def insert_into(block: BlockRef, text: str, position: str, texts: Mapping[str, s
         body = "".join(line + "\n" for line in lines)
         if position == "start":
             return TextEdit(path, 1, 1, 1, 1, body)
-        all_lines = content.split("\n")
+        all_lines = texts.lines(path) or [""]
         last = len(all_lines)
         col = len(all_lines[-1]) + 1
         prefix = "" if content.endswith("\n") or not content else "\n"
@@ -65,7 +83,7 @@ def insert_into(block: BlockRef, text: str, position: str, texts: Mapping[str, s
     return TextEdit(path, pos.line, pos.column, pos.line, pos.column, " " + " ".join(lines))
 
 
-def replace(source: Source, text: str, texts: Mapping[str, str]) -> TextEdit:
+def replace(source: Source, text: str, texts: SourceTexts) -> TextEdit:
     if source.column is None or source.end_line is None or source.end_column is None:
         raise FixError(f"the extent of {source} is not known")
     lines = _lines(text.strip())
@@ -75,7 +93,7 @@ def replace(source: Source, text: str, texts: Mapping[str, str]) -> TextEdit:
     return TextEdit(source.path, source.line, source.column, source.end_line, source.end_column, new)
 
 
-def insert_after(source: Source, text: str, texts: Mapping[str, str]) -> TextEdit:
+def insert_after(source: Source, text: str, texts: SourceTexts) -> TextEdit:
     """New lines right after a directive, in its indentation."""
     if source.end_line is None:
         raise FixError(f"the extent of {source} is not known")
@@ -99,7 +117,7 @@ def insert_after(source: Source, text: str, texts: Mapping[str, str]) -> TextEdi
     return TextEdit(source.path, source.end_line + 1, 1, source.end_line + 1, 1, body)
 
 
-def delete(source: Source, texts: Mapping[str, str]) -> TextEdit:
+def delete(source: Source, texts: SourceTexts) -> TextEdit:
     if source.column is None or source.end_line is None or source.end_column is None:
         raise FixError(f"the extent of {source} is not known")
     first = _line_text(texts, source.path, source.line)
@@ -112,7 +130,7 @@ def delete(source: Source, texts: Mapping[str, str]) -> TextEdit:
     return TextEdit(source.path, source.line, source.column, source.end_line, source.end_column, "")
 
 
-def build_fix(fix: CompiledFix, context: dict[str, Any], texts: Mapping[str, str]) -> Fix | None:
+def build_fix(fix: CompiledFix, context: dict[str, Any], texts: SourceTexts) -> Fix | None:
     edits: list[TextEdit] = []
     shown: list[str] = []
     for spec in fix.edits:

@@ -15,7 +15,7 @@ from typing import Any
 
 from jinja2 import TemplateError
 
-from wslint.engine.fixes import FixError, build_fix
+from wslint.engine.fixes import FixError, SourceTexts, build_fix
 from wslint.engine.rules import Rule, RuleSet
 from wslint.findings import Diagnostic, Finding, RouteRef, Severity
 from wslint.model import ProxyConfig, Route, Source
@@ -92,7 +92,7 @@ def _one(
     config: ProxyConfig,
     subject: Any,
     options: Mapping[str, Any],
-    texts: Mapping[str, str],
+    texts: SourceTexts,
     diagnostics: list[Diagnostic],
 ) -> Finding | None:
     context = {
@@ -146,6 +146,7 @@ def run_rules(
     diagnostics: list[Diagnostic],
 ) -> list[Finding]:
     found: dict[tuple[str, str, int, int], Finding] = {}
+    sources = SourceTexts(texts)
     for rule in rules:
         if config.proxy not in rule.spec.proxies:
             continue
@@ -153,7 +154,7 @@ def run_rules(
         options.update(settings.options.get(rule.id, {}))
         for subject in _subjects(config, rule):
             try:
-                finding = _one(rule, config, subject, options, texts, diagnostics)
+                finding = _one(rule, config, subject, options, sources, diagnostics)
             except (
                 TemplateError,
                 TypeError,

@@ -390,13 +390,10 @@ class ConfigBuilder:
         reports it); judging the rest of the route as if it stood in the
         enclosing block keeps that one mistake from being reported twice.
         """
-        out: list[Directive] = []
-        for d in level.children or ():
-            if d.name == "proxy_set_header":
-                out.append(d)
-            elif d.name == "if":
-                out.extend(d.iter("proxy_set_header"))
-        return out
+        return [
+            *level.iter("proxy_set_header"),
+            *(h for i in level.iter("if") for h in i.iter("proxy_set_header")),
+        ]
 
     def _header_scope(self, chain: list[Directive]) -> tuple[list[Directive], HeaderScope]:
         levels = [lvl for lvl in chain if self._level_headers(lvl)]

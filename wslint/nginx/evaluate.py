@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from wslint.model import Source
@@ -140,7 +141,16 @@ def choose(m: MapDef, value: str) -> MapEntry | None:
     return None
 
 
-UNKNOWN_REGEX = object()
+@lru_cache(maxsize=4096)
+def segments(expr: str) -> tuple[tuple[str, str | None], ...]:
+    """A value split into (literal text, variable name or None) pairs, parsed once per text."""
+    out: list[tuple[str, str | None]] = []
+    pos = 0
+    for m in VARIABLE.finditer(expr):
+        out.append((expr[pos : m.start()], m.group(1) or m.group(2)))
+        pos = m.end()
+    out.append((expr[pos:], None))
+    return tuple(out)
 
 
 class Evaluator:
@@ -165,19 +175,34 @@ class Evaluator:
         self.trace: list[MapChoice] = []
         self.used: set[str] = set()
         self._depth = 0
+        r = request
+        self._simple: dict[str, str | None] = {
+            "host": r.host or server_name,
+            "scheme": r.scheme,
+            "https": "on" if r.scheme == "https" else "",
+            "uri": r.path,
+            "document_uri": r.path,
+            "request_uri": None if r.path is None else r.path + (f"?{r.query}" if r.query else ""),
+            "args": r.query,
+            "query_string": r.query,
+            "is_args": "?" if r.query else "",
+            "request_method": "GET",
+            "server_protocol": "HTTP/1.1",
+            "server_port": str(r.server_port),
+            "server_name": server_name,
+            "proxy_host": proxy_host,
+        }
 
     def value(self, expr: str) -> str | None:
         """The value of a string with variables, None when it cannot be known."""
         out: list[str] = []
-        pos = 0
-        for m in VARIABLE.finditer(expr):
-            out.append(expr[pos : m.start()])
-            v = self.variable(m.group(1) or m.group(2))
-            if v is None:
-                return None
-            out.append(v)
-            pos = m.end()
-        out.append(expr[pos:])
+        for text, name in segments(expr):
+            out.append(text)
+            if name is not None:
+                v = self.variable(name)
+                if v is None:
+                    return None
+                out.append(v)
         return "".join(out)
 
     def variable(self, name: str) -> str | None:
@@ -201,25 +226,8 @@ class Evaluator:
             return self._map(self.maps[name])
         if name.startswith("http_"):
             return r.headers.get(name[5:].replace("_", "-"), "")
-        simple = {
-            "host": r.host or self.server_name,
-            "http_host": r.host_header,
-            "scheme": r.scheme,
-            "https": "on" if r.scheme == "https" else "",
-            "uri": r.path,
-            "document_uri": r.path,
-            "request_uri": None if r.path is None else r.path + (f"?{r.query}" if r.query else ""),
-            "args": r.query,
-            "query_string": r.query,
-            "is_args": "?" if r.query else "",
-            "request_method": "GET",
-            "server_protocol": "HTTP/1.1",
-            "server_port": str(r.server_port),
-            "server_name": self.server_name,
-            "proxy_host": self.proxy_host,
-        }
-        if name in simple:
-            return simple[name]
+        if name in self._simple:
+            return self._simple[name]
         if name.startswith("arg_"):
             for part in r.query.split("&"):
                 k, _, v = part.partition("=")

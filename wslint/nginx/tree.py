@@ -34,16 +34,25 @@ class Directive:
     body: BlockRef | None = None
     included_from: Directive | None = None
     comments: list[tuple[int, str]] = field(default_factory=list)
+    _by_name: dict[str, list[Directive]] | None = field(default=None, repr=False)
 
     @property
     def is_block(self) -> bool:
         return self.children is not None
 
     def iter(self, name: str) -> Iterator[Directive]:
-        """Direct children called `name` (includes already expanded)."""
-        for child in self.children or ():
-            if child.name == name:
-                yield child
+        """Direct children called `name` (includes already expanded).
+
+        Indexed on first use, so that looking up a directive in the http block
+        of a 10,000-server configuration does not rescan every server; the
+        tree is complete (the loader is done) before anyone queries it.
+        """
+        if self._by_name is None:
+            index: dict[str, list[Directive]] = {}
+            for child in self.children or ():
+                index.setdefault(child.name, []).append(child)
+            self._by_name = index
+        return iter(self._by_name.get(name, ()))
 
     def first(self, name: str) -> Directive | None:
         return next(self.iter(name), None)
