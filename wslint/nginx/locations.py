@@ -1,17 +1,16 @@
 """Location selection exactly as nginx's ngx_http_core_find_location does it.
 
-For the URI at one level: an exact `=` match, or a prefix location as long as
-the URI itself, ends the search (no regexes). A prefix location that is the
-URI plus "/" and passes to an upstream answers 301 (auto redirect), also
-without regexes. Otherwise the longest prefix is remembered, its nested
-locations are searched, and unless it is `^~`, this level's regex locations
-are tried in the order written; the first that matches wins (and its nested
-locations are searched in turn).
+For the URI at one level: an exact `=` match ends the search. A location
+named URI + "/" that passes to an upstream answers 301 (auto redirect) without
+looking at regexes. Otherwise the longest matching prefix (one exactly as long
+as the URI included) is remembered, its nested locations are searched, and
+unless it is `^~`, this level's regex locations are tried in the order written;
+the first that matches wins (and its nested locations are searched in turn).
+Verified against nginx 1.22 by tests/e2e/test_nginx_location_differential.py.
 """
 
 from __future__ import annotations
 
-import posixpath
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -76,26 +75,46 @@ def location_info(d: Directive) -> LocationInfo:
     args = d.args
     if len(args) >= 2 and args[0] in ("=", "^~", "~", "~*"):
         mod, name = args[0], args[1]
-    elif args and args[0].startswith("=") and len(args[0]) > 1:
-        mod, name = "=", args[0][1:]
+    elif args and len(args[0]) > 1 and args[0][0] in "=~^":
+        # nginx also reads the modifier glued to the name: =/x, ~^/x, ~*x, ^~/x
+        first = args[0]
+        mod = next((m for m in ("~*", "^~", "~", "=") if first.startswith(m)), "")
+        name = first[len(mod) :] if mod else first
     else:
         mod, name = "", args[0] if args else ""
     regex = compile_regex(name, mod == "~*") if mod in ("~", "~*") else None
     return LocationInfo(d, mod, name, regex)
 
 
+class BadRequest(ValueError):
+    """A request target nginx answers with 400 (a `..` above the root)."""
+
+
 def normalize_uri(raw: str, merge_slashes: bool = True) -> str:
-    """The URI nginx matches locations against: decoded, dot segments resolved, slashes merged."""
-    path = unquote(raw.split("?", 1)[0]) or "/"
-    if merge_slashes:
-        path = re.sub(r"/{2,}", "/", path)
-    trailing = path.endswith("/")
-    norm = posixpath.normpath(path)
-    if norm.startswith("//"):
-        norm = norm[1:]
-    if trailing and not norm.endswith("/"):
-        norm += "/"
-    return norm
+    """The URI nginx matches locations against.
+
+    The query and fragment are cut off, %XX is decoded (so %2F is a slash),
+    `.` and `..` segments are resolved (a trailing one leaves the slash), and
+    runs of slashes are merged unless merge_slashes is off. A `..` that would
+    climb above the root raises BadRequest, as nginx answers 400.
+    """
+    path = unquote(raw.split("#", 1)[0].split("?", 1)[0]) or "/"
+    if not path.startswith("/"):
+        path = "/" + path
+    segments = path.split("/")[1:]
+    trailing = segments[-1] in ("", ".", "..")
+    stack: list[str] = []
+    for seg in segments:
+        if seg == "." or (seg == "" and merge_slashes):
+            continue
+        if seg == "..":
+            if not stack:
+                raise BadRequest(raw)
+            stack.pop()
+            continue
+        stack.append(seg)
+    uri = "/" + "/".join(stack)
+    return uri + "/" if trailing and not uri.endswith("/") else uri
 
 
 def children_locations(block: Directive) -> list[LocationInfo]:
@@ -120,28 +139,44 @@ def _find(block: Directive, uri: str, trail: list[str]) -> tuple[str, LocationIn
             return "ok", loc
     for loc in static:
         if not loc.exact and loc.name == uri:
-            trail.append(f"prefix {loc.name} equals the URI, so regex locations are not checked")
-            return "ok", loc
-    for loc in static:
-        if loc.auto_redirect and loc.name == uri + "/":
-            trail.append(f"{loc.name} passes to an upstream and the URI lacks its trailing slash: 301")
-            return "done", loc
-    rc, found = "declined", None
-    no_regex = False
+            # nginx stops its prefix search here, before any URI + "/" location
+            # could redirect, but still searches nested and regex locations
+            trail.append(f"prefix {loc.name} is the whole URI")
+            return _after_prefix(loc, uri, trail)
+    same = [loc for loc in static if loc.name == uri + "/"]
+    if any(loc.auto_redirect for loc in same):
+        # the tree node of that name redirects; nginx takes the exact location's settings
+        loc = next((x for x in same if x.exact), same[0])
+        trail.append(f"{loc.name} passes to an upstream and the URI lacks its trailing slash: 301")
+        return "done", loc
     prefixes = [loc for loc in static if not loc.exact and uri.startswith(loc.name)]
     best = max(prefixes, key=lambda loc: len(loc.name), default=None)
     if best is not None:
         trail.append(f"longest prefix {'^~ ' if best.no_regex else ''}{best.name}")
-        rc, found, no_regex = "again", best, best.no_regex
-        sub_rc, sub = _find(best.directive, uri, trail)
-        if sub_rc in ("ok", "done"):
-            return sub_rc, sub
-        if sub_rc == "again":
-            found = sub
-    if no_regex:
+        return _after_prefix(best, uri, trail)
+    return _regexes(block, uri, trail, "declined", None)
+
+
+def _after_prefix(best: LocationInfo, uri: str, trail: list[str]) -> tuple[str, LocationInfo | None]:
+    """nginx's NGX_AGAIN: search the prefix's nested locations, then (unless ^~) the regexes."""
+    found: LocationInfo | None = best
+    sub_rc, sub = _find(best.directive, uri, trail)
+    if sub_rc in ("ok", "done"):
+        return sub_rc, sub
+    if sub_rc == "again":
+        found = sub
+    if best.no_regex:
         trail.append("^~ stops the regex search")
-        return rc, found
-    for loc in locs:
+        return "again", found
+    parent = best.directive.parent
+    assert parent is not None
+    return _regexes(parent, uri, trail, "again", found)
+
+
+def _regexes(
+    block: Directive, uri: str, trail: list[str], rc: str, found: LocationInfo | None
+) -> tuple[str, LocationInfo | None]:
+    for loc in children_locations(block):
         if loc.is_regex and loc.regex is not None and loc.regex.search(uri):
             trail.append(f"first matching regex {loc.modifier} {loc.name} (regexes are tried in file order)")
             _, sub = _find(loc.directive, uri, trail)

@@ -1,0 +1,135 @@
+"""The WebSocket URLs clients use (`--ws-url`, `--ws-path`, an endpoints file).
+
+`wss://app.example.test/rt/socket#backend=/socket` is the URL a browser opens
+(its host and port become the Host header) plus, in the fragment that browsers
+never send, the path the application expects to receive when the proxy is
+meant to change it. A bare `/path` has no host: every server is considered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import yaml
+
+DEFAULT_PORTS = {"ws": 80, "http": 80, "wss": 443, "https": 443}
+
+
+class EndpointError(ValueError):
+    """A URL wslint cannot use as an endpoint; the message says why."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    raw: str
+    scheme: str | None
+    host: str | None
+    port: int | None
+    path: str
+    query: str
+    expected_backend_path: str | None = None
+
+    @property
+    def tls(self) -> bool:
+        return self.scheme in ("wss", "https")
+
+    @property
+    def http_scheme(self) -> str:
+        """What the proxy sees as $scheme: ws:// arrives as http, wss:// as https."""
+        return "https" if self.tls else "http"
+
+    @property
+    def effective_port(self) -> int | None:
+        if self.port is not None:
+            return self.port
+        return DEFAULT_PORTS.get(self.scheme or "")
+
+    @property
+    def host_header(self) -> str | None:
+        if self.host is None:
+            return None
+        port = self.effective_port
+        if port is None or port == DEFAULT_PORTS.get(self.scheme or ""):
+            return self.host
+        return f"{self.host}:{port}"
+
+    @property
+    def target(self) -> str:
+        """The request target of the handshake (path and query, as sent)."""
+        return self.path + (f"?{self.query}" if self.query else "")
+
+    def __str__(self) -> str:
+        return self.raw
+
+
+def parse_endpoint(text: str, backend: str | None = None) -> Endpoint:
+    raw = text.strip()
+    if not raw:
+        raise EndpointError("an empty endpoint")
+    if raw.startswith("/"):
+        path, _, rest = raw.partition("#")
+        target, _, query = path.partition("?")
+        return Endpoint(raw, None, None, None, target, query, backend or _backend(rest, raw))
+    parts = urlsplit(raw)
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS:
+        raise EndpointError(
+            f"{raw!r}: use a ws://, wss://, http:// or https:// URL, or a path starting with /"
+        )
+    if not parts.hostname:
+        raise EndpointError(f"{raw!r} has no host")
+    try:
+        port = parts.port
+    except ValueError:
+        raise EndpointError(f"{raw!r} has an invalid port") from None
+    return Endpoint(
+        raw=raw,
+        scheme=scheme,
+        host=parts.hostname.lower(),
+        port=port,
+        path=parts.path or "/",
+        query=parts.query,
+        expected_backend_path=backend or _backend(parts.fragment, raw),
+    )
+
+
+def _backend(fragment: str, raw: str) -> str | None:
+    if not fragment:
+        return None
+    values = parse_qs(fragment, keep_blank_values=True).get("backend")
+    if not values:
+        raise EndpointError(f"{raw!r}: the fragment may only say #backend=/path")
+    if not values[0].startswith("/"):
+        raise EndpointError(f"{raw!r}: #backend= needs a path starting with /")
+    return values[0]
+
+
+def load_endpoints_file(path: str) -> list[Endpoint]:
+    """A YAML list of URLs, or of {url: ..., backend: ...} mappings."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise EndpointError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise EndpointError(f"{path}: not valid YAML: {exc}") from None
+    if isinstance(data, dict) and "endpoints" in data:
+        data = data["endpoints"]
+    if not isinstance(data, list):
+        raise EndpointError(f"{path}: expected a list of endpoints")
+    out = []
+    for i, item in enumerate(data):
+        if isinstance(item, str):
+            out.append(parse_endpoint(item))
+        elif isinstance(item, dict) and isinstance(item.get("url"), str):
+            extra = set(item) - {"url", "backend"}
+            if extra:
+                raise EndpointError(f"{path}: endpoints[{i}]: unknown key {sorted(extra)[0]!r}")
+            backend = item.get("backend")
+            if backend is not None and not isinstance(backend, str):
+                raise EndpointError(f"{path}: endpoints[{i}].backend: expected a path")
+            out.append(parse_endpoint(item["url"], backend))
+        else:
+            raise EndpointError(f"{path}: endpoints[{i}]: expected a URL or {{url: ..., backend: ...}}")
+    return out
