@@ -12,6 +12,7 @@ import yaml
 
 from wslint.categories import CATEGORIES
 from wslint.core import LintOptions, run
+from wslint.endpoints import Endpoint, parse_endpoint
 from wslint.engine.rules import RuleSet, builtin_rule_files, compile_rule
 from wslint.engine.sandbox import make_environment
 from wslint.engine.schema import RuleFileError, parse_rule
@@ -123,10 +124,16 @@ def test_categories_match_the_shared_vocabulary() -> None:
     assert vocab == set(CATEGORIES)
 
 
-def _lint_example(tmp_path: Path, text: str, rules: RuleSet, name: str) -> list[Any]:
+def example_endpoint(e2e: Any) -> tuple[Endpoint, ...]:
+    """The endpoint an example declares (its e2e path and host, on the examples' port 8080)."""
+    url = f"ws://{e2e.host}:8080{e2e.path}" + (f"#backend={e2e.backend}" if e2e.backend else "")
+    return (parse_endpoint(url),)
+
+
+def _lint_example(tmp_path: Path, text: str, rules: RuleSet, name: str, e2e: Any) -> list[Any]:
     site = tmp_path / name
     site.write_text(text)
-    return run(LintOptions(paths=(str(site),)), rules).findings
+    return run(LintOptions(paths=(str(site),), endpoints=example_endpoint(e2e)), rules).findings
 
 
 @pytest.mark.parametrize("rule_id", [Path(n).stem for n, _ in builtin_rule_files()])
@@ -134,9 +141,9 @@ def test_rule_examples_are_executed(rule_id: str, rules: RuleSet, tmp_path: Path
     rule = rules.get(rule_id)
     assert rule is not None
     for proxy, example in rule.spec.examples.items():
-        bad = _lint_example(tmp_path, example.bad, rules, f"bad-{proxy}.conf")
+        bad = _lint_example(tmp_path, example.bad, rules, f"bad-{proxy}.conf", example.e2e)
         fired = [f for f in bad if f.rule == rule_id]
         assert fired, f"{rule_id}: the bad {proxy} example does not trigger it"
         assert all(f.severity >= Severity.WARNING for f in fired)
-        good = _lint_example(tmp_path, example.good, rules, f"good-{proxy}.conf")
+        good = _lint_example(tmp_path, example.good, rules, f"good-{proxy}.conf", example.e2e)
         assert good == [], f"{rule_id}: the good {proxy} example has findings: {good}"

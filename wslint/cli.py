@@ -19,10 +19,13 @@ from wslint import __version__
 from wslint.core import DEFAULT_NGINX_VERSION, LintOptions, Report, UsageError, parse_root, run
 from wslint.docs import explain_rule, rules_table
 from wslint.durations import parse_duration
+from wslint.endpoints import EndpointError, load_endpoints_file, parse_endpoint
 from wslint.engine.rules import RuleSet, load_rules
 from wslint.engine.schema import RuleFileError
 from wslint.findings import Severity
 from wslint.formatters import FORMATTERS, FormatContext
+from wslint.formatters.trace import format_trace_json, format_trace_text
+from wslint.model import EndpointResult
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -156,18 +159,28 @@ def check(
     rules_dir: Annotated[
         list[str] | None, typer.Option("--rules", help="Directory of extra rule files (YAML).")
     ] = None,
-    ws_path: Annotated[
+    ws_url: Annotated[
         list[str] | None,
         typer.Option(
-            help="A path that carries WebSockets, e.g. /ws/ (repeatable); its location is checked as such."
+            help="A WebSocket URL clients open, e.g. wss://app.example.com/ws (repeatable); "
+            "add #backend=/path for the path the app expects to receive."
         ),
     ] = None,
+    ws_path: Annotated[
+        list[str] | None,
+        typer.Option(help="A path that carries WebSockets, e.g. /ws/, checked in every server (repeatable)."),
+    ] = None,
+    endpoints_file: Annotated[
+        str | None,
+        typer.Option("--endpoints", help="YAML file listing WebSocket URLs (strings or {url, backend})."),
+    ] = None,
     nginx_version: Annotated[
-        str,
+        str | None,
         typer.Option(
-            help="nginx version the configuration runs on; before 1.29.7 upstream HTTP/1.0 is the default."
+            help=f"nginx version the configuration runs on (default: {DEFAULT_NGINX_VERSION}, the last "
+            "stable series before 1.29.7 changed the upstream defaults)."
         ),
-    ] = DEFAULT_NGINX_VERSION,
+    ] = None,
     root: Annotated[
         list[str] | None,
         typer.Option(help="Map an absolute include directory to a local one: /etc/nginx=deploy/nginx."),
@@ -190,6 +203,9 @@ def check(
     stdin_text = sys.stdin.read() if "-" in paths else None
     try:
         roots = tuple(parse_root(r) for r in root or ())
+        endpoints = [parse_endpoint(u) for u in ws_url or ()]
+        if endpoints_file:
+            endpoints.extend(load_endpoints_file(endpoints_file))
         options = LintOptions(
             paths=tuple(paths),
             proxy=proxy.value if proxy else None,
@@ -198,6 +214,7 @@ def check(
             roots=roots,
             nginx_version=nginx_version,
             ws_paths=tuple(ws_path or ()),
+            endpoints=tuple(endpoints),
             select=_split(select),
             ignore=_split(ignore),
             rule_options={"idle-timeout-short": {"min_idle": threshold}},
@@ -209,19 +226,75 @@ def check(
             ):
                 raise UsageError(f"no rule matches {key!r} (see `wslint rules`)")
         report = run(options, rules)
-    except UsageError as exc:
+    except (UsageError, EndpointError) as exc:
         raise _fail(str(exc)) from None
     files = tuple(f for cfg in report.configs for f in cfg.files)
     ctx = FormatContext(
         findings=tuple(report.findings),
         diagnostics=tuple(report.diagnostics),
         tool_version=__version__,
-        proxy_versions={"nginx": options.nginx_version},
+        proxy_versions={"nginx": options.nginx_version or DEFAULT_NGINX_VERSION},
         files=files,
         color=_use_color(color),
     )
     sys.stdout.write(FORMATTERS[output_format.value](ctx))
     raise typer.Exit(exit_code(report, fail_on))
+
+
+@app.command("route")
+def route_command(
+    config: Annotated[str, typer.Argument(help="The configuration file (main file or fragment).")],
+    urls: Annotated[
+        list[str],
+        typer.Argument(
+            help="WebSocket URLs (ws://host/path, wss://..., or a /path for every server).",
+            show_default=False,
+        ),
+    ],
+    proxy: Annotated[
+        ProxyKind | None, typer.Option(help="Which proxy the file configures (default: detect).")
+    ] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="Output format.")
+    ] = OutputFormat.text,
+    nginx_version: Annotated[
+        str | None, typer.Option(help=f"nginx version (default: {DEFAULT_NGINX_VERSION}).")
+    ] = None,
+    root: Annotated[
+        list[str] | None,
+        typer.Option(help="Map an absolute include directory to a local one: /etc/nginx=deploy/nginx."),
+    ] = None,
+) -> None:
+    """Show what the proxy does with each WebSocket URL: server, location, upstream path, outcome.
+
+    Exit code 0 when every URL is upgraded at the expected path, 1 otherwise, 2 on errors.
+    """
+    try:
+        endpoints = tuple(parse_endpoint(u) for u in urls)
+        options = LintOptions(
+            paths=(config,),
+            proxy=proxy.value if proxy else None,
+            roots=tuple(parse_root(r) for r in root or ()),
+            nginx_version=nginx_version,
+            endpoints=endpoints,
+        )
+        report = run(options, _load([]))
+    except (UsageError, EndpointError) as exc:
+        raise _fail(str(exc)) from None
+    errors = [d for d in report.diagnostics if d.severity >= Severity.ERROR]
+    if errors or not report.configs:
+        for d in errors:
+            where = f"{d.path}:{d.line}: " if d.path and d.line else (f"{d.path}: " if d.path else "")
+            typer.echo(f"{where}error: {d.message}", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    groups: list[list[EndpointResult]] = []
+    for cfg in report.configs:
+        for first in cfg.endpoints:
+            groups.append(list(cfg.results_for(first)))
+    render = format_trace_json if output_format is OutputFormat.json else format_trace_text
+    sys.stdout.write(render(groups))
+    ok = all(r.upgrades and r.path_matches for g in groups for r in g)
+    raise typer.Exit(EXIT_CLEAN if ok else EXIT_FINDINGS)
 
 
 @app.command("rules")

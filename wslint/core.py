@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from wslint.detect import detect
+from wslint.endpoints import Endpoint, EndpointError, parse_endpoint
 from wslint.engine.rules import RuleSet
 from wslint.engine.runner import RunSettings, run_rules, selected
 from wslint.findings import Diagnostic, Finding, Severity
@@ -40,8 +41,9 @@ class LintOptions:
     stdin_text: str | None = None
     stdin_filename: str | None = None
     roots: tuple[tuple[str, str], ...] = ()
-    nginx_version: str = DEFAULT_NGINX_VERSION
+    nginx_version: str | None = None
     ws_paths: tuple[str, ...] = ()
+    endpoints: tuple[Endpoint, ...] = ()
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -66,6 +68,17 @@ def parse_version(text: str) -> tuple[int, ...]:
     if not text.strip() or not all(p.isdigit() for p in parts) or len(parts) > 3:
         raise UsageError(f"--nginx-version must look like 1.24.0, got {text!r}")
     return tuple(int(p) for p in parts) + (0,) * (3 - len(parts))
+
+
+def all_endpoints(options: LintOptions) -> tuple[Endpoint, ...]:
+    """--ws-url endpoints, then --ws-path paths (a path without a host)."""
+    out = list(options.endpoints)
+    for path in options.ws_paths:
+        try:
+            out.append(parse_endpoint(path if path.startswith("/") else "/" + path))
+        except EndpointError as exc:
+            raise UsageError(str(exc)) from None
+    return tuple(out)
 
 
 def parse_root(text: str) -> tuple[str, str]:
@@ -143,9 +156,14 @@ def _inputs(options: LintOptions, diagnostics: list[Diagnostic]) -> list[tuple[I
 
 def run(options: LintOptions, rules: RuleSet) -> Report:
     diagnostics: list[Diagnostic] = []
-    version = parse_version(options.nginx_version)
+    version = parse_version(options.nginx_version or DEFAULT_NGINX_VERSION)
     load = LoadOptions(roots=options.roots)
-    build = BuildOptions(version=version, version_text=".".join(map(str, version)), ws_paths=options.ws_paths)
+    build = BuildOptions(
+        version=version,
+        version_text=".".join(map(str, version)),
+        endpoints=all_endpoints(options),
+        version_assumed=options.nginx_version is None,
+    )
     settings = RunSettings(select=options.select, ignore=options.ignore, options=options.rule_options)
     active = selected(rules, settings)
     configs: list[tuple[ProxyConfig, dict[str, str]]] = []

@@ -8,8 +8,10 @@ Values are frozen: a model describes a configuration, it is never edited.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
+
+from wslint.endpoints import Endpoint
 
 T = TypeVar("T")
 
@@ -342,6 +344,11 @@ class Route:
     path_signal: Literal["strong", "weak"] | None = None
     # what the proxy calls a route ("location" for nginx)
     noun: str = "location"
+    # the route as written, its continuation lines dedented (for fixes that copy or move it)
+    text: str = ""
+    body_text: str = ""
+    # an upstream named through variables that the proxy cannot resolve (nginx: no resolver)
+    unresolvable: bool = False
 
     @property
     def handshake(self) -> UpstreamRequest | None:
@@ -374,6 +381,92 @@ class Route:
         """Handshakes whose Upgrade or Connection status is one of `statuses`."""
         attr = f"{aspect}_status"
         return tuple(h for h in self.handshakes if getattr(h, attr) in statuses)
+
+    @property
+    def upgrades(self) -> bool:
+        """Whether a browser's handshake through this route reaches the upstream as an upgrade."""
+        hs = self.handshake
+        return (
+            self.tunnels
+            and hs is not None
+            and hs.upgrade_status == "ok"
+            and hs.connection_status == "ok"
+            and hs.http_version.value == "1.1"
+        )
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    """One decision the proxy makes for a request, and the line that makes it."""
+
+    text: str
+    source: Source | None
+
+
+EndpointOutcome = Literal["proxied", "redirect", "local", "no-route", "error"]
+
+
+@dataclass(frozen=True)
+class EndpointResult:
+    """What the proxy does with one client's handshake to one declared endpoint."""
+
+    endpoint: Endpoint
+    client: str
+    listener: Listener | None
+    route: Route | None
+    outcome: EndpointOutcome
+    status: int | None
+    location: str | None
+    upstream: str | None
+    backend_path: str | None
+    handshake: UpstreamRequest | None
+    steps: tuple[TraceStep, ...]
+    cause: Source | None
+    reason: str
+    certain: bool
+    uncertain: tuple[str, ...]
+    path_cause: Source | None
+    path_cause_kind: str | None = None
+    # the directive that answered, as written (a `return`, a `rewrite`)
+    cause_text: str | None = None
+    # the server_name (or listen) line that selected the server
+    server_cause: Source | None = None
+    # WebSocket routes that also match the path in the same server, but lose to `route`
+    better_routes: tuple[Route, ...] = ()
+    # WebSocket routes in other servers that would upgrade this endpoint
+    elsewhere: tuple[Route, ...] = ()
+    # WebSocket routes of the chosen server that the path does not reach
+    near_misses: tuple[Route, ...] = ()
+
+    @property
+    def host_known(self) -> bool:
+        return self.endpoint.host is not None
+
+    @property
+    def upgrades(self) -> bool:
+        hs = self.handshake
+        return (
+            self.outcome == "proxied"
+            and self.route is not None
+            and self.route.tunnels
+            and hs is not None
+            and hs.upgrade_status == "ok"
+            and hs.connection_status == "ok"
+            and hs.http_version.value == "1.1"
+        )
+
+    @property
+    def backend_path_only(self) -> str | None:
+        return None if self.backend_path is None else self.backend_path.split("?", 1)[0]
+
+    @property
+    def path_matches(self) -> bool:
+        expected = self.endpoint.expected_backend_path
+        return expected is None or self.backend_path_only == expected
+
+    @property
+    def source(self) -> Source | None:
+        return self.cause
 
 
 @dataclass(frozen=True)
@@ -435,10 +528,37 @@ class ProxyConfig:
     misplaced_directives: tuple[MisplacedDirective, ...]
     http_block: BlockRef | None
     fragment_context: str = "main"
-    notes: tuple[str, ...] = field(default=())
+    endpoint_results: tuple[EndpointResult, ...] = ()
+    version_assumed: bool = False
 
     def defines(self, variable: str) -> bool:
         return variable.lstrip("$") in self.variables
 
     def routes_of(self, listener: Listener) -> Iterable[Route]:
         return (r for r in self.routes if r.listener.id == listener.id)
+
+    def route_at(self, listener: Listener, pattern: str, kind: str = "prefix") -> Route | None:
+        """The top-level route of a listener with this pattern (e.g. its `location /`)."""
+        for r in self.routes:
+            if (
+                r.listener.id == listener.id
+                and r.parent is None
+                and r.match.pattern == pattern
+                and r.match.kind == kind
+            ):
+                return r
+        return None
+
+    @property
+    def endpoints(self) -> tuple[EndpointResult, ...]:
+        """One result per endpoint (and server, for bare paths): the first simulated client's."""
+        first = self.endpoint_results[0].client if self.endpoint_results else ""
+        return tuple(r for r in self.endpoint_results if r.client == first)
+
+    def results_for(self, result: EndpointResult) -> tuple[EndpointResult, ...]:
+        """Every client's result for the same endpoint and server as `result`."""
+        return tuple(
+            r
+            for r in self.endpoint_results
+            if r.endpoint == result.endpoint and r.listener == result.listener
+        )

@@ -27,8 +27,10 @@ class Seen:
 class Backend:
     """Runs an asyncio server in a thread; `port` is set once it listens."""
 
-    def __init__(self, check_origin: bool = False) -> None:
+    def __init__(self, check_origin: bool = False, expect_path: str | None = None) -> None:
         self.check_origin = check_origin
+        # like a WebSocket server mounted at one path: any other path gets 404
+        self.expect_path = expect_path
         self.seen = Seen()
         self.port = 0
         self._loop = asyncio.new_event_loop()
@@ -43,6 +45,8 @@ class Backend:
         upgrade = request.headers.get("Upgrade", "")
         if "websocket" not in upgrade.lower():
             return connection.respond(HTTPStatus.OK, "plain page\n")
+        if self.expect_path is not None and urlsplit(request.path).path != self.expect_path:
+            return connection.respond(HTTPStatus.NOT_FOUND, "no websocket here\n")
         if self.check_origin:
             origin = urlsplit(request.headers.get("Origin", "")).netloc
             if origin != host:

@@ -8,6 +8,7 @@ from pathlib import Path
 from tests.e2e.backends import Backend, NotFoundBackend
 from tests.e2e.proxies import ConfigRefused, Nginx, free_port, substitute
 from tests.e2e.wsclient import CONNECTION_HEADERS, Outcome, handshake, plain_get
+from wslint.engine.schema import E2ESpec
 
 
 @dataclass
@@ -43,16 +44,13 @@ class Run:
         return "\n".join(lines)
 
 
-def run_nginx(
-    binary: str,
-    site: str,
-    prefix: Path,
-    path: str,
-    probe: str = "handshake",
-    idle: float = 0.0,
-    host: str = "app.example.test",
-) -> Run:
-    with Backend(check_origin=probe == "origin-check") as app, NotFoundBackend() as other:
+def run_nginx(binary: str, site: str, prefix: Path, e2e: E2ESpec) -> Run:
+    """Start nginx with `site`, then run the example's probe with every simulated client."""
+    path, probe, idle, host = e2e.path, e2e.probe, e2e.idle, e2e.host
+    with (
+        Backend(check_origin=probe == "origin-check", expect_path=e2e.backend) as app,
+        NotFoundBackend() as other,
+    ):
         port = free_port()
         nginx = Nginx(binary, prefix, substitute(site, port, app.port, other.port))
         result = Run(expect_plain=probe == "plain-http")

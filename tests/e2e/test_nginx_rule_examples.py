@@ -16,6 +16,9 @@ from tests.e2e.harness import run_nginx
 from wslint.core import LintOptions, run
 from wslint.edits import apply_edits
 from wslint.engine.rules import load_rules
+from wslint.engine.schema import E2ESpec
+
+from ..test_rule_files import example_endpoint
 
 RULES = load_rules()
 NGINX_RULES = [r for r in RULES if "nginx" in r.spec.examples]
@@ -37,16 +40,16 @@ def test_bad_breaks_and_good_works(rule_id: str, nginx_bin: str, tmp_path: Path)
     _, example = _e2e(rule_id)
     e2e = example.e2e
     assert e2e is not None
-    bad = run_nginx(nginx_bin, example.bad, tmp_path / "bad", e2e.path, e2e.probe, e2e.idle, e2e.host)
+    bad = run_nginx(nginx_bin, example.bad, tmp_path / "bad", e2e)
     assert bad.broken, f"bad example of {rule_id} worked on real nginx:\n{bad.describe()}"
-    good = run_nginx(nginx_bin, example.good, tmp_path / "good", e2e.path, e2e.probe, e2e.idle, e2e.host)
+    good = run_nginx(nginx_bin, example.good, tmp_path / "good", e2e)
     assert good.works, f"good example of {rule_id} failed on real nginx:\n{good.describe()}"
 
 
-def _fixed(rule_id: str, text: str, tmp_path: Path) -> str:
+def _fixed(rule_id: str, text: str, tmp_path: Path, e2e: E2ESpec) -> str:
     site = tmp_path / "site.conf"
     site.write_text(text)
-    report = run(LintOptions(paths=(str(site),), select=(rule_id,)), RULES)
+    report = run(LintOptions(paths=(str(site),), select=(rule_id,), endpoints=example_endpoint(e2e)), RULES)
     mine = [f for f in report.findings if f.rule == rule_id]
     assert mine, f"{rule_id} does not fire on its bad example"
     edits = [e for f in mine if f.fix is not None for e in f.fix.edits]
@@ -60,13 +63,13 @@ def test_fix_applied_to_bad_example_works(rule_id: str, nginx_bin: str, tmp_path
     _, example = _e2e(rule_id)
     e2e = example.e2e
     assert e2e is not None
-    fixed = _fixed(rule_id, example.bad, tmp_path)
+    fixed = _fixed(rule_id, example.bad, tmp_path, e2e)
     (tmp_path / "fixed.conf").write_text(fixed)
-    relint = run(LintOptions(paths=(str(tmp_path / "fixed.conf"),)), RULES)
+    relint = run(LintOptions(paths=(str(tmp_path / "fixed.conf"),), endpoints=example_endpoint(e2e)), RULES)
     assert not [f for f in relint.findings if f.rule == rule_id], (
         f"{rule_id} still fires after its fix:\n{fixed}"
     )
-    result = run_nginx(nginx_bin, fixed, tmp_path / "fixed", e2e.path, e2e.probe, e2e.idle, e2e.host)
+    result = run_nginx(nginx_bin, fixed, tmp_path / "fixed", e2e)
     assert result.works, (
         f"{rule_id}: bad example with wslint's fix fails on nginx:\n{fixed}\n{result.describe()}"
     )

@@ -117,6 +117,18 @@ def insert_after(source: Source, text: str, texts: SourceTexts) -> TextEdit:
     return TextEdit(source.path, source.end_line + 1, 1, source.end_line + 1, 1, body)
 
 
+def insert_before(source: Source, text: str, texts: SourceTexts) -> TextEdit:
+    """New lines just before a directive's line, in its indentation."""
+    first = _line_text(texts, source.path, source.line)
+    if first is None:
+        raise FixError(f"{source.path} is not a file wslint can edit")
+    indent = first[: len(first) - len(first.lstrip())]
+    if first[: (source.column or 1) - 1].strip():
+        raise FixError(f"{source} does not start its line")
+    body = "".join((indent + ln if ln else ln) + "\n" for ln in _lines(text))
+    return TextEdit(source.path, source.line, 1, source.line, 1, body)
+
+
 def delete(source: Source, texts: SourceTexts) -> TextEdit:
     if source.column is None or source.end_line is None or source.end_column is None:
         raise FixError(f"the extent of {source} is not known")
@@ -149,6 +161,11 @@ def build_fix(fix: CompiledFix, context: dict[str, Any], texts: SourceTexts) -> 
             if not isinstance(target, Source):
                 raise FixError(f"insert_after needs a source position, got {type(target).__name__}")
             edits.append(insert_after(target, text, texts))
+            shown.append(text.strip("\n"))
+        elif spec.action == "insert_before":
+            if not isinstance(target, Source):
+                raise FixError(f"insert_before needs a source position, got {type(target).__name__}")
+            edits.append(insert_before(target, text, texts))
             shown.append(text.strip("\n"))
         elif spec.action == "replace":
             if not isinstance(target, Source):

@@ -18,9 +18,14 @@ from jinja2 import TemplateError
 from wslint.engine.fixes import FixError, SourceTexts, build_fix
 from wslint.engine.rules import Rule, RuleSet
 from wslint.findings import Diagnostic, Finding, RouteRef, Severity
-from wslint.model import ProxyConfig, Route, Source
+from wslint.model import EndpointResult, ProxyConfig, Route, Source
 
-SCOPE_VARIABLE = {"route": "route", "variable_reference": "ref", "misplaced_directive": "misplaced"}
+SCOPE_VARIABLE = {
+    "route": "route",
+    "variable_reference": "ref",
+    "misplaced_directive": "misplaced",
+    "endpoint": "result",
+}
 
 INTENT_CAP = {
     "declared": Severity.ERROR,
@@ -64,6 +69,9 @@ def _subjects(config: ProxyConfig, rule: Rule) -> Iterable[Any]:
         return routes
     if scope == "variable_reference":
         return config.variable_references
+    if scope == "endpoint":
+        # a result wslint could not decide is never judged
+        return (r for r in config.endpoints if r.certain)
     return config.misplaced_directives
 
 
@@ -74,6 +82,14 @@ def _route_ref(route: Route) -> RouteRef:
         upstream=route.upstream.url if route.upstream is not None else None,
         websocket=route.websocket.level,
     )
+
+
+def _endpoint_route(subject: Any) -> RouteRef | None:
+    if isinstance(subject, EndpointResult) and subject.route is not None:
+        return _route_ref(subject.route)
+    if isinstance(subject, EndpointResult) and subject.listener is not None:
+        return RouteRef(listener=subject.listener.label, match="(none)", upstream=None, websocket="declared")
+    return None
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:
@@ -107,6 +123,8 @@ def _one(
     where = rule.at(**context) if rule.at is not None else None
     if not isinstance(where, Source):
         where = subject.source
+    if not isinstance(where, Source):
+        return None
     message = " ".join(rule.message.render(**context).split())
     fix = None
     compiled = rule.fixes.get(config.proxy)
@@ -133,7 +151,7 @@ def _one(
         line=where.line,
         column=where.column,
         proxy=config.proxy,
-        route=_route_ref(subject) if isinstance(subject, Route) else None,
+        route=_route_ref(subject) if isinstance(subject, Route) else _endpoint_route(subject),
         fix=fix,
     )
 

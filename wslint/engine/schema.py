@@ -17,7 +17,7 @@ from wslint.durations import parse_duration
 from wslint.findings import Severity
 
 PROXIES = ("nginx", "haproxy", "traefik", "apache", "caddy")
-SCOPES = ("route", "variable_reference", "misplaced_directive")
+SCOPES = ("route", "variable_reference", "misplaced_directive", "endpoint")
 PROBES = ("handshake", "idle", "plain-http", "origin-check")
 OPTION_TYPES = ("duration", "integer", "string", "boolean")
 
@@ -31,7 +31,7 @@ class RuleFileError(Exception):
 
 @dataclass(frozen=True)
 class EditSpec:
-    action: Literal["insert_into", "insert_after", "replace", "delete"]
+    action: Literal["insert_into", "insert_after", "insert_before", "replace", "delete"]
     target: str
     text: str
     position: Literal["start", "end"]
@@ -47,12 +47,13 @@ class FixSpec:
 
 @dataclass(frozen=True)
 class E2ESpec:
-    """How the real-proxy tests exercise a rule's examples."""
+    """How the real-proxy tests exercise a rule's examples (and the endpoint the examples declare)."""
 
     path: str
     probe: str
     idle: float
     host: str
+    backend: str | None
 
 
 @dataclass(frozen=True)
@@ -151,9 +152,13 @@ def _choice(r: _Reader, key: str, allowed: tuple[str, ...], required: bool = Tru
 
 
 def _edit(r: _Reader) -> EditSpec:
-    actions = [a for a in ("insert_into", "insert_after", "replace", "delete") if a in r.data]
+    actions = [
+        a for a in ("insert_into", "insert_after", "insert_before", "replace", "delete") if a in r.data
+    ]
     if len(actions) != 1:
-        raise _err(r.path, r.field, "needs exactly one of insert_into, insert_after, replace, delete")
+        raise _err(
+            r.path, r.field, "needs exactly one of insert_into, insert_after, insert_before, replace, delete"
+        )
     action = actions[0]
     target = r.text(action)
     text = r.get("text", str, required=action != "delete", default="")
@@ -184,8 +189,9 @@ def _example(r: _Reader) -> Example:
         probe = _choice(e, "probe", PROBES, required=False, default="handshake")
         idle = e.get("idle", (int, float), required=False, default=0)
         host = e.text("host", required=False, default="app.example.test")
+        backend = e.text("backend", required=False)
         e.finish()
-        e2e = E2ESpec(path, probe, float(idle), host)
+        e2e = E2ESpec(path, probe, float(idle), host, backend)
     r.finish()
     return Example(bad, good, e2e)
 

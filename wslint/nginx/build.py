@@ -15,6 +15,7 @@ from typing import Literal
 
 from wslint.clients import CLIENTS, Client
 from wslint.durations import parse_duration
+from wslint.endpoints import Endpoint
 from wslint.intent import path_signal
 from wslint.model import (
     Action,
@@ -23,6 +24,7 @@ from wslint.model import (
     Divergence,
     DivergenceAspect,
     DroppedHeader,
+    EndpointResult,
     Header,
     HeaderScope,
     Intent,
@@ -39,12 +41,12 @@ from wslint.model import (
     Setting,
     Source,
     Upstream,
-    UpstreamProtocol,
     UpstreamRequest,
     UpstreamTarget,
     VariableReference,
 )
 from wslint.nginx import contexts
+from wslint.nginx.declare import declare_endpoints
 from wslint.nginx.evaluate import Evaluator, MapChoice, MapDef, SimRequest, build_map
 from wslint.nginx.loader import LoadedConfig
 from wslint.nginx.locations import (
@@ -52,9 +54,9 @@ from wslint.nginx.locations import (
     LocationInfo,
     location_info,
     normalize_uri,
-    select,
 )
 from wslint.nginx.tree import Directive, file_block
+from wslint.nginx.upstreams import is_address, split_pass
 from wslint.nginx.variables import collect_definitions, is_builtin, references
 
 # nginx 1.29.7 made HTTP/1.1 the upstream default and stopped sending
@@ -80,8 +82,9 @@ WEBSOCKET_MARKER = re.compile(r"^\s*wslint:\s*websocket\b", re.IGNORECASE)
 class BuildOptions:
     version: tuple[int, ...]
     version_text: str
-    ws_paths: tuple[str, ...] = ()
+    endpoints: tuple[Endpoint, ...] = ()
     clients: tuple[Client, ...] = CLIENTS
+    version_assumed: bool = False
 
 
 def default_headers(version: tuple[int, ...]) -> tuple[tuple[str, str], ...]:
@@ -158,34 +161,17 @@ def _match(loc: LocationInfo) -> Match:
     return Match(kind=kind, pattern=loc.name, source=loc.directive.source)
 
 
-def _split_pass(d: Directive) -> tuple[UpstreamProtocol, str, str | None]:
-    """(protocol, host part, URI part) of a *_pass argument."""
-    url = d.args[0] if d.args else ""
-    protocol: UpstreamProtocol
-    if d.name == "proxy_pass":
-        scheme, sep, rest = url.partition("://")
-        protocol = "https" if scheme.lower() == "https" else "http"
-        if not sep:
-            rest = url
-    elif d.name == "grpc_pass":
-        scheme, sep, rest = url.partition("://")
-        protocol = "grpcs" if sep and scheme.lower() == "grpcs" else "grpc"
-        rest = rest if sep else url
-        return protocol, rest, None
-    else:
-        protocol = {
-            "fastcgi_pass": "fastcgi",
-            "uwsgi_pass": "uwsgi",
-            "scgi_pass": "scgi",
-            "memcached_pass": "memcached",
-        }[d.name]  # type: ignore[assignment]
-        _, sep, rest = url.partition("://")
-        return protocol, rest if sep else url, None
-    if rest.startswith("unix:"):
-        path, colon, uri = rest[5:].partition(":")
-        return protocol, "unix:" + path, uri if colon else None
-    host, slash, uri = rest.partition("/")
-    return protocol, host, "/" + uri if slash else None
+def _body_of(text: str) -> str:
+    """The inside of a block's text (between its braces), dedented."""
+    open_at, close_at = text.find("{"), text.rfind("}")
+    if open_at < 0 or close_at <= open_at:
+        return ""
+    lines = [ln for ln in text[open_at + 1 : close_at].split("\n")]
+    lines = [ln for ln in lines if ln.strip()]
+    if not lines:
+        return ""
+    indent = min(len(ln) - len(ln.lstrip()) for ln in lines)
+    return "\n".join(ln[indent:].rstrip() for ln in lines)
 
 
 class ConfigBuilder:
@@ -201,6 +187,8 @@ class ConfigBuilder:
         self.references: list[VariableReference] = []
         self.defined: set[str] = set()
         self.http_level: Directive | None = None
+        self._route_by_block: dict[int, Route] = {}
+        self._chains: dict[int, list[Directive]] = {}
 
     # -- whole-config facts --------------------------------------------------
 
@@ -274,15 +262,20 @@ class ConfigBuilder:
             servers = [s for s in self.http_level.iter("server") if s.children is not None]
         else:
             servers = []
+        placed: list[tuple[Directive, Listener]] = []
         for index, server in enumerate(servers):
             listener = self._listener(server, index)
             listeners.append(listener)
+            placed.append((server, listener))
             chain = (
                 [self.http_level, server]
                 if self.http_level is not None and server is not self.root
                 else [server]
             )
             self._routes(server, chain, listener, None, routes)
+        results: tuple[EndpointResult, ...] = ()
+        if self.options.endpoints:
+            routes, results = declare_endpoints(self, placed, routes, self.options.endpoints)
         http_block = None
         if self.http_level is not None:
             http_block = self.http_level.body or (
@@ -301,6 +294,8 @@ class ConfigBuilder:
             misplaced_directives=tuple(self.misplaced),
             http_block=http_block,
             fragment_context=self.loaded.context,
+            endpoint_results=results,
+            version_assumed=self.options.version_assumed,
         )
 
     def _listener(self, server: Directive, index: int) -> Listener:
@@ -330,7 +325,9 @@ class ConfigBuilder:
             if d.children is None:
                 continue
             loc = location_info(d)
+            self._chains[id(d)] = [*chain, d]
             route = self._route(loc, [*chain, d], listener, parent)
+            self._route_by_block[id(d)] = route
             out.append(route)
             self._routes(d, [*chain, d], listener, route, out)
 
@@ -368,7 +365,7 @@ class ConfigBuilder:
 
     def _target(self, p: Directive) -> tuple[UpstreamTarget, str]:
         """The pass target, and its host part (an upstream name, host:port or variables)."""
-        protocol, host, uri = _split_pass(p)
+        protocol, host, uri = split_pass(p)
         has_vars = "$" in (p.args[0] if p.args else "")
         group = None if "$" in host else self.upstreams.get(host)
         target = UpstreamTarget(
@@ -465,11 +462,19 @@ class ConfigBuilder:
         listener: Listener,
         loc: LocationInfo,
         host: str,
-        effective: list[Directive],
     ) -> tuple[UpstreamRequest, list[MapChoice]]:
         request = self._request(client, listener, loc)
         server_name = next((n.name for n in listener.server_names), "")
         ev = Evaluator(self.maps, request, self._scope_sets(chain, self.sets), host, server_name)
+        return self.handshake_with(request, chain, host, ev)
+
+    def handshake_with(
+        self, request: SimRequest, chain: list[Directive], host: str, ev: Evaluator
+    ) -> tuple[UpstreamRequest, list[MapChoice]]:
+        """The upstream request for `request` in the route whose blocks are `chain`."""
+        if ev.proxy_host is None:
+            ev.set_proxy_host(host)
+        effective, _ = self._header_scope(chain)
         upstream = ev.value(host)
         configured = [
             (h.args[0], h.args[1] if len(h.args) > 1 else "", h.source) for h in effective if h.args
@@ -490,7 +495,7 @@ class ConfigBuilder:
                     headers.append(Header(name, value, value, None, "client"))
         return (
             UpstreamRequest(
-                client=client.name,
+                client=request.client,
                 http_version=self._http_version(chain),
                 upstream=upstream,
                 path=request.path,
@@ -499,11 +504,24 @@ class ConfigBuilder:
             ev.trace,
         )
 
+    def default_http_version(self) -> Setting[str]:
+        return Setting("1.0" if self.version < NEW_DEFAULTS_SINCE else "1.1")
+
+    def route_for(self, location: Directive) -> Route | None:
+        return self._route_by_block.get(id(location))
+
+    def chain_of(self, location: Directive) -> list[Directive]:
+        return self._chains[id(location)]
+
+    def nearest_in(self, location: Directive, name: str) -> Directive | None:
+        chain = self._chains.get(id(location))
+        return self._nearest(chain, name) if chain is not None else None
+
     def _http_version(self, chain: list[Directive]) -> Setting[str]:
         d = self._nearest(chain, "proxy_http_version")
         if d is not None and d.args:
             return Setting(d.args[0], d.source, self._setting_level(d, chain))
-        return Setting("1.0" if self.version < NEW_DEFAULTS_SINCE else "1.1")
+        return self.default_http_version()
 
     def _idle_timeout(self, chain: list[Directive], target: UpstreamTarget | None) -> Setting[float] | None:
         if target is None:
@@ -524,10 +542,6 @@ class ConfigBuilder:
         scope: HeaderScope,
     ) -> Intent:
         d = loc.directive
-        for path in self.options.ws_paths:
-            sel = select(chain[-2], normalize_uri(path)) if len(chain) >= 2 else None
-            if sel is not None and sel.location is not None and sel.location.directive is d:
-                return Intent("declared", f"--ws-path {path} is handled by this location")
         for line, text in d.comments:
             if WEBSOCKET_MARKER.match(text):
                 return Intent("declared", "it is marked '# wslint: websocket'", Source(d.source.path, line))
@@ -646,10 +660,11 @@ class ConfigBuilder:
         traces: list[list[MapChoice]] = []
         if target is not None and target.directive == "proxy_pass" and action.kind == "proxy":
             for client in self.options.clients:
-                hs, trace = self._handshake(client, chain, listener, loc, host, effective)
+                hs, trace = self._handshake(client, chain, listener, loc, host)
                 handshakes.append(hs)
                 traces.append(trace)
         signal = path_signal(loc.name)
+        text = d.text()
         return Route(
             id=f"{d.source.path}:{d.source.line}",
             proxy="nginx",
@@ -666,4 +681,18 @@ class ConfigBuilder:
             divergences=self._divergences(handshakes, traces),
             parent=parent.id if parent else None,
             path_signal=signal[0] if signal else None,
+            text=text,
+            body_text=_body_of(text),
+            unresolvable=self._unresolvable(pass_directive, host, chain, handshakes),
         )
+
+    def _unresolvable(
+        self, pass_d: Directive | None, host: str, chain: list[Directive], handshakes: list[UpstreamRequest]
+    ) -> bool:
+        """A variable upstream whose value is a name no upstream block has, with no resolver."""
+        if pass_d is None or "$" not in host or not handshakes:
+            return False
+        value = handshakes[0].upstream
+        if value is None or value in self.upstreams or is_address(value):
+            return False
+        return self._nearest(chain, "resolver") is None

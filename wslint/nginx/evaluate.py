@@ -174,6 +174,8 @@ class Evaluator:
         self.server_name = server_name
         self.trace: list[MapChoice] = []
         self.used: set[str] = set()
+        # values set while a request is processed: `set`, regex captures
+        self.overrides: dict[str, str | None] = {}
         self._depth = 0
         r = request
         self._simple: dict[str, str | None] = {
@@ -192,6 +194,10 @@ class Evaluator:
             "server_name": server_name,
             "proxy_host": proxy_host,
         }
+
+    def set_proxy_host(self, host: str) -> None:
+        self.proxy_host = host
+        self._simple["proxy_host"] = host
 
     def value(self, expr: str) -> str | None:
         """The value of a string with variables, None when it cannot be known."""
@@ -217,6 +223,8 @@ class Evaluator:
 
     def _variable(self, name: str) -> str | None:
         r = self.request
+        if name in self.overrides:
+            return self.overrides[name]
         if name in self.sets:
             setters = self.sets[name]
             if len(setters) == 1 and len(setters[0].args) >= 2:
