@@ -286,3 +286,54 @@ def test_readme_rules_table_lists_every_rule() -> None:
     _, out = invoke("rules", "--format", "json")
     listed = {(r["code"], r["id"], r["category"], r["severity"]) for r in json.loads(out)}
     assert rows == listed
+
+
+def test_readme_route_example_is_what_wslint_prints(monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (REPO / "README.md").read_text()
+    block = re.search(r"```text\n\$ wslint route (.+?)\n(.*?)```", readme, re.S)
+    assert block is not None
+    monkeypatch.chdir(REPO)
+    code, out = invoke("route", *block.group(1).split())
+    assert code == 1
+    assert out == block.group(2)
+    assert "=> upgraded" in out and "redirect 301" in out and "with 404" in out
+
+
+def test_route_json_and_exit_codes(conf) -> None:  # type: ignore[no-untyped-def]
+    name = conf(CLEAN)
+    code, out = invoke("route", name, "ws://app.example.test/ws/chat", "--format", "json")
+    assert code == 0
+    (r,) = [x for x in json.loads(out)["routes"] if x["client"] == "chrome"]
+    assert (r["outcome"], r["upgrades"], r["route"], r["backend_path"]) == (
+        "proxied",
+        True,
+        "location /ws/",
+        "/ws/chat",
+    )
+    assert r["headers"]["Upgrade"] == "websocket" and r["http_version"] == "1.1"
+    code, _ = invoke("route", name, "ws://app.example.test/other")
+    assert code == 1
+    code, out = invoke("route", name, "ftp://x/")
+    assert code == 2 and "use a ws://" in out
+
+
+def test_ws_url_declares_the_route_and_endpoint_rules_fire(conf) -> None:  # type: ignore[no-untyped-def]
+    name = conf(CLEAN)
+    code, out = invoke(name, "--ws-url", "ws://app.example.test/ws", "--format", "json")
+    assert code == 1
+    (f,) = json.loads(out)["findings"]
+    assert (f["rule"], f["line"]) == ("trailing-slash-redirect", 5)
+    assert f["fix"]["edits"][0]["new_text"].startswith("    location = /ws {\n")
+
+
+def test_endpoints_file(conf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    name = conf(CLEAN)
+    (tmp_path / "eps.yaml").write_text(
+        "- ws://app.example.test/ws\n- url: ws://app.example.test/ws/x\n  backend: /x\n"
+    )
+    code, out = invoke(name, "--endpoints", "eps.yaml", "--format", "json")
+    assert code == 1
+    assert {f["rule"] for f in json.loads(out)["findings"]} == {"trailing-slash-redirect", "path-rewritten"}
+    (tmp_path / "bad.yaml").write_text("- url: ws://a/\n  colour: red\n")
+    code, out = invoke(name, "--endpoints", "bad.yaml")
+    assert code == 2 and "unknown key 'colour'" in out

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from wslint.core import LintOptions, run
+from wslint.endpoints import parse_endpoint
 from wslint.engine.rules import RuleSet
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "nginx"
@@ -62,6 +63,8 @@ def _options(args: list[str]) -> dict[str, object]:
             opts["nginx_version"] = next(it)
         elif arg == "--ws-path":
             opts["ws_paths"] = (*opts["ws_paths"], next(it))  # type: ignore[misc]
+        elif arg == "--ws-url":
+            opts["endpoints"] = (*opts.get("endpoints", ()), parse_endpoint(next(it)))  # type: ignore[misc]
         else:
             raise AssertionError(f"unsupported fixture option {arg}")
     return opts

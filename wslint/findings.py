@@ -55,7 +55,7 @@ class RouteRef:
     """The route a finding concerns, as the JSON contract shows it."""
 
     listener: str
-    match: str
+    match: str | None
     upstream: str | None
     websocket: str
 

@@ -88,7 +88,7 @@ def _endpoint_route(subject: Any) -> RouteRef | None:
     if isinstance(subject, EndpointResult) and subject.route is not None:
         return _route_ref(subject.route)
     if isinstance(subject, EndpointResult) and subject.listener is not None:
-        return RouteRef(listener=subject.listener.label, match="(none)", upstream=None, websocket="declared")
+        return RouteRef(listener=subject.listener.label, match=None, upstream=None, websocket="declared")
     return None
 
 
@@ -204,8 +204,9 @@ def run_rules(
                 primary, other = (
                     (finding, earlier) if finding.severity > earlier.severity else (earlier, finding)
                 )
-                assert other.route is not None
+                assert other.route is not None and primary.route is not None
                 labels = [other.route.match, *earlier.related, *finding.related]
-                related = tuple(dict.fromkeys(x for x in labels if x != primary.route.match))  # type: ignore[union-attr]
+                mine = primary.route.match
+                related = tuple(dict.fromkeys(x for x in labels if x is not None and x != mine))
                 found[key] = replace(primary, related=related)
     return sorted(found.values(), key=lambda f: f.sort_key)

@@ -26,7 +26,8 @@ def _finding(f: Finding, color: bool) -> list[str]:
     out = [head]
     if f.route is not None:
         upstream = f" -> {f.route.upstream}" if f.route.upstream else ""
-        out.append(f"    route: {f.route.listener} location {f.route.match}{upstream}")
+        where = f"location {f.route.match}" if f.route.match is not None else "(no location matches)"
+        out.append(f"    route: {f.route.listener} {where}{upstream}")
         if f.related:
             out.append(f"    also affects: {', '.join('location ' + r for r in f.related)}")
     if f.fix is not None:
