@@ -349,6 +349,8 @@ class Route:
     body_text: str = ""
     # an upstream named through variables that the proxy cannot resolve (nginx: no resolver)
     unresolvable: bool = False
+    # a route that provably takes every request this one matches
+    shadowed_by: Route | None = None
 
     @property
     def handshake(self) -> UpstreamRequest | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from wslint.clients import CLIENTS, Client
@@ -161,6 +161,67 @@ def _match(loc: LocationInfo) -> Match:
     return Match(kind=kind, pattern=loc.name, source=loc.directive.source)
 
 
+_REGEX_SPECIAL = set(".[]()*+?{}|$^\\")
+
+
+def _literal(pattern: str) -> tuple[str, bool] | None:
+    """(literal text, anchored) for a regex that is a plain string, optionally after ^."""
+    anchored = pattern.startswith("^")
+    body = pattern[1:] if anchored else pattern
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        c = body[i]
+        if c == "\\" and i + 1 < len(body) and not body[i + 1].isalnum():
+            out.append(body[i + 1])
+            i += 2
+            continue
+        if c in _REGEX_SPECIAL:
+            return None
+        out.append(c)
+        i += 1
+    return "".join(out), anchored
+
+
+def covers_prefix(regex: Match, prefix: str) -> bool:
+    """Whether a literal regex location matches every URI that starts with `prefix`."""
+    lit = _literal(regex.pattern)
+    if lit is None or not lit[0]:
+        return False
+    text, anchored = lit
+    if regex.kind == "regex_caseless":
+        text, prefix = text.lower(), prefix.lower()
+    return prefix.startswith(text) if anchored else text in prefix
+
+
+def _mark_shadowed(routes: list[Route]) -> list[Route]:
+    """Prefix routes that a sibling regex location provably takes every request from.
+
+    nginx tries the regex locations of a level after remembering the longest
+    prefix, unless the prefix has ^~; a regex that is a plain string found in
+    (or, with ^, starting) the prefix matches every URI the prefix does.
+    """
+    by_level: dict[tuple[str, str | None], list[Route]] = {}
+    for r in routes:
+        by_level.setdefault((r.listener.id, r.parent), []).append(r)
+    out: list[Route] = []
+    for r in routes:
+        if r.match.kind != "prefix":
+            out.append(r)
+            continue
+        siblings = by_level[(r.listener.id, r.parent)]
+        winner = next(
+            (
+                s
+                for s in siblings
+                if s.match.kind in ("regex", "regex_caseless") and covers_prefix(s.match, r.match.pattern)
+            ),
+            None,
+        )
+        out.append(replace(r, shadowed_by=winner) if winner is not None else r)
+    return out
+
+
 def _body_of(text: str) -> str:
     """The inside of a block's text (between its braces), dedented."""
     open_at, close_at = text.find("{"), text.rfind("}")
@@ -273,6 +334,7 @@ class ConfigBuilder:
                 else [server]
             )
             self._routes(server, chain, listener, None, routes)
+        routes = _mark_shadowed(routes)
         results: tuple[EndpointResult, ...] = ()
         if self.options.endpoints:
             routes, results = declare_endpoints(self, placed, routes, self.options.endpoints)
