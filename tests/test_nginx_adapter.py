@@ -8,9 +8,10 @@ import pytest
 
 from wslint.detect import detect
 from wslint.findings import Severity
+from wslint.inputs import InputFile
 from wslint.model import ProxyConfig, Route
 from wslint.nginx.build import BuildOptions, ConfigBuilder
-from wslint.nginx.loader import InputFile, Loader, LoadOptions
+from wslint.nginx.loader import Loader, LoadOptions
 from wslint.nginx.locations import normalize_uri, select
 
 from .conftest import LintFn

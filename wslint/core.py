@@ -11,23 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wslint.adapters import ADAPTERS, AdapterOptions
 from wslint.detect import detect
 from wslint.endpoints import Endpoint, EndpointError, parse_endpoint
 from wslint.engine.rules import RuleSet
 from wslint.engine.runner import RunSettings, run_rules, selected
 from wslint.findings import Diagnostic, Finding, Severity
+from wslint.inputs import InputFile, display_path
 from wslint.model import ProxyConfig
-from wslint.nginx.adapter import load_nginx
-from wslint.nginx.build import BuildOptions
-from wslint.nginx.loader import InputFile, LoadOptions, display_path
 
-# Before nginx 1.29.7 (stable 1.30.0) the upstream defaults were HTTP/1.0 and
-# "Connection: close"; wslint assumes the last stable series with those
-# defaults unless told otherwise, because most deployed servers still run one.
-DEFAULT_NGINX_VERSION = "1.28.0"
-
-SUPPORTED = ("nginx",)
-PLANNED = ("haproxy", "traefik", "apache", "caddy")
+DEFAULT_NGINX_VERSION = ADAPTERS["nginx"].default_version
 
 
 class UsageError(Exception):
@@ -42,6 +35,8 @@ class LintOptions:
     stdin_filename: str | None = None
     roots: tuple[tuple[str, str], ...] = ()
     nginx_version: str | None = None
+    # other proxies' versions by kind ("haproxy": "2.6"); None or absent: the adapter's default
+    versions: Mapping[str, str | None] = field(default_factory=dict)
     ws_paths: tuple[str, ...] = ()
     endpoints: tuple[Endpoint, ...] = ()
     select: tuple[str, ...] = ()
@@ -63,10 +58,10 @@ class Report:
         return any(d.severity >= Severity.ERROR for d in self.diagnostics)
 
 
-def parse_version(text: str) -> tuple[int, ...]:
+def parse_version(text: str, kind: str = "nginx") -> tuple[int, ...]:
     parts = text.strip().split(".")
     if not text.strip() or not all(p.isdigit() for p in parts) or len(parts) > 3:
-        raise UsageError(f"--nginx-version must look like 1.24.0, got {text!r}")
+        raise UsageError(f"--{kind}-version must look like 1.24.0, got {text!r}")
     return tuple(int(p) for p in parts) + (0,) * (3 - len(parts))
 
 
@@ -88,13 +83,26 @@ def parse_root(text: str) -> tuple[str, str]:
     return server, local
 
 
+# A directory holding one of these is linted through it (the rest are its includes).
+MAIN_FILES = (
+    "nginx.conf",
+    "haproxy.cfg",
+    "traefik.yml",
+    "traefik.yaml",
+    "traefik.toml",
+    "httpd.conf",
+    "apache2.conf",
+    "Caddyfile",
+)
+
+
 def _targets_in(directory: Path) -> list[Path]:
     """The files of a directory that are configurations of their own (not snippets)."""
-    main = directory / "nginx.conf"
-    if main.is_file():
-        return [main]
+    mains = [directory / name for name in MAIN_FILES if (directory / name).is_file()]
+    if mains:
+        return mains
     found: list[Path] = []
-    for pattern in ("*.conf", "conf.d/*.conf", "sites-enabled/*", "sites-available/*", "**/*.conf"):
+    for pattern in ("*.conf", "*.cfg", "conf.d/*.conf", "sites-enabled/*", "sites-available/*", "**/*.conf"):
         for p in sorted(directory.glob(pattern)):
             if p.is_file() and p not in found:
                 found.append(p)
@@ -154,34 +162,40 @@ def _inputs(options: LintOptions, diagnostics: list[Diagnostic]) -> list[tuple[I
     return out
 
 
-def run(options: LintOptions, rules: RuleSet) -> Report:
-    diagnostics: list[Diagnostic] = []
-    version = parse_version(options.nginx_version or DEFAULT_NGINX_VERSION)
-    load = LoadOptions(roots=options.roots)
-    build = BuildOptions(
+def adapter_options(options: LintOptions, kind: str) -> AdapterOptions:
+    given = options.nginx_version if kind == "nginx" else options.versions.get(kind)
+    version = parse_version(given or ADAPTERS[kind].default_version, kind)
+    return AdapterOptions(
         version=version,
         version_text=".".join(map(str, version)),
+        version_assumed=given is None,
+        roots=options.roots,
         endpoints=all_endpoints(options),
-        version_assumed=options.nginx_version is None,
     )
+
+
+def run(options: LintOptions, rules: RuleSet) -> Report:
+    diagnostics: list[Diagnostic] = []
+    per_kind = {kind: adapter_options(options, kind) for kind in ADAPTERS}
     settings = RunSettings(select=options.select, ignore=options.ignore, options=options.rule_options)
     active = selected(rules, settings)
     configs: list[tuple[ProxyConfig, dict[str, str]]] = []
     for inp, kind in _inputs(options, diagnostics):
-        if kind not in SUPPORTED:
+        adapter = ADAPTERS.get(kind)
+        if adapter is None:
             diagnostics.append(
                 Diagnostic(
                     "usage",
                     Severity.ERROR,
                     f"{inp.path}: wslint cannot read {kind} configurations yet "
-                    f"(supported: {', '.join(SUPPORTED)})",
+                    f"(supported: {', '.join(ADAPTERS)})",
                     inp.path,
                 )
             )
             continue
-        result = load_nginx(inp, load, build, diagnostics)
+        result = adapter.load(inp, per_kind[kind], diagnostics)
         if result.config is not None:
-            configs.append((result.config, result.texts))
+            configs.append((result.config, dict(result.texts)))
     # a file that another target includes is linted as part of that target only
     included = {f for cfg, _ in configs for f in cfg.files[1:]}
     findings: list[Finding] = []

@@ -39,7 +39,8 @@ import pytest
 
 from tests.e2e.proxies import ConfigRefused, Nginx, free_port
 from wslint.findings import Diagnostic
-from wslint.nginx.loader import InputFile, Loader, LoadOptions
+from wslint.inputs import InputFile
+from wslint.nginx.loader import Loader, LoadOptions
 from wslint.nginx.locations import BadRequest, normalize_uri, select
 from wslint.nginx.tree import Directive
 

@@ -1,34 +1,29 @@
-"""Entry point of the nginx adapter: files in, route models and diagnostics out."""
+"""Entry point of the nginx adapter: files in, route model and diagnostics out."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from wslint.adapters import AdapterOptions, Loaded
 from wslint.findings import Diagnostic
-from wslint.model import ProxyConfig
+from wslint.inputs import InputFile
 from wslint.nginx.build import BuildOptions, ConfigBuilder
-from wslint.nginx.loader import InputFile, Loader, LoadOptions
+from wslint.nginx.loader import Loader, LoadOptions
 
 
-@dataclass(frozen=True)
-class NginxResult:
-    config: ProxyConfig | None
-    failed: bool
-    texts: dict[str, str] = field(default_factory=dict)
-
-
-def load_nginx(
-    inp: InputFile, load: LoadOptions, build: BuildOptions, diagnostics: list[Diagnostic]
-) -> NginxResult:
+def load_nginx(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagnostic]) -> Loaded:
     """Load one main file (and what it includes) and build its model.
 
     A configuration with syntax errors gets no model: rules would judge a tree
     that is not what nginx would load, and wslint never guesses.
     """
-    loader = Loader(load, diagnostics)
+    loader = Loader(LoadOptions(roots=options.roots), diagnostics)
     loaded = loader.load(inp)
-    if loaded is None:
-        return NginxResult(None, True)
-    if loaded.failed:
-        return NginxResult(None, True)
-    return NginxResult(ConfigBuilder(loaded, build).build(), False, loader.texts())
+    if loaded is None or loaded.failed:
+        return Loaded(None)
+    build = BuildOptions(
+        version=options.version,
+        version_text=options.version_text,
+        endpoints=options.endpoints,
+        clients=options.clients,
+        version_assumed=options.version_assumed,
+    )
+    return Loaded(ConfigBuilder(loaded, build).build(), loader.texts())

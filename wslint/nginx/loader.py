@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wslint.findings import Diagnostic, Severity
+from wslint.inputs import InputFile, display_path
 from wslint.model import BlockRef, Position, Source
 from wslint.nginx import crossplane_adapter as cp
 from wslint.nginx.positions import Extent, LineIndex, scan
@@ -73,15 +74,6 @@ MAIN_ONLY = frozenset(
 
 
 @dataclass(frozen=True)
-class InputFile:
-    """A file to lint: a display path, and either a path on disk or the text (stdin)."""
-
-    path: str
-    disk_path: str | None
-    text: str | None = None
-
-
-@dataclass(frozen=True)
 class LoadOptions:
     roots: tuple[tuple[str, str], ...] = ()
     max_file_bytes: int = 10 * 1024 * 1024
@@ -113,17 +105,6 @@ class LoadedConfig:
     files: list[str]
     includes: list[Directive] = field(default_factory=list)
     failed: bool = False
-
-
-def display_path(path: str) -> str:
-    """Paths as the user typed them where possible, else relative to the working directory."""
-    if not os.path.isabs(path):
-        return os.path.normpath(path)
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if rel.startswith("..") else rel
 
 
 def _pair(stmts: tuple[cp.RawStatement, ...], extents: list[Extent]) -> tuple[_Node, ...]:

@@ -1,0 +1,58 @@
+"""The proxy adapters wslint has: each turns one configuration into the route model.
+
+Every adapter owns its proxy's parser and semantics; the rest of wslint only
+sees `ProxyConfig`s. Registering a proxy here is all the core needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from wslint.clients import CLIENTS, Client
+from wslint.endpoints import Endpoint
+from wslint.findings import Diagnostic
+from wslint.inputs import InputFile
+from wslint.model import ProxyConfig
+
+
+@dataclass(frozen=True)
+class AdapterOptions:
+    version: tuple[int, ...]
+    version_text: str
+    version_assumed: bool
+    roots: tuple[tuple[str, str], ...] = ()
+    endpoints: tuple[Endpoint, ...] = ()
+    clients: tuple[Client, ...] = CLIENTS
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A configuration's model (None when its input has errors) and the text of its files."""
+
+    config: ProxyConfig | None
+    texts: Mapping[str, str] = field(default_factory=dict)
+
+
+LoadFn = Callable[[InputFile, AdapterOptions, list[Diagnostic]], Loaded]
+
+
+@dataclass(frozen=True)
+class Adapter:
+    kind: str
+    # the version assumed when the user does not say, and why (shown in --help)
+    default_version: str
+    load: LoadFn
+
+
+def _nginx(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagnostic]) -> Loaded:
+    from wslint.nginx.adapter import load_nginx
+
+    return load_nginx(inp, options, diagnostics)
+
+
+ADAPTERS: dict[str, Adapter] = {
+    # before 1.29.7 (stable 1.30.0) nginx talks HTTP/1.0 upstream and sends
+    # "Connection: close"; most deployed servers still run such a version
+    "nginx": Adapter("nginx", "1.28.0", _nginx),
+}
