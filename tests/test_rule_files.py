@@ -130,10 +130,10 @@ def example_endpoint(e2e: Any) -> tuple[Endpoint, ...]:
     return (parse_endpoint(url),)
 
 
-def _lint_example(tmp_path: Path, text: str, rules: RuleSet, name: str, e2e: Any) -> list[Any]:
+def _lint_example(tmp_path: Path, text: str, rules: RuleSet, name: str, e2e: Any, proxy: str) -> list[Any]:
     site = tmp_path / name
     site.write_text(text)
-    return run(LintOptions(paths=(str(site),), endpoints=example_endpoint(e2e)), rules).findings
+    return run(LintOptions(paths=(str(site),), proxy=proxy, endpoints=example_endpoint(e2e)), rules).findings
 
 
 @pytest.mark.parametrize("rule_id", [Path(n).stem for n, _ in builtin_rule_files()])
@@ -141,9 +141,9 @@ def test_rule_examples_are_executed(rule_id: str, rules: RuleSet, tmp_path: Path
     rule = rules.get(rule_id)
     assert rule is not None
     for proxy, example in rule.spec.examples.items():
-        bad = _lint_example(tmp_path, example.bad, rules, f"bad-{proxy}.conf", example.e2e)
+        bad = _lint_example(tmp_path, example.bad, rules, f"bad-{proxy}.conf", example.e2e, proxy)
         fired = [f for f in bad if f.rule == rule_id]
         assert fired, f"{rule_id}: the bad {proxy} example does not trigger it"
         assert all(f.severity >= Severity.WARNING for f in fired)
-        good = _lint_example(tmp_path, example.good, rules, f"good-{proxy}.conf", example.e2e)
+        good = _lint_example(tmp_path, example.good, rules, f"good-{proxy}.conf", example.e2e, proxy)
         assert good == [], f"{rule_id}: the good {proxy} example has findings: {good}"

@@ -122,6 +122,12 @@ def _use_color(mode: ColorMode) -> bool:
     return sys.stdout.isatty()
 
 
+def proxy_versions(options: LintOptions, report: Report) -> dict[str, str]:
+    """The version assumed or given for each proxy whose configuration was linted."""
+    out = {cfg.proxy: cfg.version for cfg in report.configs}
+    return out or {"nginx": options.nginx_version or DEFAULT_NGINX_VERSION}
+
+
 def exit_code(report: Report, fail_on: FailOn) -> int:
     if report.has_errors:
         return EXIT_USAGE
@@ -181,6 +187,12 @@ def check(
             "stable series before 1.29.7 changed the upstream defaults)."
         ),
     ] = None,
+    haproxy_version: Annotated[
+        str | None, typer.Option(help="HAProxy version the configuration runs on (default: see README).")
+    ] = None,
+    traefik_version: Annotated[
+        str | None, typer.Option(help="Traefik version the configuration runs on (default: see README).")
+    ] = None,
     root: Annotated[
         list[str] | None,
         typer.Option(help="Map an absolute include directory to a local one: /etc/nginx=deploy/nginx."),
@@ -213,6 +225,7 @@ def check(
             stdin_filename=stdin_filename,
             roots=roots,
             nginx_version=nginx_version,
+            versions={"haproxy": haproxy_version, "traefik": traefik_version},
             ws_paths=tuple(ws_path or ()),
             endpoints=tuple(endpoints),
             select=_split(select),
@@ -233,7 +246,7 @@ def check(
         findings=tuple(report.findings),
         diagnostics=tuple(report.diagnostics),
         tool_version=__version__,
-        proxy_versions={"nginx": options.nginx_version or DEFAULT_NGINX_VERSION},
+        proxy_versions=proxy_versions(options, report),
         files=files,
         color=_use_color(color),
     )

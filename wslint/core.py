@@ -164,6 +164,9 @@ def _inputs(options: LintOptions, diagnostics: list[Diagnostic]) -> list[tuple[I
 
 def adapter_options(options: LintOptions, kind: str) -> AdapterOptions:
     given = options.nginx_version if kind == "nginx" else options.versions.get(kind)
+    for other, value in options.versions.items():
+        if value is not None and other not in ADAPTERS:
+            raise UsageError(f"--{other}-version: wslint cannot read {other} configurations yet")
     version = parse_version(given or ADAPTERS[kind].default_version, kind)
     return AdapterOptions(
         version=version,
