@@ -46,3 +46,9 @@ def lint(tmp_path: Path, rules: RuleSet) -> LintFn:
 
 def in_ci() -> bool:
     return bool(os.environ.get("CI"))
+
+
+@pytest.fixture(autouse=True)
+def _no_github_actions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--format auto` follows GITHUB_ACTIONS; the tests choose formats explicitly."""
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)

@@ -337,3 +337,19 @@ def test_endpoints_file(conf, tmp_path: Path) -> None:  # type: ignore[no-untype
     (tmp_path / "bad.yaml").write_text("- url: ws://a/\n  colour: red\n")
     code, out = invoke(name, "--endpoints", "bad.yaml")
     assert code == 2 and "unknown key 'colour'" in out
+
+
+def test_output_file_keeps_the_exit_code(conf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    name = conf(BROKEN)
+    code, out = invoke(name, "--format", "sarif", "--output", "report.sarif")
+    assert (code, out) == (1, "")
+    doc = json.loads((tmp_path / "report.sarif").read_text())
+    assert {r["ruleId"] for r in doc["runs"][0]["results"]} == {"WS103", "WS301"}
+    assert not list(tmp_path.glob(".*wslint-tmp"))
+
+
+def test_auto_format_is_github_under_actions(conf, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    name = conf(BROKEN)
+    assert invoke(name)[1].startswith("site.conf:8:9: error")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    assert invoke(name)[1].startswith("::error file=site.conf,line=8,col=9,title=WS103")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -39,6 +40,18 @@ class ProxyKind(StrEnum):
 
 
 class OutputFormat(StrEnum):
+    auto = "auto"
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+    rdjson = "rdjson"
+    rdjsonl = "rdjsonl"
+    gitlab = "gitlab"
+    junit = "junit"
+
+
+class TraceFormat(StrEnum):
     text = "text"
     json = "json"
 
@@ -122,6 +135,19 @@ def _use_color(mode: ColorMode) -> bool:
     return sys.stdout.isatty()
 
 
+def resolve_format(fmt: OutputFormat) -> str:
+    if fmt is OutputFormat.auto:
+        return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    return fmt.value
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Readers see the old file or the whole new one, never half a report."""
+    tmp = path.with_name(f".{path.name}.wslint-tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def proxy_versions(options: LintOptions, report: Report) -> dict[str, str]:
     """The version assumed or given for each proxy whose configuration was linted."""
     out = {cfg.proxy: cfg.version for cfg in report.configs}
@@ -150,8 +176,18 @@ def check(
         ProxyKind | None, typer.Option(help="Which proxy the files configure (default: detect).")
     ] = None,
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="Output format.")
-    ] = OutputFormat.text,
+        OutputFormat,
+        typer.Option(
+            "--format",
+            help="Output format; auto is github under GitHub Actions (GITHUB_ACTIONS=true), text otherwise.",
+        ),
+    ] = OutputFormat.auto,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output", "-o", help="Write the report to this file (the exit code still reflects it)."
+        ),
+    ] = None,
     fail_on: Annotated[
         FailOn, typer.Option(help="Lowest finding severity that makes the exit code 1.")
     ] = FailOn.warning,
@@ -242,15 +278,24 @@ def check(
     except (UsageError, EndpointError) as exc:
         raise _fail(str(exc)) from None
     files = tuple(f for cfg in report.configs for f in cfg.files)
+    fmt = resolve_format(output_format)
     ctx = FormatContext(
         findings=tuple(report.findings),
         diagnostics=tuple(report.diagnostics),
         tool_version=__version__,
         proxy_versions=proxy_versions(options, report),
         files=files,
-        color=_use_color(color),
+        color=_use_color(color) and output is None and fmt == "text",
+        rules=tuple(r.spec for r in rules),
     )
-    sys.stdout.write(FORMATTERS[output_format.value](ctx))
+    rendered = FORMATTERS[fmt](ctx)
+    if output is None:
+        sys.stdout.write(rendered)
+    else:
+        try:
+            write_atomically(Path(output), rendered)
+        except OSError as exc:
+            raise _fail(f"cannot write {output}: {exc.strerror or exc}") from None
     raise typer.Exit(exit_code(report, fail_on))
 
 
@@ -267,9 +312,7 @@ def route_command(
     proxy: Annotated[
         ProxyKind | None, typer.Option(help="Which proxy the file configures (default: detect).")
     ] = None,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="Output format.")
-    ] = OutputFormat.text,
+    output_format: Annotated[TraceFormat, typer.Option("--format", help="Output format.")] = TraceFormat.text,
     nginx_version: Annotated[
         str | None, typer.Option(help=f"nginx version (default: {DEFAULT_NGINX_VERSION}).")
     ] = None,
@@ -304,7 +347,7 @@ def route_command(
     for cfg in report.configs:
         for first in cfg.endpoints:
             groups.append(list(cfg.results_for(first)))
-    render = format_trace_json if output_format is OutputFormat.json else format_trace_text
+    render = format_trace_json if output_format is TraceFormat.json else format_trace_text
     sys.stdout.write(render(groups))
     ok = all(r.upgrades and r.path_matches for g in groups for r in g)
     raise typer.Exit(EXIT_CLEAN if ok else EXIT_FINDINGS)
@@ -312,9 +355,7 @@ def route_command(
 
 @app.command("rules")
 def list_rules(
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="Output format.")
-    ] = OutputFormat.text,
+    output_format: Annotated[TraceFormat, typer.Option("--format", help="Output format.")] = TraceFormat.text,
     rules_dir: Annotated[
         list[str] | None, typer.Option("--rules", help="Directory of extra rule files.")
     ] = None,

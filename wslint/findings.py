@@ -76,6 +76,9 @@ class Finding:
     end_line: int | None = None
     end_column: int | None = None
     related: tuple[str, ...] = field(default=())
+    # identifies the finding across unrelated edits (line shifts): for SARIF,
+    # baselines and code-review bots
+    fingerprint: str = ""
 
     @property
     def sort_key(self) -> tuple[str, int, int, str, str]:

@@ -9,6 +9,7 @@ reported as an internal diagnostic and the others go on.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -209,4 +210,23 @@ def run_rules(
                 mine = primary.route.match
                 related = tuple(dict.fromkeys(x for x in labels if x is not None and x != mine))
                 found[key] = replace(primary, related=related)
-    return sorted(found.values(), key=lambda f: f.sort_key)
+    return fingerprinted(sorted(found.values(), key=lambda f: f.sort_key), sources)
+
+
+def fingerprinted(findings: list[Finding], sources: SourceTexts) -> list[Finding]:
+    """Findings with a fingerprint made of what they say, not where the line is.
+
+    The rule, the file, the flagged line's text (without indentation) and the
+    route identify a finding; a counter tells identical ones apart. Adding a
+    line elsewhere in the file keeps every fingerprint.
+    """
+    seen: dict[str, int] = {}
+    out: list[Finding] = []
+    for f in findings:
+        lines = sources.lines(f.path) or []
+        text = lines[f.line - 1].strip() if 0 < f.line <= len(lines) else ""
+        route = f.route.match if f.route is not None and f.route.match is not None else ""
+        base = hashlib.sha256(f"{f.rule}\0{f.path}\0{text}\0{route}".encode()).hexdigest()[:20]
+        seen[base] = seen.get(base, 0) + 1
+        out.append(replace(f, fingerprint=f"{base}:{seen[base]}"))
+    return out

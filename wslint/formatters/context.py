@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from wslint.engine.schema import RuleSpec
 from wslint.findings import Diagnostic, Finding
 
 
@@ -15,3 +16,5 @@ class FormatContext:
     proxy_versions: dict[str, str] = field(default_factory=dict)
     files: tuple[str, ...] = ()
     color: bool = False
+    # every rule that ran, for formats that describe rules (SARIF)
+    rules: tuple[RuleSpec, ...] = ()

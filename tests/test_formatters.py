@@ -1,0 +1,139 @@
+"""Every output format: SARIF against the official schema, the bot formats against their documented shapes."""
+
+from __future__ import annotations
+
+import json
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from wslint.core import LintOptions, run
+from wslint.engine.rules import RuleSet
+from wslint.formatters import FORMATTERS, FormatContext
+
+from .conftest import SHARED
+from .test_fixtures import FIXTURES, _options, annotations, cases
+
+SARIF_SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"
+
+
+def context(case: Path, rules: RuleSet) -> FormatContext:
+    _, _, args = annotations(case)
+    cwd = os.getcwd()
+    os.chdir(FIXTURES)
+    try:
+        report = run(LintOptions(paths=(os.path.relpath(case, FIXTURES),), **_options(args)), rules)  # type: ignore[arg-type]
+    finally:
+        os.chdir(cwd)
+    return FormatContext(
+        findings=tuple(report.findings),
+        diagnostics=tuple(report.diagnostics),
+        tool_version="0.0-test",
+        files=tuple(f for c in report.configs for f in c.files),
+        rules=tuple(r.spec for r in rules),
+    )
+
+
+@pytest.fixture(scope="module")
+def sarif_schema() -> dict[str, Any]:
+    if not SARIF_SCHEMA.is_file():
+        pytest.skip("../shared/schemas/sarif-schema-2.1.0.json is not present in this checkout")
+    return json.loads(SARIF_SCHEMA.read_text())
+
+
+@pytest.mark.parametrize("case", cases(), ids=lambda p: os.path.relpath(p, FIXTURES))
+def test_sarif_of_every_fixture_validates(case: Path, rules: RuleSet, sarif_schema: dict[str, Any]) -> None:
+    ctx = context(case, rules)
+    doc = json.loads(FORMATTERS["sarif"](ctx))
+    jsonschema.validate(doc, sarif_schema, cls=jsonschema.Draft4Validator)
+    run_ = doc["runs"][0]
+    driver_rules = run_["tool"]["driver"]["rules"]
+    assert [r["id"] for r in driver_rules] == sorted(r.code for r in rules)
+    assert all(r["helpUri"].startswith("https://") and r["help"]["text"] for r in driver_rules)
+    assert len(run_["results"]) == len(ctx.findings)
+    for result, finding in zip(run_["results"], ctx.findings, strict=True):
+        assert driver_rules[result["ruleIndex"]]["id"] == finding.code
+        loc = result["locations"][0]["physicalLocation"]
+        assert not loc["artifactLocation"]["uri"].startswith("/")
+        assert loc["region"]["startLine"] == finding.line
+        assert result["partialFingerprints"]["wslint/v1"] == finding.fingerprint
+        if finding.fix is not None and finding.fix.edits:
+            (fix,) = result["fixes"]
+            replacements = [r for c in fix["artifactChanges"] for r in c["replacements"]]
+            assert len(replacements) == len(finding.fix.edits)
+
+
+def test_fingerprints_survive_unrelated_edits(tmp_path: Path, rules: RuleSet) -> None:
+    text = (FIXTURES / "connection-variants.conf").read_text()
+    site = tmp_path / "site.conf"
+    opts = {"ws_paths": ("/a/", "/b/", "/c/", "/d/")}
+    site.write_text(text)
+    before = run(LintOptions(paths=(str(site),), **opts), rules).findings  # type: ignore[arg-type]
+    site.write_text(
+        "# a comment added on top\n\n" + text.replace("listen 80;", "listen 80;\n    access_log off;")
+    )
+    after = run(LintOptions(paths=(str(site),), **opts), rules).findings  # type: ignore[arg-type]
+    assert [f.line + 3 for f in before] == [f.line for f in after]
+    assert [f.fingerprint for f in before] == [f.fingerprint for f in after]
+    assert len({f.fingerprint for f in before}) == len(before) == 4
+
+
+def _example(rules: RuleSet) -> FormatContext:
+    return context(FIXTURES / "example-chat" / "nginx.conf", rules)
+
+
+def test_github_workflow_commands(rules: RuleSet) -> None:
+    out = FORMATTERS["github"](_example(rules)).splitlines()
+    assert len(out) == 3
+    assert out[1].startswith(
+        "::error file=example-chat/conf.d/chat.conf,line=22,col=9,title=WS103 connection-header-not-upgrade::"
+    )
+    assert all("\n" not in line for line in out)
+    assert "%0AFix: Send an upgrade Connection header" in out[1]
+
+
+def test_rdjson_and_rdjsonl_shapes_with_suggestions(rules: RuleSet) -> None:
+    ctx = _example(rules)
+    doc = json.loads(FORMATTERS["rdjson"](ctx))
+    assert doc["source"]["name"] == "wslint"
+    lines = [json.loads(line) for line in FORMATTERS["rdjsonl"](ctx).splitlines()]
+    assert lines == doc["diagnostics"]
+    severities = {"ERROR", "WARNING", "INFO"}
+    for d, f in zip(doc["diagnostics"], ctx.findings, strict=True):
+        assert set(d) >= {"message", "location", "severity", "code"}
+        assert d["severity"] in severities and d["code"]["value"] == f.code
+        assert d["location"]["path"] == f.path
+        assert d["location"]["range"]["start"] == {"line": f.line, "column": f.column}
+        for s in d.get("suggestions", []):
+            assert set(s) == {"range", "text"} and set(s["range"]) == {"start", "end"}
+    connection = doc["diagnostics"][1]
+    (suggestion,) = connection["suggestions"]
+    assert suggestion["range"]["start"] == {"line": 22, "column": 9}
+    assert suggestion["text"] == 'proxy_set_header Connection "upgrade";'
+
+
+def test_gitlab_code_quality(rules: RuleSet) -> None:
+    ctx = _example(rules)
+    issues = json.loads(FORMATTERS["gitlab"](ctx))
+    assert len(issues) == len(ctx.findings)
+    for issue in issues:
+        assert set(issue) >= {"description", "check_name", "fingerprint", "severity", "location"}
+        assert issue["severity"] in {"info", "minor", "major", "critical", "blocker"}
+        assert isinstance(issue["location"]["lines"]["begin"], int)
+    assert len({i["fingerprint"] for i in issues}) == len(issues)
+
+
+def test_junit(rules: RuleSet) -> None:
+    ctx = _example(rules)
+    root = ET.fromstring(FORMATTERS["junit"](ctx))
+    suite = root.find("testsuite")
+    assert suite is not None and suite.get("failures") == "3"
+    names = [c.get("name") for c in suite.findall("testcase")]
+    assert names == sorted(ctx.files)
+    failing = [c for c in suite.findall("testcase") if c.find("failure") is not None]
+    assert [c.get("name") for c in failing] == ["example-chat/conf.d/chat.conf"]
+    assert len(failing[0].findall("failure")) == 3
