@@ -16,17 +16,20 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from wslint import __version__
+from wslint import __version__, fixer
+from wslint import baseline as baselines
+from wslint.config import STARTER
 from wslint.core import DEFAULT_NGINX_VERSION, LintOptions, Report, UsageError, parse_root, run
 from wslint.docs import explain_rule, rules_table
-from wslint.durations import parse_duration
-from wslint.endpoints import EndpointError, load_endpoints_file, parse_endpoint
+from wslint.endpoints import EndpointError, parse_endpoint
 from wslint.engine.rules import RuleSet, load_rules
 from wslint.engine.schema import RuleFileError
 from wslint.findings import Severity
 from wslint.formatters import FORMATTERS, FormatContext
+from wslint.formatters.text import format_statistics
 from wslint.formatters.trace import format_trace_json, format_trace_text
 from wslint.model import EndpointResult
+from wslint.settings import CliArgs, resolve
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -154,14 +157,36 @@ def proxy_versions(options: LintOptions, report: Report) -> dict[str, str]:
     return out or {"nginx": options.nginx_version or DEFAULT_NGINX_VERSION}
 
 
-def exit_code(report: Report, fail_on: FailOn) -> int:
+def exit_code(report: Report, fail_on: str) -> int:
     if report.has_errors:
         return EXIT_USAGE
-    if fail_on is FailOn.never:
+    if fail_on == "never":
         return EXIT_CLEAN
-    threshold = Severity.parse(fail_on.value)
+    threshold = Severity.parse(fail_on)
     worst = report.worst()
     return EXIT_FINDINGS if worst is not None and worst >= threshold else EXIT_CLEAN
+
+
+def _check_rule_keys(options: LintOptions, rules: RuleSet) -> None:
+    keys = (*options.select, *options.ignore, *options.severity)
+    for key in keys:
+        if not any(r.id == key or r.code == key or (key.isupper() and r.code.startswith(key)) for r in rules):
+            raise UsageError(f"no rule matches {key!r} (see `wslint rules`)")
+
+
+def _fix(report: Report, options: LintOptions, rules: RuleSet, write: bool) -> tuple[Report, str]:
+    """Apply (or, without `write`, only show) every fix; lint again after each pass."""
+    shown: list[str] = []
+    for _ in range(3):
+        planned = fixer.plan(report.findings, report.texts)
+        if not planned.new_texts:
+            break
+        shown.append(fixer.unified_diff(planned.new_texts, report.texts))
+        if not write:
+            break
+        fixer.write(planned.new_texts)
+        report = run(options, rules)
+    return report, "".join(shown)
 
 
 @app.command()
@@ -189,11 +214,11 @@ def check(
         ),
     ] = None,
     fail_on: Annotated[
-        FailOn, typer.Option(help="Lowest finding severity that makes the exit code 1.")
-    ] = FailOn.warning,
+        FailOn | None,
+        typer.Option(help="Lowest finding severity that makes the exit code 1 (default: warning)."),
+    ] = None,
     select: Annotated[
-        list[str] | None,
-        typer.Option(help="Only run these rules (id, code or code prefix such as WS1)."),
+        list[str] | None, typer.Option(help="Only run these rules (id, code or code prefix such as WS1).")
     ] = None,
     ignore: Annotated[
         list[str] | None, typer.Option(help="Do not run these rules (id, code or prefix).")
@@ -237,66 +262,117 @@ def check(
         str | None, typer.Option(help="Name to report for a configuration read from stdin ('-').")
     ] = None,
     idle_threshold: Annotated[
-        str,
-        typer.Option(help="Idle time a WebSocket must survive, e.g. 60s, 5m, 1h (idle-timeout rules)."),
-    ] = "60s",
+        str | None,
+        typer.Option(help="Idle time a WebSocket must survive, e.g. 60s, 5m, 1h (default 60s)."),
+    ] = None,
+    config: Annotated[
+        str | None,
+        typer.Option(
+            help="Config file to use instead of the nearest .wslint.yaml or pyproject.toml [tool.wslint]."
+        ),
+    ] = None,
+    baseline_file: Annotated[
+        str | None,
+        typer.Option("--baseline", help="Report only findings that are not in this baseline file."),
+    ] = None,
+    write_baseline: Annotated[
+        bool,
+        typer.Option("--write-baseline", help="Record today's findings in the --baseline file and exit 0."),
+    ] = False,
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Apply the fixes to the files, then report what remains.")
+    ] = False,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="Print the fixes as a unified diff; change nothing.")
+    ] = False,
+    statistics: Annotated[
+        bool, typer.Option("--statistics", help="Add a count of findings per rule.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Text output: findings only, no details.")
+    ] = False,
     color: Annotated[
         ColorMode, typer.Option(help="Color in text output (NO_COLOR is honored).")
     ] = ColorMode.auto,
 ) -> None:
     """Lint configuration files (the default command)."""
-    threshold = parse_duration(idle_threshold)
-    if threshold is None:
-        raise _fail(f"--idle-threshold must be a duration such as 60s or 1h, got {idle_threshold!r}")
-    stdin_text = sys.stdin.read() if "-" in paths else None
+    args = CliArgs(
+        paths=tuple(paths),
+        proxy=proxy.value if proxy else None,
+        select=_split(select),
+        ignore=_split(ignore),
+        rule_dirs=tuple(rules_dir or ()),
+        ws_urls=tuple(ws_url or ()),
+        ws_paths=tuple(ws_path or ()),
+        endpoints_file=endpoints_file,
+        versions={"nginx": nginx_version, "haproxy": haproxy_version, "traefik": traefik_version},
+        roots=tuple(root or ()),
+        stdin_text=sys.stdin.read() if "-" in paths else None,
+        stdin_filename=stdin_filename,
+        idle_threshold=idle_threshold,
+        fail_on=fail_on.value if fail_on else None,
+        config=config,
+        baseline=baseline_file,
+        write_baseline=write_baseline,
+    )
+    if fix and "-" in paths:
+        raise _fail("--fix cannot write to stdin; use --diff")
     try:
-        roots = tuple(parse_root(r) for r in root or ())
-        endpoints = [parse_endpoint(u) for u in ws_url or ()]
-        if endpoints_file:
-            endpoints.extend(load_endpoints_file(endpoints_file))
-        options = LintOptions(
-            paths=tuple(paths),
-            proxy=proxy.value if proxy else None,
-            stdin_text=stdin_text,
-            stdin_filename=stdin_filename,
-            roots=roots,
-            nginx_version=nginx_version,
-            versions={"haproxy": haproxy_version, "traefik": traefik_version},
-            ws_paths=tuple(ws_path or ()),
-            endpoints=tuple(endpoints),
-            select=_split(select),
-            ignore=_split(ignore),
-            rule_options={"idle-timeout-short": {"min_idle": threshold}},
-        )
-        rules = _load(list(rules_dir or ()))
-        for key in (*options.select, *options.ignore):
-            if not any(
-                r.id == key or r.code == key or (key.isupper() and r.code.startswith(key)) for r in rules
-            ):
-                raise UsageError(f"no rule matches {key!r} (see `wslint rules`)")
-        report = run(options, rules)
-    except (UsageError, EndpointError) as exc:
+        resolved = resolve(args)
+        rules = _load(list(resolved.rule_dirs))
+        _check_rule_keys(resolved.options, rules)
+        report = run(resolved.options, rules)
+    except UsageError as exc:
         raise _fail(str(exc)) from None
-    files = tuple(f for cfg in report.configs for f in cfg.files)
+    if write_baseline and baseline_file is not None:
+        if report.has_errors:
+            raise _fail("not writing a baseline: the configuration has errors (run without --write-baseline)")
+        write_atomically(Path(baseline_file), baselines.write(Path(baseline_file), report.findings))
+        typer.echo(f"wslint: recorded {len(report.findings)} findings in {baseline_file}", err=True)
+        raise typer.Exit(EXIT_CLEAN)
+    patch = ""
+    if (fix or diff) and not report.has_errors:
+        report, patch = _fix(report, resolved.options, rules, write=fix)
     fmt = resolve_format(output_format)
     ctx = FormatContext(
         findings=tuple(report.findings),
         diagnostics=tuple(report.diagnostics),
         tool_version=__version__,
-        proxy_versions=proxy_versions(options, report),
-        files=files,
+        proxy_versions=proxy_versions(resolved.options, report),
+        files=tuple(f for cfg in report.configs for f in cfg.files),
         color=_use_color(color) and output is None and fmt == "text",
         rules=tuple(r.spec for r in rules),
+        quiet=quiet,
+        suppressed=report.suppressed,
+        baselined=report.baselined,
     )
     rendered = FORMATTERS[fmt](ctx)
+    if statistics and fmt == "text":
+        rendered += format_statistics(ctx)
+    if diff:
+        sys.stdout.write(patch)
     if output is None:
-        sys.stdout.write(rendered)
+        if not (diff and fmt == "text" and quiet):
+            sys.stdout.write(rendered)
     else:
         try:
             write_atomically(Path(output), rendered)
         except OSError as exc:
             raise _fail(f"cannot write {output}: {exc.strerror or exc}") from None
-    raise typer.Exit(exit_code(report, fail_on))
+    raise typer.Exit(exit_code(report, resolved.fail_on))
+
+
+@app.command()
+def init(
+    path: Annotated[str, typer.Argument(help="Where to write the starter config.")] = ".wslint.yaml",
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter .wslint.yaml."""
+    target = Path(path)
+    if target.exists() and not force:
+        raise _fail(f"{path} already exists (use --force to overwrite it)")
+    write_atomically(target, STARTER)
+    typer.echo(f"wrote {path}")
 
 
 @app.command("route")

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wslint import baseline, suppress
 from wslint.adapters import ADAPTERS, AdapterOptions
+from wslint.config import ProjectConfig
 from wslint.detect import detect
 from wslint.endpoints import Endpoint, EndpointError, parse_endpoint
 from wslint.engine.rules import RuleSet
@@ -42,6 +44,10 @@ class LintOptions:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    severity: Mapping[str, Severity] = field(default_factory=dict)
+    project: ProjectConfig = field(default_factory=ProjectConfig)
+    # fingerprints of accepted findings (--baseline)
+    baseline: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -49,6 +55,10 @@ class Report:
     findings: list[Finding]
     diagnostics: list[Diagnostic]
     configs: list[ProxyConfig]
+    # the text of every file read, by display path (for fixes)
+    texts: dict[str, str] = field(default_factory=dict)
+    suppressed: int = 0
+    baselined: int = 0
 
     def worst(self) -> Severity | None:
         return max((f.severity for f in self.findings), default=None)
@@ -180,7 +190,9 @@ def adapter_options(options: LintOptions, kind: str) -> AdapterOptions:
 def run(options: LintOptions, rules: RuleSet) -> Report:
     diagnostics: list[Diagnostic] = []
     per_kind = {kind: adapter_options(options, kind) for kind in ADAPTERS}
-    settings = RunSettings(select=options.select, ignore=options.ignore, options=options.rule_options)
+    settings = RunSettings(
+        select=options.select, ignore=options.ignore, options=options.rule_options, severity=options.severity
+    )
     active = selected(rules, settings)
     configs: list[tuple[ProxyConfig, dict[str, str]]] = []
     for inp, kind in _inputs(options, diagnostics):
@@ -203,14 +215,41 @@ def run(options: LintOptions, rules: RuleSet) -> Report:
     included = {f for cfg, _ in configs for f in cfg.files[1:]}
     findings: list[Finding] = []
     kept: list[ProxyConfig] = []
+    all_texts: dict[str, str] = {}
     for cfg, texts in configs:
         if cfg.main_file in included:
             continue
         kept.append(cfg)
+        all_texts.update(texts)
         findings.extend(run_rules(cfg, active, settings, texts, diagnostics))
-    unique = {(f.rule, f.path, f.line, f.column): f for f in findings}
+    unique = sorted(
+        {(f.rule, f.path, f.line, f.column): f for f in findings}.values(), key=lambda f: f.sort_key
+    )
+    unique = [
+        f for f in unique if not any(matches_finding(f, k) for k in options.project.ignored_for(f.path))
+    ]
+    counted = len(unique)
+    known = {key for r in rules for key in (r.id, r.code)}
+    visible = suppress.apply(
+        unique,
+        suppress.scan(all_texts),
+        matches_finding,
+        lambda key: key in known or (key.isupper() and any(r.code.startswith(key) for r in rules)),
+        diagnostics,
+    )
+    suppressed = counted - len(visible)
+    visible, baselined = baseline.apply(visible, set(options.baseline))
     return Report(
-        findings=sorted(unique.values(), key=lambda f: f.sort_key),
+        findings=visible,
         diagnostics=sorted(set(diagnostics), key=lambda d: d.sort_key),
         configs=kept,
+        texts=all_texts,
+        suppressed=suppressed,
+        baselined=baselined,
     )
+
+
+def matches_finding(f: Finding, key: str) -> bool:
+    """A rule id, code or code prefix (WS1) naming this finding's rule."""
+    key = key.strip()
+    return key in (f.rule, f.code) or (key.isupper() and f.code.startswith(key))

@@ -79,6 +79,9 @@ class Finding:
     # identifies the finding across unrelated edits (line shifts): for SARIF,
     # baselines and code-review bots
     fingerprint: str = ""
+    # opening lines (path, line) of the blocks the finding sits in, where a
+    # suppression comment may stand for the whole block
+    anchors: tuple[tuple[str, int], ...] = ()
 
     @property
     def sort_key(self) -> tuple[str, int, int, str, str]:

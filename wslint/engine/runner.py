@@ -19,7 +19,7 @@ from jinja2 import TemplateError
 from wslint.engine.fixes import FixError, SourceTexts, build_fix
 from wslint.engine.rules import Rule, RuleSet
 from wslint.findings import Diagnostic, Finding, RouteRef, Severity
-from wslint.model import EndpointResult, ProxyConfig, Route, Source
+from wslint.model import EndpointResult, MisplacedDirective, ProxyConfig, Route, Source
 
 SCOPE_VARIABLE = {
     "route": "route",
@@ -42,6 +42,8 @@ class RunSettings:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # rule id or code -> severity, replacing the rule's own (the route's evidence still caps it)
+    severity: Mapping[str, Severity] = field(default_factory=dict)
 
 
 def matches(rule: Rule, key: str) -> bool:
@@ -93,12 +95,27 @@ def _endpoint_route(subject: Any) -> RouteRef | None:
     return None
 
 
+def _anchors(subject: Any) -> tuple[tuple[str, int], ...]:
+    """Opening lines of the blocks a subject sits in (its route, then its server)."""
+    sources: list[Source | None] = []
+    if isinstance(subject, Route):
+        sources += [subject.source, subject.listener.source]
+    elif isinstance(subject, EndpointResult):
+        sources += [
+            subject.route.source if subject.route else None,
+            subject.listener.source if subject.listener else None,
+        ]
+    elif isinstance(subject, MisplacedDirective) and subject.enclosing is not None:
+        sources.append(subject.enclosing.opened_by)
+    return tuple((s.path, s.line) for s in sources if s is not None)
+
+
 def _version_tuple(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in text.split(".") if p.isdigit())
 
 
-def _severity(rule: Rule, subject: Any) -> Severity:
-    severity = rule.spec.severity
+def _severity(rule: Rule, subject: Any, overrides: Mapping[str, Severity]) -> Severity:
+    severity = overrides.get(rule.id, overrides.get(rule.code, rule.spec.severity))
     if isinstance(subject, Route):
         severity = min(severity, INTENT_CAP.get(subject.websocket.level, Severity.INFO))
     return severity
@@ -111,6 +128,7 @@ def _one(
     options: Mapping[str, Any],
     texts: SourceTexts,
     diagnostics: list[Diagnostic],
+    overrides: Mapping[str, Severity],
 ) -> Finding | None:
     context = {
         SCOPE_VARIABLE[rule.spec.scope]: subject,
@@ -146,13 +164,14 @@ def _one(
         rule=rule.id,
         code=rule.code,
         category=rule.spec.category,
-        severity=_severity(rule, subject),
+        severity=_severity(rule, subject, overrides),
         message=message,
         path=where.path,
         line=where.line,
         column=where.column,
         proxy=config.proxy,
         route=_route_ref(subject) if isinstance(subject, Route) else _endpoint_route(subject),
+        anchors=_anchors(subject),
         fix=fix,
     )
 
@@ -173,7 +192,7 @@ def run_rules(
         options.update(settings.options.get(rule.id, {}))
         for subject in _subjects(config, rule):
             try:
-                finding = _one(rule, config, subject, options, sources, diagnostics)
+                finding = _one(rule, config, subject, options, sources, diagnostics, settings.severity)
             except (
                 TemplateError,
                 TypeError,

@@ -18,3 +18,6 @@ class FormatContext:
     color: bool = False
     # every rule that ran, for formats that describe rules (SARIF)
     rules: tuple[RuleSpec, ...] = ()
+    quiet: bool = False
+    suppressed: int = 0
+    baselined: int = 0

@@ -20,10 +20,12 @@ def _where(path: str | None, line: int | None, column: int | None) -> str:
     return f"{path}:{line}:{column}" if column is not None else f"{path}:{line}"
 
 
-def _finding(f: Finding, color: bool) -> list[str]:
+def _finding(f: Finding, color: bool, quiet: bool) -> list[str]:
     sev = _paint(f.severity.label, _COLORS[f.severity], color)
     head = f"{_where(f.path, f.line, f.column)}: {sev} {_paint(f.code, '1', color)} [{f.rule}] {f.message}"
     out = [head]
+    if quiet:
+        return out
     if f.route is not None:
         upstream = f" -> {f.route.upstream}" if f.route.upstream else ""
         where = f"location {f.route.match}" if f.route.match is not None else "(no location matches)"
@@ -56,7 +58,9 @@ def format_text(ctx: FormatContext) -> str:
         if d.severity >= Severity.WARNING:
             lines.append(_diagnostic(d, ctx.color))
     for f in ctx.findings:
-        lines.extend(_finding(f, ctx.color))
+        lines.extend(_finding(f, ctx.color, ctx.quiet))
+    if ctx.quiet:
+        return "".join(line + "\n" for line in lines)
     by = {s: sum(1 for f in ctx.findings if f.severity == s) for s in Severity}
     problems = sum(1 for d in ctx.diagnostics if d.severity >= Severity.ERROR)
     if ctx.findings:
@@ -70,5 +74,20 @@ def format_text(ctx: FormatContext) -> str:
         summary = f"no problems found in {_count(len(ctx.files), 'file')}"
     if problems:
         summary += f"; {_count(problems, 'input error')} (see above)"
+    hidden = [
+        f"{_count(ctx.suppressed, 'finding')} suppressed inline" if ctx.suppressed else "",
+        f"{ctx.baselined} in the baseline" if ctx.baselined else "",
+    ]
+    if any(hidden):
+        summary += " (" + ", ".join(h for h in hidden if h) + ")"
     lines.append(summary)
     return "\n".join(lines) + "\n"
+
+
+def format_statistics(ctx: FormatContext) -> str:
+    """Findings per rule, most frequent first (`--statistics`)."""
+    counts: dict[tuple[str, str], int] = {}
+    for f in ctx.findings:
+        counts[(f.code, f.rule)] = counts.get((f.code, f.rule), 0) + 1
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return "".join(f"{n:5d}  {code}  {rule}\n" for (code, rule), n in rows)

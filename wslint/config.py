@@ -1,0 +1,247 @@
+"""Project configuration: `.wslint.yaml`, or `[tool.wslint]` in `pyproject.toml`.
+
+Found by walking up from the first linted path to the repository root (the
+directory holding `.git`); `--config FILE` names one explicitly. Every key is
+validated: an unknown key or a bad value is an error naming the key, because a
+misspelt `ignore:` that silently ignores nothing is worse than no config.
+Command-line options win over the file.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from wslint.durations import parse_duration
+from wslint.endpoints import Endpoint, EndpointError, parse_endpoint
+from wslint.findings import Severity
+
+CONFIG_NAMES = (".wslint.yaml", ".wslint.yml")
+PROXY_KINDS = ("nginx", "haproxy", "traefik", "apache", "caddy")
+FAIL_ON = ("error", "warning", "info", "never")
+
+
+class ConfigError(Exception):
+    """A configuration file wslint cannot use; the message names the file and key."""
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    path: str | None = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    severity: Mapping[str, Severity] = field(default_factory=dict)
+    per_path_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    endpoints: tuple[Endpoint, ...] = ()
+    versions: Mapping[str, str] = field(default_factory=dict)
+    roots: tuple[tuple[str, str], ...] = ()
+    idle_threshold: float | None = None
+    fail_on: str | None = None
+    rules: tuple[str, ...] = ()
+    base_dir: str = "."
+
+    def ignored_for(self, path: str) -> tuple[str, ...]:
+        """Rules ignored for a file by `per-path-ignores` (globs relative to the config's directory)."""
+        out: list[str] = []
+        rel = _relative(path, self.base_dir)
+        for pattern, rules in self.per_path_ignores:
+            if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(path, pattern):
+                out.extend(rules)
+        return tuple(out)
+
+
+def _relative(path: str, base: str) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path(base).resolve()))
+    except ValueError:
+        return path
+
+
+def _err(source: str, key: str, message: str) -> ConfigError:
+    return ConfigError(f"{source}: {key}: {message}")
+
+
+def _strings(value: Any, source: str, key: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise _err(source, key, "expected a list of strings")
+
+
+def parse_config(data: Any, source: str, base_dir: str) -> ProjectConfig:
+    if data is None:
+        return ProjectConfig(path=source, base_dir=base_dir)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of settings")
+    known = {
+        "select", "ignore", "severity", "per-path-ignores", "endpoints", "versions", "roots",
+        "idle-threshold", "fail-on", "rules",
+    }  # fmt: skip
+    for key in data:
+        if key not in known:
+            hint = (
+                f" (did you mean {key.replace('_', '-')!r}?)" if str(key).replace("_", "-") in known else ""
+            )
+            raise _err(source, str(key), f"unknown key{hint}")
+    severity: dict[str, Severity] = {}
+    for rule, level in (data.get("severity") or {}).items():
+        try:
+            severity[str(rule)] = Severity.parse(str(level))
+        except ValueError as exc:
+            raise _err(source, f"severity.{rule}", str(exc)) from None
+    ppi: list[tuple[str, tuple[str, ...]]] = []
+    raw_ppi = data.get("per-path-ignores") or {}
+    if not isinstance(raw_ppi, dict):
+        raise _err(source, "per-path-ignores", "expected a mapping of glob: [rules]")
+    for pattern, rules in raw_ppi.items():
+        ppi.append((str(pattern), _strings(rules, source, f"per-path-ignores.{pattern}")))
+    endpoints: list[Endpoint] = []
+    raw_eps = data.get("endpoints") or []
+    if not isinstance(raw_eps, list):
+        raise _err(source, "endpoints", "expected a list")
+    for i, item in enumerate(raw_eps):
+        try:
+            if isinstance(item, str):
+                endpoints.append(parse_endpoint(item))
+            elif (
+                isinstance(item, dict)
+                and isinstance(item.get("url"), str)
+                and set(item) <= {"url", "backend"}
+            ):
+                endpoints.append(parse_endpoint(item["url"], item.get("backend")))
+            else:
+                raise _err(source, f"endpoints[{i}]", "expected a URL or {url: ..., backend: ...}")
+        except EndpointError as exc:
+            raise _err(source, f"endpoints[{i}]", str(exc)) from None
+    versions = data.get("versions") or {}
+    if not isinstance(versions, dict):
+        raise _err(source, "versions", "expected a mapping of proxy: version")
+    for kind, version in versions.items():
+        if kind not in PROXY_KINDS:
+            raise _err(source, f"versions.{kind}", f"unknown proxy (use {', '.join(PROXY_KINDS)})")
+        if not isinstance(version, str | int | float):
+            raise _err(source, f"versions.{kind}", "expected a version such as '1.24.0'")
+    roots = data.get("roots") or {}
+    if not isinstance(roots, dict):
+        raise _err(source, "roots", "expected a mapping of server directory: local directory")
+    for server in roots:
+        if not str(server).startswith("/"):
+            raise _err(source, f"roots.{server}", "the server directory must be absolute")
+    threshold = None
+    if "idle-threshold" in data:
+        threshold = parse_duration(str(data["idle-threshold"]))
+        if threshold is None:
+            raise _err(source, "idle-threshold", f"not a duration: {data['idle-threshold']!r}")
+    fail_on = data.get("fail-on")
+    if fail_on is not None and fail_on not in FAIL_ON:
+        raise _err(source, "fail-on", f"must be one of {', '.join(FAIL_ON)}, got {fail_on!r}")
+    base = Path(base_dir)
+    return ProjectConfig(
+        path=source,
+        select=_strings(data.get("select") or [], source, "select"),
+        ignore=_strings(data.get("ignore") or [], source, "ignore"),
+        severity=severity,
+        per_path_ignores=tuple(ppi),
+        endpoints=tuple(endpoints),
+        versions={str(k): str(v) for k, v in versions.items()},
+        roots=tuple((str(k), str(base / str(v))) for k, v in roots.items()),
+        idle_threshold=threshold,
+        fail_on=fail_on,
+        rules=tuple(str(base / r) for r in _strings(data.get("rules") or [], source, "rules")),
+        base_dir=base_dir,
+    )
+
+
+def load_file(path: Path) -> ProjectConfig:
+    shown = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{shown}: cannot read: {exc.strerror or exc}") from None
+    if path.name == "pyproject.toml":
+        try:
+            data = tomllib.loads(text).get("tool", {}).get("wslint")
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{shown}: not valid TOML: {exc}") from None
+        return parse_config(data, f"{shown} [tool.wslint]", str(path.parent))
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ConfigError(f"{shown}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    return parse_config(data, shown, str(path.parent))
+
+
+def _has_tool_section(path: Path) -> bool:
+    try:
+        return "wslint" in tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+
+
+def discover(start: Path) -> Path | None:
+    """The nearest config file from `start` upward, stopping at the repository root."""
+    here = start.resolve()
+    if here.is_file():
+        here = here.parent
+    for directory in (here, *here.parents):
+        for name in CONFIG_NAMES:
+            if (directory / name).is_file():
+                return directory / name
+        pyproject = directory / "pyproject.toml"
+        if pyproject.is_file() and _has_tool_section(pyproject):
+            return pyproject
+        if (directory / ".git").exists():
+            return None
+    return None
+
+
+STARTER = """\
+# wslint configuration (https://pypi.org/project/wslint/). Every key is optional.
+
+# The WebSocket URLs your clients open. With them wslint follows each handshake
+# through the proxy (`wslint route` shows how) and checks the exact route.
+# Add #backend=/path when the proxy is meant to change the path.
+endpoints:
+  # - wss://app.example.com/ws
+  # - url: wss://app.example.com/realtime/socket
+  #   backend: /socket
+
+# The proxy versions you run: some defaults changed (nginx 1.29.7 talks
+# HTTP/1.1 upstream by default).
+versions:
+  # nginx: "1.24.0"
+
+# Absolute include paths of the server, mapped to this repository.
+roots:
+  # /etc/nginx: deploy/nginx
+
+# Rules by id, code or code prefix (see `wslint rules`).
+# select: [WS1, WS5]
+# ignore: [idle-timeout-short]
+
+# Severity per rule: error, warning or info.
+severity:
+  # idle-timeout-short: error
+
+# Rules ignored for some files (globs relative to this file).
+per-path-ignores:
+  # "legacy/*.conf": [WS104]
+
+# Idle time a WebSocket must survive (idle-timeout rules).
+# idle-threshold: 60s
+
+# Lowest severity that fails the run: error, warning, info or never.
+# fail-on: warning
+
+# Directories with your own rule files.
+# rules: [tools/wslint-rules]
+"""
