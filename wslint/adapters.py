@@ -35,6 +35,8 @@ class Loaded:
 
 
 LoadFn = Callable[[InputFile, AdapterOptions, list[Diagnostic]], Loaded]
+# the real paths of every file a main file pulls in (itself included)
+IncludesFn = Callable[[InputFile, AdapterOptions], set[str]]
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,9 @@ class Adapter:
     # the version assumed when the user does not say, and why (shown in --help)
     default_version: str
     load: LoadFn
+    # names of the main file in a directory, for include-aware linting of snippets
+    main_names: tuple[str, ...] = ()
+    includes: IncludesFn | None = None
 
 
 def _nginx(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagnostic]) -> Loaded:
@@ -51,8 +56,14 @@ def _nginx(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagnostic
     return load_nginx(inp, options, diagnostics)
 
 
+def _nginx_includes(inp: InputFile, options: AdapterOptions) -> set[str]:
+    from wslint.nginx.adapter import included_files
+
+    return included_files(inp, options)
+
+
 ADAPTERS: dict[str, Adapter] = {
     # before 1.29.7 (stable 1.30.0) nginx talks HTTP/1.0 upstream and sends
     # "Connection: close"; most deployed servers still run such a version
-    "nginx": Adapter("nginx", "1.28.0", _nginx),
+    "nginx": Adapter("nginx", "1.28.0", _nginx, ("nginx.conf",), _nginx_includes),
 }

@@ -314,6 +314,7 @@ def check(
         config=config,
         baseline=baseline_file,
         write_baseline=write_baseline,
+        skip_unknown=skip_unknown,
     )
     if fix and "-" in paths:
         raise _fail("--fix cannot write to stdin; use --diff")

@@ -48,6 +48,8 @@ class LintOptions:
     project: ProjectConfig = field(default_factory=ProjectConfig)
     # fingerprints of accepted findings (--baseline)
     baseline: frozenset[str] = frozenset()
+    # files that are no proxy configuration wslint reads are skipped, not errors (pre-commit)
+    skip_unknown: bool = False
 
 
 @dataclass
@@ -158,6 +160,11 @@ def _inputs(options: LintOptions, diagnostics: list[Diagnostic]) -> list[tuple[I
         for f in files:
             shown = display_path(str(f))
             kind = options.proxy or detect(shown, _head(f))
+            if kind is None and options.skip_unknown:
+                diagnostics.append(
+                    Diagnostic("usage", Severity.INFO, f"skipped {shown}: not a proxy configuration", shown)
+                )
+                continue
             if kind is None:
                 diagnostics.append(
                     Diagnostic(
@@ -187,6 +194,61 @@ def adapter_options(options: LintOptions, kind: str) -> AdapterOptions:
     )
 
 
+def _repository_root(start: Path) -> Path | None:
+    for directory in (start, *start.parents):
+        if (directory / ".git").exists():
+            return directory
+    return None
+
+
+def include_aware(inputs: list[tuple[InputFile, str]], options: LintOptions) -> list[tuple[InputFile, str]]:
+    """Replace a snippet by the main configurations (in its ancestors) that include it.
+
+    A pre-commit hook sees only the changed file; `proxy_set_header` in a
+    snippet means nothing until it is placed where the main file includes it.
+    """
+    out: list[tuple[InputFile, str]] = []
+    closures: dict[str, set[str]] = {}
+    for inp, kind in inputs:
+        adapter = ADAPTERS.get(kind)
+        if inp.disk_path is None or adapter is None or adapter.includes is None:
+            out.append((inp, kind))
+            continue
+        here = Path(inp.disk_path).resolve()
+        stop = _repository_root(here.parent)
+        mains: list[Path] = []
+        # up to the repository root; outside a repository, a few levels (conf.d/, sites-*/)
+        ancestors = (here.parent, *here.parent.parents)
+        for depth, directory in enumerate(ancestors):
+            mains.extend(directory / n for n in adapter.main_names if (directory / n).is_file())
+            if directory == stop or (stop is None and depth >= 2):
+                break
+        users = []
+        for main in mains:
+            if main.resolve() == here:
+                users = []
+                break
+            key = str(main.resolve())
+            if key not in closures:
+                closures[key] = adapter.includes(
+                    InputFile(display_path(str(main)), str(main)), adapter_options(options, kind)
+                )
+            if str(here) in closures[key]:
+                users.append(main)
+        if users:
+            out.extend((InputFile(display_path(str(m)), str(m)), kind) for m in users)
+        else:
+            out.append((inp, kind))
+    seen: set[str] = set()
+    unique = []
+    for inp, kind in out:
+        key = inp.disk_path and str(Path(inp.disk_path).resolve()) or inp.path
+        if key not in seen:
+            seen.add(key)
+            unique.append((inp, kind))
+    return unique
+
+
 def run(options: LintOptions, rules: RuleSet) -> Report:
     diagnostics: list[Diagnostic] = []
     per_kind = {kind: adapter_options(options, kind) for kind in ADAPTERS}
@@ -195,8 +257,15 @@ def run(options: LintOptions, rules: RuleSet) -> Report:
     )
     active = selected(rules, settings)
     configs: list[tuple[ProxyConfig, dict[str, str]]] = []
-    for inp, kind in _inputs(options, diagnostics):
+    for inp, kind in include_aware(_inputs(options, diagnostics), options):
         adapter = ADAPTERS.get(kind)
+        if adapter is None and options.skip_unknown:
+            diagnostics.append(
+                Diagnostic(
+                    "usage", Severity.INFO, f"skipped {inp.path}: {kind} is not supported yet", inp.path
+                )
+            )
+            continue
         if adapter is None:
             diagnostics.append(
                 Diagnostic(

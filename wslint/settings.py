@@ -40,6 +40,7 @@ class CliArgs:
     config: str | None = None
     baseline: str | None = None
     write_baseline: bool = False
+    skip_unknown: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ def resolve(args: CliArgs) -> Resolved:
         severity=dict(project.severity),
         project=project,
         baseline=known,
+        skip_unknown=args.skip_unknown,
     )
     return Resolved(
         options=options,

@@ -27,3 +27,10 @@ def load_nginx(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagno
         version_assumed=options.version_assumed,
     )
     return Loaded(ConfigBuilder(loaded, build).build(), loader.texts())
+
+
+def included_files(inp: InputFile, options: AdapterOptions) -> set[str]:
+    """Real paths of the files `inp` includes (itself too); problems are not reported here."""
+    loader = Loader(LoadOptions(roots=options.roots), [])
+    loader.load(inp)
+    return loader.real_paths()

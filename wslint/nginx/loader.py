@@ -162,6 +162,10 @@ class Loader:
         # files below it are shown relative to how the user named the main file
         self._display_base: tuple[str, str] | None = None
 
+    def real_paths(self) -> set[str]:
+        """Every file read from disk so far (by real path)."""
+        return {key for key, parsed in self._cache.items() if parsed is not None and not key.startswith("<")}
+
     def texts(self) -> dict[str, str]:
         """Every file read so far, by display path (fixes need the exact text)."""
         return {p.file.path: p.file.text for p in self._cache.values() if p is not None}
