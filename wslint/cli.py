@@ -291,6 +291,12 @@ def check(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Text output: findings only, no details.")
     ] = False,
+    skip_unknown: Annotated[
+        bool,
+        typer.Option(
+            "--skip-unknown", help="Skip files that are not a configuration wslint reads (for hooks)."
+        ),
+    ] = False,
     color: Annotated[
         ColorMode, typer.Option(help="Color in text output (NO_COLOR is honored).")
     ] = ColorMode.auto,

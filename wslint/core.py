@@ -242,7 +242,7 @@ def include_aware(inputs: list[tuple[InputFile, str]], options: LintOptions) -> 
     seen: set[str] = set()
     unique = []
     for inp, kind in out:
-        key = inp.disk_path and str(Path(inp.disk_path).resolve()) or inp.path
+        key = (inp.disk_path and str(Path(inp.disk_path).resolve())) or inp.path
         if key not in seen:
             seen.add(key)
             unique.append((inp, kind))

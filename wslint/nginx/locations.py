@@ -98,7 +98,8 @@ def normalize_uri(raw: str, merge_slashes: bool = True) -> str:
     runs of slashes are merged unless merge_slashes is off. A `..` that would
     climb above the root raises BadRequest, as nginx answers 400.
     """
-    path = unquote(raw.split("#", 1)[0].split("?", 1)[0]) or "/"
+    # bytes that are not UTF-8 stay recoverable (surrogates), as nginx matches bytes
+    path = unquote(raw.split("#", 1)[0].split("?", 1)[0], errors="surrogateescape") or "/"
     if not path.startswith("/"):
         path = "/" + path
     segments = path.split("/")[1:]

@@ -17,12 +17,21 @@ and rules do not judge uncertain results.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 from wslint.clients import Client
 from wslint.endpoints import Endpoint
-from wslint.model import EndpointOutcome, EndpointResult, Listener, Route, Source, TraceStep, UpstreamRequest
+from wslint.model import (
+    EndpointOutcome,
+    EndpointResult,
+    Listener,
+    Route,
+    ServerName,
+    Source,
+    TraceStep,
+    UpstreamRequest,
+)
 from wslint.nginx.evaluate import Evaluator, SimRequest, compile_regex
 from wslint.nginx.locations import PASS_DIRECTIVES, BadRequest, location_info, normalize_uri, select
 from wslint.nginx.tree import Directive
@@ -34,6 +43,72 @@ if TYPE_CHECKING:
 MAX_CYCLES = 10
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 FILE_TESTS = {"-f": False, "-d": False, "-e": False, "-x": False}
+# the bytes ngx_escape_uri (nginx 1.21.1 and later) escapes: NGX_ESCAPE_URI for the path
+# nginx passes upstream, NGX_ESCAPE_ARGS for regex captures copied into a rewrite's arguments
+# or redirect. Text holds bytes as UTF-8, other bytes as surrogates (see normalize_uri).
+_ESCAPE_URI = frozenset(range(0x21)) | frozenset(b'"#%<>?\\^`{|}') | frozenset(range(0x7F, 0x100))
+_ESCAPE_ARGS = _ESCAPE_URI | frozenset(b"&+;")
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+
+
+def _bytes(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def escape_uri(text: str, escaped: frozenset[int] = _ESCAPE_URI) -> str:
+    """What ngx_escape_uri makes of a decoded URI: the listed bytes become %XX (upper case)."""
+    return _text(b"".join(b"%%%02X" % b if b in escaped else bytes([b]) for b in _bytes(text)))
+
+
+def unescape_redirect(text: str) -> str:
+    """ngx_unescape_uri(NGX_UNESCAPE_REDIRECT), which nginx applies to the Location a rewrite
+    builds: up to the first "?" (written or decoded from %3F, after which all is kept as is),
+    %XX of a printable character above "%" is decoded, any other %XX is kept, and a malformed
+    escape loses its "%"."""
+    raw = _bytes(text)
+    out = bytearray()
+    i, n = 0, len(raw)
+    while i < n:
+        ch = raw[i]
+        if ch == 0x3F:
+            out += raw[i:]
+            break
+        if ch != 0x25:
+            out.append(ch)
+            i += 1
+            continue
+        if i + 1 >= n:
+            break
+        if raw[i + 1] not in _HEX:
+            out.append(raw[i + 1])
+            i += 2
+            continue
+        if i + 2 >= n:
+            break
+        if raw[i + 2] not in _HEX:
+            i += 3
+            continue
+        value = int(raw[i + 1 : i + 3], 16)
+        if value == 0x3F:
+            out += b"?" + raw[i + 3 :]
+            break
+        out += bytes([value]) if 0x25 < value < 0x7F else raw[i : i + 3]
+        i += 3
+    return _text(bytes(out))
+
+
+def _setting(block: Directive | None, name: str) -> str | None:
+    """The first argument of the nearest `name` from `block` outwards (location, server, http)."""
+    while block is not None:
+        d = block.first(name) if block.children is not None else None
+        if d is not None and d.args:
+            return d.args[0]
+        block = block.parent
+    return None
 
 
 @dataclass
@@ -41,6 +116,10 @@ class _State:
     uri: str
     args: str
     target: str
+    # the request target had %XX in its path (nginx's quoted_uri)
+    quoted: bool = False
+    # the URI was changed inside nginx (a rewrite, an internal redirect)
+    internal: bool = False
     unparsed_valid: bool = True
     location_valid: bool = True
     uri_changed: bool = False
@@ -52,6 +131,11 @@ class _State:
     fallback_from: Source | None = None
     path_cause_kind: str | None = None
     server_cause: Source | None = None
+    # what nginx needs to make a redirect's Location absolute
+    scheme: str = "http"
+    port: int = 80
+    redirect_host: str = ""
+    server_name: str = ""
 
     def step(self, text: str, source: Source | None = None) -> None:
         self.steps.append(TraceStep(text, source))
@@ -75,16 +159,63 @@ class ServerChoice:
     listener: Listener
     reason: str
     source: Source | None
+    # why the choice may be another server for some clients
+    uncertain: str | None = None
+
+
+WILDCARD_ADDRESSES = (None, "[::]")
+
+
+def hashed_names(cands: list[tuple[Directive, Listener]]) -> dict[str, list[ServerName]]:
+    """The server_names nginx keeps for each server of one address:port, by listener id.
+
+    A name an earlier server already has is ignored ("conflicting server name"), and
+    `.example.com` takes both the exact `example.com` and the wildcard `*.example.com`: it is
+    ignored whole when either was taken, and blocks both for the servers after it.
+    """
+    exact: set[str] = set()
+    head: set[str] = set()
+    tail: set[str] = set()
+    kept: dict[str, list[ServerName]] = {}
+    for _, li in cands:
+        mine = kept.setdefault(li.id, [])
+        for n in li.server_names:
+            name = n.name.lower()
+            if n.kind == "regex":
+                mine.append(n)
+                continue
+            if name.startswith("."):
+                if name[1:] in exact:
+                    continue
+                exact.add(name[1:])
+                if name[1:] in head:
+                    continue
+                head.add(name[1:])
+            elif name.startswith("*."):
+                if name[2:] in head:
+                    continue
+                head.add(name[2:])
+            elif name.endswith(".*"):
+                if name[:-2] in tail:
+                    continue
+                tail.add(name[:-2])
+            else:
+                if name in exact:
+                    continue
+                exact.add(name)
+            mine.append(n)
+    return kept
 
 
 def wildcard_matches(mask: str, host: str) -> bool:
+    """Whether a server_name wildcard covers `host` (nginx lets `*` stand for an empty label)."""
     mask = mask.lower()
     if mask.startswith("."):
         return host == mask[1:] or host.endswith(mask)
     if mask.startswith("*."):
-        return host.endswith(mask[1:]) and len(host) > len(mask) - 1
+        return host.endswith(mask[1:])
     if mask.endswith(".*"):
-        return host.startswith(mask[:-1]) and len(host) > len(mask) - 1
+        return host.startswith(mask[:-1])
     return False
 
 
@@ -107,12 +238,52 @@ class NginxRouter:
             "behind a load balancer or a port mapping"
         )
 
+    @staticmethod
+    def by_address(
+        cands: list[tuple[Directive, Listener]], host: str, port: int
+    ) -> tuple[list[tuple[Directive, Listener]], str | None]:
+        """The servers nginx chooses among: those listening on the address the client connected
+        to (or, without any, those on the wildcard address). wslint knows that address only when
+        the endpoint's host is an IP address; otherwise the choice is uncertain when the servers
+        on the port listen on different addresses."""
+
+        def addresses(li: Listener) -> set[str | None]:
+            return {a.host for a in li.addresses if a.port == port}
+
+        every = set().union(*(addresses(li) for _, li in cands))
+        if every <= set(WILDCARD_ADDRESSES):
+            return cands, None
+        literal = host if is_address(host) else None
+        if literal is not None:
+            literal = f"[{literal}]" if ":" in literal else literal
+            group = [c for c in cands if literal in addresses(c[1])]
+            wildcard = "[::]" if literal.startswith("[") else None
+            group = group or [c for c in cands if wildcard in addresses(c[1])]
+            return group or cands, None
+        if len(every) == 1:
+            return cands, None
+        shown = ", ".join(sorted(a or "*" for a in every))
+        return cands, (
+            f"the servers on port {port} listen on different addresses ({shown}): nginx chooses among "
+            f"those listening on the address {host} resolves to"
+        )
+
     def select_server(
         self, cands: list[tuple[Directive, Listener]], host: str, port: int | None
     ) -> ServerChoice:
+        uncertain: str | None = None
+        if port is not None and any(a.port == port for _, li in cands for a in li.addresses):
+            cands, uncertain = self.by_address(cands, host, port)
+        choice = self._select_server(cands, host, port)
+        return replace(choice, uncertain=uncertain) if uncertain else choice
+
+    def _select_server(
+        self, cands: list[tuple[Directive, Listener]], host: str, port: int | None
+    ) -> ServerChoice:
         h = host.lower().rstrip(".")
+        kept = hashed_names(cands)
         for s, li in cands:
-            for n in li.server_names:
+            for n in kept[li.id]:
                 if n.kind == "exact" and n.name.lower() == h:
                     return ServerChoice(s, li, f"server_name {n.name} is the exact Host", n.source)
                 if n.name.startswith(".") and n.name[1:].lower() == h:
@@ -120,7 +291,7 @@ class NginxRouter:
         for kind, word in (("wildcard_start", "leading"), ("wildcard_end", "trailing")):
             best: tuple[int, Directive, Listener, str, Source] | None = None
             for s, li in cands:
-                for n in li.server_names:
+                for n in kept[li.id]:
                     if (
                         n.kind == kind
                         and wildcard_matches(n.name, h)
@@ -136,7 +307,7 @@ class NginxRouter:
                     best[4],
                 )
         for s, li in cands:
-            for n in li.server_names:
+            for n in kept[li.id]:
                 if n.kind == "regex":
                     rx = compile_regex(n.name[1:], True)
                     if rx is not None and rx.search(h):
@@ -156,9 +327,33 @@ class NginxRouter:
 
     # -- evaluation helpers ----------------------------------------------------
 
-    def _evaluator(self, request: SimRequest, listener: Listener) -> Evaluator:
+    @staticmethod
+    def server_name(listener: Listener) -> str:
+        """$server_name: the server's first name, lower-case (`.example.com` without the dot)."""
         name = next((n.name for n in listener.server_names), "")
-        return Evaluator(self.b.maps, request, {}, None, name)
+        if name.startswith("~"):
+            return name
+        return name.lower()[1:] if name.startswith(".") else name.lower()
+
+    def _evaluator(self, request: SimRequest, listener: Listener) -> Evaluator:
+        return Evaluator(self.b.maps, request, {}, None, self.server_name(listener))
+
+    def port_default(self, endpoint: Endpoint) -> tuple[Directive, Listener, str | None] | None:
+        """The default server of the endpoint's port (and why it may be another one). nginx parses
+        the request line and checks the Host header with its settings, before the Host header
+        chooses a server."""
+        port = endpoint.effective_port
+        if endpoint.host is None or port is None:
+            return None
+        cands, _ = self.candidates(endpoint)
+        if not any(a.port == port for _, li in cands for a in li.addresses):
+            return None
+        cands, uncertain = self.by_address(cands, endpoint.host, port)
+        server, listener = next(
+            ((s, li) for s, li in cands for a in li.addresses if a.port == port and a.default_server),
+            cands[0],
+        )
+        return server, listener, uncertain
 
     @staticmethod
     def _captures(ev: Evaluator, m: re.Match[str]) -> None:
@@ -196,20 +391,43 @@ class NginxRouter:
 
     # -- rewrite module --------------------------------------------------------
 
-    def _return(self, d: Directive, ev: Evaluator, st: _State, scheme: str, host: str) -> _Respond | None:
+    @staticmethod
+    def _sync(ev: Evaluator, st: _State) -> None:
+        """$uri, $args and friends follow the URI as rewrites and redirects change it."""
+        ev.overrides.update(
+            uri=st.uri,
+            document_uri=st.uri,
+            args=st.args,
+            query_string=st.args,
+            is_args="?" if st.args else "",
+        )
+
+    @staticmethod
+    def _absolute(st: _State, block: Directive | None, location: str | None) -> str | None:
+        """The Location header nginx sends for `location`: a path becomes an absolute URL
+        (absolute_redirect, server_name_in_redirect and port_in_redirect as configured)."""
+        if location is None or not location.startswith("/") or _setting(block, "absolute_redirect") == "off":
+            return location
+        host = st.redirect_host
+        if _setting(block, "server_name_in_redirect") == "on":
+            host = st.server_name
+        default = 443 if st.scheme == "https" else 80
+        port = "" if st.port == default or _setting(block, "port_in_redirect") == "off" else f":{st.port}"
+        return f"{st.scheme}://{host}{port}{location}"
+
+    def _return(self, d: Directive, ev: Evaluator, st: _State) -> _Respond | None:
         first = d.args[0] if d.args else ""
         if first.isdigit():
             code = int(first)
             text = ev.value(d.args[1]) if len(d.args) > 1 else None
             if code in REDIRECT_CODES:
-                return _Respond(code, text, d.source, "return-redirect", d.text())
+                location = self._absolute(st, d.parent, text)
+                return _Respond(code, location, d.source, "return-redirect", d.text())
             return _Respond(code, None, d.source, "return", d.text())
         target = ev.value(first)
         return _Respond(302, target, d.source, "return-redirect", d.text())
 
-    def _rewrite(
-        self, d: Directive, ev: Evaluator, st: _State, scheme: str, host: str
-    ) -> Flow | Literal["skip"]:
+    def _rewrite(self, d: Directive, ev: Evaluator, st: _State) -> Flow | Literal["skip"]:
         if len(d.args) < 2:
             return "skip"
         rx = compile_regex(d.args[0], False)
@@ -222,25 +440,38 @@ class NginxRouter:
             return "skip"
         self._captures(ev, m)
         replacement = d.args[1]
-        value = ev.value(replacement)
-        if value is None:
+        flag = d.args[2] if len(d.args) > 2 else ""
+        # a final "?" drops the request's arguments; otherwise they follow the new ones.
+        # Only a "?" written in the replacement starts arguments, never one from a capture.
+        add_args = not replacement.endswith("?")
+        template = replacement if add_args else replacement[:-1]
+        uri_part, has_q, args_part = template.partition("?")
+        redirect = flag in ("redirect", "permanent") or replacement.startswith(
+            ("http://", "https://", "$scheme")
+        )
+        uri_value = self._with_captures(uri_part, ev, st, m) if redirect else ev.value(uri_part)
+        args_value = self._with_captures(args_part, ev, st, m) if has_q else ""
+        if uri_value is None or args_value is None:
             st.uncertain.append(f"the replacement of the rewrite at {d.source} depends on unknown values")
             return "skip"
-        flag = d.args[2] if len(d.args) > 2 else ""
-        if flag in ("redirect", "permanent") or replacement.startswith(("http://", "https://", "$scheme")):
+        if redirect:
             code = 301 if flag == "permanent" else 302
-            if not value.startswith(("http://", "https://")):
-                value = f"{scheme}://{host}{value}"
-            if st.args and "?" not in value:
-                value += f"?{st.args}"
+            value = unescape_redirect(uri_value + (f"?{args_value}" if has_q else ""))
+            if add_args and st.args:
+                value += ("&" if has_q else "?") + st.args
+            value = self._absolute(st, d.parent, value) or value
             st.step(f"rewrite {d.args[0]} -> {value} answers {code}", d.source)
             return _Respond(code, value, d.source, "rewrite-redirect", d.text())
-        new_uri, has_q, new_args = value.partition("?")
+        new_uri = uri_value
         if has_q:
-            st.args = new_args.rstrip("?") + (f"&{st.args}" if st.args and not value.endswith("?") else "")
+            st.args = args_value + (f"&{st.args}" if st.args and add_args else "")
+        elif not add_args:
+            st.args = ""
         st.uri = new_uri
+        st.internal = True
         st.unparsed_valid = False
         st.path_cause, st.path_cause_kind = d.source, "rewrite"
+        self._sync(ev, st)
         st.step(
             f"rewrite {d.args[0]} changes the URI to {new_uri}" + (f" ({flag})" if flag else ""), d.source
         )
@@ -252,17 +483,37 @@ class NginxRouter:
         st.uri_changed = True
         return None
 
-    def _rewrite_phase(self, block: Directive, ev: Evaluator, st: _State, scheme: str, host: str) -> Flow:
+    def _with_captures(self, text: str, ev: Evaluator, st: _State, m: re.Match[str]) -> str | None:
+        """A rewrite's redirect or new arguments: nginx escapes the regex captures copied there
+        when the request target was percent-encoded or had a `+`."""
+        if not (st.quoted or "+" in st.target.split("?", 1)[0]):
+            return ev.value(text)
+        saved = dict(ev.overrides)
+        for key, value in list(ev.overrides.items()):
+            if value is not None and (key.isdigit() or key in m.re.groupindex):
+                ev.overrides[key] = escape_uri(value, _ESCAPE_ARGS)
+        try:
+            return ev.value(text)
+        finally:
+            ev.overrides = saved
+
+    def _rewrite_phase(self, block: Directive, ev: Evaluator, st: _State) -> Flow:
         for d in block.children or ():
+            self._sync(ev, st)
             if d.name == "set" and len(d.args) >= 2 and d.args[0].startswith("$"):
-                ev.overrides[d.args[0][1:]] = ev.value(d.args[1])
+                value = ev.value(d.args[1])
+                ev.overrides[d.args[0][1:]] = value
+                if d.args[0][1:] == "args" and value is not None:
+                    # the request target is no longer passed as it came
+                    st.args = value
+                    st.unparsed_valid = False
             elif d.name == "return":
-                r = self._return(d, ev, st, scheme, host)
+                r = self._return(d, ev, st)
                 if r is not None:
                     st.step(f"return {' '.join(d.args)}", d.source)
                     return r
             elif d.name == "rewrite":
-                flow = self._rewrite(d, ev, st, scheme, host)
+                flow = self._rewrite(d, ev, st)
                 if flow != "skip" and flow is not None:
                     return flow
             elif d.name == "break":
@@ -275,7 +526,7 @@ class NginxRouter:
                 st.step(f"if ({' '.join(d.args)}) is {'true' if cond else 'false'}", d.source)
                 if cond:
                     st.matched_ifs.append(d)
-                    inner = self._rewrite_phase(d, ev, st, scheme, host)
+                    inner = self._rewrite_phase(d, ev, st)
                     if inner is not None:
                         return inner
         return None
@@ -320,17 +571,25 @@ class NginxRouter:
         host_header = endpoint.host_header or next(
             (n.name for n in listener.server_names if n.kind == "exact" and n.name), "localhost"
         )
+        first, first_listener, first_uncertain = self.port_default(endpoint) or (server, listener, None)
+        bad: str | None = None
         try:
-            uri = normalize_uri(endpoint.path)
+            uri = normalize_uri(endpoint.path, _setting(first, "merge_slashes") != "off")
         except BadRequest:
-            st = _State(endpoint.path, endpoint.query, endpoint.target)
+            uri = endpoint.path
+            bad = f"{endpoint.path} climbs above the root"
+        host = endpoint.host or ""
+        if ".." in host or (endpoint.host is not None and not host.rstrip(".")):
+            bad = f"the Host header {host} is not a valid name"
+        if bad is not None:
+            st = _State(uri, endpoint.query, endpoint.target)
+            st.uncertain = [first_uncertain] if first_uncertain else []
             st.steps = [
                 *steps_prefix,
-                TraceStep(f"{endpoint.path} climbs above the root: nginx answers 400", None),
+                TraceStep(f"{bad}: nginx answers 400 before choosing a server", first_listener.source),
             ]
-            return self._finish(
-                endpoint, client, listener, None, st, _Respond(400, None, server.source, "bad-request")
-            )
+            answer = _Respond(400, None, first_listener.source, "bad-request")
+            return self._finish(endpoint, client, first_listener, None, st, answer)
         request = SimRequest(
             client=client.name,
             scheme=scheme,
@@ -341,8 +600,16 @@ class NginxRouter:
             server_port=port,
         )
         ev = self._evaluator(request, listener)
-        st = _State(uri, endpoint.query, endpoint.target)
+        # $request_uri is the request target as the client sent it, never normalized;
+        # $host is the Host header's name, lower-case, without a final dot
+        ev.overrides["request_uri"] = endpoint.target
+        ev.overrides["host"] = request.host.rstrip(".") or ev.server_name
+        st = _State(uri, endpoint.query, endpoint.target, quoted="%" in endpoint.path)
+        st.scheme, st.port, st.redirect_host = scheme, port, request.host.rstrip(".")
+        st.server_name = ev.server_name
         st.steps.extend(steps_prefix)
+        if choice.uncertain:
+            st.uncertain.append(choice.uncertain)
         st.step(f"server {listener.label}: {choice.reason}", choice.source or listener.source)
         st.server_cause = choice.source or listener.source
         if choice.source is not None:
@@ -352,37 +619,43 @@ class NginxRouter:
                     m = rx.search(endpoint.host or "") if rx is not None else None
                     if m is not None:
                         self._captures(ev, m)
-        flow = self._rewrite_phase(server, ev, st, scheme, host_header)
+        flow = self._rewrite_phase(server, ev, st)
         if isinstance(flow, _Respond):
             st.step("the server's rewrite directives run before any location is chosen", flow.cause)
             return self._finish(endpoint, client, listener, None, st, flow, server_level=True)
+        named: Directive | None = None
+        route: Route | None = None
         for _ in range(MAX_CYCLES + 1):
             st.matched_ifs = []
-            sel = select(server, st.uri)
-            for line in sel.trail:
-                st.step(line, None)
-            if sel.outcome == "redirect" and sel.location is not None:
+            if named is not None:
+                loc = location_info(named)
+                named = None
+            else:
+                sel = select(server, st.uri)
+                for line in sel.trail:
+                    st.step(line, None)
+                if sel.outcome == "redirect" and sel.location is not None:
+                    loc = sel.location
+                    # nginx redirects to the location's name, with the arguments
+                    target = self._absolute(st, loc.directive, loc.name + (f"?{st.args}" if st.args else ""))
+                    st.step(f"location {loc.name} answers 301 to {loc.name}", loc.directive.source)
+                    route = self.b.route_for(loc.directive)
+                    return self._finish(
+                        endpoint,
+                        client,
+                        listener,
+                        route,
+                        st,
+                        _Respond(301, target, loc.directive.source, "auto-redirect"),
+                    )
+                if sel.location is None:
+                    st.step(
+                        f"no location matches {st.uri}: the server's own settings answer (static files)",
+                        server.source,
+                    )
+                    answer = _Respond(404, None, server.source, "no-location")
+                    return self._finish(endpoint, client, listener, None, st, answer)
                 loc = sel.location
-                target = f"{scheme}://{host_header}{st.uri}/" + (f"?{st.args}" if st.args else "")
-                st.step(f"location {loc.name} answers 301 to {st.uri}/", loc.directive.source)
-                route = self.b.route_for(loc.directive)
-                return self._finish(
-                    endpoint,
-                    client,
-                    listener,
-                    route,
-                    st,
-                    _Respond(301, target, loc.directive.source, "auto-redirect"),
-                )
-            if sel.location is None:
-                st.step(
-                    f"no location matches {st.uri}: the server's own settings answer (static files)",
-                    server.source,
-                )
-                return self._finish(
-                    endpoint, client, listener, None, st, _Respond(404, None, server.source, "no-location")
-                )
-            loc = sel.location
             route = self.b.route_for(loc.directive)
             st.step(f"location {loc.modifier + ' ' if loc.modifier else ''}{loc.name}", loc.directive.source)
             if loc.is_regex and loc.regex is not None:
@@ -390,18 +663,28 @@ class NginxRouter:
                 if m is not None:
                     self._captures(ev, m)
             st.uri_changed = False
-            flow = self._rewrite_phase(loc.directive, ev, st, scheme, host_header)
+            flow = self._rewrite_phase(loc.directive, ev, st)
             if isinstance(flow, _Respond):
                 return self._finish(endpoint, client, listener, route, st, flow)
             if flow == "last" or (flow is None and st.uri_changed):
                 st.unparsed_valid = False
                 continue
             outcome = self._content(loc.directive, route, ev, st, request, server)
+            if isinstance(outcome, Directive):
+                # a named location: its own rewrite directives run, then its content
+                named = outcome
+                continue
             if outcome == "restart":
+                # an internal redirect starts over at the server's rewrite directives
+                st.location_valid = True
+                flow = self._rewrite_phase(server, ev, st)
+                if isinstance(flow, _Respond):
+                    return self._finish(endpoint, client, listener, None, st, flow, server_level=True)
                 continue
             return self._finish(endpoint, client, listener, route, st, outcome)
         st.step("more than 10 internal redirects: nginx answers 500", server.source)
-        return self._finish(endpoint, client, listener, None, st, _Respond(500, None, server.source, "cycle"))
+        answer = _Respond(500, None, server.source, "cycle")
+        return self._finish(endpoint, client, listener, route, st, answer)
 
     def _content(
         self,
@@ -411,7 +694,8 @@ class NginxRouter:
         st: _State,
         request: SimRequest,
         server: Directive,
-    ) -> _Respond | UpstreamRequest | Literal["restart"]:
+    ) -> _Respond | UpstreamRequest | Directive | Literal["restart"]:
+        self._sync(ev, st)
         handler = next((i for i in reversed(st.matched_ifs) if any(i.first(p) for p in PASS_DIRECTIVES)), loc)
         try_files = loc.first("try_files")
         if try_files is not None and st.fallback_from is not None:
@@ -430,13 +714,15 @@ class NginxRouter:
                 if named is None:
                     return _Respond(500, None, try_files.source, "try-files")
                 st.step(f"named location {last}", named.source)
-                return self._content(named, self.b.route_for(named), ev, st, request, server)
+                st.internal = True
+                return named
             value = ev.value(last)
             if value is None:
                 st.uncertain.append(f"the try_files fallback at {try_files.source} depends on unknown values")
                 return _Respond(200, None, try_files.source, "try-files")
             new_uri, _, new_args = value.partition("?")
             st.uri, st.args = new_uri, new_args or st.args
+            st.internal = True
             st.unparsed_valid = False
             st.path_cause, st.path_cause_kind = try_files.source, "try_files"
             st.fallback_from = try_files.source
@@ -461,7 +747,20 @@ class NginxRouter:
         request: SimRequest,
     ) -> _Respond | UpstreamRequest:
         _, host_expr, uri_part = split_pass(pass_d)
-        host = ev.value(host_expr)
+        has_vars = "$" in (pass_d.args[0] if pass_d.args else "")
+        host: str | None
+        if has_vars and pass_d.name == "proxy_pass":
+            # nginx evaluates the whole URL first, then splits host and URI
+            full = ev.value(pass_d.args[0])
+            if full is None:
+                host = None
+            else:
+                rest = full.split("://", 1)[-1]
+                cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+                host, tail = rest[:cut], rest[cut:]
+                uri_part = None if not tail else tail if tail.startswith("/") else "/" + tail
+        else:
+            host = ev.value(host_expr)
         if host is None:
             st.uncertain.append(f"the upstream of {pass_d.source} depends on unknown values")
         elif "$" in host_expr and host not in self.b.upstreams and not is_address(host):
@@ -474,13 +773,14 @@ class NginxRouter:
                 )
                 return _Respond(502, None, pass_d.source, "unresolvable")
         info = location_info(loc)
-        has_vars = "$" in (pass_d.args[0] if pass_d.args else "")
+        # nginx passes a decoded or changed URI escaped again (ngx_escape_uri)
+        rest_of = escape_uri if st.quoted or st.internal else str
+        args = f"?{st.args}" if st.args else ""
         path: str
         if pass_d.name != "proxy_pass":
             path = st.uri
         elif has_vars and uri_part is not None:
-            value = ev.value(uri_part)
-            path = value if value is not None else uri_part
+            path = uri_part
             st.step(
                 f"{pass_d.name} has variables and a URI: the upstream gets exactly {path} (no query)",
                 pass_d.source,
@@ -489,17 +789,17 @@ class NginxRouter:
         elif uri_part is None and st.unparsed_valid:
             path = st.target
         elif uri_part is None:
-            path = st.uri + (f"?{st.args}" if st.args else "")
+            path = rest_of(st.uri) + args
         elif not st.location_valid:
-            path = st.uri + (f"?{st.args}" if st.args else "")
+            path = rest_of(st.uri) + args
             st.step(
                 "the URI was changed with `rewrite ... break`, so the URI in proxy_pass is ignored",
                 pass_d.source,
             )
         elif info.is_regex or info.named:
-            path = st.uri + (f"?{st.args}" if st.args else "")
+            path = rest_of(st.uri) + args
         else:
-            path = uri_part + st.uri[len(info.name) :] + (f"?{st.args}" if st.args else "")
+            path = uri_part + rest_of(st.uri[len(info.name) :]) + args
             if uri_part != info.name:
                 st.step(f"proxy_pass with URI {uri_part}: the matched {info.name} is replaced", pass_d.source)
                 st.path_cause, st.path_cause_kind = pass_d.source, "proxy_pass"
