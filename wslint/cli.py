@@ -193,13 +193,9 @@ def _fix(report: Report, options: LintOptions, rules: RuleSet, write: bool) -> t
 def check(
     paths: Annotated[
         list[str],
-        typer.Argument(
-            help="Configuration files or directories to lint; '-' reads stdin.", show_default=False
-        ),
+        typer.Argument(help="Configuration files or directories to lint; '-' reads stdin.", show_default=False),
     ],
-    proxy: Annotated[
-        ProxyKind | None, typer.Option(help="Which proxy the files configure (default: detect).")
-    ] = None,
+    proxy: Annotated[ProxyKind | None, typer.Option(help="Which proxy the files configure (default: detect).")] = None,
     output_format: Annotated[
         OutputFormat,
         typer.Option(
@@ -209,9 +205,7 @@ def check(
     ] = OutputFormat.auto,
     output: Annotated[
         str | None,
-        typer.Option(
-            "--output", "-o", help="Write the report to this file (the exit code still reflects it)."
-        ),
+        typer.Option("--output", "-o", help="Write the report to this file (the exit code still reflects it)."),
     ] = None,
     fail_on: Annotated[
         FailOn | None,
@@ -220,9 +214,7 @@ def check(
     select: Annotated[
         list[str] | None, typer.Option(help="Only run these rules (id, code or code prefix such as WS1).")
     ] = None,
-    ignore: Annotated[
-        list[str] | None, typer.Option(help="Do not run these rules (id, code or prefix).")
-    ] = None,
+    ignore: Annotated[list[str] | None, typer.Option(help="Do not run these rules (id, code or prefix).")] = None,
     rules_dir: Annotated[
         list[str] | None, typer.Option("--rules", help="Directory of extra rule files (YAML).")
     ] = None,
@@ -267,9 +259,7 @@ def check(
     ] = None,
     config: Annotated[
         str | None,
-        typer.Option(
-            help="Config file to use instead of the nearest .wslint.yaml or pyproject.toml [tool.wslint]."
-        ),
+        typer.Option(help="Config file to use instead of the nearest .wslint.yaml or pyproject.toml [tool.wslint]."),
     ] = None,
     baseline_file: Annotated[
         str | None,
@@ -279,27 +269,15 @@ def check(
         bool,
         typer.Option("--write-baseline", help="Record today's findings in the --baseline file and exit 0."),
     ] = False,
-    fix: Annotated[
-        bool, typer.Option("--fix", help="Apply the fixes to the files, then report what remains.")
-    ] = False,
-    diff: Annotated[
-        bool, typer.Option("--diff", help="Print the fixes as a unified diff; change nothing.")
-    ] = False,
-    statistics: Annotated[
-        bool, typer.Option("--statistics", help="Add a count of findings per rule.")
-    ] = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Text output: findings only, no details.")
-    ] = False,
+    fix: Annotated[bool, typer.Option("--fix", help="Apply the fixes to the files, then report what remains.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Print the fixes as a unified diff; change nothing.")] = False,
+    statistics: Annotated[bool, typer.Option("--statistics", help="Add a count of findings per rule.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Text output: findings only, no details.")] = False,
     skip_unknown: Annotated[
         bool,
-        typer.Option(
-            "--skip-unknown", help="Skip files that are not a configuration wslint reads (for hooks)."
-        ),
+        typer.Option("--skip-unknown", help="Skip files that are not a configuration wslint reads (for hooks)."),
     ] = False,
-    color: Annotated[
-        ColorMode, typer.Option(help="Color in text output (NO_COLOR is honored).")
-    ] = ColorMode.auto,
+    color: Annotated[ColorMode, typer.Option(help="Color in text output (NO_COLOR is honored).")] = ColorMode.auto,
 ) -> None:
     """Lint configuration files (the default command)."""
     args = CliArgs(
@@ -392,9 +370,7 @@ def route_command(
             show_default=False,
         ),
     ],
-    proxy: Annotated[
-        ProxyKind | None, typer.Option(help="Which proxy the file configures (default: detect).")
-    ] = None,
+    proxy: Annotated[ProxyKind | None, typer.Option(help="Which proxy the file configures (default: detect).")] = None,
     output_format: Annotated[TraceFormat, typer.Option("--format", help="Output format.")] = TraceFormat.text,
     nginx_version: Annotated[
         str | None, typer.Option(help=f"nginx version (default: {DEFAULT_NGINX_VERSION}).")
@@ -436,12 +412,82 @@ def route_command(
     raise typer.Exit(EXIT_CLEAN if ok else EXIT_FINDINGS)
 
 
+@app.command("probe")
+def probe_command(
+    url: Annotated[str, typer.Argument(help="The WebSocket URL, e.g. wss://app.example.com/ws.")],
+    config: Annotated[
+        str | None,
+        typer.Option("--config", help="Proxy configuration to tie the answer to (wslint route + lint)."),
+    ] = None,
+    proxy: Annotated[ProxyKind | None, typer.Option(help="Which proxy the --config file configures.")] = None,
+    browser: Annotated[
+        list[str] | None, typer.Option(help="Browsers to imitate: chrome, firefox, safari (default: all).")
+    ] = None,
+    connect: Annotated[
+        str | None,
+        typer.Option(help="Connect to this address[:port] instead of the URL's host (keeps Host)."),
+    ] = None,
+    origin: Annotated[str | None, typer.Option(help="Origin header (default: the URL's own origin).")] = None,
+    header: Annotated[list[str] | None, typer.Option(help="Extra request header, 'Name: value' (repeatable).")] = None,
+    subprotocol: Annotated[list[str] | None, typer.Option(help="Sec-WebSocket-Protocol to offer (repeatable).")] = None,
+    insecure: Annotated[bool, typer.Option(help="Accept any TLS certificate (test servers).")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each answer.")] = 5.0,
+    idle: Annotated[float, typer.Option(help="Stay silent this many seconds after the upgrade, then ping.")] = 0.0,
+    message: Annotated[str | None, typer.Option(help="Send this text after the upgrade and expect it echoed.")] = None,
+    output_format: Annotated[TraceFormat, typer.Option("--format", help="Output format.")] = TraceFormat.text,
+) -> None:
+    """Open real WebSocket handshakes the way browsers do, diagnose the answer, and point at the config line.
+
+    Exit code 0 when every browser upgraded (and survived --idle), 1 otherwise, 2 for usage or network errors.
+    """
+    from wslint.probe import BROWSERS, ProbeError, probe
+    from wslint.probe.report import format_probe_json, format_probe_text
+
+    names = [b.strip().lower() for v in browser or ["chrome,firefox,safari"] for b in v.split(",") if b.strip()]
+    unknown = [b for b in names if b not in BROWSERS]
+    if unknown:
+        raise _fail(f"--browser: unknown browser {unknown[0]!r} (use chrome, firefox, safari)")
+    extra: list[tuple[str, str]] = []
+    for h in header or ():
+        name, sep, value = h.partition(":")
+        if not sep or not name.strip():
+            raise _fail(f"--header needs 'Name: value', got {h!r}")
+        extra.append((name.strip(), value.strip()))
+    if timeout <= 0 or idle < 0:
+        raise _fail("--timeout must be positive and --idle not negative")
+    try:
+        report = probe(url, names, connect, origin, extra, list(subprotocol or ()), insecure, timeout, idle, message)
+    except (EndpointError, ProbeError) as exc:
+        raise _fail(str(exc)) from None
+    if config is not None:
+        try:
+            options = LintOptions(
+                paths=(config,), proxy=proxy.value if proxy else None, endpoints=(parse_endpoint(url),)
+            )
+            lint = run(options, _load([]))
+        except (UsageError, EndpointError) as exc:
+            raise _fail(str(exc)) from None
+        if lint.has_errors:
+            for d in lint.diagnostics:
+                typer.echo(f"{d.path}:{d.line}: {d.message}" if d.path else d.message, err=True)
+            raise typer.Exit(EXIT_USAGE)
+        report.predicted = [r for cfg in lint.configs for r in cfg.endpoints]
+        routes = {r.route.label for r in report.predicted if r.route}
+        report.findings = [
+            f
+            for f in lint.findings
+            if (f.route is not None and f"{f.route.listener} location {f.route.match}" in routes)
+            or f.message.startswith(url)
+        ]
+    render = format_probe_json if output_format is TraceFormat.json else format_probe_text
+    sys.stdout.write(render(report))
+    raise typer.Exit(EXIT_CLEAN if report.ok else EXIT_FINDINGS)
+
+
 @app.command("rules")
 def list_rules(
     output_format: Annotated[TraceFormat, typer.Option("--format", help="Output format.")] = TraceFormat.text,
-    rules_dir: Annotated[
-        list[str] | None, typer.Option("--rules", help="Directory of extra rule files.")
-    ] = None,
+    rules_dir: Annotated[list[str] | None, typer.Option("--rules", help="Directory of extra rule files.")] = None,
 ) -> None:
     """List every rule with its code, category and severity."""
     rules = _load(list(rules_dir or ()))
@@ -451,9 +497,7 @@ def list_rules(
 @app.command()
 def explain(
     rule: Annotated[str, typer.Argument(help="Rule id or code, e.g. WS102 or upgrade-header-not-forwarded.")],
-    rules_dir: Annotated[
-        list[str] | None, typer.Option("--rules", help="Directory of extra rule files.")
-    ] = None,
+    rules_dir: Annotated[list[str] | None, typer.Option("--rules", help="Directory of extra rule files.")] = None,
 ) -> None:
     """Show a rule's documentation: why it matters, what the client sees, examples and fix."""
     rules = _load(list(rules_dir or ()))

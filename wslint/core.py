@@ -154,9 +154,7 @@ def _inputs(options: LintOptions, diagnostics: list[Diagnostic]) -> list[tuple[I
             continue
         files = _targets_in(path) if path.is_dir() else [path]
         if path.is_dir() and not files:
-            diagnostics.append(
-                Diagnostic("io", Severity.WARNING, f"{raw}: no configuration files found", raw)
-            )
+            diagnostics.append(Diagnostic("io", Severity.WARNING, f"{raw}: no configuration files found", raw))
         for f in files:
             shown = display_path(str(f))
             kind = options.proxy or detect(shown, _head(f))
@@ -223,7 +221,7 @@ def include_aware(inputs: list[tuple[InputFile, str]], options: LintOptions) -> 
             mains.extend(directory / n for n in adapter.main_names if (directory / n).is_file())
             if directory == stop or (stop is None and depth >= 2):
                 break
-        users = []
+        users: list[Path] = []
         for main in mains:
             if main.resolve() == here:
                 users = []
@@ -261,9 +259,7 @@ def run(options: LintOptions, rules: RuleSet) -> Report:
         adapter = ADAPTERS.get(kind)
         if adapter is None and options.skip_unknown:
             diagnostics.append(
-                Diagnostic(
-                    "usage", Severity.INFO, f"skipped {inp.path}: {kind} is not supported yet", inp.path
-                )
+                Diagnostic("usage", Severity.INFO, f"skipped {inp.path}: {kind} is not supported yet", inp.path)
             )
             continue
         if adapter is None:
@@ -271,8 +267,7 @@ def run(options: LintOptions, rules: RuleSet) -> Report:
                 Diagnostic(
                     "usage",
                     Severity.ERROR,
-                    f"{inp.path}: wslint cannot read {kind} configurations yet "
-                    f"(supported: {', '.join(ADAPTERS)})",
+                    f"{inp.path}: wslint cannot read {kind} configurations yet (supported: {', '.join(ADAPTERS)})",
                     inp.path,
                 )
             )
@@ -291,12 +286,8 @@ def run(options: LintOptions, rules: RuleSet) -> Report:
         kept.append(cfg)
         all_texts.update(texts)
         findings.extend(run_rules(cfg, active, settings, texts, diagnostics))
-    unique = sorted(
-        {(f.rule, f.path, f.line, f.column): f for f in findings}.values(), key=lambda f: f.sort_key
-    )
-    unique = [
-        f for f in unique if not any(matches_finding(f, k) for k in options.project.ignored_for(f.path))
-    ]
+    unique = sorted({(f.rule, f.path, f.line, f.column): f for f in findings}.values(), key=lambda f: f.sort_key)
+    unique = [f for f in unique if not any(matches_finding(f, k) for k in options.project.ignored_for(f.path))]
     counted = len(unique)
     known = {key for r in rules for key in (r.id, r.code)}
     visible = suppress.apply(
