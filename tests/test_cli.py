@@ -180,9 +180,7 @@ def test_unsupported_proxy_is_reported_not_guessed(conf) -> None:  # type: ignor
 def test_rules_and_explain(conf) -> None:  # type: ignore[no-untyped-def]
     code, out = invoke("rules")
     assert code == 0
-    assert re.search(
-        r"^WS102\s+upgrade-header-not-forwarded\s+missing-upgrade-header\s+error\s+nginx$", out, re.M
-    )
+    assert re.search(r"^WS102\s+upgrade-header-not-forwarded\s+missing-upgrade-header\s+error\s+nginx$", out, re.M)
     code, out = invoke("explain", "WS102")
     assert code == 0
     for section in ("What the client sees", "Why", "Broken (nginx)", "Fixed (nginx)", "References"):
@@ -237,11 +235,7 @@ def test_user_rules_directory(conf, tmp_path: Path) -> None:  # type: ignore[no-
 def test_bad_user_rule_names_file_and_field(conf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     rules = tmp_path / "bad"
     rules.mkdir()
-    text = (
-        (REPO / "tests" / "data" / "user-rule.yaml")
-        .read_text()
-        .replace("severity: warning", "severity: fatal")
-    )
+    text = (REPO / "tests" / "data" / "user-rule.yaml").read_text().replace("severity: warning", "severity: fatal")
     (rules / "r.yaml").write_text(text)
     code, out = invoke(conf(CLEAN), "--rules", str(rules))
     assert code == 2
@@ -328,9 +322,7 @@ def test_ws_url_declares_the_route_and_endpoint_rules_fire(conf) -> None:  # typ
 
 def test_endpoints_file(conf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     name = conf(CLEAN)
-    (tmp_path / "eps.yaml").write_text(
-        "- ws://app.example.test/ws\n- url: ws://app.example.test/ws/x\n  backend: /x\n"
-    )
+    (tmp_path / "eps.yaml").write_text("- ws://app.example.test/ws\n- url: ws://app.example.test/ws/x\n  backend: /x\n")
     code, out = invoke(name, "--endpoints", "eps.yaml", "--format", "json")
     assert code == 1
     assert {f["rule"] for f in json.loads(out)["findings"]} == {"trailing-slash-redirect", "path-rewritten"}

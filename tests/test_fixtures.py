@@ -42,11 +42,7 @@ def annotations(case: Path) -> tuple[set[tuple[str, int, str]], set[tuple[str, i
             if not m:
                 continue
             target = next(
-                (
-                    j + 1
-                    for j in range(i + 1, len(lines))
-                    if lines[j].strip() and not lines[j].strip().startswith("#")
-                ),
+                (j + 1 for j in range(i + 1, len(lines)) if lines[j].strip() and not lines[j].strip().startswith("#")),
                 None,
             )
             assert target is not None, f"{rel}:{i + 1}: annotation with no line after it"

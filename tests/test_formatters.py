@@ -73,9 +73,7 @@ def test_fingerprints_survive_unrelated_edits(tmp_path: Path, rules: RuleSet) ->
     opts = {"ws_paths": ("/a/", "/b/", "/c/", "/d/")}
     site.write_text(text)
     before = run(LintOptions(paths=(str(site),), **opts), rules).findings  # type: ignore[arg-type]
-    site.write_text(
-        "# a comment added on top\n\n" + text.replace("listen 80;", "listen 80;\n    access_log off;")
-    )
+    site.write_text("# a comment added on top\n\n" + text.replace("listen 80;", "listen 80;\n    access_log off;"))
     after = run(LintOptions(paths=(str(site),), **opts), rules).findings  # type: ignore[arg-type]
     assert [f.line + 3 for f in before] == [f.line for f in after]
     assert [f.fingerprint for f in before] == [f.fingerprint for f in after]

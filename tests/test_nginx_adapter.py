@@ -66,9 +66,7 @@ def test_glob_matching_nothing_is_fine_but_a_missing_file_is_reported(lint: Lint
 
 
 def test_absolute_include_hint_and_root_mapping(lint: LintFn, tmp_path: Path) -> None:
-    text = (
-        "server { listen 80; location /ws/ { proxy_pass http://a; include /etc/nginx/snippets/ws.conf; } }\n"
-    )
+    text = "server { listen 80; location /ws/ { proxy_pass http://a; include /etc/nginx/snippets/ws.conf; } }\n"
     report = lint(text)
     assert "--root /etc/nginx/snippets=DIR" in report.diagnostics[0].message
     report = lint(text, files={"deploy/snippets/ws.conf": WS}, roots=(("/etc/nginx", "deploy"),))
@@ -272,9 +270,7 @@ def test_location_selection(tmp_path: Path, uri: str, outcome: str, line: int) -
     assert sel.location is not None and sel.location.directive.source.line == line
 
 
-@pytest.mark.parametrize(
-    ("raw", "uri"), [("/a//b", "/a/b"), ("/a/../ws/", "/ws/"), ("/w%73/?x=1", "/ws/"), ("", "/")]
-)
+@pytest.mark.parametrize(("raw", "uri"), [("/a//b", "/a/b"), ("/a/../ws/", "/ws/"), ("/w%73/?x=1", "/ws/"), ("", "/")])
 def test_uri_normalization(raw: str, uri: str) -> None:
     assert normalize_uri(raw) == uri
 

@@ -110,9 +110,7 @@ def test_every_shipped_rule_is_complete(rules: RuleSet) -> None:
         assert r.spec.category in CATEGORIES
         for proxy in r.spec.proxies:
             example = r.spec.examples[proxy]
-            assert example.e2e is not None, (
-                f"{r.id}: examples.{proxy} needs an e2e section for the real-proxy test"
-            )
+            assert example.e2e is not None, f"{r.id}: examples.{proxy} needs an e2e section for the real-proxy test"
         assert r.spec.why.strip() and r.spec.client_sees.strip()
 
 

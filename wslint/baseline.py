@@ -44,11 +44,7 @@ def read(path: Path) -> set[str]:
         raise BaselineError(f"{path}: cannot read the baseline: {exc.strerror or exc}") from None
     except json.JSONDecodeError as exc:
         raise BaselineError(f"{path}: not a wslint baseline: {exc}") from None
-    if (
-        not isinstance(doc, dict)
-        or doc.get("version") != VERSION
-        or not isinstance(doc.get("findings"), list)
-    ):
+    if not isinstance(doc, dict) or doc.get("version") != VERSION or not isinstance(doc.get("findings"), list):
         raise BaselineError(f"{path}: not a wslint baseline (version {VERSION})")
     return {str(f.get("fingerprint")) for f in doc["findings"] if isinstance(f, dict)}
 

@@ -86,9 +86,7 @@ def parse_config(data: Any, source: str, base_dir: str) -> ProjectConfig:
     }  # fmt: skip
     for key in data:
         if key not in known:
-            hint = (
-                f" (did you mean {key.replace('_', '-')!r}?)" if str(key).replace("_", "-") in known else ""
-            )
+            hint = f" (did you mean {key.replace('_', '-')!r}?)" if str(key).replace("_", "-") in known else ""
             raise _err(source, str(key), f"unknown key{hint}")
     severity: dict[str, Severity] = {}
     for rule, level in (data.get("severity") or {}).items():
@@ -110,11 +108,7 @@ def parse_config(data: Any, source: str, base_dir: str) -> ProjectConfig:
         try:
             if isinstance(item, str):
                 endpoints.append(parse_endpoint(item))
-            elif (
-                isinstance(item, dict)
-                and isinstance(item.get("url"), str)
-                and set(item) <= {"url", "backend"}
-            ):
+            elif isinstance(item, dict) and isinstance(item.get("url"), str) and set(item) <= {"url", "backend"}:
                 endpoints.append(parse_endpoint(item["url"], item.get("backend")))
             else:
                 raise _err(source, f"endpoints[{i}]", "expected a URL or {url: ..., backend: ...}")

@@ -8,12 +8,8 @@ import re
 KINDS = ("nginx", "haproxy", "traefik", "apache", "caddy")
 
 _HAPROXY = re.compile(r"^(global|defaults|frontend|backend|listen)(\s|$)", re.M)
-_APACHE_SECTION = re.compile(
-    r"^\s*<(VirtualHost|Location|LocationMatch|Directory|IfModule|Proxy|Files)\b", re.M | re.I
-)
-_APACHE_DIRECTIVE = re.compile(
-    r"^\s*(LoadModule|ProxyPass|ProxyPassMatch|ServerRoot|RewriteRule|DocumentRoot)\s", re.M
-)
+_APACHE_SECTION = re.compile(r"^\s*<(VirtualHost|Location|LocationMatch|Directory|IfModule|Proxy|Files)\b", re.M | re.I)
+_APACHE_DIRECTIVE = re.compile(r"^\s*(LoadModule|ProxyPass|ProxyPassMatch|ServerRoot|RewriteRule|DocumentRoot)\s", re.M)
 _NGINX_BLOCK = re.compile(r"^\s*(server|http|location|upstream|events|map|stream)\b[^;{\n]*\{", re.M)
 _STATEMENT = re.compile(r";\s*(#.*)?$", re.M)
 _TRAEFIK = re.compile(r"^\s*(entryPoints|routers|providers|traefik\.http\.)|traefik\.(http|tcp)\.", re.M)

@@ -75,9 +75,7 @@ def parse_endpoint(text: str, backend: str | None = None) -> Endpoint:
     parts = urlsplit(raw)
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
-        raise EndpointError(
-            f"{raw!r}: use a ws://, wss://, http:// or https:// URL, or a path starting with /"
-        )
+        raise EndpointError(f"{raw!r}: use a ws://, wss://, http:// or https:// URL, or a path starting with /")
     if not parts.hostname:
         raise EndpointError(f"{raw!r} has no host")
     try:

@@ -560,7 +560,5 @@ class ProxyConfig:
     def results_for(self, result: EndpointResult) -> tuple[EndpointResult, ...]:
         """Every client's result for the same endpoint and server as `result`."""
         return tuple(
-            r
-            for r in self.endpoint_results
-            if r.endpoint == result.endpoint and r.listener == result.listener
+            r for r in self.endpoint_results if r.endpoint == result.endpoint and r.listener == result.listener
         )

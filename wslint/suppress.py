@@ -49,8 +49,7 @@ def _covers(s: Suppression, f: Finding) -> bool:
     if s.path == f.path and (s.line == f.line or (s.comment_only and s.line == f.line - 1)):
         return True
     return any(
-        s.path == path and (s.line == line or (s.comment_only and s.line == line - 1))
-        for path, line in f.anchors
+        s.path == path and (s.line == line or (s.comment_only and s.line == line - 1)) for path, line in f.anchors
     )
 
 
@@ -67,9 +66,7 @@ def apply(
         unknown = [k for k in s.keys if not known(k)]
         if not s.keys or unknown:
             what = f"unknown rule {unknown[0]!r}" if unknown else "no rule named"
-            diagnostics.append(
-                Diagnostic("config", Severity.ERROR, f"suppression with {what}", s.path, s.line)
-            )
+            diagnostics.append(Diagnostic("config", Severity.ERROR, f"suppression with {what}", s.path, s.line))
         elif not s.reason:
             diagnostics.append(
                 Diagnostic(

@@ -96,8 +96,7 @@ class NotFoundBackend:
             await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
             body = b"not found\n"
             writer.write(
-                b"HTTP/1.1 404 Not Found\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s"
-                % (len(body), body)
+                b"HTTP/1.1 404 Not Found\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
             )
             await writer.drain()
         except (TimeoutError, asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):

@@ -19,9 +19,7 @@ REFUSING = {"config-invalid", "undefined-variable"}
 
 
 def _wslint(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wslint", *args], cwd=cwd, capture_output=True, text=True, timeout=120
-    )
+    return subprocess.run([sys.executable, "-m", "wslint", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
 def _nginx_accepts(binary: str, work: Path, target: str) -> tuple[bool, str]:

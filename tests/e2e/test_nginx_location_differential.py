@@ -569,9 +569,7 @@ def nginx_answers(nginx_bin: str, tmp_path_factory: pytest.TempPathFactory) -> t
     answers: dict[str, dict[str, Answer]] = {}
     with running(nginx_bin, tmp_path_factory.mktemp("cases"), text) as site:
         for case in CASES:
-            answers[case.id] = {
-                target: ask_nginx(site, case.host, target, case.port) for target, _ in case.expect
-            }
+            answers[case.id] = {target: ask_nginx(site, case.host, target, case.port) for target, _ in case.expect}
     return site, answers
 
 
@@ -703,8 +701,5 @@ def test_random_config_agrees_with_nginx(seed: int, nginx_bin: str, tmp_path: Pa
     assert "rejected" not in {a.outcome for a in answers.values()}, answers
     lines = disagreements(site, host, answers)
     assert not lines, (
-        f"seed {seed}: wslint's location selection differs from nginx:\n"
-        + "\n".join(lines)
-        + "\n"
-        + site.text
+        f"seed {seed}: wslint's location selection differs from nginx:\n" + "\n".join(lines) + "\n" + site.text
     )

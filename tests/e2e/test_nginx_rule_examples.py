@@ -66,10 +66,6 @@ def test_fix_applied_to_bad_example_works(rule_id: str, nginx_bin: str, tmp_path
     fixed = _fixed(rule_id, example.bad, tmp_path, e2e)
     (tmp_path / "fixed.conf").write_text(fixed)
     relint = run(LintOptions(paths=(str(tmp_path / "fixed.conf"),), endpoints=example_endpoint(e2e)), RULES)
-    assert not [f for f in relint.findings if f.rule == rule_id], (
-        f"{rule_id} still fires after its fix:\n{fixed}"
-    )
+    assert not [f for f in relint.findings if f.rule == rule_id], f"{rule_id} still fires after its fix:\n{fixed}"
     result = run_nginx(nginx_bin, fixed, tmp_path / "fixed", e2e)
-    assert result.works, (
-        f"{rule_id}: bad example with wslint's fix fails on nginx:\n{fixed}\n{result.describe()}"
-    )
+    assert result.works, f"{rule_id}: bad example with wslint's fix fails on nginx:\n{fixed}\n{result.describe()}"

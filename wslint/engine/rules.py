@@ -83,9 +83,7 @@ def _compile_template(env: ImmutableSandboxedEnvironment, spec: RuleSpec, field:
     try:
         return env.from_string(src)
     except TemplateSyntaxError as exc:
-        raise RuleFileError(
-            f"{spec.path}: {field}: invalid template (line {exc.lineno}): {exc.message}"
-        ) from None
+        raise RuleFileError(f"{spec.path}: {field}: invalid template (line {exc.lineno}): {exc.message}") from None
 
 
 def compile_rule(spec: RuleSpec, env: ImmutableSandboxedEnvironment) -> Rule:
@@ -135,9 +133,7 @@ def builtin_rules_dir() -> Path:
 
 def builtin_rule_files() -> list[tuple[str, str]]:
     """(name, text) of every rule shipped with wslint, in name order."""
-    return sorted(
-        (f"rules/{p.name}", p.read_text(encoding="utf-8")) for p in builtin_rules_dir().glob("*.yaml")
-    )
+    return sorted((f"rules/{p.name}", p.read_text(encoding="utf-8")) for p in builtin_rules_dir().glob("*.yaml"))
 
 
 def user_rule_files(directory: str) -> list[tuple[str, str]]:

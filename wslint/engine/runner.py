@@ -221,9 +221,7 @@ def run_rules(
             elif finding.route is not None and earlier.route is not None:
                 # one line that breaks several routes is one finding naming them all,
                 # told from the route with the strongest WebSocket evidence
-                primary, other = (
-                    (finding, earlier) if finding.severity > earlier.severity else (earlier, finding)
-                )
+                primary, other = (finding, earlier) if finding.severity > earlier.severity else (earlier, finding)
                 assert other.route is not None and primary.route is not None
                 labels = [other.route.match, *earlier.related, *finding.related]
                 mine = primary.route.match

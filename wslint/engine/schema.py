@@ -152,13 +152,9 @@ def _choice(r: _Reader, key: str, allowed: tuple[str, ...], required: bool = Tru
 
 
 def _edit(r: _Reader) -> EditSpec:
-    actions = [
-        a for a in ("insert_into", "insert_after", "insert_before", "replace", "delete") if a in r.data
-    ]
+    actions = [a for a in ("insert_into", "insert_after", "insert_before", "replace", "delete") if a in r.data]
     if len(actions) != 1:
-        raise _err(
-            r.path, r.field, "needs exactly one of insert_into, insert_after, insert_before, replace, delete"
-        )
+        raise _err(r.path, r.field, "needs exactly one of insert_into, insert_after, insert_before, replace, delete")
     action = actions[0]
     target = r.text(action)
     text = r.get("text", str, required=action != "delete", default="")

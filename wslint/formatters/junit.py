@@ -22,9 +22,7 @@ def format_junit(ctx: FormatContext) -> str:
     failures: dict[str, list[ET.Element]] = {}
     for f in ctx.findings:
         failure = ET.Element("failure", message=f"{f.code} {f.message}", type=f.rule)
-        failure.text = (
-            f"{f.path}:{f.line}:{f.column or 1}: {f.severity.label} {f.code} [{f.rule}] {f.message}"
-        )
+        failure.text = f"{f.path}:{f.line}:{f.column or 1}: {f.severity.label} {f.code} [{f.rule}] {f.message}"
         failures.setdefault(f.path, []).append(failure)
     for path in sorted(set(ctx.files) | set(failures)):
         testcase = ET.SubElement(suite, "testcase", classname="wslint", name=path)

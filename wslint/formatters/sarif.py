@@ -38,9 +38,7 @@ def _rule(spec: RuleSpec) -> dict[str, Any]:
         "fullDescription": {"text": why},
         "help": {
             "text": f"{why}\n\nWhat the client sees: {client}\n\nReferences:\n{refs}",
-            "markdown": (
-                f"**{spec.title}**\n\n{why}\n\n*What the client sees:* {client}\n\n**References**\n\n{refs}"
-            ),
+            "markdown": (f"**{spec.title}**\n\n{why}\n\n*What the client sees:* {client}\n\n**References**\n\n{refs}"),
         },
         "helpUri": spec.references[0],
         "defaultConfiguration": {"level": LEVEL[spec.severity]},

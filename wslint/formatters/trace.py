@@ -18,9 +18,7 @@ def verdict(r: EndpointResult) -> str:
                 if r.path_matches
                 else f", but at {r.backend_path_only} instead of {r.endpoint.expected_backend_path}"
             )
-            return (
-                f"upgraded: the upstream {r.upstream} gets a WebSocket handshake for {r.backend_path}{path}"
-            )
+            return f"upgraded: the upstream {r.upstream} gets a WebSocket handshake for {r.backend_path}{path}"
         problems = []
         if hs is None or r.route is None or not r.route.tunnels:
             problems.append("the upstream protocol cannot carry a WebSocket")
@@ -79,13 +77,9 @@ def format_trace_text(groups: list[list[EndpointResult]]) -> str:
         for note in first.uncertain:
             out.append(f"  uncertain: {note}")
         for b in first.better_routes:
-            out.append(
-                f"  note: `{b.name}` [{b.source}] would upgrade this path, but loses to the location above"
-            )
+            out.append(f"  note: `{b.name}` [{b.source}] would upgrade this path, but loses to the location above")
         for e in first.elsewhere:
-            out.append(
-                f"  note: server {e.listener.label} has `{e.name}` [{e.source}], which would upgrade it"
-            )
+            out.append(f"  note: server {e.listener.label} has `{e.name}` [{e.source}], which would upgrade it")
         for m in first.near_misses if not (first.better_routes or first.elsewhere) else ():
             out.append(f"  note: `{m.name}` [{m.source}] upgrades, but its pattern does not match this path")
         out.append(f"  => {verdict(first)}")

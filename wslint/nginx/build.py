@@ -290,10 +290,7 @@ class ConfigBuilder:
             target = node.body if node is not None else None
         parent = d.parent
         alone = (
-            parent is not None
-            and parent.name == "if"
-            and len(parent.children or ()) == 1
-            and d.included_from is None
+            parent is not None and parent.name == "if" and len(parent.children or ()) == 1 and d.included_from is None
         )
         return MisplacedDirective(
             snippet=d.snippet(),
@@ -328,11 +325,7 @@ class ConfigBuilder:
             listener = self._listener(server, index)
             listeners.append(listener)
             placed.append((server, listener))
-            chain = (
-                [self.http_level, server]
-                if self.http_level is not None and server is not self.root
-                else [server]
-            )
+            chain = [self.http_level, server] if self.http_level is not None and server is not self.root else [server]
             self._routes(server, chain, listener, None, routes)
         routes = _mark_shadowed(routes)
         results: tuple[EndpointResult, ...] = ()
@@ -364,9 +357,7 @@ class ConfigBuilder:
         addresses = tuple(a for a in (_listen(d) for d in server.iter("listen")) if a is not None)
         if not addresses and server.name == "server":
             addresses = (ListenAddress(None, 80, False, False, False, server.source),)
-        names = tuple(
-            ServerName(n, _server_name_kind(n), d.source) for d in server.iter("server_name") for n in d.args
-        )
+        names = tuple(ServerName(n, _server_name_kind(n), d.source) for d in server.iter("server_name") for n in d.args)
         return Listener(
             id=f"{server.source.path}:{server.source.line}#{index}",
             addresses=addresses,
@@ -481,9 +472,7 @@ class ConfigBuilder:
         return effective, scope
 
     @staticmethod
-    def _scope_sets(
-        chain: list[Directive], all_sets: dict[str, list[Directive]]
-    ) -> dict[str, list[Directive]]:
+    def _scope_sets(chain: list[Directive], all_sets: dict[str, list[Directive]]) -> dict[str, list[Directive]]:
         """The `set` that gives each variable its value in this route (the last one in order).
 
         A variable also set inside an `if` has a value that depends on the
@@ -538,9 +527,7 @@ class ConfigBuilder:
             ev.set_proxy_host(host)
         effective, _ = self._header_scope(chain)
         upstream = ev.value(host)
-        configured = [
-            (h.args[0], h.args[1] if len(h.args) > 1 else "", h.source) for h in effective if h.args
-        ]
+        configured = [(h.args[0], h.args[1] if len(h.args) > 1 else "", h.source) for h in effective if h.args]
         configured_names = {n.lower() for n, _, _ in configured}
         headers: list[Header] = []
         defaults = default_headers(self.version)
@@ -632,15 +619,11 @@ class ConfigBuilder:
         if "upgrade" in expr.lower() or "$http_connection" in expr:
             return True
         for m in self.maps.values():
-            if f"${m.variable}" in expr and any(
-                v in ("http_upgrade", "http_connection") for v in m.source_variables
-            ):
+            if f"${m.variable}" in expr and any(v in ("http_upgrade", "http_connection") for v in m.source_variables):
                 return True
         return False
 
-    def _divergences(
-        self, handshakes: list[UpstreamRequest], traces: list[list[MapChoice]]
-    ) -> tuple[Divergence, ...]:
+    def _divergences(self, handshakes: list[UpstreamRequest], traces: list[list[MapChoice]]) -> tuple[Divergence, ...]:
         if len(handshakes) < 2:
             return ()
         base, base_trace = handshakes[0], traces[0]

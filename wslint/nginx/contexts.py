@@ -44,9 +44,7 @@ CONTEXT_WORDS = {
 
 # Blocks whose inside is another module's world (stream/mail servers, map
 # bodies, types): directive names there mean something else.
-OPAQUE_BLOCKS = frozenset(
-    {"stream", "mail", "map", "geo", "split_clients", "types", "events", "charset_map", "match"}
-)
+OPAQUE_BLOCKS = frozenset({"stream", "mail", "map", "geo", "split_clients", "types", "events", "charset_map", "match"})
 
 
 def effective_context(ctx: tuple[str, ...]) -> str:

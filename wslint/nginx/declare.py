@@ -58,9 +58,7 @@ def _alternatives(
         for server, listener in candidates:
             if listener.id == result.listener.id:
                 continue
-            other = router.run(
-                result.endpoint, client, ServerChoice(server, listener, "for comparison", None)
-            )
+            other = router.run(result.endpoint, client, ServerChoice(server, listener, "for comparison", None))
             if other.upgrades and other.route is not None:
                 elsewhere.append(other.route)
     return replace(result, better_routes=better, elsewhere=tuple(elsewhere), near_misses=near)
@@ -78,10 +76,7 @@ def declare_endpoints(
     for ep in endpoints:
         forced: list[ServerChoice | None]
         if ep.host is None:
-            forced = [
-                ServerChoice(s, li, "a path without a host is checked in every server", None)
-                for s, li in placed
-            ]
+            forced = [ServerChoice(s, li, "a path without a host is checked in every server", None) for s, li in placed]
         else:
             forced = [None]
         for choice in forced:

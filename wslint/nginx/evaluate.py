@@ -101,9 +101,7 @@ def build_map(d: Directive) -> MapDef | None:
         if key.startswith("\\"):
             key = key[1:]
         if key.startswith("~*"):
-            m.entries.append(
-                MapEntry(key, value, "regex_caseless", entry.source, compile_regex(key[2:], True))
-            )
+            m.entries.append(MapEntry(key, value, "regex_caseless", entry.source, compile_regex(key[2:], True)))
         elif key.startswith("~"):
             m.entries.append(MapEntry(key, value, "regex", entry.source, compile_regex(key[1:], False)))
         elif m.hostnames and ("*" in key or key.startswith(".")):

@@ -274,9 +274,7 @@ class Loader:
             self._display_base = (os.path.dirname(os.path.abspath(inp.disk_path)), os.path.dirname(inp.path))
         active = [self._key(inp.disk_path, inp.path)]
         assert root.children is not None
-        root.children.extend(
-            self._build(parsed, parsed.nodes, root_ctx, root, None, loaded, base_dirs, active)
-        )
+        root.children.extend(self._build(parsed, parsed.nodes, root_ctx, root, None, loaded, base_dirs, active))
         return loaded
 
     def _base_dirs(self, inp: InputFile, context: str) -> list[str]:
@@ -446,9 +444,7 @@ class Loader:
                 return os.path.normpath(os.path.join(base_shown, os.path.relpath(absolute, base_disk)))
         return display_path(disk)
 
-    def _resolve(
-        self, pattern: str, base_dirs: list[str], inc: Directive
-    ) -> list[tuple[str | None, str, str | None]]:
+    def _resolve(self, pattern: str, base_dirs: list[str], inc: Directive) -> list[tuple[str | None, str, str | None]]:
         """(disk path, display path, text) for every file an include names."""
         if os.path.isabs(pattern):
             candidates = [self._map_root(pattern)]

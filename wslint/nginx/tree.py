@@ -71,9 +71,7 @@ class Directive:
         block can see and change.
         """
         node: Directive = self
-        while node.included_from is not None and (
-            node.parent is None or node.parent.source.path != node.source.path
-        ):
+        while node.included_from is not None and (node.parent is None or node.parent.source.path != node.source.path):
             node = node.included_from
         return node.source
 
@@ -89,9 +87,7 @@ class Directive:
         first = idx.line_text(self.source.line)
         indent = first[: len(first) - len(first.lstrip())]
         lines = text.split("\n")
-        return "\n".join(
-            [lines[0], *(ln[len(indent) :] if ln.startswith(indent) else ln for ln in lines[1:])]
-        )
+        return "\n".join([lines[0], *(ln[len(indent) :] if ln.startswith(indent) else ln for ln in lines[1:])])
 
     def fallback_text(self) -> str:
         args = " ".join(_quote(a) for a in self.args)

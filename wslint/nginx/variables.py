@@ -128,11 +128,7 @@ def defined_by(d: Directive) -> Iterator[str]:
         yield args[1].lstrip("$")
     elif d.name == "geo" and args:
         yield args[-1].lstrip("$")
-    elif (
-        (d.name == "set" or d.name.startswith("set_") or d.name.endswith("_set"))
-        and args
-        and args[0].startswith("$")
-    ):
+    elif (d.name == "set" or d.name.startswith("set_") or d.name.endswith("_set")) and args and args[0].startswith("$"):
         yield args[0][1:]
 
 
