@@ -84,7 +84,7 @@ def test_probe_scenarios(nginx_bin: str, tmp_path: Path) -> None:
         code, doc = probe("ws://app.example.test:8080/socket", "--connect", connect, "--config", str(config))
         assert code == 1
         assert {a["status"] for a in doc["attempts"]} == {404}
-        assert doc["diagnosis"][0].startswith("404 Not Found: the path is not routed")
+        assert doc["diagnosis"][0].startswith("404 Not Found: nginx answered itself with its own error page")
         (predicted,) = [p for p in doc["predicted"] if p["client"] == "chrome"]
         assert predicted["outcome"] == "local" and predicted["route"] == "location /"
         assert [f["rule"] for f in doc["findings"]] == ["ws-path-not-proxied"]
@@ -127,3 +127,34 @@ def test_network_errors_are_exit_2() -> None:
     assert result.exit_code == 2 and "refused" in result.output
     result = CliRunner().invoke(app, ["probe", "ftp://127.0.0.1/ws"])
     assert result.exit_code == 2
+
+
+def test_readme_probe_session_is_what_wslint_prints(
+    nginx_bin: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+    import shlex
+
+    repo = Path(__file__).resolve().parents[2]
+    readme = (repo / "README.md").read_text()
+    block = re.search(r"\$ wslint probe (.+?)\n(.*?)```", readme, re.S)
+    assert block is not None
+    config = (repo / "fixtures/nginx/example-routing/nginx.conf").read_text()
+    site = config.split("http {", 1)[1].rsplit("}", 1)[0]
+    site = site.replace("listen 80;", "listen 127.0.0.1:8080;").replace("root /srv/app;", f"root {tmp_path};")
+    with Backend() as ws:
+        port = free_port()
+        nginx = Nginx(
+            nginx_bin,
+            tmp_path / "nginx",
+            substitute(site.replace("127.0.0.1:3000", "127.0.0.1:9001"), port, ws.port, 0),
+        )
+        nginx.start(port)
+        try:
+            monkeypatch.chdir(repo)
+            args = shlex.split(block.group(1).replace("127.0.0.1:8080", f"127.0.0.1:{port}"))
+            result = CliRunner().invoke(app, ["probe", *args])
+        finally:
+            nginx.stop()
+    assert result.exit_code == 1
+    assert result.output == block.group(2).replace("127.0.0.1:8080", f"127.0.0.1:{port}")

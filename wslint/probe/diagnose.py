@@ -62,6 +62,18 @@ def _redirect(a: Attempt, url: str) -> str:
     return f"{a.status} to {location or '(no Location header)'}: WebSocket clients do not follow redirects"
 
 
+def proxy_own_page(a: Attempt) -> str | None:
+    """The proxy whose built-in error page this is (it answered without asking a backend)."""
+    server = a.headers.get("server", "").lower()
+    if "nginx" in server and "<center>nginx" in a.body:
+        return "nginx"
+    if a.status == 503 and "No server is available to handle this request" in a.body:
+        return "HAProxy"
+    if a.body.strip() == "404 page not found" and "text/plain" in a.headers.get("content-type", ""):
+        return "Traefik"
+    return None
+
+
 def answered_by(a: Attempt) -> str | None:
     server = a.headers.get("server")
     via = a.headers.get("via")
@@ -103,6 +115,14 @@ def diagnose(url: str, attempts: list[Attempt]) -> list[str]:
                 if 300 <= a.status < 400
                 else STATUS_CAUSES.get(a.status, f"the handshake got {a.status} instead of 101")
             )
+            own = proxy_own_page(a)
+            if own is not None and a.status in (404, 403, 400, 500, 503):
+                text = (
+                    f"{own} answered itself with its own error page: the handshake reached no backend "
+                    "(no route proxies this path here, or it is served from files)"
+                    if a.status != 503
+                    else f"{own} has no server for the request (no backend matched, or all are marked down)"
+                )
             text = f"{a.status} {a.reason}: {text}" if not 300 <= a.status < 400 else text
         elif a.accept_valid is False:
             text = "101 with a wrong Sec-WebSocket-Accept: a hop rewrote the handshake"
