@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from wslint import safe_yaml
 from wslint.durations import parse_duration
 from wslint.endpoints import Endpoint, EndpointError, parse_endpoint
 from wslint.findings import Severity
@@ -166,11 +165,9 @@ def load_file(path: Path) -> ProjectConfig:
             raise ConfigError(f"{shown}: not valid TOML: {exc}") from None
         return parse_config(data, f"{shown} [tool.wslint]", str(path.parent))
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ConfigError(f"{shown}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        data = safe_yaml.load(text, shown)
+    except safe_yaml.YamlError as exc:
+        raise ConfigError(str(exc)) from None
     return parse_config(data, shown, str(path.parent))
 
 

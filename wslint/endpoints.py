@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import yaml
+from wslint import safe_yaml
 
 DEFAULT_PORTS = {"ws": 80, "http": 80, "wss": 443, "https": 443}
 
@@ -107,11 +107,13 @@ def _backend(fragment: str, raw: str) -> str | None:
 def load_endpoints_file(path: str) -> list[Endpoint]:
     """A YAML list of URLs, or of {url: ..., backend: ...} mappings."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = safe_yaml.load(Path(path).read_text(encoding="utf-8"), path)
     except OSError as exc:
         raise EndpointError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise EndpointError(f"{path}: not valid YAML: {exc}") from None
+    except UnicodeDecodeError:
+        raise EndpointError(f"{path}: not valid UTF-8") from None
+    except safe_yaml.YamlError as exc:
+        raise EndpointError(str(exc)) from None
     if isinstance(data, dict) and "endpoints" in data:
         data = data["endpoints"]
     if not isinstance(data, list):

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jinja2 import Template, TemplateSyntaxError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from wslint import safe_yaml
 from wslint.engine.sandbox import make_environment
 from wslint.engine.schema import RuleFileError, RuleSpec, parse_rule
 
@@ -116,11 +116,9 @@ def compile_rule(spec: RuleSpec, env: ImmutableSandboxedEnvironment) -> Rule:
 
 def _load_file(text: str, path: str, builtin: bool) -> RuleSpec:
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise RuleFileError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        data = safe_yaml.load(text, path)
+    except safe_yaml.YamlError as exc:
+        raise RuleFileError(str(exc)) from None
     return parse_rule(data, path, builtin)
 
 
