@@ -13,6 +13,7 @@ from wslint.clients import CLIENTS, Client
 from wslint.endpoints import Endpoint
 from wslint.findings import Diagnostic
 from wslint.inputs import InputFile
+from wslint.limits import Limits
 from wslint.model import ProxyConfig
 
 
@@ -24,6 +25,7 @@ class AdapterOptions:
     roots: tuple[tuple[str, str], ...] = ()
     endpoints: tuple[Endpoint, ...] = ()
     clients: tuple[Client, ...] = CLIENTS
+    limits: Limits = field(default_factory=Limits)
 
 
 @dataclass(frozen=True)

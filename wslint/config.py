@@ -20,6 +20,7 @@ from wslint import safe_yaml
 from wslint.durations import parse_duration
 from wslint.endpoints import Endpoint, EndpointError, parse_endpoint
 from wslint.findings import Severity
+from wslint.limits import Limits, parse_size
 
 CONFIG_NAMES = (".wslint.yaml", ".wslint.yml")
 PROXY_KINDS = ("nginx", "haproxy", "traefik", "apache", "caddy")
@@ -44,6 +45,7 @@ class ProjectConfig:
     fail_on: str | None = None
     rules: tuple[str, ...] = ()
     base_dir: str = "."
+    limits: Limits = field(default_factory=Limits)
 
     def ignored_for(self, path: str) -> tuple[str, ...]:
         """Rules ignored for a file by `per-path-ignores` (globs relative to the config's directory)."""
@@ -81,7 +83,7 @@ def parse_config(data: Any, source: str, base_dir: str) -> ProjectConfig:
         raise ConfigError(f"{source}: expected a mapping of settings")
     known = {
         "select", "ignore", "severity", "per-path-ignores", "endpoints", "versions", "roots",
-        "idle-threshold", "fail-on", "rules",
+        "idle-threshold", "fail-on", "rules", "limits",
     }  # fmt: skip
     for key in data:
         if key not in known:
@@ -137,6 +139,7 @@ def parse_config(data: Any, source: str, base_dir: str) -> ProjectConfig:
         raise _err(source, "fail-on", f"must be one of {', '.join(FAIL_ON)}, got {fail_on!r}")
     base = Path(base_dir)
     return ProjectConfig(
+        limits=_limits(data.get("limits"), source),
         path=source,
         select=_strings(data.get("select") or [], source, "select"),
         ignore=_strings(data.get("ignore") or [], source, "ignore"),
@@ -150,6 +153,22 @@ def parse_config(data: Any, source: str, base_dir: str) -> ProjectConfig:
         rules=tuple(str(base / r) for r in _strings(data.get("rules") or [], source, "rules")),
         base_dir=base_dir,
     )
+
+
+def _limits(raw: Any, source: str) -> Limits:
+    if raw is None:
+        return Limits()
+    if not isinstance(raw, dict):
+        raise _err(source, "limits", f"expected a mapping of {', '.join(Limits.names())}")
+    values: dict[str, int] = {}
+    for key, value in raw.items():
+        if key not in Limits.names():
+            raise _err(source, f"limits.{key}", f"unknown limit (use {', '.join(Limits.names())})")
+        number = parse_size(value)
+        if number is None or number <= 0:
+            raise _err(source, f"limits.{key}", f"expected a positive number (sizes may say 10MB), got {value!r}")
+        values[str(key).replace("-", "_")] = number
+    return Limits(**values)
 
 
 def load_file(path: Path) -> ProjectConfig:
@@ -226,6 +245,10 @@ severity:
 # Rules ignored for some files (globs relative to this file).
 per-path-ignores:
   # "legacy/*.conf": [WS104]
+
+# Bounds on what wslint reads (defaults shown): file-size, files, include-depth,
+# nesting, yaml-nodes.
+# limits: {file-size: 10MB, files: 10000, include-depth: 64, nesting: 200, yaml-nodes: 100000}
 
 # Idle time a WebSocket must survive (idle-timeout rules).
 # idle-threshold: 60s

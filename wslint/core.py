@@ -189,6 +189,7 @@ def adapter_options(options: LintOptions, kind: str) -> AdapterOptions:
         version_assumed=given is None,
         roots=options.roots,
         endpoints=all_endpoints(options),
+        limits=options.project.limits,
     )
 
 

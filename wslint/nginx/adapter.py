@@ -9,13 +9,24 @@ from wslint.nginx.build import BuildOptions, ConfigBuilder
 from wslint.nginx.loader import Loader, LoadOptions
 
 
+def load_options(options: AdapterOptions) -> LoadOptions:
+    limits = options.limits
+    return LoadOptions(
+        roots=options.roots,
+        max_file_bytes=limits.file_size,
+        max_include_depth=limits.include_depth,
+        max_files=limits.files,
+        max_nesting=limits.nesting,
+    )
+
+
 def load_nginx(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagnostic]) -> Loaded:
     """Load one main file (and what it includes) and build its model.
 
     A configuration with syntax errors gets no model: rules would judge a tree
     that is not what nginx would load, and wslint never guesses.
     """
-    loader = Loader(LoadOptions(roots=options.roots), diagnostics)
+    loader = Loader(load_options(options), diagnostics)
     loaded = loader.load(inp)
     if loaded is None or loaded.failed:
         return Loaded(None)
@@ -31,6 +42,6 @@ def load_nginx(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagno
 
 def included_files(inp: InputFile, options: AdapterOptions) -> set[str]:
     """Real paths of the files `inp` includes (itself too); problems are not reported here."""
-    loader = Loader(LoadOptions(roots=options.roots), [])
+    loader = Loader(load_options(options), [])
     loader.load(inp)
     return loader.real_paths()

@@ -18,7 +18,7 @@ from wslint.findings import Diagnostic, Severity
 from wslint.inputs import InputFile, display_path
 from wslint.model import BlockRef, Position, Source
 from wslint.nginx import crossplane_adapter as cp
-from wslint.nginx.positions import Extent, LineIndex, scan
+from wslint.nginx.positions import Extent, LineIndex, first_problem, scan
 from wslint.nginx.tree import Directive, SourceFile, file_block
 
 # Files every nginx package installs next to nginx.conf. A repository often does
@@ -79,6 +79,7 @@ class LoadOptions:
     max_file_bytes: int = 10 * 1024 * 1024
     max_include_depth: int = 64
     max_files: int = 10_000
+    max_nesting: int = 200
 
 
 @dataclass(frozen=True)
@@ -238,9 +239,25 @@ class Loader:
             if b"\0" in data:
                 self._diag("io", Severity.ERROR, f"{inp.path} is not a text file", where_path, where_line)
                 return None
-            text = data.decode("utf-8", errors="replace")
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                bad_line = data[: exc.start].count(b"\n") + 1
+                self._diag(
+                    "io",
+                    Severity.ERROR,
+                    f"{inp.path} is not valid UTF-8 (byte 0x{data[exc.start]:02x} on line {bad_line}); the rest is "
+                    "linted with the character replaced, and --fix never writes the file",
+                    inp.path,
+                    bad_line,
+                )
+                text = data.decode("utf-8", errors="replace")
         index = LineIndex(text)
         file = SourceFile(inp.path, text, index)
+        problem = first_problem(text, index, self.options.max_nesting)
+        if problem is not None:
+            self._diag("parse", Severity.ERROR, problem[1], inp.path, problem[0])
+            return _Parsed(file, (), True)
         if inp.disk_path is not None and inp.text is None:
             stmts, problems = cp.parse_path(inp.disk_path)
         else:
@@ -255,6 +272,15 @@ class Loader:
     def load(self, inp: InputFile) -> LoadedConfig | None:
         parsed = self._read(inp, None)
         if parsed is None:
+            return None
+        if not parsed.failed and not any(not n.stmt.is_comment for n in parsed.nodes):
+            self._diag(
+                "parse",
+                Severity.ERROR,
+                f"{inp.path} contains no configuration (it is empty or only comments)",
+                inp.path,
+                1,
+            )
             return None
         context = detect_context(tuple(n.stmt for n in parsed.nodes))
         root_ctx = CONTEXT_PATHS[context]
@@ -459,6 +485,15 @@ class Loader:
         for cand in candidates:
             if os.path.exists(cand):
                 return [(cand, self._shown(cand), None)]
+            if os.path.islink(cand):
+                self._diag(
+                    "include",
+                    Severity.ERROR,
+                    f"included file {pattern} is a symbolic link that leads nowhere (or to itself)",
+                    inc.source.path,
+                    inc.source.line,
+                )
+                return []
         stock = pattern.split("/etc/nginx/", 1)[-1]
         if stock == "proxy_params":
             return [(None, f"<stock {pattern}>", STOCK_PROXY_PARAMS)]

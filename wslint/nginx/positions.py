@@ -16,13 +16,15 @@ from dataclasses import dataclass
 
 from wslint.model import Position
 
+# Possessive quantifiers and runs of plain characters keep this linear, with no
+# backtracking state, even on a single multi-megabyte token.
 _TOKEN = re.compile(
     r"""
       (?P<ws>\s+)
     | (?P<comment>\#[^\n]*)
-    | (?P<quoted>"(?:\\.|[^"\\])*(?:"|\Z)|'(?:\\.|[^'\\])*(?:'|\Z))
+    | (?P<quoted>"(?:\\.|[^"\\]+)*+(?:"|\Z)|'(?:\\.|[^'\\]+)*+(?:'|\Z))
     | (?P<special>[{};])
-    | (?P<word>(?:\\.|\$\{[^}\s]*\}?|[^\s{};\\])+)
+    | (?P<word>(?:[^\s{};\\$]+|\\.|\$\{[^}\s]*\}?|\$)++)
     | (?P<other>.)
     """,
     re.VERBOSE | re.DOTALL,
@@ -121,3 +123,38 @@ def scan(text: str, index: LineIndex) -> list[Extent]:
             name = _unquote(token) if kind == "quoted" else token
             name_start = m.start()
     return out
+
+
+# nginx reads its configuration through a 4096-byte buffer: a parameter that
+# does not fit makes it refuse the file ("too long parameter").
+MAX_PARAMETER_BYTES = 4095
+
+
+def first_problem(text: str, index: LineIndex, max_depth: int) -> tuple[int, str] | None:
+    """A lexical problem that stops nginx (or would make parsing unreasonably deep), cheaply found.
+
+    Checked before crossplane runs: its lexer is slow on a single huge token
+    and recursive on nesting.
+    """
+    depth = 0
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind in ("word", "quoted"):
+            token = m.group()
+            if len(token) > MAX_PARAMETER_BYTES // 4 and len(token.encode("utf-8")) > MAX_PARAMETER_BYTES:
+                line = index.position(m.start()).line
+                return line, (
+                    f'too long parameter "{token[:20]}..." ({len(token.encode("utf-8"))} bytes): nginx refuses '
+                    f"parameters longer than {MAX_PARAMETER_BYTES} bytes"
+                    + (", probably a missing closing quote" if kind == "quoted" else "")
+                )
+        elif kind == "special":
+            char = m.group()
+            if char == "{":
+                depth += 1
+                if depth > max_depth:
+                    line = index.position(m.start()).line
+                    return line, f"blocks nested deeper than {max_depth} levels (raise limits.nesting if this is real)"
+            elif char == "}":
+                depth = max(depth - 1, 0)
+    return None
