@@ -26,6 +26,8 @@ class AdapterOptions:
     endpoints: tuple[Endpoint, ...] = ()
     clients: tuple[Client, ...] = CLIENTS
     limits: Limits = field(default_factory=Limits)
+    # never read includes outside the linted file's directory and the --root directories
+    confine: bool = False
 
 
 @dataclass(frozen=True)

@@ -273,6 +273,10 @@ def check(
     diff: Annotated[bool, typer.Option("--diff", help="Print the fixes as a unified diff; change nothing.")] = False,
     statistics: Annotated[bool, typer.Option("--statistics", help="Add a count of findings per rule.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Text output: findings only, no details.")] = False,
+    confine: Annotated[
+        bool,
+        typer.Option(help="Never read includes outside the linted file's directory and the --root directories."),
+    ] = False,
     skip_unknown: Annotated[
         bool,
         typer.Option("--skip-unknown", help="Skip files that are not a configuration wslint reads (for hooks)."),
@@ -299,6 +303,7 @@ def check(
         baseline=baseline_file,
         write_baseline=write_baseline,
         skip_unknown=skip_unknown,
+        confine=confine,
     )
     if fix and "-" in paths:
         raise _fail("--fix cannot write to stdin; use --diff")

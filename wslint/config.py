@@ -192,9 +192,14 @@ def load_file(path: Path) -> ProjectConfig:
 
 def _has_tool_section(path: Path) -> bool:
     try:
-        return "wslint" in tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {})
-    except (OSError, tomllib.TOMLDecodeError):
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
         return False
+    try:
+        return "wslint" in tomllib.loads(text).get("tool", {})
+    except tomllib.TOMLDecodeError:
+        # broken TOML that mentions our table is ours to report
+        return "[tool.wslint" in text
 
 
 def discover(start: Path) -> Path | None:

@@ -50,6 +50,8 @@ class LintOptions:
     baseline: frozenset[str] = frozenset()
     # files that are no proxy configuration wslint reads are skipped, not errors (pre-commit)
     skip_unknown: bool = False
+    # includes may not leave the linted file's directory and the --root directories
+    confine: bool = False
 
 
 @dataclass
@@ -190,6 +192,7 @@ def adapter_options(options: LintOptions, kind: str) -> AdapterOptions:
         roots=options.roots,
         endpoints=all_endpoints(options),
         limits=options.project.limits,
+        confine=options.confine,
     )
 
 

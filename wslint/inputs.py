@@ -19,6 +19,7 @@ def display_path(path: str) -> str:
     """Paths as the user typed them where possible, else relative to the working directory."""
     if not os.path.isabs(path):
         return os.path.normpath(path)
+    path = os.path.normpath(path)
     try:
         rel = os.path.relpath(path)
     except ValueError:

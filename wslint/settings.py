@@ -41,6 +41,7 @@ class CliArgs:
     baseline: str | None = None
     write_baseline: bool = False
     skip_unknown: bool = False
+    confine: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ def resolve(args: CliArgs) -> Resolved:
         project=project,
         baseline=known,
         skip_unknown=args.skip_unknown,
+        confine=args.confine,
     )
     return Resolved(
         options=options,

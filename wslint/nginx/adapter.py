@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from wslint.adapters import AdapterOptions, Loaded
 from wslint.findings import Diagnostic
 from wslint.inputs import InputFile
@@ -9,9 +11,14 @@ from wslint.nginx.build import BuildOptions, ConfigBuilder
 from wslint.nginx.loader import Loader, LoadOptions
 
 
-def load_options(options: AdapterOptions) -> LoadOptions:
+def load_options(options: AdapterOptions, inp: InputFile | None = None) -> LoadOptions:
     limits = options.limits
+    confine: tuple[str, ...] | None = None
+    if options.confine:
+        base = os.path.dirname(os.path.realpath(inp.disk_path)) if inp and inp.disk_path else os.getcwd()
+        confine = (base, *(os.path.realpath(local) for _, local in options.roots))
     return LoadOptions(
+        confine_to=confine,
         roots=options.roots,
         max_file_bytes=limits.file_size,
         max_include_depth=limits.include_depth,
@@ -26,7 +33,7 @@ def load_nginx(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagno
     A configuration with syntax errors gets no model: rules would judge a tree
     that is not what nginx would load, and wslint never guesses.
     """
-    loader = Loader(load_options(options), diagnostics)
+    loader = Loader(load_options(options, inp), diagnostics)
     loaded = loader.load(inp)
     if loaded is None or loaded.failed:
         return Loaded(None)
@@ -42,6 +49,6 @@ def load_nginx(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagno
 
 def included_files(inp: InputFile, options: AdapterOptions) -> set[str]:
     """Real paths of the files `inp` includes (itself too); problems are not reported here."""
-    loader = Loader(load_options(options), [])
+    loader = Loader(load_options(options, inp), [])
     loader.load(inp)
     return loader.real_paths()

@@ -80,6 +80,8 @@ class LoadOptions:
     max_include_depth: int = 64
     max_files: int = 10_000
     max_nesting: int = 200
+    # with --confine: directories (real paths) includes may not leave
+    confine_to: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -431,6 +433,16 @@ class Loader:
             return out
         outer = included_from or inc
         for disk, shown, text in files:
+            if disk is not None and not self._allowed(disk):
+                self._diag(
+                    "include",
+                    Severity.ERROR,
+                    f"include of {shown} leaves the confined directories (--confine); it was not read",
+                    inc.source.path,
+                    inc.source.line,
+                )
+                loaded.failed = True
+                continue
             key = self._key(disk, shown)
             if key in active:
                 self._diag(
@@ -454,6 +466,13 @@ class Loader:
             out.extend(self._build(parsed, parsed.nodes, ctx, parent, outer, loaded, base_dirs, active))
             active.pop()
         return out
+
+    def _allowed(self, disk: str) -> bool:
+        roots = self.options.confine_to
+        if roots is None:
+            return True
+        real = os.path.realpath(disk)
+        return any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
 
     def _map_root(self, pattern: str) -> str:
         for server_prefix, local in sorted(self.options.roots, key=lambda r: -len(r[0])):

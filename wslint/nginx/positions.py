@@ -139,6 +139,9 @@ def first_problem(text: str, index: LineIndex, max_depth: int) -> tuple[int, str
     depth = 0
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
+        if kind == "quoted" and (len(m.group()) < 2 or m.group()[-1] != m.group()[0]):
+            line = index.position(m.start()).line
+            return line, f"the {m.group()[0]} quote opened on line {line} is never closed"
         if kind in ("word", "quoted"):
             token = m.group()
             if len(token) > MAX_PARAMETER_BYTES // 4 and len(token.encode("utf-8")) > MAX_PARAMETER_BYTES:

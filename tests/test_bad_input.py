@@ -1,0 +1,167 @@
+"""Hostile and broken input: a clear diagnostic with file and line, exit code 2, bounded time and memory."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import invoke
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def lint(*args: str) -> tuple[int, str]:
+    return invoke(*args, "--color", "never")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "site.conf:1: error: site.conf contains no configuration (it is empty or only comments) (parse)"),
+        (b"# just a comment\n", "site.conf:1: error: site.conf contains no configuration"),
+        (b"server {\n    listen 80;\n    location / {\n", 'site.conf:3: error: unexpected end of file, expecting "}"'),
+        (b"server { listen 80; }\n}\n", 'site.conf:2: error: unexpected "}"'),
+        (
+            b'server {\n listen 80;\n proxy_set_header X "abc;\n}\n',
+            'site.conf:3: error: the " quote opened on line 3 is never closed',
+        ),
+        (
+            b"server {\n listen 80; # caf\xe9\n location / { return 200; } }\n",
+            "site.conf:2: error: site.conf is not valid UTF-8 (byte 0xe9 on line 2)",
+        ),
+        (b"server { listen 80; }\x00\x01", "site.conf: error: site.conf is not a text file"),
+        (b"location /a { " * 10_000 + b"}" * 10_000, "site.conf:1: error: blocks nested deeper than 200 levels"),
+    ],
+)
+def test_broken_files(here: Path, content: bytes, message: str) -> None:
+    (here / "site.conf").write_bytes(content)
+    code, out = lint("site.conf", "--proxy", "nginx")
+    assert code == 2, out
+    assert message in out
+    assert "Traceback" not in out
+
+
+def test_a_huge_single_line_stays_fast_and_small(here: Path) -> None:
+    (here / "site.conf").write_bytes(b"server { listen 80; set $x " + b"a" * (9 * 1024 * 1024) + b"; }\n")
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    res = subprocess.run(
+        [sys.executable, "-m", "wslint", "site.conf", "--color", "never"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        preexec_fn=cap,
+    )
+    assert res.returncode == 2, res.stderr
+    assert 'site.conf:1: error: too long parameter "aaaaaaaaaaaaaaaaaaaa..." (9437184 bytes)' in res.stdout
+
+
+def test_file_size_limit_is_configurable(here: Path) -> None:
+    (here / "site.conf").write_text("server {\n    listen 80;\n}\n" * 100)
+    (here / ".wslint.yaml").write_text("limits:\n  file-size: 1KB\n")
+    code, out = lint("site.conf")
+    assert code == 2 and "site.conf is 2600 bytes, over the limit of 1024 bytes" in out
+    (here / ".wslint.yaml").write_text("limits:\n  size: 1KB\n")
+    code, out = lint("site.conf")
+    assert code == 2 and "limits.size: unknown limit" in out
+
+
+def test_include_cycles_and_self_includes(here: Path) -> None:
+    (here / "a.conf").write_text("include b.conf;\n")
+    (here / "b.conf").write_text("server { include a.conf; }\n")
+    code, out = lint("a.conf", "--proxy", "nginx")
+    assert code == 2 and "b.conf:1: error: include cycle: a.conf includes itself (via b.conf:1:10)" in out
+
+
+def test_globs_matching_too_many_files(here: Path) -> None:
+    (here / "many").mkdir()
+    for i in range(150):
+        (here / "many" / f"{i}.conf").write_text(f"proxy_set_header X-{i} 1;\n")
+    (here / "site.conf").write_text("server { listen 80; location / { include many/*.conf; proxy_pass http://a; } }\n")
+    assert lint("site.conf")[0] == 0
+    (here / ".wslint.yaml").write_text("limits: {files: 100}\n")
+    code, out = lint("site.conf")
+    assert code == 2 and "site.conf:1: error: more than 100 files included; stopping" in out
+
+
+def test_symlink_loops(here: Path) -> None:
+    os.symlink("loop2.conf", here / "loop1.conf")
+    os.symlink("loop1.conf", here / "loop2.conf")
+    (here / "site.conf").write_text("server { listen 80; include loop1.conf; }\n")
+    code, out = lint("site.conf")
+    assert code == 2 and "included file loop1.conf is a symbolic link that leads nowhere (or to itself)" in out
+    (here / "tree").mkdir()
+    os.symlink("..", here / "tree" / "up")
+    code, out = lint("tree")
+    assert code == 0 and "tree: no configuration files found" in out
+
+
+def test_unreadable_file_and_directory_as_include(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (here / "snippets").mkdir()
+    (here / "site.conf").write_text("server { listen 80; include snippets; }\n")
+    code, out = lint("site.conf")
+    assert code == 2 and "site.conf:1: error: snippets is a directory, not a file" in out
+    (here / "site.conf").write_text("server { listen 80; }\n")
+    real = Path.read_bytes
+
+    def denied(self: Path) -> bytes:
+        if self.name == "site.conf":
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    code, out = lint("site.conf")
+    assert code == 2 and "site.conf: error: cannot read site.conf: Permission denied" in out
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        (
+            ".wslint.yaml",
+            "a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+            "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n",
+            ".wslint.yaml: the document expands to more than 100000 nodes",
+        ),
+        (".wslint.yaml", "ignore: [WS301]\nignore: [WS103]\n", "key 'ignore' appears twice (lines 1 and 2)"),
+        (".wslint.yaml", "ignore: !!python/object/apply:os.system ['true']\n", "not valid YAML"),
+        ("pyproject.toml", "[tool.wslint]\nignore = [\n", "pyproject.toml: not valid TOML"),
+    ],
+)
+def test_hostile_config_files(here: Path, name: str, text: str, message: str) -> None:
+    (here / "site.conf").write_text("server { listen 80; }\n")
+    (here / name).write_text(text)
+    code, out = lint("site.conf")
+    assert code == 2 and message in out
+
+
+def test_config_values_are_never_templates(here: Path) -> None:
+    (here / "site.conf").write_text(
+        "server {\n listen 80;\n location /ws/ {\n  proxy_pass http://a;\n  proxy_http_version 1.1;\n"
+        '  proxy_set_header Upgrade $http_upgrade;\n  proxy_set_header Connection "{{ 7*7 }}{% raw %}";\n }\n}\n'
+    )
+    code, out = lint("site.conf")
+    assert code == 1
+    assert '`proxy_set_header Connection "{{ 7*7 }}{% raw %}"` sends `Connection: {{ 7*7 }}{% raw %}`' in out
+    assert "49" not in out
+
+
+def test_confine_keeps_includes_inside(here: Path) -> None:
+    outside = here.parent / "outside.conf"
+    outside.write_text("proxy_set_header X 1;\n")
+    (here / "site.conf").write_text(f"server {{ listen 80; include {outside}; }}\n")
+    assert lint("site.conf")[0] == 0
+    code, out = lint("site.conf", "--confine")
+    assert code == 2 and "leaves the confined directories (--confine); it was not read" in out
