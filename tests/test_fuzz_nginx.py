@@ -31,7 +31,7 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 ENDPOINTS = (parse_endpoint("ws://app.example.test/ws/chat"), parse_endpoint("/socket.io/?EIO=4#backend=/io/"))
-ALPHABET = list("{};\"'#$\\ \n\tabcxyz/~^=*.0123456789") + ["location", "server", "include x.conf", "proxy_pass"]
+ALPHABET = [*"{};\"'#$\\ \n\tabcxyz/~^=*.0123456789", "location", "server", "include x.conf", "proxy_pass"]
 
 
 def lint_text(text: str) -> tuple[int, str]:
@@ -110,7 +110,7 @@ def generated(draw: st.DrawFn) -> str:
     out = []
     if draw(st.booleans()):
         out.append("map $http_upgrade $connection_upgrade { default upgrade; '' close; }")
-    for s in range(draw(st.integers(1, 3))):
+    for _ in range(draw(st.integers(1, 3))):
         body = [f"listen {draw(st.sampled_from(['80', '127.0.0.1:8080', '443 ssl', '80 default_server']))};"]
         body.append(f"server_name {draw(st.sampled_from(['app.example.test', '*.example.test', '~^r.*', '_']))};")
         body += draw(st.lists(DIRECTIVE, max_size=3))
