@@ -21,28 +21,69 @@ from wslint.engine.schema import RuleFileError, RuleSpec, parse_rule
 Expression = Callable[..., Any]
 
 
+class LazyTemplate:
+    """A template checked when the rule loads and compiled the first time it renders.
+
+    Compiling every message and fix template of every rule costs more than a
+    small lint run; most never render because most runs find little. Their
+    syntax is still checked at load, so a broken rule file fails up front.
+    """
+
+    def __init__(self, env: ImmutableSandboxedEnvironment, source: str, where: str) -> None:
+        try:
+            env.parse(source)
+        except TemplateSyntaxError as exc:
+            raise RuleFileError(f"{where}: invalid template (line {exc.lineno}): {exc.message}") from None
+        self._env = env
+        self._source = source
+        self._compiled: Template | None = None
+
+    def render(self, **context: Any) -> str:
+        if self._compiled is None:
+            self._compiled = self._env.from_string(self._source)
+        return self._compiled.render(**context)
+
+
+class LazyExpression:
+    """An expression checked at load and compiled on its first evaluation."""
+
+    def __init__(self, env: ImmutableSandboxedEnvironment, source: str, where: str) -> None:
+        try:
+            env.parse("{{ " + source + " }}")
+        except TemplateSyntaxError as exc:
+            raise RuleFileError(f"{where}: invalid expression: {exc.message}") from None
+        self._env = env
+        self._source = source
+        self._compiled: Expression | None = None
+
+    def __call__(self, **context: Any) -> Any:
+        if self._compiled is None:
+            self._compiled = self._env.compile_expression(self._source, undefined_to_none=False)
+        return self._compiled(**context)
+
+
 @dataclass(frozen=True)
 class CompiledEdit:
     action: str
-    target: Expression
-    text: Template
+    target: LazyExpression
+    text: LazyTemplate
     position: str
-    when: Expression | None
+    when: LazyExpression | None
 
 
 @dataclass(frozen=True)
 class CompiledFix:
-    description: Template
-    snippet: Template | None
+    description: LazyTemplate
+    snippet: LazyTemplate | None
     edits: tuple[CompiledEdit, ...]
 
 
 @dataclass(frozen=True)
 class Rule:
     spec: RuleSpec
-    when: Expression
-    at: Expression | None
-    message: Template
+    when: LazyExpression
+    at: LazyExpression | None
+    message: LazyTemplate
     fixes: dict[str, CompiledFix] = field(default_factory=dict)
 
     @property
@@ -72,18 +113,12 @@ class RuleSet:
         return len(self.rules)
 
 
-def _compile_expr(env: ImmutableSandboxedEnvironment, spec: RuleSpec, field: str, src: str) -> Expression:
-    try:
-        return env.compile_expression(src, undefined_to_none=False)
-    except TemplateSyntaxError as exc:
-        raise RuleFileError(f"{spec.path}: {field}: invalid expression: {exc.message}") from None
+def _compile_expr(env: ImmutableSandboxedEnvironment, spec: RuleSpec, field: str, src: str) -> LazyExpression:
+    return LazyExpression(env, src, f"{spec.path}: {field}")
 
 
-def _compile_template(env: ImmutableSandboxedEnvironment, spec: RuleSpec, field: str, src: str) -> Template:
-    try:
-        return env.from_string(src)
-    except TemplateSyntaxError as exc:
-        raise RuleFileError(f"{spec.path}: {field}: invalid template (line {exc.lineno}): {exc.message}") from None
+def _compile_template(env: ImmutableSandboxedEnvironment, spec: RuleSpec, field: str, src: str) -> LazyTemplate:
+    return LazyTemplate(env, src, f"{spec.path}: {field}")
 
 
 def compile_rule(spec: RuleSpec, env: ImmutableSandboxedEnvironment) -> Rule:
