@@ -30,6 +30,8 @@ class Endpoint:
     path: str
     query: str
     expected_backend_path: str | None = None
+    # "/a?" sends a "?" with an empty query, and nginx passes it on as is
+    has_query: bool = False
 
     @property
     def tls(self) -> bool:
@@ -58,7 +60,7 @@ class Endpoint:
     @property
     def target(self) -> str:
         """The request target of the handshake (path and query, as sent)."""
-        return self.path + (f"?{self.query}" if self.query else "")
+        return self.path + (f"?{self.query}" if self.query or self.has_query else "")
 
     def __str__(self) -> str:
         return self.raw
@@ -70,8 +72,8 @@ def parse_endpoint(text: str, backend: str | None = None) -> Endpoint:
         raise EndpointError("an empty endpoint")
     if raw.startswith("/"):
         path, _, rest = raw.partition("#")
-        target, _, query = path.partition("?")
-        return Endpoint(raw, None, None, None, target, query, backend or _backend(rest, raw))
+        target, q, query = path.partition("?")
+        return Endpoint(raw, None, None, None, target, query, backend or _backend(rest, raw), has_query=bool(q))
     parts = urlsplit(raw)
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
@@ -90,6 +92,7 @@ def parse_endpoint(text: str, backend: str | None = None) -> Endpoint:
         path=parts.path or "/",
         query=parts.query,
         expected_backend_path=backend or _backend(parts.fragment, raw),
+        has_query="?" in raw.split("#", 1)[0],
     )
 
 

@@ -33,7 +33,14 @@ from wslint.model import (
     UpstreamRequest,
 )
 from wslint.nginx.evaluate import Evaluator, SimRequest, compile_regex
-from wslint.nginx.locations import PASS_DIRECTIVES, BadRequest, location_info, normalize_uri, select
+from wslint.nginx.locations import (
+    PASS_DIRECTIVES,
+    BadRequest,
+    LocationInfo,
+    location_info,
+    normalize_uri,
+    select,
+)
 from wslint.nginx.tree import Directive
 from wslint.nginx.upstreams import is_address, split_pass
 
@@ -136,6 +143,10 @@ class _State:
     port: int = 80
     redirect_host: str = ""
     server_name: str = ""
+    # error_page: used once per request; the status it forces on what the page answers
+    error_page_used: bool = False
+    forced_status: int | None = None
+    forced_cause: Source | None = None
 
     def step(self, text: str, source: Source | None = None) -> None:
         self.steps.append(TraceStep(text, source))
@@ -161,9 +172,58 @@ class ServerChoice:
     source: Source | None
     # why the choice may be another server for some clients
     uncertain: str | None = None
+    # the server_name regex that chose the server (its captures are variables)
+    regex: str | None = None
 
 
 WILDCARD_ADDRESSES = (None, "[::]")
+REGEX_OPERATORS = ("~", "~*", "!~", "!~*")
+
+
+_ARG_VARIABLE = re.compile(r"\$\{?arg_([A-Za-z0-9_]+)")
+
+
+def _arg_names(servers: list[tuple[Directive, Listener]]) -> set[str]:
+    """The NAMEs of the $arg_NAME variables the configuration uses."""
+    top = servers[0][0] if servers else None
+    while top is not None and top.parent is not None:
+        top = top.parent
+    if top is None:
+        return set()
+    return {m.group(1) for d in top.walk() for a in d.args for m in _ARG_VARIABLE.finditer(a)}
+
+
+def _arg(args: str, name: str) -> str:
+    """$arg_NAME: the value of the first NAME=value in the arguments (the name in any case)."""
+    for part in args.split("&"):
+        key, eq, value = part.partition("=")
+        if eq and key.lower() == name.lower():
+            return value
+    return ""
+
+
+def _capture_names(servers: list[tuple[Directive, Listener]]) -> set[str]:
+    """$1..$9 and the named captures of the servers' regexes (server_name, location, rewrite,
+    if), which nginx defines as variables for the whole configuration."""
+    found: list[tuple[str, bool]] = []
+    for server, _ in servers:
+        for d in server.walk():
+            if d.name == "server_name":
+                found += [(a[1:], True) for a in d.args if a.startswith("~")]
+            elif d.name == "location":
+                info = location_info(d)
+                if info.is_regex:
+                    found.append((info.name, info.modifier == "~*"))
+            elif d.name == "rewrite" and d.args:
+                found.append((d.args[0], False))
+            elif d.name == "if" and len(d.args) == 3 and d.args[1] in REGEX_OPERATORS:
+                found.append((d.args[2], "*" in d.args[1]))
+    names = {str(i) for i in range(1, 10)}
+    for rx, caseless in found:
+        compiled = compile_regex(rx, caseless)
+        if compiled is not None:
+            names |= set(compiled.groupindex)
+    return names
 
 
 def hashed_names(cands: list[tuple[Directive, Listener]]) -> dict[str, list[ServerName]]:
@@ -223,6 +283,8 @@ class NginxRouter:
     def __init__(self, builder: ConfigBuilder, servers: list[tuple[Directive, Listener]]) -> None:
         self.b = builder
         self.servers = servers
+        self.capture_names = _capture_names(servers)
+        self.arg_names = _arg_names(servers)
 
     # -- server selection ------------------------------------------------------
 
@@ -268,18 +330,14 @@ class NginxRouter:
             f"those listening on the address {host} resolves to"
         )
 
-    def select_server(
-        self, cands: list[tuple[Directive, Listener]], host: str, port: int | None
-    ) -> ServerChoice:
+    def select_server(self, cands: list[tuple[Directive, Listener]], host: str, port: int | None) -> ServerChoice:
         uncertain: str | None = None
         if port is not None and any(a.port == port for _, li in cands for a in li.addresses):
             cands, uncertain = self.by_address(cands, host, port)
         choice = self._select_server(cands, host, port)
         return replace(choice, uncertain=uncertain) if uncertain else choice
 
-    def _select_server(
-        self, cands: list[tuple[Directive, Listener]], host: str, port: int | None
-    ) -> ServerChoice:
+    def _select_server(self, cands: list[tuple[Directive, Listener]], host: str, port: int | None) -> ServerChoice:
         h = host.lower().rstrip(".")
         kept = hashed_names(cands)
         for s, li in cands:
@@ -292,11 +350,7 @@ class NginxRouter:
             best: tuple[int, Directive, Listener, str, Source] | None = None
             for s, li in cands:
                 for n in kept[li.id]:
-                    if (
-                        n.kind == kind
-                        and wildcard_matches(n.name, h)
-                        and (best is None or len(n.name) > best[0])
-                    ):
+                    if n.kind == kind and wildcard_matches(n.name, h) and (best is None or len(n.name) > best[0]):
                         best = (len(n.name), s, li, n.name, n.source)
             if best is not None:
                 return ServerChoice(
@@ -311,15 +365,12 @@ class NginxRouter:
                 if n.kind == "regex":
                     rx = compile_regex(n.name[1:], True)
                     if rx is not None and rx.search(h):
-                        return ServerChoice(
-                            s, li, f"server_name {n.name} is the first regex matching {h}", n.source
-                        )
+                        reason = f"server_name {n.name} is the first regex matching {h}"
+                        return ServerChoice(s, li, reason, n.source, regex=n.name)
         for s, li in cands:
             for a in li.addresses:
                 if a.default_server and (port is None or a.port == port):
-                    return ServerChoice(
-                        s, li, f"no server_name matches {h}: the port's default_server", a.source
-                    )
+                    return ServerChoice(s, li, f"no server_name matches {h}: the port's default_server", a.source)
         s, li = cands[0]
         return ServerChoice(
             s, li, f"no server_name matches {h}: the first server on the port is its default", li.source
@@ -356,10 +407,13 @@ class NginxRouter:
         return server, listener, uncertain
 
     @staticmethod
-    def _captures(ev: Evaluator, m: re.Match[str]) -> None:
+    def _captures(ev: Evaluator, m: re.Match[str] | None) -> None:
+        """$1..$9 and named captures after a regex ran: a match sets them (a regex without
+        groups clears $1..$9), and so does a `rewrite` or `if` regex that does not match (a
+        location or server_name regex that fails changes nothing)."""
         for i in range(1, 10):
-            ev.overrides[str(i)] = (m.group(i) or "") if i <= (m.re.groups or 0) else ""
-        for k, v in m.groupdict().items():
+            ev.overrides[str(i)] = (m.group(i) or "") if m is not None and i <= m.re.groups else ""
+        for k, v in m.groupdict().items() if m is not None else ():
             ev.overrides[k] = v or ""
 
     def _condition(self, d: Directive, ev: Evaluator, st: _State) -> bool | None:
@@ -384,16 +438,14 @@ class NginxRouter:
                 if rx is None:
                     return None
                 m = rx.search(lv)
-                if m is not None and not op.startswith("!"):
-                    self._captures(ev, m)
+                self._captures(ev, m)
                 return (m is not None) != op.startswith("!")
         return None
 
     # -- rewrite module --------------------------------------------------------
 
-    @staticmethod
-    def _sync(ev: Evaluator, st: _State) -> None:
-        """$uri, $args and friends follow the URI as rewrites and redirects change it."""
+    def _sync(self, ev: Evaluator, st: _State) -> None:
+        """$uri, $args, $arg_NAME and friends follow the URI as rewrites and redirects change it."""
         ev.overrides.update(
             uri=st.uri,
             document_uri=st.uri,
@@ -401,6 +453,8 @@ class NginxRouter:
             query_string=st.args,
             is_args="?" if st.args else "",
         )
+        for name in self.arg_names:
+            ev.overrides[f"arg_{name}"] = _arg(st.args, name)
 
     @staticmethod
     def _absolute(st: _State, block: Directive | None, location: str | None) -> str | None:
@@ -436,6 +490,7 @@ class NginxRouter:
             return "skip"
         m = rx.search(st.uri)
         if m is None:
+            self._captures(ev, None)
             st.step(f"rewrite {d.args[0]} does not match {st.uri}", d.source)
             return "skip"
         self._captures(ev, m)
@@ -446,9 +501,7 @@ class NginxRouter:
         add_args = not replacement.endswith("?")
         template = replacement if add_args else replacement[:-1]
         uri_part, has_q, args_part = template.partition("?")
-        redirect = flag in ("redirect", "permanent") or replacement.startswith(
-            ("http://", "https://", "$scheme")
-        )
+        redirect = flag in ("redirect", "permanent") or replacement.startswith(("http://", "https://", "$scheme"))
         uri_value = self._with_captures(uri_part, ev, st, m) if redirect else ev.value(uri_part)
         args_value = self._with_captures(args_part, ev, st, m) if has_q else ""
         if uri_value is None or args_value is None:
@@ -472,9 +525,7 @@ class NginxRouter:
         st.unparsed_valid = False
         st.path_cause, st.path_cause_kind = d.source, "rewrite"
         self._sync(ev, st)
-        st.step(
-            f"rewrite {d.args[0]} changes the URI to {new_uri}" + (f" ({flag})" if flag else ""), d.source
-        )
+        st.step(f"rewrite {d.args[0]} changes the URI to {new_uri}" + (f" ({flag})" if flag else ""), d.source)
         if flag == "last":
             return "last"
         if flag == "break":
@@ -560,9 +611,7 @@ class NginxRouter:
             if note:
                 steps_prefix.append(TraceStep(note, None))
             if endpoint.host is None:
-                choice = ServerChoice(
-                    cands[0][0], cands[0][1], "a bare path is checked in every server", None
-                )
+                choice = ServerChoice(cands[0][0], cands[0][1], "a bare path is checked in every server", None)
             else:
                 choice = self.select_server(cands, endpoint.host, endpoint.effective_port)
         server, listener = choice.server, choice.listener
@@ -588,8 +637,8 @@ class NginxRouter:
                 *steps_prefix,
                 TraceStep(f"{bad}: nginx answers 400 before choosing a server", first_listener.source),
             ]
-            answer = _Respond(400, None, first_listener.source, "bad-request")
-            return self._finish(endpoint, client, first_listener, None, st, answer)
+            rejected = _Respond(400, None, first_listener.source, "bad-request")
+            return self._finish(endpoint, client, first_listener, None, st, rejected)
         request = SimRequest(
             client=client.name,
             scheme=scheme,
@@ -612,79 +661,175 @@ class NginxRouter:
             st.uncertain.append(choice.uncertain)
         st.step(f"server {listener.label}: {choice.reason}", choice.source or listener.source)
         st.server_cause = choice.source or listener.source
-        if choice.source is not None:
-            for n in listener.server_names:
-                if n.kind == "regex" and choice.source == n.source:
-                    rx = compile_regex(n.name[1:], True)
-                    m = rx.search(endpoint.host or "") if rx is not None else None
-                    if m is not None:
-                        self._captures(ev, m)
-        flow = self._rewrite_phase(server, ev, st)
-        if isinstance(flow, _Respond):
-            st.step("the server's rewrite directives run before any location is chosen", flow.cause)
-            return self._finish(endpoint, client, listener, None, st, flow, server_level=True)
+        # regex captures are variables nginx knows everywhere: empty until a regex sets them
+        ev.overrides.update(dict.fromkeys(self.capture_names, ""))
+        if choice.regex is not None:
+            rx = compile_regex(choice.regex[1:], True)
+            m = rx.search((endpoint.host or "").rstrip(".")) if rx is not None else None
+            if m is not None:
+                self._captures(ev, m)
         named: Directive | None = None
         route: Route | None = None
-        for _ in range(MAX_CYCLES + 1):
+        # an internal redirect: the server's rewrite directives run again, and the location
+        # is valid again after `rewrite ... break`
+        restart = True
+        for cycle in range(MAX_CYCLES + 1):
             st.matched_ifs = []
-            if named is not None:
-                loc = location_info(named)
-                named = None
-            else:
+            answer: _Respond | UpstreamRequest | None = None
+            block = server
+            server_level = False
+            if restart:
+                restart = False
+                st.location_valid = True
+                flow = self._rewrite_phase(server, ev, st)
+                if isinstance(flow, _Respond):
+                    when = "before any location is chosen" if cycle == 0 else "again after the internal redirect"
+                    st.step(f"the server's rewrite directives run {when}", flow.cause)
+                    answer, server_level, route = flow, True, None
+            loc: LocationInfo | None = None
+            if answer is None and named is not None:
+                loc, named = location_info(named), None
+            elif answer is None:
                 sel = select(server, st.uri)
                 for line in sel.trail:
                     st.step(line, None)
-                if sel.outcome == "redirect" and sel.location is not None:
-                    loc = sel.location
+                loc = sel.location
+                if sel.outcome == "redirect" and loc is not None and self._external(loc, st):
+                    answer = _Respond(404, None, loc.directive.source, "internal")
+                    route, block, loc = self.b.route_for(loc.directive), loc.directive, None
+                elif sel.outcome == "redirect" and loc is not None:
                     # nginx redirects to the location's name, with the arguments
                     target = self._absolute(st, loc.directive, loc.name + (f"?{st.args}" if st.args else ""))
                     st.step(f"location {loc.name} answers 301 to {loc.name}", loc.directive.source)
-                    route = self.b.route_for(loc.directive)
-                    return self._finish(
-                        endpoint,
-                        client,
-                        listener,
-                        route,
-                        st,
-                        _Respond(301, target, loc.directive.source, "auto-redirect"),
-                    )
-                if sel.location is None:
+                    answer = _Respond(301, target, loc.directive.source, "auto-redirect")
+                    route, block, loc = self.b.route_for(loc.directive), loc.directive, None
+                elif loc is None:
                     st.step(
                         f"no location matches {st.uri}: the server's own settings answer (static files)",
                         server.source,
                     )
-                    answer = _Respond(404, None, server.source, "no-location")
-                    return self._finish(endpoint, client, listener, None, st, answer)
-                loc = sel.location
-            route = self.b.route_for(loc.directive)
-            st.step(f"location {loc.modifier + ' ' if loc.modifier else ''}{loc.name}", loc.directive.source)
-            if loc.is_regex and loc.regex is not None:
-                m = loc.regex.search(st.uri)
-                if m is not None:
-                    self._captures(ev, m)
-            st.uri_changed = False
-            flow = self._rewrite_phase(loc.directive, ev, st)
-            if isinstance(flow, _Respond):
-                return self._finish(endpoint, client, listener, route, st, flow)
-            if flow == "last" or (flow is None and st.uri_changed):
-                st.unparsed_valid = False
-                continue
-            outcome = self._content(loc.directive, route, ev, st, request, server)
-            if isinstance(outcome, Directive):
-                # a named location: its own rewrite directives run, then its content
-                named = outcome
-                continue
-            if outcome == "restart":
-                # an internal redirect starts over at the server's rewrite directives
-                st.location_valid = True
-                flow = self._rewrite_phase(server, ev, st)
-                if isinstance(flow, _Respond):
-                    return self._finish(endpoint, client, listener, None, st, flow, server_level=True)
-                continue
-            return self._finish(endpoint, client, listener, route, st, outcome)
+                    answer, route = _Respond(404, None, server.source, "no-location"), None
+            if loc is not None:
+                route, block = self.b.route_for(loc.directive), loc.directive
+                st.step(f"location {loc.modifier + ' ' if loc.modifier else ''}{loc.name}", loc.directive.source)
+                answer, goes_on = self._location(loc, ev, st, request, server, route)
+                block = st.matched_ifs[-1] if st.matched_ifs else loc.directive
+                if goes_on == "again":
+                    continue
+                if isinstance(goes_on, Directive):
+                    # a named location: its own rewrite directives run, then its content
+                    named = goes_on
+                    continue
+                if goes_on == "restart":
+                    restart = True
+                    continue
+            assert answer is not None
+            if isinstance(answer, _Respond):
+                page = self._error_page(answer, block, ev, st, server)
+                if isinstance(page, Directive):
+                    named = page
+                    continue
+                if page == "restart":
+                    restart = True
+                    continue
+                if page is not None:
+                    answer = page
+            return self._finish(endpoint, client, listener, route, st, answer, server_level=server_level)
         st.step("more than 10 internal redirects: nginx answers 500", server.source)
-        answer = _Respond(500, None, server.source, "cycle")
-        return self._finish(endpoint, client, listener, route, st, answer)
+        st.forced_status = None
+        return self._finish(endpoint, client, listener, route, st, _Respond(500, None, server.source, "cycle"))
+
+    def _location(
+        self,
+        loc: LocationInfo,
+        ev: Evaluator,
+        st: _State,
+        request: SimRequest,
+        server: Directive,
+        route: Route | None,
+    ) -> tuple[_Respond | UpstreamRequest | None, Directive | Literal["again", "restart"] | None]:
+        """One location: its answer, or where nginx goes on (search again, a named location,
+        an internal redirect)."""
+        if self._external(loc, st):
+            return _Respond(404, None, loc.directive.source, "internal"), None
+        if loc.is_regex and loc.regex is not None:
+            m = loc.regex.search(st.uri)
+            if m is not None:
+                self._captures(ev, m)
+        st.uri_changed = False
+        st.matched_ifs = []
+        flow = self._rewrite_phase(loc.directive, ev, st)
+        if isinstance(flow, _Respond):
+            return flow, None
+        if flow == "last" or (flow is None and st.uri_changed):
+            st.unparsed_valid = False
+            return None, "again"
+        outcome = self._content(loc.directive, route, ev, st, request, server)
+        if isinstance(outcome, Directive) or outcome == "restart":
+            return None, outcome
+        return outcome, None
+
+    @staticmethod
+    def _external(loc: LocationInfo, st: _State) -> bool:
+        """An `internal` location reached by the client's own request (nginx answers 404)."""
+        if loc.directive.first("internal") is None or st.internal:
+            return False
+        st.step("the location is `internal`: a client's own request gets 404", loc.directive.source)
+        return True
+
+    def _error_page(
+        self, answer: _Respond, block: Directive, ev: Evaluator, st: _State, server: Directive
+    ) -> _Respond | Directive | Literal["restart"] | None:
+        """What `error_page` makes of a status nginx answers itself (None: nothing applies).
+        The error_page directives of the nearest level that has any apply, once per request
+        unless recursive_error_pages is on. `=` keeps the status of what the page answers,
+        `=CODE` forces CODE, and without `=` the original status is kept."""
+        if answer.status < 300 or answer.reason in ("cycle", "bad-request"):
+            return None
+        if st.error_page_used and _setting(block, "recursive_error_pages") != "on":
+            return None
+        level: Directive | None = block
+        pages: list[Directive] = []
+        while level is not None and not pages:
+            pages = [d for d in level.children or () if d.name == "error_page" and len(d.args) >= 2]
+            level = level.parent
+        for d in pages:
+            codes = list(d.args[:-1])
+            overwrite = -1
+            if codes and codes[-1].startswith("="):
+                overwrite = int(codes[-1][1:]) if codes[-1][1:].isdigit() else 0
+                codes.pop()
+            if str(answer.status) not in codes:
+                continue
+            st.error_page_used = True
+            value = ev.value(d.args[-1])
+            if value is None:
+                st.uncertain.append(f"the page of the error_page at {d.source} depends on unknown values")
+                return None
+            st.step(f"error_page: nginx answers {answer.status} with {value}", d.source)
+            st.forced_status = None if overwrite == 0 else overwrite if overwrite > 0 else answer.status
+            st.forced_cause = d.source
+            if value.startswith("/"):
+                new_uri, _, new_args = value.partition("?")
+                st.uri, st.args = new_uri, new_args
+                st.internal = True
+                st.unparsed_valid = False
+                st.path_cause, st.path_cause_kind = d.source, "error_page"
+                self._sync(ev, st)
+                st.step(f"internal redirect to {new_uri}", d.source)
+                return "restart"
+            if value.startswith("@"):
+                named = next((x for x in server.iter("location") if x.args and x.args[0] == value), None)
+                if named is None:
+                    st.forced_status = None
+                    return _Respond(500, None, d.source, "error-page", d.text())
+                st.internal = True
+                st.step(f"named location {value}", named.source)
+                return named
+            st.forced_status = None
+            code = overwrite if overwrite in REDIRECT_CODES else 302
+            return _Respond(code, value, d.source, "error-page-redirect", d.text())
+        return None
 
     def _content(
         self,
@@ -703,9 +848,7 @@ class NginxRouter:
             return _Respond(200, None, st.fallback_from, "try-files")
         if try_files is not None and len(try_files.args) >= 2:
             last = try_files.args[-1]
-            st.step(
-                f"try_files: assuming no file is named {st.uri}, nginx falls back to {last}", try_files.source
-            )
+            st.step(f"try_files: assuming no file is named {st.uri}, nginx falls back to {last}", try_files.source)
             if last.startswith("="):
                 code = int(last[1:]) if last[1:].isdigit() else 404
                 return _Respond(code, None, try_files.source, "try-files")
@@ -720,8 +863,9 @@ class NginxRouter:
             if value is None:
                 st.uncertain.append(f"the try_files fallback at {try_files.source} depends on unknown values")
                 return _Respond(200, None, try_files.source, "try-files")
+            # the fallback's own arguments replace the request's (none written: none left)
             new_uri, _, new_args = value.partition("?")
-            st.uri, st.args = new_uri, new_args or st.args
+            st.uri, st.args = new_uri, new_args
             st.internal = True
             st.unparsed_valid = False
             st.path_cause, st.path_cause_kind = try_files.source, "try_files"
@@ -820,6 +964,15 @@ class NginxRouter:
         outcome: _Respond | UpstreamRequest,
         server_level: bool = False,
     ) -> EndpointResult:
+        forced, cause = st.forced_status, st.forced_cause or (route.source if route else None)
+        if forced is not None and cause is not None:
+            # an error_page without `=` (or with `=CODE`): the client gets that status, whatever
+            # the page's own answer (unless the page is itself an error nginx answers)
+            if isinstance(outcome, UpstreamRequest):
+                st.step(f"the error_page makes nginx answer {forced} instead of the upstream's status", cause)
+                outcome = _Respond(forced, None, cause, "error-page")
+            elif outcome.status < 300:
+                outcome = _Respond(forced, None, cause, "error-page")
         if isinstance(outcome, UpstreamRequest):
             return EndpointResult(
                 endpoint=endpoint,
