@@ -24,8 +24,10 @@ def cases() -> list[Path]:
     return singles + dirs
 
 
-def annotations(case: Path) -> tuple[set[tuple[str, int, str]], set[tuple[str, int, str]], list[str]]:
-    root = case.parent if case.name == "nginx.conf" else case
+def annotations(
+    case: Path, base: Path = FIXTURES
+) -> tuple[set[tuple[str, int, str]], set[tuple[str, int, str]], list[str]]:
+    root = case.parent if case.name == "nginx.conf" or base != FIXTURES else case
     files = sorted(root.rglob("*")) if root.is_dir() else [root]
     expect: set[tuple[str, int, str]] = set()
     ok: set[tuple[str, int, str]] = set()
@@ -34,7 +36,7 @@ def annotations(case: Path) -> tuple[set[tuple[str, int, str]], set[tuple[str, i
         if not f.is_file() or f.suffix == ".md":
             continue
         lines = f.read_text().splitlines()
-        rel = os.path.relpath(f, FIXTURES)
+        rel = os.path.relpath(f, base)
         for i, line in enumerate(lines):
             if m := OPTIONS.search(line):
                 options.extend(shlex.split(m.group(1)))
@@ -73,6 +75,35 @@ def test_fixture(case: Path, rules: RuleSet, monkeypatch: pytest.MonkeyPatch) ->
         assert rules.get(rule) is not None, f"unknown rule {rule} in annotation"
     monkeypatch.chdir(FIXTURES)
     report = run(LintOptions(paths=(os.path.relpath(case, FIXTURES),), **_options(args)), rules)  # type: ignore[arg-type]
+    errors = [d for d in report.diagnostics if d.severity.label == "error"]
+    assert not errors, errors
+    found = {(f.path, f.line, f.rule) for f in report.findings}
+    assert found >= expect, f"missing: {sorted(expect - found)}"
+    assert found <= expect, f"unexpected: {sorted(found - expect)}"
+    assert not (found & ok)
+
+
+TRAEFIK_FIXTURES = FIXTURES.parent / "traefik"
+
+
+def traefik_cases() -> list[Path]:
+    """One case per directory: its traefik.yml, else its one configuration file."""
+    out = []
+    for d in sorted(p for p in TRAEFIK_FIXTURES.iterdir() if p.is_dir()) if TRAEFIK_FIXTURES.is_dir() else []:
+        main = d / "traefik.yml"
+        files = sorted(p for ext in ("*.yml", "*.yaml", "*.toml") for p in d.glob(ext))
+        out.append(main if main.is_file() else files[0])
+    return out
+
+
+@pytest.mark.parametrize("case", traefik_cases(), ids=lambda p: os.path.relpath(p.parent, TRAEFIK_FIXTURES))
+def test_traefik_fixture(case: Path, rules: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    expect, ok, args = annotations(case, TRAEFIK_FIXTURES)
+    for _, _, rule in expect | ok:
+        assert rules.get(rule) is not None, f"unknown rule {rule} in annotation"
+    monkeypatch.chdir(TRAEFIK_FIXTURES)
+    target = os.path.relpath(case, TRAEFIK_FIXTURES)
+    report = run(LintOptions(paths=(target,), proxy="traefik", **_options(args)), rules)  # type: ignore[arg-type]
     errors = [d for d in report.diagnostics if d.severity.label == "error"]
     assert not errors, errors
     found = {(f.path, f.line, f.rule) for f in report.findings}

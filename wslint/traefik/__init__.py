@@ -1,0 +1,1 @@
+"""The Traefik adapter: static and dynamic configuration, labels and CRDs, routing simulation."""

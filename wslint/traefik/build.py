@@ -1,0 +1,746 @@
+"""From Traefik's configuration (config.py) to the route model every rule works on.
+
+Each entryPoint is a Listener; each router that Traefik would load is one
+Route per entryPoint it is attached to. A router Traefik refuses (its rule
+does not parse in the syntax it is read with, a service or middleware that
+does not exist) is not a route: the rule-syntax mismatch becomes a
+`MisplacedDirective` (the rule is valid only in the other syntax), anything
+else a diagnostic with the line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from wslint.clients import Client
+from wslint.endpoints import Endpoint
+from wslint.findings import Diagnostic, Severity
+from wslint.intent import path_signal
+from wslint.model import (
+    Action,
+    BlockRef,
+    Divergence,
+    EndpointResult,
+    Header,
+    HeaderScope,
+    Intent,
+    ListenAddress,
+    Listener,
+    Match,
+    MisplacedDirective,
+    Position,
+    ProxyConfig,
+    Route,
+    ServerName,
+    Setting,
+    Snippet,
+    Source,
+    Upstream,
+    UpstreamProtocol,
+    UpstreamRequest,
+    UpstreamTarget,
+)
+from wslint.traefik.chain import Request, run_chain, upgrade_forwarded
+from wslint.traefik.config import (
+    EntryPointSpec,
+    MiddlewareSpec,
+    Redirection,
+    RouterSpec,
+    ServiceSpec,
+    TcpRouterSpec,
+    TraefikInput,
+    qualify,
+)
+from wslint.traefik.located import Node
+from wslint.traefik.matchers import SimRequest, canonical_header, evaluate, match_v2, match_v3
+from wslint.traefik.ruleparse import Expr, Matcher, Not, RuleError, Syntax, matchers_of, parse_rule, priority
+from wslint.traefik.v2to3 import convert_v2
+
+INTENT_RANK = {"declared": 4, "explicit": 3, "heuristic": 2, "inherited": 2, "possible": 1, "none": 0}
+MAX_PRIORITY = 2**63 - 1
+UPGRADE_HEADERS = ("upgrade", "connection")
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    version: tuple[int, ...]
+    version_text: str
+    version_assumed: bool
+    endpoints: tuple[Endpoint, ...]
+    clients: tuple[Client, ...]
+
+
+@dataclass
+class EntryPoint:
+    name: str
+    spec: EntryPointSpec | None
+    listener: Listener
+
+    @property
+    def label(self) -> str:
+        if self.spec is None:
+            return "the entryPoint the client uses"
+        return f"entryPoint {self.name} ({self.spec.address})"
+
+
+@dataclass
+class LoadedRouter:
+    spec: RouterSpec
+    expr: Expr
+    syntax: Syntax
+    priority: int
+    explicit_priority: bool
+    entry_points: tuple[str, ...]
+    middlewares: list[MiddlewareSpec]
+    service: ServiceSpec | None
+    rule_span: Source | None
+    unknown: list[str] = field(default_factory=list)
+    intent: Intent = field(default_factory=lambda: Intent("none", "no sign of WebSockets"))
+
+    @property
+    def name(self) -> str:
+        return self.spec.qualified
+
+    @property
+    def rule(self) -> str:
+        return self.spec.rule or ""
+
+    def span(self, m: Matcher) -> Source | None:
+        """Where a matcher of the rule is written (when the rule is on one line, unescaped)."""
+        s = self.rule_span
+        if s is None:
+            return None
+        return Source(s.path, s.line, (s.column or 1) + m.start, s.line, (s.column or 1) + m.end)
+
+
+@dataclass
+class LoadedTcp:
+    spec: TcpRouterSpec
+    expr: Expr | None
+    entry_points: tuple[str, ...]
+
+
+def text_span(texts: dict[str, str], where: Source | None, needle: str) -> Source | None:
+    """The exact place of `needle` (a value as decoded) inside the one line `where` covers."""
+    if where is None or not needle or (where.end_line is not None and where.end_line != where.line):
+        return None
+    lines = texts.get(where.path, "").split("\n")
+    if not 0 < where.line <= len(lines):
+        return None
+    line = lines[where.line - 1]
+    start = (where.column or 1) - 1
+    end = (where.end_column or len(line) + 1) - 1
+    segment = line[start:end]
+    if segment.count(needle) != 1:
+        return None
+    col = start + segment.index(needle) + 1
+    return Source(where.path, where.line, col, where.line, col + len(needle))
+
+
+def positive_matchers(expr: Expr, negated: bool = False) -> list[tuple[Matcher, bool]]:
+    """Every matcher with whether it is negated (an odd number of `!` above it)."""
+    if isinstance(expr, Matcher):
+        return [(expr, negated)]
+    if isinstance(expr, Not):
+        return positive_matchers(expr.expr, not negated)
+    return positive_matchers(expr.left, negated) + positive_matchers(expr.right, negated)
+
+
+def client_headers(client: Client, host_header: str, tls: bool) -> dict[str, list[str]]:
+    """A browser's handshake after Traefik's entryPoint handling, which runs before routing.
+
+    Traefik removes the headers a client's `Connection` lists and rewrites
+    `Connection` to `Upgrade` when it carries the upgrade token, so Firefox's
+    `keep-alive, Upgrade` and a hop's `upgrade` reach the routers as `Upgrade`.
+    """
+    raw = client.handshake_headers(host_header, f"{'https' if tls else 'http'}://{host_header}")
+    headers = {canonical_header(k): [v] for k, v in raw.items() if k != "host"}
+    tokens = [t.strip() for t in raw["connection"].split(",") if t.strip()]
+    if any(t.lower() == "upgrade" for t in tokens):
+        for t in tokens:
+            headers.pop(canonical_header(t), None)
+        headers["Upgrade"] = [raw["upgrade"]]
+        headers["Connection"] = ["Upgrade"]
+        headers["X-Forwarded-Proto"] = ["wss" if tls else "ws"]
+    else:
+        headers.pop("Connection", None)
+        headers["X-Forwarded-Proto"] = ["https" if tls else "http"]
+    headers["X-Forwarded-Host"] = [host_header]
+    return headers
+
+
+def sanitize_path(path: str) -> str:
+    """The entryPoint's sanitizePath (on by default): dot segments and repeated slashes are removed
+    from the request itself, so the service receives the cleaned path too."""
+    if "//" in path or "/./" in path or "/../" in path or path.endswith(("/.", "/..")):
+        parts: list[str] = []
+        for seg in path.split("/"):
+            if seg in ("", "."):
+                continue
+            if seg == "..":
+                if parts:
+                    parts.pop()
+                continue
+            parts.append(seg)
+        cleaned = "/" + "/".join(parts)
+        if path.endswith("/") and cleaned != "/":
+            cleaned += "/"
+        path = cleaned
+    return path
+
+
+def routing_path(path: str) -> str:
+    """The path Traefik's routers match: sanitized, with non-reserved %XX decoded."""
+    path = sanitize_path(path)
+    reserved = set(":/?#[]@!$&'()*+,;=%")
+    out: list[str] = []
+    i = 0
+    while i < len(path):
+        if path[i] == "%" and i + 2 < len(path) + 0 and i + 3 <= len(path):
+            try:
+                ch = chr(int(path[i + 1 : i + 3], 16))
+            except ValueError:
+                ch = ""
+            if ch and ch not in reserved and ord(ch) < 128:
+                out.append(ch)
+            else:
+                out.append(path[i : i + 3])
+            i += 3
+            continue
+        out.append(path[i])
+        i += 1
+    return "".join(out)
+
+
+def upstream_request(
+    client: Client, req: Request, service: ServiceSpec | None, host_header: str, tls: bool
+) -> UpstreamRequest:
+    forwarded, up = upgrade_forwarded(req.headers)
+    cause_conn = req.header_causes.get("Connection")
+    cause_up = req.header_causes.get("Upgrade")
+    blame = cause_conn if cause_conn is not None else cause_up
+    headers: list[Header] = []
+    url = service.urls[0] if service is not None and service.urls else None
+    if req.upstream_host is not None:
+        headers.append(Header("Host", req.upstream_host, req.upstream_host, req.host_cause, "configured"))
+    elif service is not None and not service.pass_host_header and url is not None:
+        server_host = url.split("://", 1)[-1].split("/", 1)[0]
+        headers.append(Header("Host", "passHostHeader: false", server_host, service.source, "configured"))
+    else:
+        headers.append(Header("Host", "(the client's Host)", host_header, None, "client"))
+    if forwarded:
+        headers.append(Header("Upgrade", up, up, cause_up, "configured" if cause_up else "default"))
+        headers.append(Header("Connection", "Upgrade", "Upgrade", None, "default"))
+    else:
+        origin = "configured" if blame is not None else "default"
+        expr_up = req.header_expressions.get("Upgrade", "")
+        expr_conn = req.header_expressions.get("Connection", "")
+        headers.append(Header("Upgrade", expr_up, "", blame, origin))  # type: ignore[arg-type]
+        headers.append(Header("Connection", expr_conn, "", blame, origin))  # type: ignore[arg-type]
+    for name, value in req.headers.items():
+        if name in ("Upgrade", "Connection"):
+            continue
+        cause = req.header_causes.get(name)
+        headers.append(Header(name, value[0], value[0], cause, "configured" if cause else "client"))
+    return UpstreamRequest(client.name, Setting("1.1"), url, req.request_uri, tuple(headers))
+
+
+class TraefikBuilder:
+    def __init__(self, inp: TraefikInput, options: BuildOptions, diagnostics: list[Diagnostic]) -> None:
+        self.inp = inp
+        self.options = options
+        self.diagnostics = diagnostics
+        self.entry_points: list[EntryPoint] = []
+        self.routers: list[LoadedRouter] = []
+        self.disabled: list[tuple[RouterSpec, str]] = []
+        self.tcp: list[LoadedTcp] = []
+        self.misplaced: list[MisplacedDirective] = []
+        self.routes: list[Route] = []
+        # route id -> (router, entryPoint)
+        self.placed: dict[str, tuple[LoadedRouter, EntryPoint]] = {}
+
+    # -- diagnostics --------------------------------------------------------------
+
+    def _diag(self, severity: Severity, message: str, source: Source | None) -> None:
+        self.diagnostics.append(
+            Diagnostic(
+                "config" if severity < Severity.ERROR else "parse",
+                severity,
+                message,
+                source.path if source else self.inp.main,
+                source.line if source else None,
+                source.column if source else None,
+            )
+        )
+
+    # -- entryPoints ------------------------------------------------------------------
+
+    def _entry_points(self) -> None:
+        static = self.inp.static
+        specs = [e for e in static.entry_points if not e.udp] if static is not None else []
+        if not specs:
+            where = Source(self.inp.main, 1, 1)
+            listener = Listener(
+                "ep:*",
+                (),
+                (ServerName("any entryPoint", "exact", where),),
+                where,
+                None,
+            )
+            self.entry_points.append(EntryPoint("*", None, listener))
+            return
+        for spec in specs:
+            addresses = (
+                (ListenAddress(spec.host, spec.port, False, False, False, spec.source),)
+                if spec.port is not None
+                else ()
+            )
+            listener = Listener(
+                f"ep:{spec.name}",
+                addresses,
+                (ServerName(f"entryPoint {spec.name}", "exact", spec.source),),
+                spec.source,
+                None,
+            )
+            self.entry_points.append(EntryPoint(spec.name, spec, listener))
+
+    def default_entry_points(self) -> tuple[str, ...]:
+        named = [e for e in self.entry_points if e.spec is not None]
+        if not named:
+            return ("*",)
+        flagged = [e.name for e in named if e.spec is not None and e.spec.as_default]
+        return tuple(sorted(flagged or [e.name for e in named if e.name != "traefik"]))
+
+    # -- rule syntax ----------------------------------------------------------------------
+
+    def syntax_of(self, router_syntax: str | None) -> Syntax:
+        if self.options.version[0] < 3:
+            return "v2"
+        if router_syntax in ("v2", "v3"):
+            return router_syntax  # type: ignore[return-value]
+        static = self.inp.static
+        if router_syntax in (None, "") and static is not None and static.default_syntax in ("v2", "v3"):
+            return static.default_syntax  # type: ignore[return-value]
+        return "v3"
+
+    def _rule_error(self, spec: RouterSpec | TcpRouterSpec, exc: RuleError, kind: str) -> None:
+        span = text_span(self.inp.texts, spec.rule_node.source if spec.rule_node else None, spec.rule or "")
+        where = spec.rule_node.source if spec.rule_node is not None else spec.source
+        if span is not None:
+            where = Source(span.path, span.line, (span.column or 1) + exc.offset)
+        self._diag(
+            Severity.ERROR,
+            f"{kind} {spec.qualified}: Traefik cannot parse its rule ({exc}); it does not load the {kind}",
+            where,
+        )
+
+    def _parse(self, spec: RouterSpec | TcpRouterSpec, tcp: bool) -> tuple[Expr, Syntax] | None:
+        kind = "TCP router" if tcp else "router"
+        if not spec.rule:
+            if not tcp:
+                self._diag(
+                    Severity.WARNING, f"router {spec.qualified} has no rule; Traefik does not load it", spec.source
+                )
+            return None
+        syntax = self.syntax_of(spec.syntax)
+        try:
+            return parse_rule(spec.rule, syntax, tcp), syntax
+        except RuleError as exc:
+            other: Syntax = "v2" if syntax == "v3" else "v3"
+            try:
+                parse_rule(spec.rule, other, tcp)
+            except RuleError:
+                self._rule_error(spec, exc, kind)
+                return None
+            if self.options.version[0] < 3 and other == "v3":
+                self._rule_error(spec, exc, kind)
+                return None
+            node = spec.rule_node
+            source = node.source if node is not None else spec.source
+            span = text_span(self.inp.texts, source, spec.rule) or source
+            converted = convert_v2(spec.rule) if other == "v2" else None
+            self.misplaced.append(
+                MisplacedDirective(
+                    snippet=Snippet(
+                        directive="rule",
+                        args=(spec.rule, converted or "", spec.qualified, str(exc), syntax),
+                        text=spec.rule,
+                        source=span,
+                        context=(syntax,),
+                    ),
+                    allowed=(other,),
+                    enclosing=None,
+                    target=None,
+                )
+            )
+            if isinstance(spec, RouterSpec):
+                self.disabled.append((spec, f"its rule is {other} syntax, which Traefik does not parse as {syntax}"))
+            return None
+
+    # -- references -------------------------------------------------------------------------
+
+    def _middleware(self, name: str, provider: str, seen: tuple[str, ...] = ()) -> list[MiddlewareSpec] | None:
+        key = qualify(name, provider)
+        mw = self.inp.middlewares.get(key)
+        if mw is None:
+            return None
+        if mw.kind != "chain":
+            return [mw]
+        if key in seen:
+            return []
+        out: list[MiddlewareSpec] = []
+        refs = mw.params.get("middlewares")
+        for ref in refs.elements() if refs is not None else []:
+            sub = self._middleware(ref.text() or "", mw.provider, (*seen, key))
+            if sub is None:
+                return None
+            out.extend(sub)
+        return out
+
+    def _service(self, name: str, provider: str) -> ServiceSpec | None:
+        svc = self.inp.services.get(qualify(name, provider))
+        if svc is not None and not svc.urls and svc.children:
+            # weighted/mirroring/failover: the first child service carries the handshake
+            child = self._service(svc.children[0], svc.provider)
+            if child is not None:
+                return ServiceSpec(svc.name, svc.provider, svc.kind, child.urls, child.pass_host_header, svc.source)
+        return svc
+
+    def _load_router(self, spec: RouterSpec) -> None:
+        parsed = self._parse(spec, False)
+        if parsed is None:
+            return
+        expr, syntax = parsed
+        unknown: list[str] = []
+        chain: list[MiddlewareSpec] = []
+        for ref in spec.middlewares:
+            found = self._middleware(ref.name, spec.provider)
+            if found is None:
+                if self.inp.complete:
+                    self._diag(
+                        Severity.WARNING,
+                        f"router {spec.qualified}: middleware {qualify(ref.name, spec.provider)} is not defined; "
+                        "Traefik does not load the router",
+                        ref.source,
+                    )
+                    self.disabled.append((spec, f"its middleware {ref.name} is not defined"))
+                    return
+                unknown.append(f"the middleware {ref.name} is defined outside the files wslint read")
+                continue
+            chain.extend(found)
+        service = None
+        if spec.service is not None:
+            service = self._service(spec.service.name, spec.provider)
+            if service is None and self.inp.complete:
+                self._diag(
+                    Severity.WARNING,
+                    f"router {spec.qualified}: service {qualify(spec.service.name, spec.provider)} is not defined; "
+                    "Traefik does not load the router",
+                    spec.service.source,
+                )
+                self.disabled.append((spec, f"its service {spec.service.name} is not defined"))
+                return
+            if service is None:
+                unknown.append(f"the service {spec.service.name} is defined outside the files wslint read")
+        else:
+            unknown.append("the router names no service")
+        eps = self.default_entry_points() if spec.entry_points is None else tuple(r.name for r in spec.entry_points)
+        known = {e.name for e in self.entry_points}
+        if "*" not in known:
+            for ref in spec.entry_points or ():
+                if ref.name not in known:
+                    self._diag(
+                        Severity.WARNING,
+                        f"router {spec.qualified}: entryPoint {ref.name!r} does not exist in {self.inp.main}",
+                        ref.source,
+                    )
+        explicit = spec.priority is not None and spec.priority != 0
+        rule = spec.rule or ""
+        node_source = spec.rule_node.source if spec.rule_node is not None else None
+        router = LoadedRouter(
+            spec=spec,
+            expr=expr,
+            syntax=syntax,
+            priority=spec.priority if explicit and spec.priority is not None else priority(rule),
+            explicit_priority=explicit,
+            entry_points=eps,
+            middlewares=chain,
+            service=service,
+            rule_span=text_span(self.inp.texts, node_source, rule),
+            unknown=unknown,
+        )
+        router.intent = self._intent(router)
+        self.routers.append(router)
+
+    def _redirection_routers(self) -> None:
+        """entryPoint `http.redirections`: Traefik adds a router taking every request on that entryPoint."""
+        for ep in self.entry_points:
+            red: Redirection | None = ep.spec.redirection if ep.spec is not None else None
+            if red is None or not red.to:
+                continue
+            target = next((e for e in self.entry_points if e.name == red.to), None)
+            port = red.to[1:] if red.to.startswith(":") else None
+            if target is not None and target.spec is not None and target.spec.port is not None:
+                port = str(target.spec.port)
+            params = Node(
+                {
+                    "scheme": Node(red.scheme, red.source),
+                    "port": Node(port or "", red.source),
+                    "permanent": Node(red.permanent, red.source),
+                },
+                red.source,
+            )
+            name = f"{ep.name}-to-{red.to}"
+            mw = MiddlewareSpec(
+                f"redirect-{name}", "internal", "redirectscheme", params, red.source, "yaml", "redirectScheme"
+            )
+            rule = "HostRegexp(`^.+$`)"
+            spec = RouterSpec(
+                name, "internal", rule, None, "v3", red.priority, None, (), None, False, red.source, "yaml"
+            )
+            self.routers.append(
+                LoadedRouter(
+                    spec=spec,
+                    expr=parse_rule(rule, "v3"),
+                    syntax="v3",
+                    priority=red.priority,
+                    explicit_priority=True,
+                    entry_points=(ep.name,),
+                    middlewares=[mw],
+                    service=None,
+                    rule_span=None,
+                )
+            )
+
+    def _intent(self, router: LoadedRouter) -> Intent:
+        where = router.rule_span or router.spec.source
+        for m, negated in positive_matchers(router.expr):
+            if negated or m.name not in ("Header", "HeaderRegexp", "Headers", "HeadersRegexp"):
+                continue
+            if any(a.lower() in UPGRADE_HEADERS for a in m.args[0::2]):
+                return Intent("explicit", f"its rule selects on the {m.args[0]} header", router.span(m) or where)
+        paths = [
+            a for m, neg in positive_matchers(router.expr) if not neg and m.name.startswith("Path") for a in m.args
+        ]
+        best: tuple[str, str] | None = None
+        for text in [*paths, router.spec.name]:
+            signal = path_signal(text)
+            if signal is not None and (best is None or (signal[0] == "strong" and best[0] != "strong")):
+                best = signal
+        if best is None:
+            return Intent("none", "no sign of WebSockets in its rule")
+        return Intent("heuristic" if best[0] == "strong" else "possible", best[1], where)
+
+    # -- routes -------------------------------------------------------------------------------
+
+    def chain_for(self, router: LoadedRouter, ep: EntryPoint) -> list[MiddlewareSpec]:
+        """entryPoint middlewares run before the router's own (Traefik prepends them)."""
+        if ep.spec is None or router.spec.provider == "internal":
+            return router.middlewares
+        out: list[MiddlewareSpec] = []
+        for ref in ep.spec.middlewares:
+            found = self._middleware(ref.name, "file")
+            if found is None:
+                router.unknown.append(f"the entryPoint middleware {ref.name} is defined outside the files wslint read")
+                continue
+            out.extend(found)
+        return out + router.middlewares
+
+    def tls_of(self, router: LoadedRouter, ep: EntryPoint) -> bool:
+        return router.spec.tls or (ep.spec is not None and ep.spec.tls and router.spec.provider != "internal")
+
+    def attached(self, router: LoadedRouter, ep: EntryPoint) -> bool:
+        return ep.name == "*" or ep.name in router.entry_points
+
+    def default_request(self, router: LoadedRouter) -> tuple[str, str]:
+        host, path = "app.example.test", "/"
+        for m, negated in positive_matchers(router.expr):
+            if negated:
+                continue
+            if m.name in ("Host", "HostHeader") and host == "app.example.test" and "*" not in m.args[0]:
+                host = m.args[0].split(":")[0]
+            if m.name in ("Path", "PathPrefix") and path == "/" and "{" not in m.args[0]:
+                path = m.args[0]
+        return host, path
+
+    def handshake(
+        self, router: LoadedRouter, ep: EntryPoint, client: Client, host_header: str, path: str, query: str, tls: bool
+    ) -> tuple[Request, UpstreamRequest]:
+        req = Request(
+            scheme="https" if tls else "http",
+            host_header=host_header,
+            path=path,
+            query=query,
+            headers=client_headers(client, host_header, tls),
+        )
+        run_chain(self.chain_for(router, ep), req)
+        return req, upstream_request(client, req, router.service, host_header, tls)
+
+    def divergences(self, router: LoadedRouter) -> tuple[Divergence, ...]:
+        """Header matchers on Upgrade/Connection that some browsers' handshakes fail."""
+        out: list[Divergence] = []
+        host, path = self.default_request(router)
+        for m, negated in positive_matchers(router.expr):
+            if negated or m.name not in ("Header", "HeaderRegexp", "Headers", "HeadersRegexp"):
+                continue
+            name = m.args[0]
+            if name.lower() not in UPGRADE_HEADERS:
+                continue
+            for client in self.options.clients:
+                headers = client_headers(client, host, False)
+                req = SimRequest(host, path, "", {k: tuple(v) for k, v in headers.items()})
+                ok = match_v3(m, req) if router.syntax == "v3" else match_v2(m, req)
+                if ok is not False:
+                    continue
+                sent = headers.get(canonical_header(name), [""])[0]
+                wanted = m.args[1]
+                regex = m.name.endswith("Regexp")
+                matcher = "other"
+                if not regex and wanted.lower() == sent.lower():
+                    matcher = "case-sensitive"
+                elif not regex and wanted.lower() in {t.strip().lower() for t in sent.split(",")}:
+                    matcher = "whole-value"
+                elif regex:
+                    from wslint.traefik.matchers import go_regex
+
+                    rx = go_regex("(?i)" + wanted)
+                    if rx is not None and rx.search(sent):
+                        matcher = "case-sensitive"
+                suggestion = (
+                    f"HeaderRegexp(`{name}`, `(?i)^websocket$`)"
+                    if name.lower() == "upgrade"
+                    else f"HeaderRegexp(`{name}`, `(?i)upgrade`)"
+                )
+                if router.syntax == "v2":
+                    suggestion = suggestion.replace("HeaderRegexp(", "HeadersRegexp(")
+                out.append(
+                    Divergence(
+                        client=client.name,
+                        aspect="upstream",
+                        expected=router.name,
+                        actual=None,
+                        variable=name,
+                        matcher=matcher,  # type: ignore[arg-type]
+                        cause=router.span(m) or router.rule_span or router.spec.source,
+                        detail=(
+                            f"`{m.text(router.rule)}` compares the {name} header exactly, and the {client.name} "
+                            f"handshake reaches the router with `{name}: {sent}`"
+                        ),
+                        key=m.text(router.rule),
+                        value=suggestion,
+                    )
+                )
+                break
+        return tuple(out)
+
+    def _route(self, router: LoadedRouter, ep: EntryPoint) -> Route:
+        host, path = self.default_request(router)
+        tls = self.tls_of(router, ep)
+        handshakes = tuple(self.handshake(router, ep, c, host, path, "", tls)[1] for c in self.options.clients)
+        svc = router.service
+        upstream = None
+        action = Action("proxy", router.spec.source, svc.qualified if svc else None)
+        if router.spec.provider == "internal":
+            action = Action("redirect", router.spec.source, None, 301)
+        elif svc is not None:
+            url = svc.urls[0] if svc.urls else svc.qualified
+            group = Upstream(svc.qualified, svc.urls, None, False, svc.source)
+            protocol: UpstreamProtocol = "https" if url.startswith("https://") else "http"
+            ref = router.spec.service.source if router.spec.service else svc.source
+            upstream = UpstreamTarget("service", url, protocol, None, False, group, ref)
+        where = router.rule_span or (router.spec.rule_node.source if router.spec.rule_node else router.spec.source)
+        return Route(
+            id=f"{router.name}#{ep.name}",
+            proxy="traefik",
+            listener=ep.listener,
+            match=Match("named", router.name, where),
+            action=action,
+            source=where,
+            upstream=upstream,
+            websocket=router.intent,
+            handshakes=handshakes if upstream is not None else (),
+            idle_timeout=None,
+            header_scope=HeaderScope(None, None, None, (), None),
+            divergences=self.divergences(router),
+            noun="router",
+            rule=router.rule,
+            priority=router.priority,
+            style=router.spec.style,
+            block=self._block(router.spec),
+        )
+
+    def _block(self, spec: RouterSpec) -> BlockRef | None:
+        """The router's own mapping (YAML) or table (TOML), for fixes that add a field to it."""
+        node = spec.node
+        if spec.style not in ("yaml", "toml") or node is None or node.entry is None or not node.keys:
+            return None
+        lines = self.inp.texts.get(node.entry.path, "").split("\n")
+        head = node.entry.line
+        first = min(s.line for s in node.keys.values())
+        if first <= head or first > len(lines) or head > len(lines):
+            return None
+        child = lines[first - 1][: len(lines[first - 1]) - len(lines[first - 1].lstrip())]
+        indent = lines[head - 1][: len(lines[head - 1]) - len(lines[head - 1].lstrip())]
+        return BlockRef(
+            path=node.entry.path,
+            opened_by=Source(node.entry.path, head, len(indent) + 1),
+            body_start=Position(head, len(lines[head - 1]) + 1),
+            body_end=Position(max(s.end_line or s.line for s in node.keys.values()), 1),
+            indent=indent,
+            child_indent=child,
+            close_on_own_line=False,
+            open_ends_line=True,
+        )
+
+    def _load_tcp(self, spec: TcpRouterSpec) -> None:
+        parsed = self._parse(spec, True)
+        eps = self.default_entry_points() if spec.entry_points is None else tuple(r.name for r in spec.entry_points)
+        self.tcp.append(LoadedTcp(spec, parsed[0] if parsed else None, eps))
+
+    # -- the whole configuration ---------------------------------------------------------------
+
+    def build(self) -> ProxyConfig:
+        from wslint.traefik.routing import simulate_endpoints
+
+        self._entry_points()
+        for spec in self.inp.routers:
+            self._load_router(spec)
+        self._redirection_routers()
+        for tcp in self.inp.tcp_routers:
+            self._load_tcp(tcp)
+        for router in self.routers:
+            for ep in self.entry_points:
+                if not self.attached(router, ep) or router.spec.provider == "internal":
+                    continue
+                route = self._route(router, ep)
+                self.routes.append(route)
+                self.placed[route.id] = (router, ep)
+        routes, results = simulate_endpoints(self)
+        upstreams = tuple(Upstream(s.qualified, s.urls, None, False, s.source) for s in self.inp.services.values())
+        return ProxyConfig(
+            proxy="traefik",
+            version=self.options.version_text,
+            main_file=self.inp.main,
+            files=tuple(self.inp.files),
+            listeners=tuple(e.listener for e in self.entry_points),
+            routes=tuple(routes),
+            upstreams=upstreams,
+            variables=frozenset(),
+            variable_references=(),
+            misplaced_directives=tuple(self.misplaced),
+            http_block=None,
+            endpoint_results=results,
+            version_assumed=self.options.version_assumed,
+        )
+
+
+def declared(route: Route, result: EndpointResult) -> Route:
+    return replace(route, websocket=Intent("declared", f"the endpoint {result.endpoint} is routed here", route.source))
+
+
+def matches(router: LoadedRouter, req: SimRequest) -> bool | None:
+    return evaluate(router.expr, req, router.syntax)
+
+
+def matchers_named(router: LoadedRouter, *names: str) -> list[Matcher]:
+    return [m for m in matchers_of(router.expr) if m.name in names]

@@ -1,0 +1,160 @@
+"""Traefik's configuration as wslint reads it, whatever style it was written in.
+
+File provider YAML and TOML, Docker labels and Kubernetes CRDs all become
+these specs; the builder turns them into the proxy-neutral route model. Names
+are kept as written plus the provider they came from (`chat@file`), the way
+Traefik qualifies them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from wslint.model import Source
+from wslint.traefik.located import Node
+
+# how the user wrote a piece of configuration: fixes are shown in the same style
+Style = Literal["yaml", "toml", "label", "crd"]
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A name as written (a middleware in a router's list, a service), and where."""
+
+    name: str
+    source: Source
+    entry: Source | None = None
+
+
+def qualify(name: str, provider: str) -> str:
+    return name if "@" in name else f"{name}@{provider}"
+
+
+@dataclass(frozen=True)
+class Redirection:
+    """An entryPoint's `http.redirections.entryPoint`: a router Traefik adds in front of all others."""
+
+    to: str
+    scheme: str
+    permanent: bool
+    priority: int
+    port: str | None
+    source: Source
+
+
+@dataclass(frozen=True)
+class EntryPointSpec:
+    name: str
+    address: str
+    host: str | None
+    port: int | None
+    udp: bool
+    as_default: bool
+    middlewares: tuple[Ref, ...]
+    tls: bool
+    redirection: Redirection | None
+    source: Source
+    # transport.respondingTimeouts (seconds), for the record: none of them cuts an upgraded connection
+    timeouts: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class RouterSpec:
+    name: str
+    provider: str
+    rule: str | None
+    rule_node: Node | None
+    syntax: str | None
+    priority: int | None
+    entry_points: tuple[Ref, ...] | None
+    middlewares: tuple[Ref, ...]
+    service: Ref | None
+    tls: bool
+    source: Source
+    style: Style
+    tls_source: Source | None = None
+    # where the router's fields go (for fixes that add one)
+    node: Node | None = None
+
+    @property
+    def qualified(self) -> str:
+        return qualify(self.name, self.provider)
+
+
+@dataclass
+class MiddlewareSpec:
+    name: str
+    provider: str
+    kind: str  # lower-case type key: stripprefix, headers, redirectscheme, chain, ...
+    params: Node
+    source: Source
+    style: Style
+    # the type key as written (stripPrefix)
+    kind_label: str = ""
+
+    @property
+    def qualified(self) -> str:
+        return qualify(self.name, self.provider)
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    provider: str
+    kind: str  # loadbalancer, weighted, mirroring, failover, kubernetes
+    urls: tuple[str, ...]
+    pass_host_header: bool
+    source: Source
+    children: tuple[str, ...] = ()
+
+    @property
+    def qualified(self) -> str:
+        return qualify(self.name, self.provider)
+
+
+@dataclass
+class TcpRouterSpec:
+    name: str
+    provider: str
+    rule: str | None
+    rule_node: Node | None
+    syntax: str | None
+    entry_points: tuple[Ref, ...] | None
+    tls: bool
+    passthrough: bool
+    service: Ref | None
+    source: Source
+
+    @property
+    def qualified(self) -> str:
+        return qualify(self.name, self.provider)
+
+
+@dataclass
+class StaticSpec:
+    path: str
+    entry_points: list[EntryPointSpec]
+    default_syntax: str | None
+    default_syntax_source: Source | None
+    # files the file provider reads (resolved), and where it is configured
+    provider_files: list[str]
+    provider_source: Source | None
+    provider_missing: str | None = None
+
+
+@dataclass
+class TraefikInput:
+    """One configuration: the static part (if any) and every router, middleware and service."""
+
+    main: str
+    files: list[str]
+    texts: dict[str, str]
+    static: StaticSpec | None
+    routers: list[RouterSpec] = field(default_factory=list)
+    middlewares: dict[str, MiddlewareSpec] = field(default_factory=dict)
+    services: dict[str, ServiceSpec] = field(default_factory=dict)
+    tcp_routers: list[TcpRouterSpec] = field(default_factory=list)
+    # False when references may point at configuration wslint has not seen
+    complete: bool = True
+    styles: set[str] = field(default_factory=set)

@@ -1,0 +1,638 @@
+"""Reading Traefik configuration in every style users write it into the specs of config.py.
+
+- static configuration (traefik.yml / traefik.toml): entryPoints, the file
+  provider (a `filename` or a `directory`, whose files Traefik merges),
+  `core.defaultRuleSyntax`;
+- dynamic configuration of the file provider, YAML or TOML (`http.routers`,
+  `http.middlewares`, `http.services`, `tcp.routers`);
+- docker-compose files: `traefik.*` labels of any service (a list of `k=v`
+  strings or a mapping), and the Traefik container's `--entrypoints...` flags;
+- Kubernetes `IngressRoute` and `Middleware` objects (traefik.io/v1alpha1 and
+  traefik.containo.us/v1alpha1), several per file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from wslint.findings import Diagnostic, Severity
+from wslint.inputs import InputFile, display_path
+from wslint.model import Source
+from wslint.traefik.config import (
+    EntryPointSpec,
+    MiddlewareSpec,
+    Redirection,
+    Ref,
+    RouterSpec,
+    ServiceSpec,
+    StaticSpec,
+    Style,
+    TcpRouterSpec,
+    TraefikInput,
+)
+from wslint.traefik.located import LoadError, Node, load_toml, load_yaml_documents, looks_like_toml
+
+STATIC_KEYS = {
+    "entrypoints",
+    "providers",
+    "api",
+    "log",
+    "accesslog",
+    "global",
+    "core",
+    "certificatesresolvers",
+    "serverstransport",
+    "metrics",
+    "ping",
+    "experimental",
+}
+DYNAMIC_KEYS = {"http", "tcp", "udp", "tls"}
+CRD_GROUPS = ("traefik.io/", "traefik.containo.us/")
+DYNAMIC_SUFFIXES = (".yml", ".yaml", ".toml")
+
+
+class _Reader:
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = diagnostics
+        self.texts: dict[str, str] = {}
+        self.files: list[str] = []
+        self.failed = False
+
+    def error(self, message: str, source: Source | None, path: str | None = None) -> None:
+        self.diagnostics.append(
+            Diagnostic(
+                "parse",
+                Severity.ERROR,
+                message,
+                source.path if source else path,
+                source.line if source else None,
+                source.column if source else None,
+            )
+        )
+
+    def warn(self, message: str, source: Source | None, path: str | None = None) -> None:
+        self.diagnostics.append(
+            Diagnostic(
+                "config",
+                Severity.WARNING,
+                message,
+                source.path if source else path,
+                source.line if source else None,
+                source.column if source else None,
+            )
+        )
+
+    def read(self, inp: InputFile) -> str | None:
+        if inp.text is not None:
+            text = inp.text
+        else:
+            try:
+                text = Path(inp.disk_path or inp.path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                self.diagnostics.append(Diagnostic("io", Severity.ERROR, f"{inp.path}: cannot read: {exc}", inp.path))
+                self.failed = True
+                return None
+        self.texts[inp.path] = text
+        if inp.path not in self.files:
+            self.files.append(inp.path)
+        return text
+
+    def documents(self, text: str, path: str) -> tuple[list[Node], Style] | None:
+        toml = path.endswith(".toml") or (not path.endswith((".yml", ".yaml")) and looks_like_toml(text))
+        try:
+            if toml:
+                return [load_toml(text, path)], "toml"
+            return [d for d in load_yaml_documents(text, path) if d.value is not None], "yaml"
+        except LoadError as exc:
+            self.diagnostics.append(Diagnostic("parse", Severity.ERROR, f"{exc}", path, exc.line, exc.column))
+            self.failed = True
+            return None
+
+
+# -- classification --------------------------------------------------------------
+
+
+def _keys(doc: Node) -> set[str]:
+    return {k.lower() for k, _ in doc.items()}
+
+
+def is_crd(doc: Node) -> bool:
+    api = doc.get("apiVersion")
+    text = api.text() if api is not None else None
+    return text is not None and text.startswith(CRD_GROUPS)
+
+
+def is_compose(doc: Node) -> bool:
+    services = doc.get("services")
+    return services is not None and services.is_map and any(svc.is_map for _, svc in services.items())
+
+
+def is_static(doc: Node) -> bool:
+    keys = _keys(doc)
+    return bool(keys & STATIC_KEYS) and not (keys & {"http", "tcp"})
+
+
+# -- small field readers --------------------------------------------------------------
+
+
+def _text(node: Node | None) -> str | None:
+    return node.text() if node is not None else None
+
+
+def _refs(node: Node | None) -> tuple[Ref, ...]:
+    if node is None:
+        return ()
+    return tuple(Ref(e.text() or "", e.source, e.entry) for e in node.elements() if e.text())
+
+
+def _int(node: Node | None) -> int | None:
+    text = _text(node)
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def _duration(node: Node | None) -> float | None:
+    """Traefik durations: a number of seconds, or Go's `1m30s` form."""
+    text = _text(node)
+    if text is None:
+        return None
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    total = 0.0
+    units = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)", text)
+    if not parts or "".join(a + b for a, b in parts) != text:
+        return None
+    for amount, unit in parts:
+        total += float(amount) * units[unit]
+    return total
+
+
+# -- dynamic configuration -----------------------------------------------------------
+
+
+def read_dynamic(doc: Node, provider: str, style: Style, out: TraefikInput, reader: _Reader) -> None:
+    http = doc.get("http")
+    if http is not None:
+        for name, node in (http.get("routers") or Node({}, doc.source)).items():
+            if not node.is_map:
+                continue
+            if any(r.name == name and r.provider == provider for r in out.routers):
+                reader.warn(f"router {name!r} is defined twice; Traefik keeps one of them", node.entry)
+                continue
+            out.routers.append(router_spec(name, node, provider, style))
+        for name, node in (http.get("middlewares") or Node({}, doc.source)).items():
+            spec = middleware_spec(name, node, provider, style)
+            if spec is not None:
+                out.middlewares.setdefault(spec.qualified, spec)
+        for name, node in (http.get("services") or Node({}, doc.source)).items():
+            out.services.setdefault(f"{name}@{provider}", service_spec(name, node, provider))
+    tcp = doc.get("tcp")
+    if tcp is not None:
+        for name, node in (tcp.get("routers") or Node({}, doc.source)).items():
+            if node.is_map:
+                out.tcp_routers.append(tcp_router_spec(name, node, provider))
+
+
+def router_spec(name: str, node: Node, provider: str, style: Style) -> RouterSpec:
+    rule = node.get("rule")
+    eps = node.get("entryPoints")
+    tls = node.get("tls")
+    return RouterSpec(
+        name=name,
+        provider=provider,
+        rule=_text(rule),
+        rule_node=rule,
+        syntax=_text(node.get("ruleSyntax")),
+        priority=_int(node.get("priority")),
+        entry_points=_refs(eps) if eps is not None else None,
+        middlewares=_refs(node.get("middlewares")),
+        service=next(iter(_refs(node.get("service"))), None),
+        # `tls: {}` and `tls: true` (labels) both make a TLS router; `tls: false` in labels does not
+        tls=tls is not None and (tls.is_map or tls.truthy()),
+        tls_source=tls.entry if tls is not None else None,
+        source=node.entry or node.source,
+        style=style,
+        node=node,
+    )
+
+
+def middleware_spec(name: str, node: Node, provider: str, style: Style) -> MiddlewareSpec | None:
+    if not node.is_map:
+        return None
+    kinds = [(k, v) for k, v in node.items()]
+    if not kinds:
+        return None
+    kind, params = kinds[0]
+    return MiddlewareSpec(name, provider, kind.lower(), params, node.entry or node.source, style, kind)
+
+
+def service_spec(name: str, node: Node, provider: str) -> ServiceSpec:
+    source = node.entry or node.source
+    lb = node.get("loadBalancer")
+    if lb is not None:
+        urls: list[str] = []
+        servers = lb.get("servers")
+        for server in servers.elements() if servers is not None else []:
+            url = _text(server.get("url")) if server.is_map else None
+            if url:
+                urls.append(url)
+        one = lb.get("server")  # labels: loadbalancer.server.port / .url
+        if one is not None and one.is_map:
+            url = _text(one.get("url"))
+            port = _text(one.get("port"))
+            if url:
+                urls.append(url)
+            elif port:
+                urls.append(f"http://{name}:{port}")
+        phh = lb.get("passHostHeader")
+        return ServiceSpec(name, provider, "loadbalancer", tuple(urls), phh is None or phh.truthy(), source)
+    for kind in ("weighted", "mirroring", "failover"):
+        sub = node.get(kind)
+        if sub is not None:
+            names: list[str] = []
+            for key in ("services", "service", "mirrors", "fallback"):
+                child = sub.get(key)
+                for e in child.elements() if child is not None else []:
+                    n = _text(e.get("name")) if e.is_map else e.text()
+                    if n:
+                        names.append(n)
+            return ServiceSpec(name, provider, kind, (), True, source, tuple(names))
+    return ServiceSpec(name, provider, "unknown", (), True, source)
+
+
+def tcp_router_spec(name: str, node: Node, provider: str) -> TcpRouterSpec:
+    rule = node.get("rule")
+    eps = node.get("entryPoints")
+    tls = node.get("tls")
+    passthrough = tls.get("passthrough") if tls is not None else None
+    return TcpRouterSpec(
+        name=name,
+        provider=provider,
+        rule=_text(rule),
+        rule_node=rule,
+        syntax=_text(node.get("ruleSyntax")),
+        entry_points=_refs(eps) if eps is not None else None,
+        tls=tls is not None and (tls.is_map or tls.truthy()),
+        passthrough=passthrough is not None and passthrough.truthy(),
+        service=next(iter(_refs(node.get("service"))), None),
+        source=node.entry or node.source,
+    )
+
+
+# -- static configuration -----------------------------------------------------------------
+
+
+def _address(text: str) -> tuple[str | None, int | None, bool]:
+    addr, _, proto = text.partition("/")
+    name, sep, port = addr.rpartition(":")
+    if not sep:
+        return None, None, proto.lower() == "udp"
+    host = name.strip("[]") or None
+    return host, int(port) if port.isdigit() else None, proto.lower() == "udp"
+
+
+def read_static(doc: Node, path: str, reader: _Reader) -> StaticSpec:
+    eps: list[EntryPointSpec] = []
+    for name, node in (doc.get("entryPoints") or Node({}, doc.source)).items():
+        address = _text(node.get("address")) or ""
+        host, port, udp = _address(address)
+        http = node.get("http") or Node({}, node.source)
+        redirection = None
+        red = http.path("redirections", "entryPoint")
+        if red is not None and red.is_map:
+            permanent = red.get("permanent")
+            redirection = Redirection(
+                to=_text(red.get("to")) or "",
+                scheme=_text(red.get("scheme")) or "https",
+                permanent=permanent is None or permanent.truthy(),
+                priority=_int(red.get("priority")) or (2**63 - 2),
+                port=None,
+                source=red.entry or red.source,
+            )
+        timeouts: dict[str, float] = {}
+        rt = node.path("transport", "respondingTimeouts")
+        for key in ("readTimeout", "writeTimeout", "idleTimeout"):
+            value = _duration(rt.get(key)) if rt is not None else None
+            if value is not None:
+                timeouts[key] = value
+        as_default = node.get("asDefault")
+        tls = http.get("tls")
+        eps.append(
+            EntryPointSpec(
+                name=name,
+                address=address,
+                host=host,
+                port=port,
+                udp=udp,
+                as_default=as_default is not None and as_default.truthy(),
+                middlewares=_refs(http.get("middlewares")),
+                tls=tls is not None and (tls.is_map or tls.truthy()),
+                redirection=redirection,
+                source=node.entry or node.source,
+                timeouts=timeouts,
+            )
+        )
+    syntax_node = doc.path("core", "defaultRuleSyntax")
+    spec = StaticSpec(
+        path=path,
+        entry_points=eps,
+        default_syntax=_text(syntax_node),
+        default_syntax_source=syntax_node.entry if syntax_node is not None else None,
+        provider_files=[],
+        provider_source=None,
+    )
+    file_provider = doc.path("providers", "file")
+    if file_provider is not None and file_provider.is_map:
+        spec.provider_source = file_provider.entry or file_provider.source
+        base = Path(path).parent
+        filename = _text(file_provider.get("filename"))
+        directory = _text(file_provider.get("directory"))
+        if filename:
+            target = base / filename
+            if target.is_file():
+                spec.provider_files.append(display_path(str(target)))
+            else:
+                spec.provider_missing = filename
+        if directory:
+            target = base / directory
+            if target.is_dir():
+                spec.provider_files.extend(provider_directory(target))
+            else:
+                spec.provider_missing = directory
+    return spec
+
+
+def provider_directory(directory: Path) -> list[str]:
+    """The files the file provider reads from a directory: .yml, .yaml, .toml, subdirectories too."""
+    out: list[str] = []
+    for root, dirs, files in os.walk(directory):
+        dirs.sort()
+        for name in sorted(files):
+            if name.endswith(DYNAMIC_SUFFIXES):
+                out.append(display_path(os.path.join(root, name)))
+    return out
+
+
+# -- docker compose ---------------------------------------------------------------------
+
+
+def _label_items(labels: Node) -> list[tuple[str, str, Node]]:
+    out: list[tuple[str, str, Node]] = []
+    if labels.is_map:
+        for key, node in labels.items():
+            out.append((key, node.text() or "", node))
+    else:
+        for item in labels.elements():
+            text = item.text() or ""
+            name, sep, value = text.partition("=")
+            if sep:
+                out.append((name.strip(), value.strip(), item))
+    return out
+
+
+def _tree_insert(root: Node, parts: list[str], value: Node) -> None:
+    node = root
+    for part in parts[:-1]:
+        child = node.get(part)
+        if child is None or not child.is_map:
+            child = Node({}, value.entry or value.source, value.entry)
+            node.value[part] = child
+        node = child
+    node.value[parts[-1]] = value
+
+
+def labels_tree(labels: list[tuple[str, str, Node]], prefix: str, path: str) -> Node:
+    """`traefik.http.routers.app.rule=...` labels as the tree Traefik decodes them into."""
+    root = Node({}, Source(path, 1, 1))
+    for key, value, node in labels:
+        if not key.lower().startswith(prefix + "."):
+            continue
+        parts = key[len(prefix) + 1 :].split(".")
+        _tree_insert(root, parts, Node(value, node.source, node.entry or node.source))
+    return root
+
+
+def read_compose(doc: Node, path: str, out: TraefikInput, reader: _Reader) -> StaticSpec | None:
+    services = doc.get("services") or Node({}, doc.source)
+    static: StaticSpec | None = None
+    for svc_name, svc in services.items():
+        if not svc.is_map:
+            continue
+        command = svc.get("command")
+        flags = [e for e in command.elements()] if command is not None and command.is_list else []
+        if command is not None and isinstance(command.value, str):
+            flags = [Node(part, command.source, command.entry) for part in command.value.split()]
+        static_flags = [(f.text() or "", f) for f in flags if (f.text() or "").startswith("--")]
+        if any(t.lower().startswith(("--entrypoints.", "--providers.")) for t, _ in static_flags):
+            tree = Node({}, svc.source)
+            for text, node in static_flags:
+                key, _, value = text[2:].partition("=")
+                _tree_insert(tree, key.split("."), Node(value or "true", node.source, node.entry or node.source))
+            static = read_static(tree, path, reader)
+        labels = svc.get("labels")
+        if labels is None:
+            continue
+        items = _label_items(labels)
+        enable = next((v for k, v, _ in items if k.lower() == "traefik.enable"), None)
+        if enable is not None and enable.lower() == "false":
+            continue
+        tree = labels_tree(items, "traefik", path)
+        if not tree.value:
+            continue
+        before = {r.name for r in out.routers}
+        read_dynamic(tree, "docker", "label", out, reader)
+        own_services = [n for n in (tree.path("http", "services") or Node({}, svc.source)).value if isinstance(n, str)]
+        for router in out.routers:
+            if router.name in before or router.service is not None:
+                continue
+            # Traefik's Docker provider: a router without a service uses the container's only
+            # service, or one named after the container
+            target = own_services[0] if len(own_services) == 1 else svc_name
+            router.service = Ref(target, router.source)
+            if target not in own_services:
+                out.services.setdefault(
+                    f"{target}@docker",
+                    ServiceSpec(target, "docker", "loadbalancer", (f"http://{svc_name}",), True, svc.source),
+                )
+    return static
+
+
+# -- Kubernetes CRDs ------------------------------------------------------------------------
+
+
+def read_crd(doc: Node, out: TraefikInput, reader: _Reader) -> None:
+    kind = _text(doc.get("kind")) or ""
+    meta = doc.get("metadata") or Node({}, doc.source)
+    name = _text(meta.get("name")) or "unnamed"
+    namespace = _text(meta.get("namespace")) or "default"
+    spec = doc.get("spec") or Node({}, doc.source)
+    provider = "kubernetescrd"
+    if kind == "Middleware":
+        mw = middleware_spec(f"{namespace}-{name}", spec, provider, "crd")
+        if mw is not None:
+            named = meta.get("name")
+            mw.source = (named.entry or named.source) if named is not None else doc.source
+            out.middlewares.setdefault(mw.qualified, mw)
+        return
+    if kind not in ("IngressRoute", "IngressRouteTCP"):
+        return
+    eps = spec.get("entryPoints")
+    tls = spec.get("tls")
+    routes = spec.get("routes")
+    for index, route in enumerate(routes.elements() if routes is not None else []):
+        match = route.get("match")
+        if kind == "IngressRouteTCP":
+            out.tcp_routers.append(
+                TcpRouterSpec(
+                    name=f"{namespace}-{name}-{index}",
+                    provider=provider,
+                    rule=_text(match),
+                    rule_node=match,
+                    syntax=_text(route.get("syntax")),
+                    entry_points=_refs(eps) if eps is not None else None,
+                    tls=tls is not None,
+                    passthrough=tls is not None and (tls.get("passthrough") or Node(False, tls.source)).truthy(),
+                    service=None,
+                    source=route.entry or route.source,
+                )
+            )
+            continue
+        middlewares: list[Ref] = []
+        mws = route.get("middlewares")
+        for m in mws.elements() if mws is not None else []:
+            mname = _text(m.get("name")) if m.is_map else m.text()
+            if not mname:
+                continue
+            mns = _text(m.get("namespace")) if m.is_map else None
+            qualified = mname if "@" in mname else f"{mns or namespace}-{mname}"
+            middlewares.append(Ref(qualified, m.source, m.entry))
+        service: Ref | None = None
+        svcs = route.get("services")
+        for s in svcs.elements() if svcs is not None else []:
+            sname = _text(s.get("name")) if s.is_map else None
+            if not sname:
+                continue
+            sns = _text(s.get("namespace")) or namespace
+            port = _text(s.get("port")) or "80"
+            skind = _text(s.get("kind")) or "Service"
+            key = f"{sns}-{sname}-{port}"
+            phh = s.get("passHostHeader")
+            url = f"http://{sname}.{sns}:{port}" if skind == "Service" else ""
+            out.services.setdefault(
+                f"{key}@{provider}",
+                ServiceSpec(key, provider, "kubernetes", (url,) if url else (), phh is None or phh.truthy(), s.source),
+            )
+            service = service or Ref(key, s.source, s.entry)
+        out.routers.append(
+            RouterSpec(
+                name=f"{namespace}-{name}-{index}",
+                provider=provider,
+                rule=_text(match),
+                rule_node=match,
+                syntax=_text(route.get("syntax")),
+                priority=_int(route.get("priority")),
+                entry_points=_refs(eps) if eps is not None else None,
+                middlewares=tuple(middlewares),
+                service=service,
+                tls=tls is not None,
+                tls_source=tls.entry if tls is not None else None,
+                source=route.entry or route.source,
+                style="crd",
+                node=route,
+            )
+        )
+
+
+# -- entry point ------------------------------------------------------------------------------
+
+
+def _dynamic_file(path: str, out: TraefikInput, reader: _Reader) -> None:
+    text = reader.read(InputFile(path, path))
+    if text is None:
+        return
+    docs = reader.documents(text, path)
+    if docs is None:
+        return
+    nodes, style = docs
+    out.styles.add(style)
+    for doc in nodes:
+        if doc.is_map:
+            read_dynamic(doc, "file", style, out, reader)
+
+
+def sibling_dynamic_files(inp: InputFile) -> list[str]:
+    """Other file-provider files next to a dynamic file (a provider directory linted without traefik.yml)."""
+    if inp.disk_path is None:
+        return []
+    here = Path(inp.disk_path)
+    out: list[str] = []
+    for p in sorted(here.parent.iterdir()):
+        if p == here or not p.is_file() or not p.name.endswith(DYNAMIC_SUFFIXES):
+            continue
+        try:
+            head = p.read_text(encoding="utf-8", errors="replace")[:65536]
+        except OSError:
+            continue
+        if re.search(r"^(http|tcp)\s*:|^\[(http|tcp)\.", head, re.M):
+            out.append(display_path(str(p)))
+    return out
+
+
+def load_inputs(inp: InputFile, diagnostics: list[Diagnostic]) -> TraefikInput | None:
+    reader = _Reader(diagnostics)
+    text = reader.read(inp)
+    if text is None:
+        return None
+    docs = reader.documents(text, inp.path)
+    if docs is None:
+        return None
+    nodes, style = docs
+    out = TraefikInput(main=inp.path, files=reader.files, texts=reader.texts, static=None)
+    maps = [d for d in nodes if d.is_map]
+    if any(is_crd(d) for d in maps):
+        out.styles.add("crd")
+        for d in maps:
+            if is_crd(d):
+                read_crd(d, out, reader)
+        # objects in other files (Services, Middlewares) may be referenced
+        out.complete = False
+    elif any(is_compose(d) for d in maps):
+        out.styles.add("label")
+        for d in maps:
+            out.static = read_compose(d, inp.path, out, reader) or out.static
+        out.complete = False
+    elif maps and is_static(maps[0]):
+        out.static = read_static(maps[0], inp.path, reader)
+        if out.static.provider_missing is not None:
+            reader.warn(
+                f"the file provider's {out.static.provider_missing!r} does not exist next to {inp.path}; "
+                "its routers are not linted",
+                out.static.provider_source,
+            )
+            out.complete = False
+        elif out.static.provider_source is None:
+            out.complete = False
+        for f in out.static.provider_files:
+            _dynamic_file(f, out, reader)
+    else:
+        out.styles.add(style)
+        for d in maps:
+            read_dynamic(d, "file", style, out, reader)
+        siblings = sibling_dynamic_files(inp)
+        for f in siblings:
+            _dynamic_file(f, out, reader)
+        # references may point at other providers' configuration
+        out.complete = False
+    if reader.failed:
+        return None
+    # sibling files are read but are not "included" by this one: each is also a target of its own
+    out.files = [inp.path] + ([f for f in reader.files[1:]] if out.static is not None else [])
+    out.texts = reader.texts
+    return out

@@ -1,0 +1,468 @@
+"""What Traefik does with one WebSocket handshake: entryPoint, router, middlewares, service.
+
+The entryPoint is the one listening on the endpoint's port (any of them when
+none does, or when the static configuration is not known). On it, a TCP
+router takes the connection before any HTTP router when its rule covers it
+(`HostSNI(`*`)` without TLS takes every plain connection). Otherwise the HTTP
+routers for that kind of connection (TLS routers only see TLS connections,
+the others only plain ones) are tried by priority (explicit, or the rule's
+length), highest first; the first whose rule matches takes the request.
+Routers of equal priority that both match are ordered arbitrarily by Traefik,
+so such a choice is uncertain. Then the router's middlewares run in order
+(entryPoint middlewares first), and the service receives the request.
+
+Beside the verdict, each result names the routers the handshake was probably
+meant for: `better_routes` (they match, but a router with less WebSocket
+evidence and another service outranks them) and `near_misses` (they would
+match but for a mistake: a port in `Host`, a `tls` section while the client
+connects without TLS, an entryPoint the client does not use).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from wslint.clients import Client
+from wslint.endpoints import Endpoint
+from wslint.model import EndpointResult, Route, Source, TraceStep, UpstreamTarget
+from wslint.traefik.build import (
+    INTENT_RANK,
+    EntryPoint,
+    LoadedRouter,
+    LoadedTcp,
+    TraefikBuilder,
+    client_headers,
+    declared,
+    matches,
+    positive_matchers,
+    routing_path,
+    sanitize_path,
+)
+from wslint.traefik.chain import Request, run_chain
+from wslint.traefik.matchers import SimRequest, evaluate, go_regex, host_v3
+from wslint.traefik.ruleparse import BinOp, Expr, Matcher, Not
+
+
+def _host(endpoint: Endpoint) -> str:
+    return (endpoint.host or "").lower()
+
+
+def _sim(endpoint: Endpoint, client: Client, tls: bool) -> SimRequest:
+    host_header = endpoint.host_header or "app.example.test"
+    headers = client_headers(client, host_header, tls)
+    return SimRequest(
+        host=_host(endpoint),
+        path=routing_path(endpoint.path),
+        query=endpoint.query,
+        headers={k: tuple(v) for k, v in headers.items()},
+        tls=tls,
+    )
+
+
+def _without_ports(expr: Expr) -> Expr:
+    """The rule as its author meant it: Host matchers without the port Traefik never sees."""
+    if isinstance(expr, Matcher):
+        if expr.name in ("Host", "HostHeader") and any(":" in a for a in expr.args):
+            return Matcher(expr.name, tuple(a.split(":")[0] for a in expr.args), expr.start, expr.end)
+        return expr
+    if isinstance(expr, Not):
+        return Not(_without_ports(expr.expr))
+    return BinOp(expr.op, _without_ports(expr.left), _without_ports(expr.right))
+
+
+def _rank(route: Route | None) -> int:
+    return INTENT_RANK.get(route.websocket.level, 0) if route is not None else -1
+
+
+class Simulation:
+    def __init__(self, b: TraefikBuilder) -> None:
+        self.b = b
+        self.route_of: dict[tuple[str, str], Route] = {}
+        for route in b.routes:
+            router, ep = b.placed[route.id]
+            self.route_of[(router.name, ep.name)] = route
+
+    # -- which entryPoint ---------------------------------------------------------------
+
+    def entry_points(self, endpoint: Endpoint) -> tuple[list[EntryPoint], str | None]:
+        eps = self.b.entry_points
+        if len(eps) == 1 and eps[0].spec is None:
+            return eps, None
+        port = endpoint.effective_port
+        on_port = [e for e in eps if e.spec is not None and e.spec.port == port]
+        if on_port:
+            return on_port[:1], None
+        return eps, f"no entryPoint listens on port {port}; each entryPoint is checked"
+
+    # -- one handshake ---------------------------------------------------------------------
+
+    def ordered(self, ep: EntryPoint, tls: bool) -> list[LoadedRouter]:
+        routers = [r for r in self.b.routers if self.b.attached(r, ep) and self.b.tls_of(r, ep) == tls]
+        # highest priority first; the name only makes wslint's order deterministic
+        return sorted(routers, key=lambda r: (-r.priority, r.name))
+
+    def tcp_taker(self, ep: EntryPoint, endpoint: Endpoint) -> tuple[LoadedTcp | None, bool]:
+        """A TCP router on the entryPoint that takes the connection (and whether that is certain)."""
+        for tcp in self.b.tcp:
+            if ep.name != "*" and ep.name not in tcp.entry_points:
+                continue
+            if tcp.expr is None:
+                continue
+            if not endpoint.tls:
+                if tcp.spec.tls:
+                    continue
+                covers = self._tcp_plain(tcp.expr)
+                if covers is not False:
+                    return tcp, covers is True
+            elif tcp.spec.tls:
+                covers = self._tcp_sni(tcp.expr, _host(endpoint))
+                if covers is not False:
+                    return tcp, covers is True
+        return None, True
+
+    def _tcp_plain(self, expr: Expr) -> bool | None:
+        """Without TLS there is no SNI: only `HostSNI(`*`)` (and ClientIP) rules can match."""
+        if isinstance(expr, Matcher):
+            if expr.name == "HostSNI":
+                return expr.args[0] == "*"
+            if expr.name == "ClientIP":
+                return None
+            return False
+        if isinstance(expr, Not):
+            inner = self._tcp_plain(expr.expr)
+            return None if inner is None else not inner
+        left, right = self._tcp_plain(expr.left), self._tcp_plain(expr.right)
+        if expr.op == "and":
+            return False if False in (left, right) else (None if None in (left, right) else True)
+        return True if True in (left, right) else (None if None in (left, right) else False)
+
+    def _tcp_sni(self, expr: Expr, host: str) -> bool | None:
+        if isinstance(expr, Matcher):
+            if expr.name == "HostSNI":
+                return host_v3(expr.args[0], host)
+            if expr.name == "HostSNIRegexp":
+                rx = go_regex(expr.args[0])
+                return None if rx is None else rx.search(host) is not None
+            return None
+        if isinstance(expr, Not):
+            inner = self._tcp_sni(expr.expr, host)
+            return None if inner is None else not inner
+        left, right = self._tcp_sni(expr.left, host), self._tcp_sni(expr.right, host)
+        if expr.op == "and":
+            return False if False in (left, right) else (None if None in (left, right) else True)
+        return True if True in (left, right) else (None if None in (left, right) else False)
+
+    def run(self, endpoint: Endpoint, client: Client, ep: EntryPoint, note: str | None) -> EndpointResult:
+        steps: list[TraceStep] = []
+        uncertain: list[str] = [note] if note else []
+        tls = endpoint.tls
+        host_header = endpoint.host_header or "app.example.test"
+        where = ep.spec.source if ep.spec is not None else None
+        steps.append(TraceStep(f"{ep.label} receives the {'TLS' if tls else 'plain'} connection", where))
+        if endpoint.host is None:
+            uncertain.append("the endpoint has no host: Host matchers cannot be checked")
+        if client.connection != "Upgrade":
+            steps.append(
+                TraceStep(
+                    f"Traefik rewrites the client's `Connection: {client.connection}` to `Connection: Upgrade` "
+                    "before routing",
+                    None,
+                )
+            )
+        base = dict(
+            endpoint=endpoint,
+            client=client.name,
+            listener=ep.listener,
+            server_cause=where or Source(self.b.inp.main, 1, 1),
+        )
+        tcp, sure = self.tcp_taker(ep, endpoint)
+        sim = _sim(endpoint, client, tls)
+        if tcp is not None:
+            steps.append(
+                TraceStep(
+                    f"TCP router {tcp.spec.qualified} (`{tcp.spec.rule}`) takes the connection before any HTTP "
+                    "router: the bytes go to its TCP service unparsed",
+                    tcp.spec.rule_node.source if tcp.spec.rule_node else tcp.spec.source,
+                )
+            )
+            if not sure:
+                uncertain.append(f"whether TCP router {tcp.spec.qualified} takes this client depends on its address")
+            better = next((r for r in self.ordered(ep, tls) if matches(r, sim) is True), None)
+            tcp_route = self._tcp_route(tcp, ep)
+            return EndpointResult(
+                route=tcp_route,
+                outcome="proxied",
+                status=None,
+                location=None,
+                upstream=tcp.spec.service.name if tcp.spec.service else None,
+                backend_path=None,
+                handshake=None,
+                steps=tuple(steps),
+                cause=tcp_route.source,
+                reason="tcp-router",
+                certain=not uncertain,
+                uncertain=tuple(uncertain),
+                path_cause=None,
+                better_routes=(self.route_of[(better.name, ep.name)],)
+                if better is not None and (better.name, ep.name) in self.route_of
+                else (),
+                **base,  # type: ignore[arg-type]
+            )
+        chosen: LoadedRouter | None = None
+        matching: list[LoadedRouter] = []
+        for router in self.ordered(ep, tls):
+            verdict = matches(router, sim)
+            if verdict is None:
+                if chosen is None:
+                    uncertain.append(f"whether router {router.name} matches depends on the client's address")
+                continue
+            if not verdict:
+                if chosen is None and router.intent.level != "none":
+                    steps.append(
+                        TraceStep(f"router {router.name} (priority {router.priority}) does not match", router.rule_span)
+                    )
+                continue
+            matching.append(router)
+            if chosen is None:
+                chosen = router
+        near = self.near_misses(endpoint, client, ep, chosen)
+        if chosen is None:
+            steps.append(TraceStep(f"no router on {ep.label} matches: Traefik answers 404", None))
+            return EndpointResult(
+                route=None,
+                outcome="no-route",
+                status=404,
+                location=None,
+                upstream=None,
+                backend_path=None,
+                handshake=None,
+                steps=tuple(steps),
+                cause=near[2][0] if near[2] else None,
+                reason="no-router",
+                certain=not uncertain,
+                uncertain=tuple(uncertain),
+                path_cause=None,
+                near_misses=near[0],
+                near_miss_reasons=near[1],
+                near_miss_causes=near[2],
+                **base,  # type: ignore[arg-type]
+            )
+        how = "explicit priority" if chosen.explicit_priority else "the rule's length"
+        steps.append(TraceStep(f"router {chosen.name} matches (priority {chosen.priority}, {how})", chosen.rule_span))
+        for other in matching[1:]:
+            if other.priority == chosen.priority and (other.service, other.middlewares) != (
+                chosen.service,
+                chosen.middlewares,
+            ):
+                uncertain.append(
+                    f"routers {chosen.name} and {other.name} both match with priority {chosen.priority}: "
+                    "Traefik orders them arbitrarily"
+                )
+        uncertain.extend(chosen.unknown)
+        route = self.route_of.get((chosen.name, ep.name))
+        req = Request(
+            scheme="https" if tls else "http",
+            host_header=host_header,
+            path=sanitize_path(endpoint.path),
+            query=endpoint.query,
+            headers=client_headers(client, host_header, tls),
+            steps=steps,
+            uncertain=uncertain,
+        )
+        redirect = run_chain(self.b.chain_for(chosen, ep), req)
+        better_routes = tuple(
+            self.route_of[(r.name, ep.name)]
+            for r in matching[1:]
+            if (r.name, ep.name) in self.route_of
+            and r.service is not None
+            and (chosen.service is None or r.service.qualified != chosen.service.qualified)
+            and INTENT_RANK.get(r.intent.level, 0) >= 2
+            and INTENT_RANK.get(r.intent.level, 0) > INTENT_RANK.get(chosen.intent.level, 0)
+        )
+        common = dict(
+            steps=tuple(req.steps),
+            certain=not req.uncertain,
+            uncertain=tuple(req.uncertain),
+            better_routes=better_routes,
+            near_misses=near[0],
+            near_miss_reasons=near[1],
+            near_miss_causes=near[2],
+            **base,
+        )
+        if redirect is not None:
+            return EndpointResult(
+                route=route,
+                outcome="redirect",
+                status=redirect.status,
+                location=redirect.location,
+                upstream=None,
+                backend_path=None,
+                handshake=None,
+                cause=redirect.middleware.source,
+                reason="entrypoint-redirect" if redirect.middleware.provider == "internal" else "redirect-middleware",
+                path_cause=None,
+                cause_text=redirect.middleware.kind_label,
+                **common,  # type: ignore[arg-type]
+            )
+        svc = chosen.service
+        _, hs = self.b.handshake(chosen, ep, client, host_header, req.path, endpoint.query, tls)
+        upstream = svc.urls[0] if svc is not None and svc.urls else (svc.qualified if svc else None)
+        req.steps.append(
+            TraceStep(f"service {svc.qualified if svc else '(unknown)'} -> {upstream}", svc.source if svc else None)
+        )
+        return EndpointResult(
+            route=route,
+            outcome="proxied",
+            status=None,
+            location=None,
+            upstream=upstream,
+            backend_path=req.request_uri,
+            handshake=hs,
+            cause=route.source if route is not None else chosen.spec.source,
+            reason="proxied",
+            path_cause=req.path_cause,
+            path_cause_kind=req.path_cause_kind,
+            **common,  # type: ignore[arg-type]
+        )
+
+    def _tcp_route(self, tcp: LoadedTcp, ep: EntryPoint) -> Route:
+        from wslint.model import Action, HeaderScope, Intent, Match
+
+        where = tcp.spec.rule_node.source if tcp.spec.rule_node else tcp.spec.source
+        target = tcp.spec.service.name if tcp.spec.service else "(none)"
+        return Route(
+            id=f"{tcp.spec.qualified}#{ep.name}",
+            proxy="traefik",
+            listener=ep.listener,
+            match=Match("named", tcp.spec.qualified, where),
+            action=Action("proxy", where, target),
+            source=where,
+            block=None,
+            upstream=UpstreamTarget("service", target, "http", None, False, None, where),
+            websocket=Intent("none", "a TCP router"),
+            handshakes=(),
+            idle_timeout=None,
+            header_scope=HeaderScope(None, None, None, (), None),
+            noun="TCP router",
+            rule=tcp.spec.rule,
+        )
+
+    def near_misses(
+        self, endpoint: Endpoint, client: Client, ep: EntryPoint, chosen: LoadedRouter | None
+    ) -> tuple[tuple[Route, ...], tuple[str, ...], tuple[Source | None, ...]]:
+        routes: list[Route] = []
+        reasons: list[str] = []
+        causes: list[Source | None] = []
+        chosen_route = self.route_of.get((chosen.name, ep.name)) if chosen is not None else None
+        for router in self.b.routers:
+            if router is chosen or router.spec.provider == "internal" or router.service is None:
+                continue
+            if (
+                chosen is not None
+                and chosen.service is not None
+                and router.service.qualified == chosen.service.qualified
+            ):
+                continue
+            other_tls = not endpoint.tls
+            attached = self.b.attached(router, ep)
+            if (
+                attached
+                and self.b.tls_of(router, ep) == other_tls
+                and matches(router, _sim(endpoint, client, other_tls))
+            ):
+                kind = "a `tls` section" if other_tls else "no `tls` section"
+                why = (
+                    f"router {router.name} has {kind}, so on {ep.label} it only serves "
+                    f"{'TLS' if other_tls else 'plain'} connections, and the client connects "
+                    f"{'without' if other_tls else 'with'} TLS"
+                )
+                self._add(routes, reasons, causes, router, ep, why, router.spec.tls_source or router.spec.source)
+                continue
+            sim = _sim(endpoint, client, endpoint.tls)
+            if attached and self.b.tls_of(router, ep) == endpoint.tls and matches(router, sim) is False:
+                fixed = _without_ports(router.expr)
+                if fixed != router.expr and evaluate(fixed, sim, router.syntax) is True:
+                    m = next(
+                        m
+                        for m, _ in positive_matchers(router.expr)
+                        if m.name in ("Host", "HostHeader") and ":" in "".join(m.args)
+                    )
+                    why = (
+                        f"router {router.name}'s `{m.text(router.rule)}` includes a port; Traefik compares the "
+                        "Host without its port, so this matcher never matches"
+                    )
+                    self._add(routes, reasons, causes, router, ep, why, router.span(m) or router.rule_span)
+                    continue
+            if (
+                not attached
+                and ep.name != "*"
+                and matches(router, sim) is True
+                and self.b.tls_of(router, ep) == endpoint.tls
+            ):
+                listed = ", ".join(router.entry_points)
+                why = (
+                    f"router {router.name} is attached to entryPoint {listed}, not to {ep.name}, which the client uses"
+                )
+                target_ep = next((e for e in self.b.entry_points if e.name in router.entry_points), ep)
+                where = router.spec.entry_points[0].source if router.spec.entry_points else router.spec.source
+                self._add(routes, reasons, causes, router, target_ep, why, where)
+        if chosen_route is not None:
+            keep = [i for i, r in enumerate(routes) if _rank(r) >= _rank(chosen_route)]
+            routes = [routes[i] for i in keep]
+            reasons = [reasons[i] for i in keep]
+            causes = [causes[i] for i in keep]
+        return tuple(routes), tuple(reasons), tuple(causes)
+
+    def _add(
+        self,
+        routes: list[Route],
+        reasons: list[str],
+        causes: list[Source | None],
+        router: LoadedRouter,
+        ep: EntryPoint,
+        why: str,
+        cause: Source | None,
+    ) -> None:
+        route = self.route_of.get((router.name, ep.name)) or next(
+            (r for (n, _), r in self.route_of.items() if n == router.name), None
+        )
+        if route is None:
+            return
+        routes.append(route)
+        reasons.append(why)
+        causes.append(cause)
+
+
+def simulate_endpoints(b: TraefikBuilder) -> tuple[list[Route], tuple[EndpointResult, ...]]:
+    sim = Simulation(b)
+    results: list[EndpointResult] = []
+    for endpoint in b.options.endpoints:
+        eps, note = sim.entry_points(endpoint)
+        for ep in eps:
+            per_client = [sim.run(endpoint, c, ep, note) for c in b.options.clients]
+            results.extend(per_client)
+    by_id: dict[str, list[EndpointResult]] = {}
+    for r in results:
+        if r.outcome != "proxied" or r.route is None or r.better_routes or r.near_misses or r.reason == "tcp-router":
+            continue
+        by_id.setdefault(r.route.id, []).append(r)
+    renamed: dict[str, Route] = {}
+    routes: list[Route] = []
+    for route in b.routes:
+        mine = by_id.get(route.id)
+        if not mine:
+            routes.append(route)
+            continue
+        first = [r for r in mine if r.endpoint == mine[0].endpoint and r.handshake is not None]
+        new = declared(route, mine[0])
+        if len(first) == len(route.handshakes):
+            new = replace(new, handshakes=tuple(r.handshake for r in first if r.handshake is not None))
+        renamed[route.id] = new
+        routes.append(new)
+
+    def remap(r: EndpointResult) -> EndpointResult:
+        if r.route is not None and r.route.id in renamed:
+            return replace(r, route=renamed[r.route.id])
+        return r
+
+    return routes, tuple(remap(r) for r in results)
