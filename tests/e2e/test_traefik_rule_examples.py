@@ -72,3 +72,36 @@ def test_fix_applied_to_bad_example_works(rule_id: str, traefik_bin: str, tmp_pa
     assert not relint.findings, f"{rule_id}: findings remain after its fix:\n{fixed}\n{relint.findings}"
     result = run_traefik(traefik_bin, fixed, tmp_path / "run", e2e.path, e2e.host, e2e.backend, e2e.idle)
     assert result.works, f"{rule_id}: bad example with wslint's fix fails on traefik:\n{fixed}\n{result.describe()}"
+
+
+TEMPLATE = """\
+http:
+  routers:
+    web:
+      rule: "Host(`app.example.test`)"
+      service: web
+    kernels:
+      rule: "Host(`app.example.test`) && PathPrefix(`/api/kernels/{id}/channels`)"
+      service: app
+  services:
+    web:
+      loadBalancer:
+        servers:
+          - url: "http://127.0.0.1:9002"
+    app:
+      loadBalancer:
+        servers:
+          - url: "http://127.0.0.1:9001"
+"""
+
+
+def test_v2_path_template_is_plain_text_in_v3(traefik_bin: str, tmp_path: Path) -> None:
+    """A `{id}` left in PathPrefix after the move to v3 matches only literal braces; wslint's
+    PathRegexp rewrite routes the kernel socket again."""
+    e2e = E2ESpec("/api/kernels/42/channels", "handshake", 0.0, "app.example.test", None)
+    bad = run_traefik(traefik_bin, TEMPLATE, tmp_path / "bad", e2e.path, e2e.host, None)
+    assert bad.broken, bad.describe()
+    fixed = _fixed("route-miss", TEMPLATE, tmp_path, e2e)
+    assert "PathRegexp(`^/api/kernels/(?:[^/]+)/channels`)" in fixed
+    result = run_traefik(traefik_bin, fixed, tmp_path / "fixed", e2e.path, e2e.host, None)
+    assert result.works, result.describe()

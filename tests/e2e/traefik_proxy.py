@@ -143,7 +143,11 @@ class Traefik:
         if not wait_for_port(self.probe_port, 15):
             self.stop()
             raise RuntimeError(f"traefik did not listen: {self.log_text()}")
-        self.wait_ready()
+        try:
+            self.wait_ready()
+        except RuntimeError:
+            self.stop()
+            raise
 
     def wait_ready(self, path: str = "/__wslint_ready", timeout: float = 10.0) -> None:
         """The dynamic configuration is applied once the readiness router answers (bounded wait)."""

@@ -189,7 +189,7 @@ def _set_path(req: Request, mw: MiddlewareSpec, path: str, what: str) -> None:
         req.step(f"middleware {mw.qualified} ({mw.kind_label}) {what}: the path becomes {path}", mw.source)
         req.path = path
         req.path_cause = mw.source
-        req.path_cause_kind = mw.kind
+        req.path_cause_kind = mw.kind_label or mw.kind
 
 
 def _path_middleware(mw: MiddlewareSpec, req: Request) -> None:

@@ -39,8 +39,9 @@ from wslint.traefik.build import (
     sanitize_path,
 )
 from wslint.traefik.chain import Request, run_chain
-from wslint.traefik.matchers import SimRequest, evaluate, go_regex, host_v3
+from wslint.traefik.matchers import SimRequest, evaluate, go_regex, host_v3, match_v2, match_v3
 from wslint.traefik.ruleparse import BinOp, Expr, Matcher, Not
+from wslint.traefik.v2to3 import matcher_v3
 
 
 def _host(endpoint: Endpoint) -> str:
@@ -68,6 +69,21 @@ def _without_ports(expr: Expr) -> Expr:
     if isinstance(expr, Not):
         return Not(_without_ports(expr.expr))
     return BinOp(expr.op, _without_ports(expr.left), _without_ports(expr.right))
+
+
+def _templates_as_v2(expr: Expr, req: SimRequest) -> bool | None:
+    """The rule as a v2 author meant it: `{id}` templates in Path/PathPrefix as gorilla patterns."""
+    if isinstance(expr, Matcher):
+        if expr.name in ("Path", "PathPrefix") and "{" in expr.args[0]:
+            return match_v2(expr, req)
+        return match_v3(expr, req)
+    if isinstance(expr, Not):
+        inner = _templates_as_v2(expr.expr, req)
+        return None if inner is None else not inner
+    left, right = _templates_as_v2(expr.left, req), _templates_as_v2(expr.right, req)
+    if expr.op == "and":
+        return False if False in (left, right) else (None if None in (left, right) else True)
+    return True if True in (left, right) else (None if None in (left, right) else False)
 
 
 def _rank(route: Route | None) -> int:
@@ -390,6 +406,20 @@ class Simulation:
                     why = (
                         f"router {router.name}'s `{m.text(router.rule)}` includes a port; Traefik compares the "
                         "Host without its port, so this matcher never matches"
+                    )
+                    self._add(routes, reasons, causes, router, ep, why, router.span(m) or router.rule_span)
+                    continue
+                templated = [
+                    m
+                    for m, _ in positive_matchers(router.expr)
+                    if m.name in ("Path", "PathPrefix") and "{" in m.args[0]
+                ]
+                if router.syntax == "v3" and templated and _templates_as_v2(router.expr, sim) is True:
+                    m = templated[0]
+                    why = (
+                        f"router {router.name}'s `{m.text(router.rule)}` is a v2 path template, but Traefik v3 "
+                        "compares PathPrefix and Path as plain text, braces included; write "
+                        f"{matcher_v3(m.name, m.args) or 'PathRegexp(...)'}"
                     )
                     self._add(routes, reasons, causes, router, ep, why, router.span(m) or router.rule_span)
                     continue

@@ -22,7 +22,8 @@ def _alternatives(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else "(" + " || ".join(parts) + ")"
 
 
-def _one(name: str, args: tuple[str, ...]) -> str | None:
+def matcher_v3(name: str, args: tuple[str, ...]) -> str | None:
+    """One v2 matcher (canonical name) written in v3 syntax."""
     if name in ("Host", "HostHeader"):
         return _alternatives([f"Host({_q(a)})" for a in args])
     if name == "HostRegexp":
@@ -74,7 +75,7 @@ def convert_v2(rule: str) -> str | None:
         canonical = names.get(m.name)
         if canonical is None or any("`" in a for a in m.args):
             return None
-        new = _one(canonical, m.args)
+        new = matcher_v3(canonical, m.args)
         if new is None:
             return None
         out.append(rule[last : m.start])
