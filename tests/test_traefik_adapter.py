@@ -72,6 +72,8 @@ def test_v3_parser_precedence_and_spellings() -> None:
         ("Host(`a`", "expected ',' or"),
         ("PathPrefix(``)", "empty args"),
         ("ClientIP(`10.0.0.300`)", "invalid IP"),
+        ('Host("\\U0011FFFF")', "invalid Unicode"),
+        ('Host("a\\q")', "unknown escape"),
     ],
 )
 def test_v3_rejections_name_traefiks_reason(rule: str, message: str) -> None:

@@ -139,10 +139,9 @@ def _string(text: str, i: int) -> tuple[str, int]:
                 code = int(digits, base)
             except ValueError:
                 raise RuleError("invalid escape in string literal", j) from None
-            if e == "x" or e.isdigit():
-                out.append(bytes([code]).decode("latin-1") if code < 128 else chr(code))
-            else:
-                out.append(chr(code))
+            if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF or (e.isdigit() and code > 255):
+                raise RuleError("escape sequence is invalid Unicode code point", j)
+            out.append(chr(code))
             j += 2 + width if e in "xuU" else 4
         else:
             raise RuleError("unknown escape sequence in string literal", j)
