@@ -170,11 +170,16 @@ def test_stdin_with_a_filename(conf) -> None:  # type: ignore[no-untyped-def]
     assert {f["path"] for f in json.loads(out)["findings"]} == {"conf.d/app.conf"}
 
 
-def test_unsupported_proxy_is_reported_not_guessed(conf) -> None:  # type: ignore[no-untyped-def]
-    name = conf("frontend fe\n    bind :80\n    default_backend be\n", "haproxy.cfg")
+def test_unsupported_proxy_is_reported_not_guessed(conf, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from wslint import adapters
+
+    monkeypatch.delitem(adapters.ADAPTERS, "nginx")
+    name = conf(CLEAN)
     code, out = invoke(name)
     assert code == 2
-    assert "wslint cannot read haproxy configurations yet" in out
+    assert "wslint cannot read nginx configurations yet" in out
+    code, out = invoke(name, "--skip-unknown", "--format", "json")
+    assert code == 0 and "skipped site.conf: nginx is not supported yet" in out
 
 
 def test_rules_and_explain(conf) -> None:  # type: ignore[no-untyped-def]

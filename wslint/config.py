@@ -49,6 +49,8 @@ class ProjectConfig:
 
     def ignored_for(self, path: str) -> tuple[str, ...]:
         """Rules ignored for a file by `per-path-ignores` (globs relative to the config's directory)."""
+        if not self.per_path_ignores:
+            return ()
         out: list[str] = []
         rel = _relative(path, self.base_dir)
         for pattern, rules in self.per_path_ignores:

@@ -58,6 +58,8 @@ class RouteRef:
     match: str | None
     upstream: str | None
     websocket: str
+    # how the proxy names the route ("location /ws/", "router chat"); None when no route matched
+    name: str | None = None
 
 
 @dataclass(frozen=True)

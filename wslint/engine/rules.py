@@ -85,6 +85,8 @@ class Rule:
     at: LazyExpression | None
     message: LazyTemplate
     fixes: dict[str, CompiledFix] = field(default_factory=dict)
+    # `when` over a whole list of subjects in one render: the indexes that match
+    matching: LazyTemplate | None = None
 
     @property
     def id(self) -> str:
@@ -140,9 +142,15 @@ def compile_rule(spec: RuleSpec, env: ImmutableSandboxedEnvironment) -> Rule:
             snippet=_compile_template(env, spec, f"{base}.snippet", fix.snippet) if fix.snippet else None,
             edits=edits,
         )
+    variable = {"route": "route", "variable_reference": "ref", "misplaced_directive": "misplaced"}.get(
+        spec.scope, "result"
+    )
+    batch = f"{{% for {variable} in subjects %}}{{% if {spec.when} %}}{{{{ loop.index0 }}}} {{% endif %}}{{% endfor %}}"
+    when = _compile_expr(env, spec, "when", spec.when)
     return Rule(
+        matching=_compile_template(env, spec, "when", batch),
         spec=spec,
-        when=_compile_expr(env, spec, "when", spec.when),
+        when=when,
         at=_compile_expr(env, spec, "at", spec.at) if spec.at else None,
         message=_compile_template(env, spec, "message", spec.message),
         fixes=fixes,

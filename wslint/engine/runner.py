@@ -84,6 +84,7 @@ def _route_ref(route: Route) -> RouteRef:
         match=route.match.label,
         upstream=route.upstream.url if route.upstream is not None else None,
         websocket=route.websocket.level,
+        name=route.name,
     )
 
 
@@ -139,6 +140,40 @@ def _one(
     }
     if not rule.when(**context):
         return None
+    return _finding(rule, config, subject, context, texts, diagnostics, overrides)
+
+
+def _matching(rule: Rule, config: ProxyConfig, subjects: list[Any], options: Mapping[str, Any]) -> list[Any] | None:
+    """The subjects whose `when` holds, in one render; None when that render fails.
+
+    One render instead of one call per subject saves Jinja's per-call context
+    set-up, most of rule evaluation on large configurations. A failure sends
+    the caller back to one subject at a time, to name the one that fails.
+    """
+    if rule.matching is None:
+        return None
+    try:
+        out = rule.matching.render(
+            subjects=subjects,
+            config=config,
+            options=dict(options),
+            version=_version_tuple(config.version),
+            proxy=config.proxy,
+        )
+    except (TemplateError, TypeError, AttributeError, ValueError, KeyError, IndexError):
+        return None
+    return [subjects[int(i)] for i in out.split()]
+
+
+def _finding(
+    rule: Rule,
+    config: ProxyConfig,
+    subject: Any,
+    context: dict[str, Any],
+    texts: SourceTexts,
+    diagnostics: list[Diagnostic],
+    overrides: Mapping[str, Severity],
+) -> Finding | None:
     where = rule.at(**context) if rule.at is not None else None
     if not isinstance(where, Source):
         where = subject.source
@@ -190,9 +225,23 @@ def run_rules(
             continue
         options = {name: opt.default for name, opt in rule.spec.options.items()}
         options.update(settings.options.get(rule.id, {}))
-        for subject in _subjects(config, rule):
+        subjects = list(_subjects(config, rule))
+        if not subjects:
+            continue
+        matching = _matching(rule, config, subjects, options)
+        for subject in subjects if matching is None else matching:
             try:
-                finding = _one(rule, config, subject, options, sources, diagnostics, settings.severity)
+                if matching is None:
+                    finding = _one(rule, config, subject, options, sources, diagnostics, settings.severity)
+                else:
+                    context = {
+                        SCOPE_VARIABLE[rule.spec.scope]: subject,
+                        "config": config,
+                        "options": dict(options),
+                        "version": _version_tuple(config.version),
+                        "proxy": config.proxy,
+                    }
+                    finding = _finding(rule, config, subject, context, sources, diagnostics, settings.severity)
             except (
                 TemplateError,
                 TypeError,
@@ -223,8 +272,8 @@ def run_rules(
                 # told from the route with the strongest WebSocket evidence
                 primary, other = (finding, earlier) if finding.severity > earlier.severity else (earlier, finding)
                 assert other.route is not None and primary.route is not None
-                labels = [other.route.match, *earlier.related, *finding.related]
-                mine = primary.route.match
+                labels = [other.route.name or other.route.match, *earlier.related, *finding.related]
+                mine = primary.route.name or primary.route.match
                 related = tuple(dict.fromkeys(x for x in labels if x is not None and x != mine))
                 found[key] = replace(primary, related=related)
     return fingerprinted(sorted(found.values(), key=lambda f: f.sort_key), sources)

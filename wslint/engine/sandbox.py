@@ -22,8 +22,30 @@ def _plural(count: int, word: str, plural: str | None = None) -> str:
     return f"{count} {word if count == 1 else (plural or word + 's')}"
 
 
+class RuleEnvironment(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, remembering its verdicts.
+
+    Whether an attribute is safe depends only on the object's type and the
+    attribute's name (private names, function internals, mutating methods),
+    so each verdict is computed once: the checks dominated rule evaluation on
+    large configurations. The verdicts themselves are the sandbox's own.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._verdicts: dict[tuple[type, str], bool] = {}
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        key = (type(obj), attr)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = super().is_safe_attribute(obj, attr, value)
+            self._verdicts[key] = verdict
+        return verdict
+
+
 def make_environment() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(
+    env = RuleEnvironment(
         undefined=StrictUndefined,
         autoescape=False,
         trim_blocks=True,

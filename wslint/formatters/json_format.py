@@ -49,6 +49,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
             "match": f.route.match,
             "upstream": f.route.upstream,
             "websocket": f.route.websocket,
+            "name": f.route.name,
             "also": list(f.related),
         },
         "fix": _fix(f.fix),

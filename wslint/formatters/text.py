@@ -28,10 +28,10 @@ def _finding(f: Finding, color: bool, quiet: bool) -> list[str]:
         return out
     if f.route is not None:
         upstream = f" -> {f.route.upstream}" if f.route.upstream else ""
-        where = f"location {f.route.match}" if f.route.match is not None else "(no location matches)"
+        where = f.route.name or (f"location {f.route.match}" if f.route.match is not None else "(no route matches)")
         out.append(f"    route: {f.route.listener} {where}{upstream}")
         if f.related:
-            out.append(f"    also affects: {', '.join('location ' + r for r in f.related)}")
+            out.append(f"    also affects: {', '.join(f.related)}")
     if f.fix is not None:
         where = ""
         if f.fix.edits:

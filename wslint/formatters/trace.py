@@ -77,7 +77,8 @@ def format_trace_text(groups: list[list[EndpointResult]]) -> str:
         for note in first.uncertain:
             out.append(f"  uncertain: {note}")
         for b in first.better_routes:
-            out.append(f"  note: `{b.name}` [{b.source}] would upgrade this path, but loses to the location above")
+            winner = f"`{first.route.name}`" if first.route else "the route above"
+            out.append(f"  note: `{b.name}` [{b.source}] would upgrade this path, but loses to {winner}")
         for e in first.elsewhere:
             out.append(f"  note: server {e.listener.label} has `{e.name}` [{e.source}], which would upgrade it")
         for m in first.near_misses if not (first.better_routes or first.elsewhere) else ():

@@ -250,6 +250,8 @@ class ConfigBuilder:
         self.http_level: Directive | None = None
         self._route_by_block: dict[int, Route] = {}
         self._chains: dict[int, list[Directive]] = {}
+        self._headers_by_level: dict[int, list[Directive]] = {}
+        self._scopes: dict[int, tuple[list[Directive], HeaderScope]] = {}
 
     # -- whole-config facts --------------------------------------------------
 
@@ -432,20 +434,32 @@ class ConfigBuilder:
         )
         return target, host
 
-    @staticmethod
-    def _level_headers(level: Directive) -> list[Directive]:
+    def _level_headers(self, level: Directive) -> list[Directive]:
         """A level's proxy_set_header lines, counting those misplaced in its `if` blocks.
 
         nginx refuses proxy_set_header inside `if` (header-directive-in-if
         reports it); judging the rest of the route as if it stood in the
         enclosing block keeps that one mistake from being reported twice.
         """
-        return [
-            *level.iter("proxy_set_header"),
-            *(h for i in level.iter("if") for h in i.iter("proxy_set_header")),
-        ]
+        cached = self._headers_by_level.get(id(level))
+        if cached is None:
+            cached = [
+                *level.iter("proxy_set_header"),
+                *(h for i in level.iter("if") for h in i.iter("proxy_set_header")),
+            ]
+            self._headers_by_level[id(level)] = cached
+        return cached
 
     def _header_scope(self, chain: list[Directive]) -> tuple[list[Directive], HeaderScope]:
+        """The proxy_set_header list a route uses and what it discarded (once per route)."""
+        key = id(chain[-1])
+        cached = self._scopes.get(key)
+        if cached is None:
+            cached = self._compute_header_scope(chain)
+            self._scopes[key] = cached
+        return cached
+
+    def _compute_header_scope(self, chain: list[Directive]) -> tuple[list[Directive], HeaderScope]:
         levels = [lvl for lvl in chain if self._level_headers(lvl)]
         if not levels:
             return [], HeaderScope(None, None, None, (), chain[-1].body)
@@ -701,9 +715,14 @@ class ConfigBuilder:
         action, pass_directive = self._action(d)
         target, host = self._target(pass_directive) if pass_directive is not None else (None, "")
         effective, scope = self._header_scope(chain)
+        intent = self._intent(loc, chain, effective, scope)
         handshakes: list[UpstreamRequest] = []
         traces: list[list[MapChoice]] = []
-        if target is not None and target.directive == "proxy_pass" and action.kind == "proxy":
+        # a route with no WebSocket signal is judged by no rule and cannot upgrade
+        # (nothing forwards Upgrade), so its handshakes are not simulated; a
+        # declared endpoint that reaches it is simulated in full by the router
+        simulate = intent.carries_websockets
+        if simulate and target is not None and target.directive == "proxy_pass" and action.kind == "proxy":
             for client in self.options.clients:
                 hs, trace = self._handshake(client, chain, listener, loc, host)
                 handshakes.append(hs)
@@ -719,7 +738,7 @@ class ConfigBuilder:
             source=d.source,
             block=d.body,
             upstream=target,
-            websocket=self._intent(loc, chain, effective, scope),
+            websocket=intent,
             handshakes=tuple(handshakes),
             idle_timeout=self._idle_timeout(chain, target),
             header_scope=scope,

@@ -18,7 +18,7 @@ from wslint.findings import Diagnostic, Severity
 from wslint.inputs import InputFile, display_path
 from wslint.model import BlockRef, Position, Source
 from wslint.nginx import crossplane_adapter as cp
-from wslint.nginx.positions import Extent, LineIndex, first_problem, scan
+from wslint.nginx.positions import Extent, LineIndex, scan
 from wslint.nginx.tree import Directive, SourceFile, file_block
 
 # Files every nginx package installs next to nginx.conf. A repository often does
@@ -256,9 +256,9 @@ class Loader:
                 text = data.decode("utf-8", errors="replace")
         index = LineIndex(text)
         file = SourceFile(inp.path, text, index)
-        problem = first_problem(text, index, self.options.max_nesting)
-        if problem is not None:
-            self._diag("parse", Severity.ERROR, problem[1], inp.path, problem[0])
+        scanned = scan(text, self.options.max_nesting)
+        if scanned.problem is not None:
+            self._diag("parse", Severity.ERROR, scanned.problem[1], inp.path, scanned.problem[0])
             return _Parsed(file, (), True)
         if inp.disk_path is not None and inp.text is None:
             stmts, problems = cp.parse_path(inp.disk_path)
@@ -266,7 +266,7 @@ class Loader:
             stmts, problems = cp.parse_text(text)
         for p in problems:
             self._diag("parse", Severity.ERROR, p.message, inp.path, p.line)
-        nodes = _pair(stmts, scan(text, index))
+        nodes = _pair(stmts, scanned.extents)
         return _Parsed(file, nodes, bool(problems))
 
     # -- building ----------------------------------------------------------

@@ -31,6 +31,11 @@ _TOKEN = re.compile(
 )
 
 
+# nginx reads its configuration through a 4096-byte buffer: a parameter that
+# does not fit makes it refuse the file ("too long parameter").
+MAX_PARAMETER_BYTES = 4095
+
+
 @dataclass(frozen=True)
 class Extent:
     """One statement: its name token, where it ends, and for blocks its braces."""
@@ -76,15 +81,47 @@ def _unquote(token: str) -> str:
     return token[1:-1] if len(token) >= 2 and token[-1] == token[0] else token[1:]
 
 
-def scan(text: str, index: LineIndex) -> list[Extent]:
-    """Every statement of `text` in document order (a block before its children)."""
+class _Cursor:
+    """Offsets to positions for offsets that only grow: one pass over the text in total."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.offset = 0
+        self.line = 1
+        self.line_start = 0
+
+    def at(self, offset: int) -> Position:
+        text = self.text
+        newlines = text.count("\n", self.offset, offset)
+        if newlines:
+            self.line += newlines
+            self.line_start = text.rfind("\n", self.offset, offset) + 1
+        self.offset = offset
+        return Position(self.line, offset - self.line_start + 1)
+
+
+@dataclass(frozen=True)
+class Scanned:
+    extents: list[Extent]
+    # a lexical problem that stops nginx, found on the way: (line, message)
+    problem: tuple[int, str] | None
+
+
+def scan(text: str, max_depth: int = 200) -> Scanned:
+    """Every statement of `text` in document order (a block before its children).
+
+    The same pass finds what nginx would refuse before parsing (and what would
+    make crossplane slow or recursive): a parameter over nginx's 4095-byte
+    buffer, a quote never closed, blocks nested too deep.
+    """
     out: list[Extent] = []
     stack: list[int] = []
     name: str | None = None
-    name_start = 0
+    name_at = Position(1, 1)
+    cursor = _Cursor(text)
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
-        if kind in ("ws", "comment"):
+        if kind == "ws" or kind == "comment":
             continue
         if kind == "special":
             char = m.group()
@@ -93,71 +130,41 @@ def scan(text: str, index: LineIndex) -> list[Extent]:
                 if stack:
                     i = stack.pop()
                     e = out[i]
-                    out[i] = Extent(
-                        e.name,
-                        e.start,
-                        index.position(m.end()),
-                        e.open_brace,
-                        index.position(m.start()),
-                    )
+                    close = cursor.at(m.start())
+                    out[i] = Extent(e.name, e.start, cursor.at(m.end()), e.open_brace, close)
                 continue
             if name is None:
                 continue
             if char == ";":
-                out.append(Extent(name, index.position(name_start), index.position(m.end()), None, None))
+                out.append(Extent(name, name_at, cursor.at(m.end()), None, None))
             else:
-                stack.append(len(out))
-                out.append(
-                    Extent(
-                        name,
-                        index.position(name_start),
-                        index.position(m.end()),
-                        index.position(m.start()),
-                        None,
+                if len(stack) >= max_depth:
+                    line = cursor.at(m.start()).line
+                    return Scanned(
+                        out,
+                        (line, f"blocks nested deeper than {max_depth} levels (raise limits.nesting if this is real)"),
                     )
-                )
+                stack.append(len(out))
+                brace = cursor.at(m.start())
+                out.append(Extent(name, name_at, cursor.at(m.end()), brace, None))
             name = None
             continue
-        if name is None:
-            token = m.group()
-            name = _unquote(token) if kind == "quoted" else token
-            name_start = m.start()
-    return out
-
-
-# nginx reads its configuration through a 4096-byte buffer: a parameter that
-# does not fit makes it refuse the file ("too long parameter").
-MAX_PARAMETER_BYTES = 4095
-
-
-def first_problem(text: str, index: LineIndex, max_depth: int) -> tuple[int, str] | None:
-    """A lexical problem that stops nginx (or would make parsing unreasonably deep), cheaply found.
-
-    Checked before crossplane runs: its lexer is slow on a single huge token
-    and recursive on nesting.
-    """
-    depth = 0
-    for m in _TOKEN.finditer(text):
-        kind = m.lastgroup
-        if kind == "quoted" and (len(m.group()) < 2 or m.group()[-1] != m.group()[0]):
-            line = index.position(m.start()).line
-            return line, f"the {m.group()[0]} quote opened on line {line} is never closed"
-        if kind in ("word", "quoted"):
-            token = m.group()
-            if len(token) > MAX_PARAMETER_BYTES // 4 and len(token.encode("utf-8")) > MAX_PARAMETER_BYTES:
-                line = index.position(m.start()).line
-                return line, (
+        token = m.group()
+        if kind == "quoted" and (len(token) < 2 or token[-1] != token[0]):
+            line = cursor.at(m.start()).line
+            return Scanned(out, (line, f"the {token[0]} quote opened on line {line} is never closed"))
+        if len(token) > MAX_PARAMETER_BYTES // 4 and len(token.encode("utf-8")) > MAX_PARAMETER_BYTES:
+            line = cursor.at(m.start()).line
+            return Scanned(
+                out,
+                (
+                    line,
                     f'too long parameter "{token[:20]}..." ({len(token.encode("utf-8"))} bytes): nginx refuses '
                     f"parameters longer than {MAX_PARAMETER_BYTES} bytes"
-                    + (", probably a missing closing quote" if kind == "quoted" else "")
-                )
-        elif kind == "special":
-            char = m.group()
-            if char == "{":
-                depth += 1
-                if depth > max_depth:
-                    line = index.position(m.start()).line
-                    return line, f"blocks nested deeper than {max_depth} levels (raise limits.nesting if this is real)"
-            elif char == "}":
-                depth = max(depth - 1, 0)
-    return None
+                    + (", probably a missing closing quote" if kind == "quoted" else ""),
+                ),
+            )
+        if name is None:
+            name = _unquote(token) if kind == "quoted" else token
+            name_at = cursor.at(m.start())
+    return Scanned(out, None)
