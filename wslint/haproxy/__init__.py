@@ -1,0 +1,1 @@
+"""The HAProxy adapter: its own tokenizer and parser, HAProxy's semantics, the route model out."""
