@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,10 +14,13 @@ from wslint.engine.rules import RuleSet, load_rules
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
+# runs in tests (and the wslint processes they start) keep their compiled-template cache to themselves
+os.environ["WSLINT_CACHE_DIR"] = tempfile.mkdtemp(prefix="wslint-test-cache-")
+
 
 @pytest.fixture(scope="session")
 def rules() -> RuleSet:
-    return load_rules()
+    return load_rules(check_builtin=True)
 
 
 LintFn = Callable[..., Report]

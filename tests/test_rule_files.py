@@ -145,3 +145,20 @@ def test_rule_examples_are_executed(rule_id: str, rules: RuleSet, tmp_path: Path
         assert all(f.severity >= Severity.WARNING for f in fired)
         good = _lint_example(tmp_path, example.good, rules, f"good-{proxy}.conf", example.e2e, proxy)
         assert good == [], f"{rule_id}: the good {proxy} example has findings: {good}"
+
+
+def test_every_shipped_template_and_expression_parses() -> None:
+    """A run skips this check for the shipped rules (start-up time), so the suite must make it."""
+    from wslint.engine.rules import load_rules
+
+    assert len(load_rules(check_builtin=True)) == len(builtin_rule_files())
+
+
+def test_a_broken_shipped_template_is_caught_by_the_check() -> None:
+    name, text = next((n, t) for n, t in builtin_rule_files() if n.endswith("route-miss.yaml"))
+    data = yaml.safe_load(text)
+    data["message"] = "{{ route.name "
+    spec = parse_rule(data, name, builtin=True)
+    compile_rule(spec, make_environment(), check=False)  # what a run does: no parse yet
+    with pytest.raises(RuleFileError, match="message: invalid template"):
+        compile_rule(spec, make_environment(), check=True)

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from jinja2 import StrictUndefined
+from jinja2 import StrictUndefined, Template
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from wslint.durations import format_duration
+from wslint.engine.codecache import CodeCache
 
 
 def _plural(count: int, word: str, plural: str | None = None) -> str:
@@ -31,9 +32,21 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
     large configurations. The verdicts themselves are the sandbox's own.
     """
 
-    def __init__(self, **options: Any) -> None:
+    def __init__(self, code_cache: CodeCache | None = None, **options: Any) -> None:
         super().__init__(**options)
         self._verdicts: dict[tuple[type, str], bool] = {}
+        self._code_cache = code_cache
+
+    def template(self, source: str) -> Template:
+        """`from_string`, through the compiled-code cache when there is one."""
+        cache = self._code_cache
+        if cache is None:
+            return self.from_string(source)
+        code = cache.load(source)
+        if code is None:
+            code = self.compile(source)
+            cache.store(source, code)
+        return self.template_class.from_code(self, code, self.make_globals(None))
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         key = (type(obj), attr)
@@ -44,8 +57,9 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
         return verdict
 
 
-def make_environment() -> ImmutableSandboxedEnvironment:
+def make_environment(code_cache: CodeCache | None = None) -> RuleEnvironment:
     env = RuleEnvironment(
+        code_cache=code_cache,
         undefined=StrictUndefined,
         autoescape=False,
         trim_blocks=True,
