@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wslint import baseline, suppress
+from wslint import baseline, parallel, suppress
 from wslint.adapters import ADAPTERS, AdapterOptions
 from wslint.config import ProjectConfig
 from wslint.detect import detect
@@ -52,17 +52,38 @@ class LintOptions:
     skip_unknown: bool = False
     # includes may not leave the linted file's directory and the --root directories
     confine: bool = False
+    # worker processes for many configurations: 0 decides by their number, 1 never forks
+    jobs: int = 0
+    # Report.configs holds the route models; off, workers need not send them back (they are big)
+    keep_models: bool = True
+
+
+@dataclass(frozen=True)
+class LintedConfig:
+    """What a report says about each configuration it linted, models or not."""
+
+    proxy: str
+    version: str
+    version_assumed: bool
+    main_file: str
+    files: tuple[str, ...]
+
+    @classmethod
+    def of(cls, config: ProxyConfig) -> LintedConfig:
+        return cls(config.proxy, config.version, config.version_assumed, config.main_file, config.files)
 
 
 @dataclass
 class Report:
     findings: list[Finding]
     diagnostics: list[Diagnostic]
+    # the route models, when LintOptions.keep_models (the default)
     configs: list[ProxyConfig]
     # the text of every file read, by display path (for fixes)
     texts: dict[str, str] = field(default_factory=dict)
     suppressed: int = 0
     baselined: int = 0
+    linted: list[LintedConfig] = field(default_factory=list)
 
     def worst(self) -> Severity | None:
         return max((f.severity for f in self.findings), default=None)
@@ -255,6 +276,18 @@ def include_aware(inputs: list[tuple[InputFile, str]], options: LintOptions) -> 
     return unique
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """One configuration read and checked (in this process or a worker)."""
+
+    linted: LintedConfig | None
+    config: ProxyConfig | None
+    texts: Mapping[str, str]
+    findings: tuple[Finding, ...]
+    load_diagnostics: tuple[Diagnostic, ...]
+    rule_diagnostics: tuple[Diagnostic, ...]
+
+
 def run(options: LintOptions, rules: RuleSet) -> Report:
     diagnostics: list[Diagnostic] = []
     per_kind = {kind: adapter_options(options, kind) for kind in ADAPTERS}
@@ -262,15 +295,15 @@ def run(options: LintOptions, rules: RuleSet) -> Report:
         select=options.select, ignore=options.ignore, options=options.rule_options, severity=options.severity
     )
     active = selected(rules, settings)
-    configs: list[tuple[ProxyConfig, dict[str, str]]] = []
+    targets: list[tuple[InputFile, str]] = []
     for inp, kind in include_aware(_inputs(options, diagnostics), options):
-        adapter = ADAPTERS.get(kind)
-        if adapter is None and options.skip_unknown:
+        if kind in ADAPTERS:
+            targets.append((inp, kind))
+        elif options.skip_unknown:
             diagnostics.append(
                 Diagnostic("usage", Severity.INFO, f"skipped {inp.path}: {kind} is not supported yet", inp.path)
             )
-            continue
-        if adapter is None:
+        else:
             diagnostics.append(
                 Diagnostic(
                     "usage",
@@ -279,21 +312,39 @@ def run(options: LintOptions, rules: RuleSet) -> Report:
                     inp.path,
                 )
             )
-            continue
-        result = adapter.load(inp, per_kind[kind], diagnostics)
-        if result.config is not None:
-            configs.append((result.config, dict(result.texts)))
+
+    def lint_one(target: tuple[InputFile, str]) -> _Outcome:
+        inp, kind = target
+        loading: list[Diagnostic] = []
+        result = ADAPTERS[kind].load(inp, per_kind[kind], loading)
+        if result.config is None:
+            return _Outcome(None, None, {}, (), tuple(loading), ())
+        checking: list[Diagnostic] = []
+        texts = dict(result.texts)
+        found = run_rules(result.config, active, settings, texts, checking)
+        model = result.config if keep_models else None
+        return _Outcome(LintedConfig.of(result.config), model, texts, tuple(found), tuple(loading), tuple(checking))
+
+    workers = parallel.worker_count(options.jobs, len(targets))
+    # a worker's models would have to be pickled back, which costs more than linting them
+    keep_models = options.keep_models or workers == 1
+    outcomes = parallel.map_ordered(lint_one, targets, workers)
     # a file that another target includes is linted as part of that target only
-    included = {f for cfg, _ in configs for f in cfg.files[1:]}
+    included = {f for o in outcomes if o.linted is not None for f in o.linted.files[1:]}
     findings: list[Finding] = []
     kept: list[ProxyConfig] = []
+    linted: list[LintedConfig] = []
     all_texts: dict[str, str] = {}
-    for cfg, texts in configs:
-        if cfg.main_file in included:
+    for o in outcomes:
+        diagnostics.extend(o.load_diagnostics)
+        if o.linted is None or o.linted.main_file in included:
             continue
-        kept.append(cfg)
-        all_texts.update(texts)
-        findings.extend(run_rules(cfg, active, settings, texts, diagnostics))
+        linted.append(o.linted)
+        if o.config is not None:
+            kept.append(o.config)
+        all_texts.update(o.texts)
+        findings.extend(o.findings)
+        diagnostics.extend(o.rule_diagnostics)
     unique = sorted({(f.rule, f.path, f.line, f.column): f for f in findings}.values(), key=lambda f: f.sort_key)
     unique = [f for f in unique if not any(matches_finding(f, k) for k in options.project.ignored_for(f.path))]
     counted = len(unique)
@@ -311,6 +362,7 @@ def run(options: LintOptions, rules: RuleSet) -> Report:
         findings=visible,
         diagnostics=sorted(set(diagnostics), key=lambda d: d.sort_key),
         configs=kept,
+        linted=linted,
         texts=all_texts,
         suppressed=suppressed,
         baselined=baselined,

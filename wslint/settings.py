@@ -42,6 +42,7 @@ class CliArgs:
     write_baseline: bool = False
     skip_unknown: bool = False
     confine: bool = False
+    jobs: int = 0
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,8 @@ def resolve(args: CliArgs) -> Resolved:
             raise UsageError(str(exc)) from None
     if args.write_baseline and args.baseline is None:
         raise UsageError("--write-baseline needs --baseline FILE")
+    if args.jobs < 0:
+        raise UsageError(f"--jobs must be 0 (decide by the number of files) or more, got {args.jobs}")
     options = LintOptions(
         paths=args.paths,
         proxy=args.proxy,
@@ -108,6 +111,7 @@ def resolve(args: CliArgs) -> Resolved:
         baseline=known,
         skip_unknown=args.skip_unknown,
         confine=args.confine,
+        jobs=args.jobs,
     )
     return Resolved(
         options=options,
