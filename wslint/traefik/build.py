@@ -11,6 +11,7 @@ else a diagnostic with the line.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from wslint.clients import Client
 from wslint.endpoints import Endpoint
@@ -120,11 +121,17 @@ class LoadedTcp:
     entry_points: tuple[str, ...]
 
 
+@lru_cache(maxsize=16)
+def lines_of(text: str) -> tuple[str, ...]:
+    """A file's lines, split once however many routers look into it (a string caches its hash)."""
+    return tuple(text.split("\n"))
+
+
 def text_span(texts: dict[str, str], where: Source | None, needle: str) -> Source | None:
     """The exact place of `needle` (a value as decoded) inside the one line `where` covers."""
     if where is None or not needle or (where.end_line is not None and where.end_line != where.line):
         return None
-    lines = texts.get(where.path, "").split("\n")
+    lines = lines_of(texts.get(where.path, ""))
     if not 0 < where.line <= len(lines):
         return None
     line = lines[where.line - 1]
@@ -674,7 +681,7 @@ class TraefikBuilder:
         node = spec.node
         if spec.style not in ("yaml", "toml") or node is None or node.entry is None or not node.keys:
             return None
-        lines = self.inp.texts.get(node.entry.path, "").split("\n")
+        lines = lines_of(self.inp.texts.get(node.entry.path, ""))
         head = node.entry.line
         first = min(s.line for s in node.keys.values())
         if first <= head or first > len(lines) or head > len(lines):

@@ -180,13 +180,15 @@ def _duration(node: Node | None) -> float | None:
 def read_dynamic(doc: Node, provider: str, style: Style, out: TraefikInput, reader: _Reader) -> None:
     http = doc.get("http")
     if http is not None:
+        known = {(r.name, r.provider) for r in out.routers}
         for name, node in (http.get("routers") or Node({}, doc.source)).items():
             if not node.is_map:
                 continue
-            if any(r.name == name and r.provider == provider for r in out.routers):
+            if (name, provider) in known:
                 reader.warn(f"router {name!r} is defined twice; Traefik keeps one of them", node.entry)
                 continue
             out.routers.append(router_spec(name, node, provider, style))
+            known.add((name, provider))
         for name, node in (http.get("middlewares") or Node({}, doc.source)).items():
             spec = middleware_spec(name, node, provider, style)
             if spec is not None:

@@ -30,6 +30,7 @@ class SimRequest:
         return self.headers.get(canonical_header(name), ())
 
 
+@lru_cache(maxsize=1024)
 def canonical_header(name: str) -> str:
     """Go's http.CanonicalHeaderKey: `x-forwarded-proto` becomes `X-Forwarded-Proto`."""
     if not name or any(c in name for c in " \t"):
