@@ -326,8 +326,9 @@ def run(options: LintOptions, rules: RuleSet) -> Report:
         return _Outcome(LintedConfig.of(result.config), model, texts, tuple(found), tuple(loading), tuple(checking))
 
     workers = parallel.worker_count(options.jobs, len(targets))
-    # a worker's models would have to be pickled back, which costs more than linting them
-    keep_models = options.keep_models or workers == 1
+    # dropped as soon as their rules have run: a worker would pickle them back, which costs more
+    # than linting them, and in one process a tree of configurations would pile up in memory
+    keep_models = options.keep_models
     outcomes = parallel.map_ordered(lint_one, targets, workers)
     # a file that another target includes is linted as part of that target only
     included = {f for o in outcomes if o.linted is not None for f in o.linted.files[1:]}
