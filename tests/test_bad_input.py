@@ -165,3 +165,116 @@ def test_confine_keeps_includes_inside(here: Path) -> None:
     assert lint("site.conf")[0] == 0
     code, out = lint("site.conf", "--confine")
     assert code == 2 and "leaves the confined directories (--confine); it was not read" in out
+
+
+# -- Traefik ------------------------------------------------------------------------------------------
+
+BOMB = (
+    "a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+    "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+)
+SERVICE = "  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: http://127.0.0.1:1\n"
+
+
+def _router(rule: str) -> bytes:
+    return f'http:\n  routers:\n    a:\n      rule: "{rule}"\n      service: s\n{SERVICE}'.encode()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        (
+            "dynamic.yml",
+            b"",
+            "dynamic.yml:1: error: dynamic.yml contains no configuration (it is empty or only comments)",
+        ),
+        ("dynamic.yml", b"# nothing\n", "dynamic.yml contains no configuration"),
+        (
+            "dynamic.yml",
+            b"http:\n  routers: {}\n\xff\n",
+            "dynamic.yml:3: error: dynamic.yml is not valid UTF-8 (byte 0xff on line 3)",
+        ),
+        (
+            "dynamic.yml",
+            b"http: {}\n\x00\x01",
+            "dynamic.yml:2: error: dynamic.yml is not a text file (it contains NUL bytes)",
+        ),
+        ("dynamic.yml", BOMB.encode(), "dynamic.yml:6: error: the document expands to more than 100000 nodes"),
+        (
+            "dynamic.yml",
+            b"http:\n  routers:\n    a: {}\n    a: {}\n",
+            "dynamic.yml:4: error: key 'a' appears twice (lines 3 and 4)",
+        ),
+        ("dynamic.yml", b"a: " + b"[" * 10_000 + b"]" * 10_000 + b"\n", "dynamic.yml:1: error: not valid YAML"),
+        ("dynamic.yml", b'http:\n  routers:\n    a:\n      rule: "Host(`x`)\n', "dynamic.yml:5: error: not valid YAML"),
+        ("dynamic.toml", b'[http.routers.a]\nrule = "Host(`x`)\n', "dynamic.toml:2:18: error: not valid TOML"),
+        (
+            "dynamic.yml",
+            _router("(" * 5000 + "Host(`x`)" + ")" * 5000),
+            "dynamic.yml:4:114: error: router a@file: the rule nests deeper than 100 levels",
+        ),
+        (
+            "dynamic.yml",
+            _router("Host(`x`)" + " && Path(`/a`)" * 300),
+            "dynamic.yml:4:14: error: router a@file: the rule nests deeper than 100 levels",
+        ),
+    ],
+)
+def test_broken_traefik_files(here: Path, name: str, content: bytes, message: str) -> None:
+    (here / name).write_bytes(content)
+    code, out = lint(name, "--proxy", "traefik")
+    assert code == 2, out
+    assert message in out
+    assert "Traceback" not in out
+
+
+def test_traefik_file_size_limit(here: Path) -> None:
+    (here / "dynamic.yml").write_bytes(_router("Host(`x`)") + b"#" * 2048 + b"\n")
+    (here / ".wslint.yaml").write_text("limits:\n  file-size: 1k\n")
+    code, out = lint("dynamic.yml", "--proxy", "traefik")
+    assert code == 2
+    assert "dynamic.yml is 2" in out and "over the limit of 1024 bytes (limits: file-size)" in out
+
+
+def test_a_rule_just_inside_the_depth_limit_is_linted(here: Path) -> None:
+    (here / "dynamic.yml").write_bytes(_router("(" * 90 + "Host(`x`)" + ")" * 90))
+    code, out = lint("dynamic.yml", "--proxy", "traefik")
+    assert code == 0, out
+
+
+# -- a bug in wslint ----------------------------------------------------------------------------------
+
+
+def test_an_internal_error_is_one_clear_line_and_exit_2(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import wslint.cli
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    (here / "site.conf").write_text("server { listen 80; }\n")
+    monkeypatch.setattr(wslint.cli, "run", broken)
+    monkeypatch.delenv("WSLINT_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        wslint.cli.main(["site.conf"])
+    assert exit_info.value.code == 2
+    monkeypatch.setenv("WSLINT_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="boom"):
+        wslint.cli.main(["site.conf"])
+
+
+def test_the_internal_error_message(
+    here: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import wslint.cli
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    (here / "site.conf").write_text("server { listen 80; }\n")
+    monkeypatch.setattr(wslint.cli, "run", broken)
+    monkeypatch.delenv("WSLINT_DEBUG", raising=False)
+    with pytest.raises(SystemExit):
+        wslint.cli.main(["site.conf"])
+    err = capsys.readouterr().err
+    assert err.startswith("wslint: internal error (RuntimeError: boom); this is a bug in wslint")
+    assert "Traceback" not in err

@@ -110,3 +110,24 @@ def test_traefik_fixture(case: Path, rules: RuleSet, monkeypatch: pytest.MonkeyP
     assert found >= expect, f"missing: {sorted(expect - found)}"
     assert found <= expect, f"unexpected: {sorted(found - expect)}"
     assert not (found & ok)
+
+
+APACHE_FIXTURES = FIXTURES.parent / "apache"
+
+
+@pytest.mark.parametrize(
+    "case",
+    sorted(d / "httpd.conf" for d in APACHE_FIXTURES.iterdir() if (d / "httpd.conf").is_file()),
+    ids=lambda p: p.parent.name,
+)
+def test_apache_fixture(case: Path, rules: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    expect, ok, args = annotations(case, APACHE_FIXTURES)
+    monkeypatch.chdir(APACHE_FIXTURES)
+    target = os.path.relpath(case, APACHE_FIXTURES)
+    report = run(LintOptions(paths=(target,), proxy="apache", **_options(args)), rules)  # type: ignore[arg-type]
+    errors = [d for d in report.diagnostics if d.severity.label == "error"]
+    assert not errors, errors
+    found = {(f.path, f.line, f.rule) for f in report.findings}
+    assert found >= expect, f"missing: {sorted(expect - found)}"
+    assert found <= expect, f"unexpected: {sorted(found - expect)}"
+    assert not (found & ok)

@@ -78,6 +78,18 @@ def _haproxy_includes(inp: InputFile, options: AdapterOptions) -> set[str]:
     return included_files(inp, options)
 
 
+def _apache(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagnostic]) -> Loaded:
+    from wslint.apache.adapter import load_apache
+
+    return load_apache(inp, options, diagnostics)
+
+
+def _apache_includes(inp: InputFile, options: AdapterOptions) -> set[str]:
+    from wslint.apache.adapter import included_files
+
+    return included_files(inp, options)
+
+
 def _traefik(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagnostic]) -> Loaded:
     from wslint.traefik.adapter import load_traefik
 
@@ -102,4 +114,7 @@ ADAPTERS: dict[str, Adapter] = {
     "traefik": Adapter(
         "traefik", "3.7.15", _traefik, ("traefik.yml", "traefik.yaml", "traefik.toml"), _traefik_includes
     ),
+    # 2.4.71, the release the tests run (Debian 12's): ws:// through mod_proxy_http, `upgrade=` (2.4.47) and
+    # tunnels closed after the larger of Timeout and ProxyTimeout (2.4.53) hold for every current 2.4 server
+    "apache": Adapter("apache", "2.4.71", _apache, ("httpd.conf", "apache2.conf"), _apache_includes),
 }

@@ -248,6 +248,9 @@ def check(
     traefik_version: Annotated[
         str | None, typer.Option(help="Traefik version the configuration runs on (default: see README).")
     ] = None,
+    apache_version: Annotated[
+        str | None, typer.Option(help="Apache httpd version the configuration runs on (default: see README).")
+    ] = None,
     root: Annotated[
         list[str] | None,
         typer.Option(help="Map an absolute include directory to a local one: /etc/nginx=deploy/nginx."),
@@ -303,7 +306,12 @@ def check(
         ws_urls=tuple(ws_url or ()),
         ws_paths=tuple(ws_path or ()),
         endpoints_file=endpoints_file,
-        versions={"nginx": nginx_version, "haproxy": haproxy_version, "traefik": traefik_version},
+        versions={
+            "nginx": nginx_version,
+            "haproxy": haproxy_version,
+            "traefik": traefik_version,
+            "apache": apache_version,
+        },
         roots=tuple(root or ()),
         stdin_text=sys.stdin.read() if "-" in paths else None,
         stdin_filename=stdin_filename,
@@ -529,4 +537,13 @@ def main(argv: list[str] | None = None) -> Any:
     # collector would rescan it again and again for nothing (half the run
     # time on large configurations)
     gc.disable()
-    return app(args=argv, prog_name="wslint")
+    try:
+        return app(args=argv, prog_name="wslint")
+    except Exception as exc:  # a bug in wslint: the user gets one clear line, not a traceback
+        if os.environ.get("WSLINT_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"wslint: internal error ({type(exc).__name__}: {exc}); this is a bug in wslint, not in your "
+            "configuration: please report it with the input that caused it (WSLINT_DEBUG=1 shows the traceback)\n"
+        )
+        sys.exit(EXIT_USAGE)

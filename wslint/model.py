@@ -181,6 +181,8 @@ class Listener:
     server_names: tuple[ServerName, ...]
     source: Source
     block: BlockRef | None
+    # the server block as written (httpd: the <VirtualHost> section), for fixes that move it
+    text: str = ""
 
     @property
     def label(self) -> str:
@@ -362,6 +364,9 @@ class Route:
     style: str | None = None
     # every timeout that can close the route's idle tunnel (HAProxy); idle_timeout is the one that does
     idle: IdleTimeouts | None = None
+    # whether the proxy tunnels WebSockets on this route at all (httpd: ws:// or upgrade=websocket, and a
+    # loaded module for the URL's scheme)
+    upgrade_support: UpgradeSupport | None = None
 
     @property
     def handshake(self) -> UpstreamRequest | None:
@@ -524,6 +529,9 @@ class MisplacedDirective:
     replacement: str | None = None
     # "delete", "replace" or "explain" (no mechanical replacement)
     replace_action: str | None = None
+    # where the replacement goes when it does not replace the directive (httpd: a LoadModule line
+    # after the last one)
+    anchor: Source | None = None
 
     @property
     def source(self) -> Source:
@@ -633,3 +641,33 @@ class HealthCheck:
     socket_path: str | None = None
     # the check is configured in a defaults section, not in the upstream's own
     inherited: bool = False
+    # the check's line rewritten so that a WebSocket-only server passes it (httpd: a TCP check)
+    rewrite: Rewrite | None = None
+
+
+@dataclass(frozen=True)
+class UpgradeSupport:
+    """Whether a proxy that tunnels WebSockets only when told to does so on a route, and why.
+
+    httpd forwards an upgrade only to ws:// URLs or through a worker with
+    `upgrade=websocket`, and answers 500 when no loaded module handles the
+    URL's scheme.
+    """
+
+    enabled: bool
+    reason: str
+    # the line that decides (the worker's definition, or the route itself)
+    source: Source | None = None
+    # a loaded module handles the URL's scheme; otherwise the modules that would
+    handler: bool = True
+    missing_modules: tuple[str, ...] = ()
+    # the deciding line rewritten so that it upgrades, or new lines to put before `insert.source`
+    rewrite: Rewrite | None = None
+    insert: Rewrite | None = None
+    # the line that loads the missing module, to put after `load_after`
+    load_line: str | None = None
+    load_after: Source | None = None
+    # the line that sets a short tunnel idle timeout, rewritten (a worker's timeout=)
+    timeout_rewrite: Rewrite | None = None
+    # the line that sets the tunnel's idle timeout, as written (None: the proxy's default)
+    timeout_text: str | None = None

@@ -38,3 +38,15 @@ def haproxy_bin() -> str:
             pytest.fail("haproxy is not installed, but CI must run the real-proxy tests (.ci/run installs it)")
         pytest.skip("haproxy binary not found (apt-get install haproxy); CI installs it and runs these tests")
     return binary
+
+
+@pytest.fixture(scope="session")
+def apache_bin() -> str:
+    from tests.e2e.apache_proxy import find_apache
+
+    binary = find_apache()
+    if binary is None:
+        if in_ci():
+            pytest.fail("apache2 is not installed, but CI must run the real-proxy tests (.ci/run installs it)")
+        pytest.skip("apache2 binary not found (apt-get install apache2); CI installs it and runs these tests")
+    return binary

@@ -54,7 +54,17 @@ from wslint.traefik.config import (
 )
 from wslint.traefik.located import Node
 from wslint.traefik.matchers import SimRequest, canonical_header, evaluate, match_v2, match_v3
-from wslint.traefik.ruleparse import Expr, Matcher, Not, RuleError, Syntax, matchers_of, parse_rule, priority
+from wslint.traefik.ruleparse import (
+    Expr,
+    Matcher,
+    Not,
+    RuleError,
+    RuleTooDeep,
+    Syntax,
+    matchers_of,
+    parse_rule,
+    priority,
+)
 from wslint.traefik.v2to3 import convert_v2
 
 INTENT_RANK = {"declared": 4, "explicit": 3, "heuristic": 2, "inherited": 2, "possible": 1, "none": 0}
@@ -352,6 +362,13 @@ class TraefikBuilder:
         syntax = self.syntax_of(spec.syntax)
         try:
             return parse_rule(spec.rule, syntax, tcp), syntax
+        except RuleTooDeep as exc:
+            span = text_span(self.inp.texts, spec.rule_node.source if spec.rule_node else None, spec.rule)
+            where = spec.rule_node.source if spec.rule_node is not None else spec.source
+            if span is not None:
+                where = Source(span.path, span.line, (span.column or 1) + exc.offset)
+            self._diag(Severity.ERROR, f"{kind} {spec.qualified}: {exc}; it was not linted", where)
+            return None
         except RuleError as exc:
             other: Syntax = "v2" if syntax == "v3" else "v3"
             try:

@@ -19,7 +19,9 @@ from pathlib import Path
 
 from wslint.findings import Diagnostic, Severity
 from wslint.inputs import InputFile, display_path
+from wslint.limits import Limits
 from wslint.model import Source
+from wslint.textfiles import TextFileError, read_text
 from wslint.traefik.config import (
     EntryPointSpec,
     MiddlewareSpec,
@@ -54,8 +56,9 @@ DYNAMIC_SUFFIXES = (".yml", ".yaml", ".toml")
 
 
 class _Reader:
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+    def __init__(self, diagnostics: list[Diagnostic], limits: Limits) -> None:
         self.diagnostics = diagnostics
+        self.limits = limits
         self.texts: dict[str, str] = {}
         self.files: list[str] = []
         self.failed = False
@@ -89,9 +92,9 @@ class _Reader:
             text = inp.text
         else:
             try:
-                text = Path(inp.disk_path or inp.path).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                self.diagnostics.append(Diagnostic("io", Severity.ERROR, f"{inp.path}: cannot read: {exc}", inp.path))
+                text = read_text(inp.disk_path or inp.path, inp.path, self.limits.file_size)
+            except TextFileError as exc:
+                self.diagnostics.append(Diagnostic("io", Severity.ERROR, str(exc), inp.path, exc.line))
                 self.failed = True
                 return None
         self.texts[inp.path] = text
@@ -104,7 +107,7 @@ class _Reader:
         try:
             if toml:
                 return [load_toml(text, path)], "toml"
-            return [d for d in load_yaml_documents(text, path) if d.value is not None], "yaml"
+            return [d for d in load_yaml_documents(text, path, self.limits) if d.value is not None], "yaml"
         except LoadError as exc:
             self.diagnostics.append(Diagnostic("parse", Severity.ERROR, f"{exc}", path, exc.line, exc.column))
             self.failed = True
@@ -587,8 +590,8 @@ def sibling_dynamic_files(inp: InputFile) -> list[str]:
     return out
 
 
-def load_inputs(inp: InputFile, diagnostics: list[Diagnostic]) -> TraefikInput | None:
-    reader = _Reader(diagnostics)
+def load_inputs(inp: InputFile, diagnostics: list[Diagnostic], limits: Limits | None = None) -> TraefikInput | None:
+    reader = _Reader(diagnostics, limits or Limits())
     text = reader.read(inp)
     if text is None:
         return None
@@ -596,6 +599,9 @@ def load_inputs(inp: InputFile, diagnostics: list[Diagnostic]) -> TraefikInput |
     if docs is None:
         return None
     nodes, style = docs
+    if not nodes:
+        reader.error(f"{inp.path} contains no configuration (it is empty or only comments)", Source(inp.path, 1))
+        return None
     out = TraefikInput(main=inp.path, files=reader.files, texts=reader.texts, static=None)
     maps = [d for d in nodes if d.is_map]
     if any(is_crd(d) for d in maps):

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from wslint import safe_yaml
+from wslint.limits import Limits
 from wslint.model import Source
 
 
@@ -158,10 +159,11 @@ def _convert(loader: yaml.SafeLoader, path: str, node: yaml.Node, depth: int = 0
     return Node(value, _span(path, node))
 
 
-def load_yaml_documents(text: str, path: str) -> list[Node]:
+def load_yaml_documents(text: str, path: str, limits: Limits | None = None) -> list[Node]:
     """Every document of a YAML stream (Kubernetes files hold several), bounded against alias bombs."""
     try:
-        roots = safe_yaml.compose_all(text, path)
+        bounds = limits or Limits()
+        roots = safe_yaml.compose_all(text, path, safe_yaml.Limits(bounds.yaml_nodes, bounds.nesting))
     except safe_yaml.YamlError as exc:
         message = str(exc).removeprefix(f"{path}: ")
         raise LoadError(message, exc.line) from None

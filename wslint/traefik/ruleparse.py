@@ -57,6 +57,18 @@ class RuleError(Exception):
         self.offset = offset
 
 
+# Real rules nest a few levels; a hostile one could nest thousands and exhaust the stack.
+MAX_RULE_DEPTH = 100
+
+
+class RuleTooDeep(Exception):
+    """A rule nested deeper than MAX_RULE_DEPTH: not Traefik's refusal, wslint's own limit."""
+
+    def __init__(self, offset: int) -> None:
+        super().__init__(f"the rule nests deeper than {MAX_RULE_DEPTH} levels, which wslint does not follow")
+        self.offset = offset
+
+
 @dataclass(frozen=True)
 class Matcher:
     name: str  # canonical (as in Traefik's table)
@@ -186,6 +198,7 @@ class _Parser:
         self.text = text
         self.toks = tokenize(text)
         self.i = 0
+        self.depth = 0
 
     def peek(self) -> _Tok:
         return self.toks[self.i]
@@ -205,6 +218,8 @@ class _Parser:
         tok = self.peek()
         if tok.kind != "end":
             raise RuleError(f"unexpected {tok.value!r}", tok.start)
+        if _depth(expr) > MAX_RULE_DEPTH:
+            raise RuleTooDeep(0)
         return expr
 
     def or_expr(self) -> Expr:
@@ -223,13 +238,17 @@ class _Parser:
 
     def unary(self) -> Expr:
         tok = self.peek()
-        if tok.kind == "!":
+        if tok.kind in ("!", "("):
+            self.depth += 1
+            if self.depth > MAX_RULE_DEPTH:
+                raise RuleTooDeep(tok.start)
             self.i += 1
-            return Not(self.unary())
-        if tok.kind == "(":
-            self.i += 1
-            inner = self.or_expr()
-            self.take(")")
+            if tok.kind == "!":
+                inner: Expr = Not(self.unary())
+            else:
+                inner = self.or_expr()
+                self.take(")")
+            self.depth -= 1
             return inner
         if tok.kind == "ident":
             return self.call()
@@ -253,6 +272,20 @@ class _Parser:
                 raise RuleError(f"expected ',' or ')', found {self.peek().value!r}", self.peek().start)
         close = self.take(")")
         return Matcher(name.value, tuple(args), name.start, close.end)
+
+
+def _depth(expr: Expr) -> int:
+    """How deep the tree is (a chain of && is as deep as it is long), without recursion."""
+    deepest = 0
+    stack: list[tuple[Expr, int]] = [(expr, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if isinstance(node, Not):
+            stack.append((node.expr, level + 1))
+        elif isinstance(node, BinOp):
+            stack.extend(((node.left, level + 1), (node.right, level + 1)))
+    return deepest
 
 
 def parse_expression(text: str) -> Expr:

@@ -1,0 +1,211 @@
+"""The Apache httpd adapter: parser, loader (includes, modules, conditionals), routing and bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import LintFn
+from wslint.adapters import AdapterOptions
+from wslint.apache.adapter import load_model
+from wslint.apache.build import ApacheModel
+from wslint.apache.parser import ParseError, parse
+from wslint.apache.routing import Router, alias_match
+from wslint.clients import CLIENTS
+from wslint.findings import Diagnostic
+from wslint.inputs import InputFile
+
+MODS = (
+    "LoadModule proxy_module modules/mod_proxy.so\n"
+    "LoadModule proxy_http_module modules/mod_proxy_http.so\n"
+    "LoadModule rewrite_module modules/mod_rewrite.so\n"
+)
+
+
+def model(
+    tmp_path: Path, text: str, files: dict[str, str] | None = None
+) -> tuple[ApacheModel | None, list[Diagnostic]]:
+    for rel, content in (files or {}).items():
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(content)
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    main = tmp_path / "httpd.conf"
+    main.write_text(text)
+    diags: list[Diagnostic] = []
+    opts = AdapterOptions(version=(2, 4, 71), version_text="2.4.71", version_assumed=False)
+    return load_model(InputFile("httpd.conf", str(main)), opts, diags), diags
+
+
+def route(m: ApacheModel, path: str, host: str = "app.example.test", client: int = 0) -> tuple[str, str | None, bool]:
+    s, _, _ = m.select(m.candidates_for_port(80), host)
+    out = Router(s, m.context).run(path, "", CLIENTS[client], host, 80)
+    up = out.upgrade is not None and out.upgrade.enabled and out.kind == "proxied"
+    return (out.url or f"{out.kind} {out.status}"), (out.decider.text if out.decider else None), up
+
+
+# -- parser -----------------------------------------------------------------------------------
+
+
+def test_words_quotes_continuations_and_positions() -> None:
+    nodes = parse(
+        '# comment \\\nstill comment\nProxyPass "/a b" \\\n    http://x/ key="v \\" w"\n<Location /x>\n  Require all granted\n</Location>\n',
+        "f.conf",
+    )
+    assert [n.name for n in nodes] == ["ProxyPass", "Location"]
+    pp = nodes[0]
+    assert pp.args == ("/a b", "http://x/", 'key="v \\" w"') or pp.args[:2] == ("/a b", "http://x/")
+    assert (pp.source.line, pp.source.column, pp.source.end_line) == (3, 1, 4)
+    loc = nodes[1]
+    assert loc.children is not None and loc.children[0].key == "require"
+    assert (loc.source.line, loc.source.end_line) == (5, 7)
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "line"),
+    [
+        ("<VirtualHost *:80>\nServerName a\n", "<VirtualHost> was not closed", 1),
+        ("</Location>\n", "without matching", 1),
+        ("<Location /a>\n</Directory>\n", "Expected </Location> but saw </Directory>", 2),
+        ("<Location /a\n</Location>\n", "missing closing '>'", 1),
+    ],
+)
+def test_unbalanced_sections_are_parse_errors(text: str, message: str, line: int) -> None:
+    with pytest.raises(ParseError) as exc:
+        parse(text, "f.conf")
+    assert message in exc.value.message and exc.value.line == line
+
+
+def test_alias_match_is_segment_aware() -> None:
+    assert alias_match("/ws", "/ws") == 3
+    assert alias_match("/ws/x", "/ws") == 3
+    assert alias_match("/wsx", "/ws") == 0
+    assert alias_match("/ws", "/ws/") == 0
+    assert alias_match("//ws//x", "/ws/") == 6
+
+
+# -- loader -------------------------------------------------------------------------------------
+
+
+def test_includes_resolve_against_server_root_and_ifmodule_follows_load_order(tmp_path: Path) -> None:
+    m, diags = model(
+        tmp_path,
+        'ServerRoot "."\n<IfModule proxy_module>\nDefine EARLY\n</IfModule>\n'
+        + MODS
+        + "<IfModule proxy_module>\nDefine LATE\n</IfModule>\nIncludeOptional conf/*.conf\nIncludeOptional none/*.conf\n",
+        {
+            "conf/b.conf": "<VirtualHost *:80>\nServerName b.example.test\n</VirtualHost>\n",
+            "conf/a.conf": "<VirtualHost *:80>\nServerName a.example.test\n</VirtualHost>\n",
+        },
+    )
+    assert m is not None and not diags
+    assert "LATE" in m.loaded.defines and "EARLY" not in m.loaded.defines
+    assert [v.names[0][0] for v in m.servers.vhosts] == ["a.example.test", "b.example.test"]
+
+
+def test_include_cycle_and_missing_include_are_diagnostics(tmp_path: Path) -> None:
+    m, diags = model(tmp_path, "Include loop.conf\nInclude missing.conf\n", {"loop.conf": "Include loop.conf\n"})
+    assert m is None
+    messages = [d.message for d in diags]
+    assert any("include cycle" in x for x in messages)
+    assert any("missing.conf not found" in x for x in messages)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "contains no configuration"),
+        (b"\x00\x01binary", "is not a text file"),
+        (b"<VirtualHost *:80>\n", "was not closed"),
+    ],
+)
+def test_bad_input_is_a_diagnostic(tmp_path: Path, content: bytes, message: str) -> None:
+    main = tmp_path / "httpd.conf"
+    main.write_bytes(content)
+    diags: list[Diagnostic] = []
+    opts = AdapterOptions(version=(2, 4, 71), version_text="2.4.71", version_assumed=False)
+    assert load_model(InputFile("httpd.conf", str(main)), opts, diags) is None
+    assert any(message in d.message and d.path == "httpd.conf" for d in diags), diags
+
+
+def test_non_utf8_is_read_with_a_warning(tmp_path: Path) -> None:
+    main = tmp_path / "httpd.conf"
+    main.write_bytes(b"# caf\xe9\nListen 80\n")
+    diags: list[Diagnostic] = []
+    opts = AdapterOptions(version=(2, 4, 71), version_text="2.4.71", version_assumed=False)
+    assert load_model(InputFile("httpd.conf", str(main)), opts, diags) is not None
+    assert any("not valid UTF-8" in d.message and d.line == 1 for d in diags)
+
+
+# -- routing ------------------------------------------------------------------------------------
+
+VHOSTS = (
+    MODS
+    + """<VirtualHost *:80>
+    ServerName www.example.test
+    ServerAlias *.example.test
+    ProxyPass / http://127.0.0.1:9002/
+</VirtualHost>
+<VirtualHost *:80>
+    ServerName app.example.test
+    <Location /g/>
+        ProxyPass http://127.0.0.1:9002/g/
+    </Location>
+    <Location /g/tunnel>
+        ProxyPass ws://127.0.0.1:9001/g/tunnel
+    </Location>
+    ProxyPass / http://127.0.0.1:9001/ upgrade=websocket
+</VirtualHost>
+"""
+)
+
+
+def test_first_matching_vhost_wins_and_last_location_wins(tmp_path: Path) -> None:
+    m, _ = model(tmp_path, VHOSTS)
+    assert m is not None
+    # the wildcard alias of the first vhost captures app.example.test
+    assert route(m, "/g/tunnel")[0] == "http://127.0.0.1:9002/g/tunnel"
+    only_app = model(tmp_path / "b", VHOSTS.replace("ServerAlias *.example.test\n", ""))[0]
+    assert only_app is not None
+    assert route(only_app, "/g/tunnel") == (
+        "ws://127.0.0.1:9001/g/tunnel",
+        "ProxyPass ws://127.0.0.1:9001/g/tunnel",
+        True,
+    )
+    assert route(only_app, "/g/x")[0] == "http://127.0.0.1:9002/g/x"
+    assert route(only_app, "/other")[2] is True
+
+
+def test_rewritecond_is_evaluated_per_client(tmp_path: Path) -> None:
+    m, _ = model(
+        tmp_path,
+        MODS + "<VirtualHost *:80>\nServerName app.example.test\nRewriteEngine On\n"
+        "RewriteCond %{HTTP:Connection} ^Upgrade$ [NC]\nRewriteRule ^/(.*)$ ws://127.0.0.1:9001/$1 [P]\n"
+        "ProxyPass / http://127.0.0.1:9002/\n</VirtualHost>\n",
+    )
+    assert m is not None
+    assert route(m, "/ws", client=0)[2] is True  # chrome: Upgrade
+    assert route(m, "/ws", client=1)[0] == "http://127.0.0.1:9002/ws"  # firefox: keep-alive, Upgrade
+    rule_route = next(r for r in m.order if r.noun == "RewriteRule")
+    assert [(d.client, d.matcher) for d in rule_route.divergences] == [("firefox", "whole-value")]
+
+
+def test_rewrite_without_pt_is_served_from_files(tmp_path: Path) -> None:
+    m, _ = model(
+        tmp_path,
+        MODS + "<VirtualHost *:80>\nServerName app.example.test\nRewriteEngine On\n"
+        "RewriteRule ^/old/(.*)$ /ws/$1\nProxyPass /ws/ ws://127.0.0.1:9001/ws/\n</VirtualHost>\n",
+    )
+    assert m is not None
+    assert route(m, "/old/x")[0] == "local 404"
+    assert route(m, "/ws/x")[2] is True
+
+
+def test_lint_reports_the_apache_rules(lint: LintFn) -> None:
+    report = lint(
+        "LoadModule proxy_module modules/mod_proxy.so\n<VirtualHost *:80>\n    ProxyPass /ws/ ws://127.0.0.1:9001/ws/\n"
+        "    ProxyWebsocketIdleTimeout 60\n</VirtualHost>\n",
+        name="httpd.conf",
+    )
+    assert {(f.rule, f.line) for f in report.findings} == {("proxy-module-missing", 3), ("invalid-command", 4)}

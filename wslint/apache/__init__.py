@@ -1,0 +1,1 @@
+"""Apache httpd: reading its configuration and simulating what it does with WebSocket handshakes."""

@@ -1,0 +1,680 @@
+"""Building the route model from httpd's servers, and following declared endpoints through them.
+
+A route is one line that proxies: a server's `ProxyPass`/`ProxyPassMatch`,
+a `<Location>`/`<LocationMatch>` section's `ProxyPass`, or a `RewriteRule
+... [P]`. Its handshakes say whether each simulated browser's upgrade reaches
+the backend (httpd forwards it only to ws:// URLs or through a worker with
+`upgrade=websocket`), its idle timeout is the one that closes the tunnel, and
+its divergences are the clients its own RewriteConds send elsewhere.
+
+For a declared endpoint, the virtual host is chosen by port, then by the first
+ServerName/ServerAlias that matches the Host in file order (else the port's
+first vhost), and the request is followed by `Router`. Three situations point
+at the route that was meant: another matching section or ProxyPass line that
+upgrades and is more specific than the one that won (route-shadowed); another
+vhost on the same port that would upgrade the path (wrong-server-block); a
+WebSocket route of the chosen vhost written for nearly this path (route-miss).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from wslint.apache.config import Mapping, Server, Servers, Worker, name_matches
+from wslint.apache.loader import Loaded
+from wslint.apache.parser import Node, dedent
+from wslint.apache.rewrite import Cond, Request, Rule, Unknown, cond_holds
+from wslint.apache.routing import CHECK_METHODS, Context, Outcome, Router, Upgrade
+from wslint.clients import CLIENTS, Client
+from wslint.endpoints import Endpoint
+from wslint.intent import path_signal
+from wslint.model import (
+    Action,
+    BlockRef,
+    Divergence,
+    EndpointOutcome,
+    EndpointResult,
+    Header,
+    HeaderScope,
+    HealthCheck,
+    Intent,
+    ListenAddress,
+    Listener,
+    Match,
+    Matcher,
+    Position,
+    ProxyConfig,
+    Rewrite,
+    Route,
+    ServerName,
+    Setting,
+    Source,
+    TraceStep,
+    UpgradeSupport,
+    Upstream,
+    UpstreamProtocol,
+    UpstreamRequest,
+    UpstreamTarget,
+)
+
+WS_TEST = re.compile(r"websocket|upgrade", re.I)
+
+
+def block_of(node: Node, texts: dict[str, str]) -> BlockRef | None:
+    """The body of a section, for fixes that add lines to it."""
+    if node.close is None:
+        return None
+    children = node.children or []
+    lines = texts.get(node.source.path, "").split("\n")
+    child_indent = node.indent + "    "
+    if children:
+        first = lines[children[0].source.line - 1] if children[0].source.line <= len(lines) else ""
+        child_indent = first[: len(first) - len(first.lstrip(" \t"))]
+    return BlockRef(
+        path=node.source.path,
+        opened_by=node.head,
+        body_start=Position(node.head.end_line or node.head.line, node.head.end_column or 1),
+        body_end=Position(node.close.line, node.close.column or 1),
+        indent=node.indent,
+        child_indent=child_indent,
+        close_on_own_line=True,
+        open_ends_line=True,
+    )
+
+
+def _literal_prefix(pattern: str) -> str:
+    """The plain path a regex starts with (`^/octoprint/(.*)$` -> `/octoprint/`)."""
+    body = pattern.lstrip("^")
+    out = []
+    for ch in body:
+        if ch in ".*+?()[]{}|$\\":
+            break
+        out.append(ch)
+    text = "".join(out)
+    return text if text.startswith("/") else "/"
+
+
+def _protocol(url: str) -> UpstreamProtocol:
+    scheme = url.split("://", 1)[0].lower() if "://" in url else "http"
+    if scheme in ("https", "wss", "h2"):
+        return "https"
+    if scheme == "fcgi":
+        return "fastcgi"
+    if scheme in ("uwsgi", "scgi"):
+        return scheme  # type: ignore[return-value]
+    return "http"
+
+
+def _host_port(url: str) -> str:
+    m = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/?$%]*)", url)
+    return (m.group(1) if m else url) + "/"
+
+
+@dataclass
+class Decider:
+    server: Server
+    node: Node
+    mapping: Mapping | None = None
+    rule: Rule | None = None
+
+
+class ApacheModel:
+    def __init__(
+        self,
+        loaded: Loaded,
+        main_file: str,
+        version: tuple[int, ...],
+        version_text: str,
+        version_assumed: bool,
+        clients: tuple[Client, ...] = CLIENTS,
+    ) -> None:
+        self.loaded = loaded
+        self.main_file = main_file
+        self.version = version
+        self.version_text = version_text
+        self.version_assumed = version_assumed
+        self.clients = clients
+        self.servers = Servers(loaded.nodes, version)
+        self.context = Context(version, loaded.modules)
+        self.hosts: list[Server] = self.servers.vhosts or [self.servers.main]
+        self.listeners: dict[int, Listener] = {id(s): self._listener(s) for s in self.hosts}
+        self.routes: dict[tuple[int, int], Route] = {}
+        self.order: list[Route] = []
+        for s in self.hosts:
+            for d in self.deciders(s):
+                self.route(d)
+
+    # -- listeners --------------------------------------------------------------------
+
+    def _listener(self, s: Server) -> Listener:
+        if s.node is None:
+            src = Source(self.main_file, 1, 1)
+            names = tuple(ServerName(n, "exact", node.source) for n, node in s.names)
+            ports = sorted(self.servers.listen_ports()) or [80]
+            addrs = tuple(ListenAddress(None, p, True, p == 443, False, src) for p in ports)
+            return Listener(f"{self.main_file}#main", addrs, names, src, None)
+        names = tuple(
+            ServerName(n, "wildcard_start" if n.startswith("*") else "exact", node.source) for n, node in s.names
+        )
+        addrs = tuple(
+            ListenAddress(None if h in ("*", "_default_") else h, p or 80, False, p == 443, False, s.node.head)
+            for h, p in s.addresses
+        )
+        return Listener(
+            f"{s.node.source.path}:{s.node.source.line}",
+            addrs,
+            names,
+            s.node.source,
+            block_of(s.node, self.loaded.texts),
+            dedent(s.node.text, s.node.indent),
+        )
+
+    # -- routes -----------------------------------------------------------------------
+
+    def deciders(self, s: Server) -> list[Decider]:
+        out: list[Decider] = []
+        for sec in s.locations:
+            if sec.mapping is not None and not sec.mapping.excluded:
+                out.append(Decider(s, sec.mapping.node, mapping=sec.mapping))
+        if s.rewrite_on:
+            out += [Decider(s, r.node, rule=r) for r in s.rules if r.proxy]
+        out += [Decider(s, m.node, mapping=m) for m in s.mappings if not m.excluded]
+        return out
+
+    def route_of(self, s: Server, node: Node | None) -> Route | None:
+        if node is None:
+            return None
+        return self.routes.get((id(s), id(node)))
+
+    def route(self, d: Decider) -> Route:
+        key = (id(d.server), id(d.node))
+        if key in self.routes:
+            return self.routes[key]
+        route = self._route(d)
+        self.routes[key] = route
+        self.order.append(route)
+        return route
+
+    def _route(self, d: Decider) -> Route:
+        s, router = d.server, Router(d.server, self.context)
+        if d.mapping is not None:
+            m = d.mapping
+            sample = m.path if m.kind == "prefix" else _literal_prefix(m.path)
+            if m.location is not None:
+                noun = "Location" if m.location.node.key == "location" else "LocationMatch"
+                match = Match("named" if m.kind == "regex" else "prefix", m.path, m.location.node.head)
+                source, text = m.location.node.source, dedent(m.location.node.text, m.location.node.indent)
+                block = block_of(m.location.node, self.loaded.texts)
+            else:
+                noun = "ProxyPass" if m.node.key == "proxypass" else "ProxyPassMatch"
+                match = Match("named" if m.kind == "regex" else "prefix", m.path, m.node.source)
+                source, text = m.node.source, m.node.text
+                block = self.listeners[id(s)].block
+            url_template = m.url
+        else:
+            assert d.rule is not None
+            r = d.rule
+            sample = _literal_prefix(r.pattern.lstrip("!"))
+            noun = "RewriteRule"
+            match = Match("named", r.pattern, r.node.source)
+            source, text, block = r.node.source, r.node.text, self.listeners[id(s)].block
+            url_template = r.substitution
+        base_url = re.split(r"[$%]", url_template, maxsplit=1)[0]
+        outcomes = [self._outcome(router, d, base_url, c) for c in self.clients]
+        first = outcomes[0]
+        upgrade = first.upgrade or Upgrade(False, "not proxied")
+        worker = upgrade.worker
+        group = self._upstream(first, d)
+        target = UpstreamTarget(
+            directive=noun,
+            url=base_url if d.mapping is not None else url_template,
+            protocol=_protocol(first.url or base_url),
+            uri=None,
+            has_variables=url_template != base_url,
+            group=group,
+            source=(d.mapping.node.source if d.mapping is not None else source),
+        )
+        handshakes = tuple(self._handshake(c, o, s, base_url) for c, o in zip(self.clients, outcomes, strict=True))
+        seconds, idle_src, idle_text = router.idle(worker)
+        level = "route" if worker is not None and idle_src == worker.node.source else "outer"
+        intent = self._intent(d, first, sample)
+        support = self._support(d, upgrade, base_url, first)
+        if seconds < 60 and level == "route" and worker is not None:
+            support = replace(
+                support,
+                timeout_rewrite=Rewrite(
+                    worker.node.source, re.sub(r"(?i)\btimeout=\S+", "timeout=3600", worker.node.text, count=1)
+                ),
+            )
+        signal = path_signal(sample if d.mapping is None or d.mapping.kind == "prefix" else d.mapping.path)
+        return Route(
+            id=f"{source}#{s.label}",
+            proxy="apache",
+            listener=self.listeners[id(s)],
+            match=match,
+            action=Action("proxy", source, base_url),
+            source=source,
+            block=block,
+            upstream=target,
+            websocket=intent,
+            handshakes=handshakes,
+            idle_timeout=Setting(seconds, idle_src, level),  # type: ignore[arg-type]
+            header_scope=HeaderScope(None, None, None, (), block),
+            divergences=self._divergences(d, router, sample),
+            path_signal=signal[0] if signal else None,
+            noun=noun,
+            text=text,
+            upgrade_support=replace(support, timeout_text=idle_text if idle_src is not None else None),
+        )
+
+    def _outcome(self, router: Router, d: Decider, url: str, client: Client) -> Outcome:
+        out = Outcome("proxied", "proxy-pass", d.node.source, url=url, mapping=d.mapping, rule=d.rule)
+        section = d.mapping.location if d.mapping is not None else None
+        headers = router.request(client, "app.example.test", None, False)
+        return router._proxied(out, [section] if section is not None else [], headers, [], [])
+
+    def _upstream(self, out: Outcome, d: Decider) -> Upstream | None:
+        bal = out.balancer
+        url = d.mapping.url if d.mapping is not None else (d.rule.substitution if d.rule else "")
+        if bal is None and url.lower().startswith("balancer://"):
+            bal = d.server.balancers.get("balancer://" + url.split("://", 1)[1].split("/", 1)[0].lower())
+        if bal is None:
+            return None
+        return Upstream(
+            bal.name,
+            tuple(m.name for m in bal.members),
+            None,
+            False,
+            bal.node.source,
+            health_check=self._health_check(bal.members, Router(d.server, self.context)),
+        )
+
+    def _health_check(self, members: list[Worker], router: Router) -> HealthCheck | None:
+        checked = [m for m in members if m.params.get("hcmethod", "TCP").upper() in CHECK_METHODS]
+        if not checked or not self.context.loaded("proxy_hcheck_module"):
+            return None
+        m = checked[0]
+        path = m.params.get("hcuri", "/")
+        text = re.sub(r"\s+hc(method|uri)=\S+", "", m.node.text, flags=re.I)
+        hc = HealthCheck(
+            m.params.get("hcmethod", "GET").upper(),
+            path,
+            m.node.source,
+            expect=m.params.get("hcexpr"),
+            servers=tuple(x.name for x in checked),
+            rewrite=Rewrite(m.node.source, text),
+        )
+        if router.check_fails(m):
+            hc = replace(hc, socket_path=path.split("?", 1)[0])
+        return hc
+
+    def _handshake(
+        self, client: Client, out: Outcome, s: Server, url: str, host: str = "app.example.test"
+    ) -> UpstreamRequest:
+        up = out.upgrade
+        enabled = up is not None and up.enabled and out.kind == "proxied"
+        src = up.worker.node.source if up is not None and up.worker is not None else out.cause
+        origin = "configured" if up is not None and up.worker is not None else "default"
+        host_value = (
+            "app.example.test" if s.preserve_host else _host_port(out.url or url).split("://", 1)[-1].strip("/")
+        )
+        headers = (
+            Header("Upgrade", "websocket" if enabled else "", "websocket" if enabled else "", src, origin),  # type: ignore[arg-type]
+            Header("Connection", "Upgrade" if enabled else "", "Upgrade" if enabled else "", src, origin),  # type: ignore[arg-type]
+            Header("Host", "ProxyPreserveHost", host_value, None, "default"),
+        )
+        return UpstreamRequest(client.name, Setting("1.1"), _host_port(out.url or url), out.backend_path, headers)
+
+    def _intent(self, d: Decider, out: Outcome, sample: str) -> Intent:
+        scheme = (out.url or "").split("://", 1)[0].lower()
+        node = d.mapping.node if d.mapping is not None else d.node
+        if "wslint: websocket" in node.text:
+            return Intent("declared", "it is marked '# wslint: websocket'", node.source)
+        if scheme in ("ws", "wss"):
+            return Intent("explicit", f"it proxies to a {scheme}:// URL", node.source)
+        up = out.upgrade
+        if up is not None and up.enabled and up.worker is not None and up.worker.upgrade:
+            return Intent("explicit", f"its worker has upgrade={up.worker.upgrade}", up.worker.node.source)
+        if d.rule is not None:
+            for c in d.rule.conds:
+                if c.header in ("upgrade", "connection") and WS_TEST.search(c.pattern):
+                    return Intent("explicit", f"it is guarded by a test for an upgrade ({c.node.text})", c.node.source)
+        pattern = d.mapping.path if d.mapping is not None else d.rule.pattern if d.rule else sample
+        signal = path_signal(pattern)
+        if signal is not None:
+            return Intent("heuristic" if signal[0] == "strong" else "possible", signal[1], node.source)
+        return Intent("none", "nothing in its configuration or path suggests WebSockets")
+
+    def _support(self, d: Decider, up: Upgrade, url: str, out: Outcome) -> UpgradeSupport:
+        worker = up.worker
+        src = worker.node.source if worker is not None else d.node.source
+        rewrite = insert = None
+        if not up.enabled and up.handler:
+            if worker is not None and not (worker.node.children is not None):
+                rewrite = Rewrite(worker.node.source, worker.node.text + " upgrade=websocket")
+            elif worker is None and d.rule is not None:
+                insert = Rewrite(
+                    d.rule.node.source, f'<Proxy "{_host_port(url)}">\n    ProxySet upgrade=websocket\n</Proxy>'
+                )
+        load_line = None
+        if not up.handler and up.missing:
+            scheme = url.split("://", 1)[0].lower()
+            module = "proxy_wstunnel_module" if scheme in ("ws", "wss") else up.missing[0]
+            load_line = f"LoadModule {module} {self.loaded.module_dir}mod_{module[: -len('_module')]}.so"
+        return UpgradeSupport(
+            enabled=up.enabled,
+            reason=up.reason,
+            source=src,
+            handler=up.handler,
+            missing_modules=up.missing,
+            rewrite=rewrite,
+            insert=insert,
+            load_line=load_line,
+            load_after=self.loaded.load_anchor,
+        )
+
+    # -- divergences --------------------------------------------------------------------
+
+    def _divergences(self, d: Decider, router: Router, sample: str) -> tuple[Divergence, ...]:
+        rule = d.rule
+        if rule is None or not rule.conds:
+            return ()
+        verdicts: list[tuple[Client, list[bool] | None]] = []
+        for c in self.clients:
+            req = Request(
+                sample, "", "app.example.test", router.request(c, "app.example.test", None, False), False, 80, ""
+            )
+            try:
+                results = [cond_holds(cond, req, ("",), [""]) for cond in rule.conds]
+            except Unknown:
+                return ()
+            verdicts.append((c, results))
+        passing = [v for _, v in verdicts if v is not None and _chain(rule.conds, v)]
+        if not passing or len(passing) == len(verdicts):
+            return ()
+        good = passing[0]
+        out: list[Divergence] = []
+        for c, v in verdicts:
+            if v is None or _chain(rule.conds, v):
+                continue
+            for cond, mine, theirs in zip(rule.conds, v, good, strict=True):
+                if mine == theirs or cond.header not in ("upgrade", "connection"):
+                    continue
+                where = router.run(sample, "", c, "app.example.test", None)
+                if (
+                    where.kind == "proxied"
+                    and where.upgrade is not None
+                    and where.upgrade.enabled
+                    and _host_port(where.url or "").split("://")[-1] == _host_port(rule.substitution).split("://")[-1]
+                ):
+                    # the handshake the rule misses still reaches the same server as an upgrade
+                    break
+                matcher, fixed = self._matcher(cond, router)
+                upgrades = "upgrades" if where.upgrade and where.upgrade.enabled else "no upgrade"
+                actual = (
+                    f"`{where.decider.text}` ({upgrades})"
+                    if where.decider is not None
+                    else f"{where.status or where.kind} ({where.reason})"
+                )
+                value = dict(router.request(c, "app.example.test", None, False)).get(cond.header or "", "")
+                out.append(
+                    Divergence(
+                        client=c.name,
+                        aspect="upstream",
+                        expected=rule.substitution,
+                        actual=actual,
+                        variable=cond.test,
+                        matcher=matcher,
+                        cause=cond.node.source,
+                        detail=f"`{cond.node.text}` does not match the {c.name} handshake's `{value}`",
+                        key=cond.pattern,
+                        value=value,
+                        rewrite=Rewrite(cond.node.source, fixed),
+                    )
+                )
+                break
+        return tuple(out)
+
+    def _matcher(self, cond: Cond, router: Router) -> tuple[Matcher, str]:
+        flags = sorted(set(cond.flags) | {"NC"}, key=lambda f: f != "NC")
+        flag_text = "[" + ",".join(f.upper() for f in flags if f.lower() != "nc" or f == "NC") + "]"
+        caseless = Cond(cond.test, cond.pattern, frozenset({*cond.flags, "nc"}), cond.node)
+        results = []
+        for c in self.clients:
+            req = Request("/", "", None, router.request(c, "app.example.test", None, False), False, 80, "")
+            try:
+                results.append(cond_holds(caseless, req, ("",), [""]))
+            except Unknown:
+                results.append(False)
+        if all(results):
+            return "case-sensitive", f"RewriteCond {cond.test} {cond.pattern} {flag_text}"
+        wanted = "websocket" if cond.header == "upgrade" else "upgrade"
+        matcher: Matcher = "whole-value" if cond.header == "connection" else "other"
+        return matcher, f"RewriteCond {cond.test} {wanted} {flag_text}"
+
+    # -- endpoints ----------------------------------------------------------------------
+
+    def candidates(self, ep: Endpoint) -> tuple[list[Server], str | None]:
+        port = ep.effective_port
+        if not self.servers.vhosts:
+            return [self.servers.main], None
+        on_port = [s for s in self.servers.vhosts if any(p is None or p == port for _, p in s.addresses)]
+        if on_port:
+            return on_port, None
+        return list(self.servers.vhosts), (
+            f"no virtual host listens on port {port}; every one is considered, as behind a load balancer"
+        )
+
+    def candidates_for_port(self, port: int) -> list[Server]:
+        return self.candidates(Endpoint(f"ws://x:{port}/", "ws", "x", port, "/", ""))[0]
+
+    def select(self, servers: list[Server], host: str) -> tuple[Server, Source, str]:
+        for s in servers:
+            for name, node in s.names:
+                if name_matches(name, host):
+                    how = "is the Host" if name == host else f"matches {host}"
+                    return s, node.source, f"{node.name} {name} {how} (the first virtual host whose name matches)"
+        first = servers[0]
+        src = first.node.head if first.node is not None else Source(self.main_file, 1, 1)
+        return first, src, f"no ServerName or ServerAlias matches {host}: the port's first virtual host answers"
+
+    def result(
+        self, s: Server, ep: Endpoint, client: Client, lead: list[TraceStep], server_cause: Source
+    ) -> EndpointResult:
+        router = Router(s, self.context)
+        out = router.run(ep.path, ep.query, client, ep.host_header, ep.effective_port, ep.tls)
+        route = self.route_of(s, out.decider)
+        steps = (*lead, *out.steps)
+        kind: EndpointOutcome = out.kind
+        handshake = (
+            self._handshake(client, out, s, out.url or "", ep.host_header or "") if out.kind == "proxied" else None
+        )
+        return EndpointResult(
+            endpoint=ep,
+            client=client.name,
+            listener=self.listeners.get(id(s)),
+            route=route,
+            outcome=kind,
+            status=out.status,
+            location=out.location,
+            upstream=_host_port(out.url) if out.url and out.kind == "proxied" else None,
+            backend_path=out.backend_path if out.kind == "proxied" else None,
+            handshake=handshake,
+            steps=steps,
+            cause=out.cause,
+            reason=out.reason,
+            certain=not out.uncertain and not (ep.host is None and any(n for n, _ in s.names) and False),
+            uncertain=tuple(dict.fromkeys(out.uncertain)),
+            path_cause=out.path_cause,
+            path_cause_kind=out.path_cause_kind,
+            cause_text=out.cause_text,
+            server_cause=server_cause,
+        )
+
+    def declare(self, endpoints: tuple[Endpoint, ...]) -> tuple[list[Route], tuple[EndpointResult, ...]]:
+        results: list[EndpointResult] = []
+        for ep in endpoints:
+            servers, note = self.candidates(ep)
+            if ep.host is None:
+                chosen = [(s, s.node.head if s.node else Source(self.main_file, 1, 1), "considered") for s in servers]
+            else:
+                chosen = [self.select(servers, ep.host)]
+            for s, cause, why in chosen:
+                lead = [TraceStep(note, None)] if note else []
+                label = f"<VirtualHost {s.label}>" if s.node is not None else "the main server"
+                lead.append(TraceStep(f"{label}: {why}", cause))
+                per_client = [self.result(s, ep, c, lead, cause) for c in self.clients]
+                primary = self._diagnose(s, servers, ep, per_client[0])
+                extra = {
+                    "better_routes": primary.better_routes,
+                    "elsewhere": primary.elsewhere,
+                    "near_misses": primary.near_misses,
+                }
+                results += [primary, *(replace(r, **extra) for r in per_client[1:])]  # type: ignore[arg-type]
+        return self._mark_declared(results)
+
+    def _upgrading(self, s: Server, path: str, ep: Endpoint) -> Route | None:
+        out = Router(s, self.context).run(path, ep.query, self.clients[0], ep.host_header, ep.effective_port, ep.tls)
+        if out.kind == "proxied" and out.upgrade is not None and out.upgrade.enabled and not out.uncertain:
+            return self.route_of(s, out.decider)
+        return None
+
+    def _diagnose(self, s: Server, servers: list[Server], ep: Endpoint, r: EndpointResult) -> EndpointResult:
+        if not r.certain or r.upgrades or r.outcome in ("redirect",):
+            return r
+        better = self._better(s, ep, r)
+        if better:
+            return replace(r, better_routes=better)
+        if ep.host is not None:
+            for other in servers:
+                if other is s:
+                    continue
+                found = self._upgrading(other, ep.path, ep)
+                if found is not None:
+                    return replace(r, elsewhere=(found,))
+        near = self._near(s, ep, r)
+        if near:
+            return replace(r, near_misses=near)
+        return r
+
+    def _better(self, s: Server, ep: Endpoint, r: EndpointResult) -> tuple[Route, ...]:
+        """WebSocket routes that match the path too, lose to the chosen one, and are more specific."""
+        chosen = r.route
+        found: list[Route] = []
+        for d in self.deciders(s):
+            route = self.route(d)
+            if route is chosen or not route.upgrades:
+                continue
+            m = d.mapping
+            if m is None or m.kind != "prefix":
+                continue
+            if m.location is not None:
+                hit = m.location.matches(ep.path)
+            else:
+                from wslint.apache.routing import alias_match
+
+                hit = alias_match(ep.path, m.path) > 0
+            if not hit:
+                continue
+            mine = chosen.match.pattern if chosen is not None and chosen.match.kind == "prefix" else ""
+            if chosen is None or len(m.path) > len(mine) or chosen.noun == "RewriteRule":
+                found.append(route)
+        return tuple(found)
+
+    def _near(self, s: Server, ep: Endpoint, r: EndpointResult) -> tuple[Route, ...]:
+        path = ep.path.lower()
+        out: list[Route] = []
+        for d in self.deciders(s):
+            route = self.route(d)
+            if route is r.route or route.websocket.level not in ("explicit", "declared", "heuristic"):
+                continue
+            if d.mapping is None or d.mapping.kind != "prefix":
+                continue
+            p = d.mapping.path.lower()
+            if p.rstrip("/") == path.rstrip("/") or (path.startswith(p) and p != "/"):
+                out.append(route)
+        return tuple(out)
+
+    def _mark_declared(self, results: list[EndpointResult]) -> tuple[list[Route], tuple[EndpointResult, ...]]:
+        declared: dict[int, EndpointResult] = {}
+        by_endpoint: dict[tuple[str, str | None], list[EndpointResult]] = {}
+        for r in results:
+            by_endpoint.setdefault((r.endpoint.raw, r.listener.id if r.listener else None), []).append(r)
+        for group in by_endpoint.values():
+            first = group[0]
+            if first.route is None or first.better_routes or first.elsewhere or first.near_misses:
+                continue
+            if any(x.route is not first.route for x in group) or first.outcome not in ("proxied", "error"):
+                continue
+            declared.setdefault(id(first.route), first)
+        renamed: dict[int, Route] = {}
+        for route in self.order:
+            hit = declared.get(id(route))
+            if hit is None or route.websocket.level in ("declared",):
+                continue
+            upstream = route.upstream
+            if upstream is not None and upstream.group is not None and upstream.group.health_check is not None:
+                hc = upstream.group.health_check
+                if hc.path.split("?", 1)[0] == hit.endpoint.path and hc.socket_path is None:
+                    pool = replace(upstream.group, health_check=replace(hc, socket_path=hit.endpoint.path))
+                    upstream = replace(upstream, group=pool)
+            renamed[id(route)] = replace(
+                route,
+                websocket=Intent("declared", f"the endpoint {hit.endpoint} is routed here", route.source),
+                upstream=upstream,
+            )
+
+        def remap(r: EndpointResult) -> EndpointResult:
+            changes: dict[str, object] = {}
+            if r.route is not None and id(r.route) in renamed:
+                changes["route"] = renamed[id(r.route)]
+            for name in ("better_routes", "elsewhere", "near_misses"):
+                value = getattr(r, name)
+                if any(id(x) in renamed for x in value):
+                    changes[name] = tuple(renamed.get(id(x), x) for x in value)
+            return replace(r, **changes) if changes else r  # type: ignore[arg-type]
+
+        routes = [renamed.get(id(r), r) for r in self.order]
+        return routes, tuple(remap(r) for r in results)
+
+    # -- the whole configuration ---------------------------------------------------------
+
+    def config(
+        self, routes: list[Route], results: tuple[EndpointResult, ...], misplaced: tuple[object, ...]
+    ) -> ProxyConfig:
+        from wslint.model import MisplacedDirective
+
+        return ProxyConfig(
+            proxy="apache",
+            version=self.version_text,
+            main_file=self.main_file,
+            files=tuple(self.loaded.files),
+            listeners=tuple(self.listeners[id(s)] for s in self.hosts),
+            routes=tuple(routes),
+            upstreams=tuple(
+                Upstream(b.name, tuple(m.name for m in b.members), None, False, b.node.source)
+                for s in self.hosts
+                for b in s.balancers.values()
+            ),
+            variables=frozenset(),
+            variable_references=(),
+            misplaced_directives=tuple(m for m in misplaced if isinstance(m, MisplacedDirective)),
+            http_block=None,
+            fragment_context="main",
+            endpoint_results=results,
+            version_assumed=self.version_assumed,
+        )
+
+
+def _chain(conds: tuple[Cond, ...], results: list[bool]) -> bool:
+    """Whether conditions with these results let the rule apply ([OR] chains)."""
+    chain = False
+    for i, (cond, holds) in enumerate(zip(conds, results, strict=True)):
+        chain = chain or holds
+        if cond.ornext and i + 1 < len(conds):
+            continue
+        if not chain:
+            return False
+        chain = False
+    return True

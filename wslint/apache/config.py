@@ -1,0 +1,350 @@
+"""httpd's servers as the request sees them: virtual hosts, their mappings, workers and sections.
+
+The main server's settings are the defaults of every virtual host: a vhost
+inherits `Timeout`, `ProxyTimeout`, `ProxyPreserveHost`, the main server's
+`ProxyPass` lines (after its own, `ProxyPassInherit On`), its `<Location>`
+sections (before its own) and its workers, and its rewrite rules only with
+`RewriteOptions Inherit`. Workers are shared by URL: the first definition
+(a `ProxyPass` URL, a `<Proxy URL>` section with `ProxySet`, a
+`BalancerMember`) keeps its parameters, later ones reuse it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from wslint.apache.parser import Node
+from wslint.apache.rewrite import Rule, collect, compile_pattern
+from wslint.durations import parse_duration
+from wslint.model import Source
+
+PER_DIR = ("location", "locationmatch", "directory", "directorymatch", "files", "filesmatch", "if", "elseif", "else")
+DEFAULT_TIMEOUT = 60.0
+
+
+def params_of(words: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for w in words:
+        key, eq, value = w.partition("=")
+        if eq:
+            out[key.lower()] = value
+    return out
+
+
+def seconds(value: str) -> float | None:
+    if value.isdigit():
+        return float(value)
+    if value.lower().endswith("ms") and value[:-2].isdigit():
+        return int(value[:-2]) / 1000
+    return parse_duration(value)
+
+
+@dataclass
+class Worker:
+    name: str
+    params: dict[str, str]
+    node: Node
+
+    @property
+    def upgrade(self) -> str | None:
+        return self.params.get("upgrade")
+
+    @property
+    def timeout(self) -> float | None:
+        value = self.params.get("timeout")
+        return seconds(value) if value is not None else None
+
+
+@dataclass
+class Balancer:
+    name: str
+    members: list[Worker]
+    node: Node
+
+
+MappingKind = Literal["prefix", "regex"]
+
+
+@dataclass
+class Mapping:
+    """One ProxyPass / ProxyPassMatch (server level, or the one a location section uses)."""
+
+    kind: MappingKind
+    path: str
+    url: str
+    params: dict[str, str]
+    node: Node
+    location: LocationSection | None = None
+
+    @property
+    def excluded(self) -> bool:
+        return self.url == "!"
+
+    @property
+    def source(self) -> Source:
+        return self.node.source
+
+
+LocationKind = Literal["prefix", "regex", "fnmatch"]
+
+
+@dataclass
+class LocationSection:
+    kind: LocationKind
+    pattern: str
+    node: Node
+    mapping: Mapping | None = None
+    # Require all denied / Deny from all: 403 for everything it matches
+    denied: Node | None = None
+    granted: bool = False
+    # what wslint does not model inside it (per-directory rewrites, other access rules)
+    unknown: list[str] = field(default_factory=list)
+    headers: list[Node] = field(default_factory=list)
+
+    def matches(self, uri: str) -> bool | None:
+        uri = re.sub("/+", "/", uri)
+        if self.kind == "regex":
+            rx = compile_pattern(self.pattern, False)
+            return None if rx is None else rx.search(uri) is not None
+        if self.kind == "fnmatch":
+            # fnmatch with FNM_PATHNAME: `*` does not cross a slash
+            parts = self.pattern.count("/")
+            prefix = "/".join(uri.split("/")[: parts + 1])
+            return fnmatch.fnmatchcase(prefix, self.pattern)
+        p = re.sub("/+", "/", self.pattern)
+        if not uri.startswith(p):
+            return False
+        # segment-aware: /ws matches /ws and /ws/x, not /wsx (measured on httpd 2.4.71)
+        return len(uri) == len(p) or p.endswith("/") or uri[len(p)] == "/"
+
+
+@dataclass
+class Server:
+    node: Node | None
+    label: str
+    addresses: list[tuple[str, int | None]]
+    names: list[tuple[str, Node]]
+    directives: list[Node]
+    mappings: list[Mapping]
+    locations: list[LocationSection]
+    rules: list[Rule]
+    rewrite_on: bool
+    timeout: tuple[float, Node | None]
+    proxy_timeout: tuple[float, Node] | None
+    preserve_host: bool
+    workers: list[Worker]
+    balancers: dict[str, Balancer]
+    redirects: list[Node]
+    headers: list[Node]
+    proxy_sections: list[tuple[str, Node]]
+
+    def worker_for(self, url: str) -> Worker | None:
+        """The worker whose name is the longest prefix of `url` (scheme and host ignoring case)."""
+        best: Worker | None = None
+        low = url.lower()
+        for w in self.workers:
+            name = w.name.lower()
+            if low.startswith(name) and (best is None or len(name) > len(best.name)):
+                best = w
+        return best
+
+
+def _own(nodes: list[Node]) -> list[Node]:
+    """Directives that belong to the server itself (not inside per-directory sections or vhosts)."""
+    return [n for n in nodes if n.key != "virtualhost" and n.key not in PER_DIR]
+
+
+def _location(node: Node) -> LocationSection | None:
+    args = node.args
+    if node.key == "locationmatch" and args:
+        section = LocationSection("regex", args[0], node)
+    elif node.key == "location" and len(args) >= 2 and args[0] == "~":
+        section = LocationSection("regex", args[1], node)
+    elif node.key == "location" and args:
+        kind: LocationKind = "fnmatch" if any(c in args[0] for c in "*?[") else "prefix"
+        section = LocationSection(kind, args[0], node)
+    else:
+        return None
+    for child in node.children or []:
+        key = child.key
+        if key in ("proxypass", "proxypassmatch") and child.args:
+            mapping_kind: MappingKind = "regex" if section.kind == "regex" or key == "proxypassmatch" else "prefix"
+            section.mapping = Mapping(
+                mapping_kind, section.pattern, child.args[0], params_of(child.args[1:]), child, section
+            )
+        elif key == "require":
+            words = [a.lower() for a in child.args]
+            if words == ["all", "denied"]:
+                section.denied, section.granted = child, False
+            elif words == ["all", "granted"]:
+                section.denied, section.granted = None, True
+            else:
+                section.unknown.append(f"`{child.text}` at {child.source}")
+        elif key == "deny" and [a.lower() for a in child.args] == ["from", "all"]:
+            section.denied = child
+        elif key in ("rewriterule", "redirect", "redirectmatch", "redirectpermanent", "redirecttemp"):
+            section.unknown.append(f"`{child.text}` at {child.source}")
+        elif key in ("requestheader",):
+            section.headers.append(child)
+        elif key in ("authtype",):
+            section.unknown.append(f"authentication (`{child.text}` at {child.source})")
+    return section
+
+
+class Servers:
+    """The main server and every virtual host of a loaded configuration."""
+
+    def __init__(self, nodes: list[Node], version: tuple[int, ...]) -> None:
+        self.version = version
+        self.nodes = nodes
+        self.main = self._server(None, nodes, None)
+        self.vhosts = [self._server(n, n.children or [], self.main) for n in nodes if n.key == "virtualhost"]
+        self.listens = [n for n in nodes if n.key == "listen"]
+
+    def _server(self, node: Node | None, nodes: list[Node], parent: Server | None) -> Server:
+        own = _own(nodes)
+        mappings: list[Mapping] = []
+        workers: list[Worker] = list(parent.workers) if parent else []
+        balancers: dict[str, Balancer] = dict(parent.balancers) if parent else {}
+        proxy_sections: list[tuple[str, Node]] = list(parent.proxy_sections) if parent else []
+
+        def define(name: str, params: dict[str, str], at: Node) -> Worker:
+            for w in workers:
+                if w.name.lower().rstrip("/") == name.lower().rstrip("/"):
+                    return w
+            w = Worker(name, params, at)
+            workers.append(w)
+            return w
+
+        for n in own:
+            if n.key in ("proxy", "proxymatch") and n.args:
+                target = n.args[0]
+                proxy_sections.append((target, n))
+                sets = [c for c in n.children or [] if c.key == "proxyset"]
+                members = [c for c in n.children or [] if c.key == "balancermember" and c.args]
+                if target.lower().startswith("balancer://"):
+                    bal = balancers.setdefault(target.rstrip("/").lower(), Balancer(target.rstrip("/"), [], n))
+                    for m in members:
+                        bal.members.append(define(m.args[0], params_of(m.args[1:]), m))
+                elif n.key == "proxy" and "*" not in target:
+                    params: dict[str, str] = {}
+                    for s in sets:
+                        params.update(params_of(s.args))
+                    define(target, params, sets[0] if sets else n)
+            elif n.key == "balancermember" and len(n.args) >= 2 and n.args[0].lower().startswith("balancer://"):
+                bal = balancers.setdefault(n.args[0].rstrip("/").lower(), Balancer(n.args[0].rstrip("/"), [], n))
+                bal.members.append(define(n.args[1], params_of(n.args[2:]), n))
+        for n in own:
+            if n.key in ("proxypass", "proxypassmatch") and len(n.args) >= 2:
+                kind: MappingKind = "regex" if n.key == "proxypassmatch" else "prefix"
+                mappings.append(Mapping(kind, n.args[0], n.args[1], params_of(n.args[2:]), n))
+        locations: list[LocationSection] = list(parent.locations) if parent else []
+        for n in nodes:
+            if n.key in ("location", "locationmatch"):
+                section = _location(n)
+                if section is not None:
+                    locations.append(section)
+        # the workers ProxyPass lines define (after the explicit sections, which they share)
+        for mp in [*mappings, *(s.mapping for s in locations if s.mapping is not None)]:
+            if not mp.excluded and not mp.url.lower().startswith("balancer://"):
+                define(mp.url.split("$", 1)[0], mp.params, mp.node)
+        inherit = True
+        for n in own:
+            if n.key == "proxypassinherit" and n.args:
+                inherit = n.args[0].lower() == "on"
+        if parent is not None and inherit:
+            mappings = mappings + parent.mappings
+        rewrite_on = parent.rewrite_on if parent is not None else False
+        options: list[str] = []
+        for n in own:
+            if n.key == "rewriteengine" and n.args:
+                rewrite_on = n.args[0].lower() == "on"
+            elif n.key == "rewriteoptions":
+                options += [a.lower() for a in n.args]
+        rules = collect(own)
+        if parent is not None and "inherit" in options:
+            rules = rules + parent.rules
+        elif parent is not None and "inheritbefore" in options:
+            rules = parent.rules + rules
+        timeout = parent.timeout if parent is not None else (DEFAULT_TIMEOUT, None)
+        proxy_timeout = parent.proxy_timeout if parent is not None else None
+        preserve = parent.preserve_host if parent is not None else False
+        for n in own:
+            if n.key == "timeout" and n.args and (value := seconds(n.args[0])) is not None:
+                timeout = (value, n)
+            elif n.key == "proxytimeout" and n.args and (value := seconds(n.args[0])) is not None:
+                proxy_timeout = (value, n)
+            elif n.key == "proxypreservehost" and n.args:
+                preserve = n.args[0].lower() == "on"
+        names: list[tuple[str, Node]] = []
+        for n in own:
+            if n.key == "servername" and n.args:
+                names.insert(0, (_host_of(n.args[0]), n))
+            elif n.key == "serveralias":
+                names += [(a.lower(), n) for a in n.args]
+        if node is not None and not any(n.key == "servername" for n in own) and parent is not None:
+            names = [*parent.names[:1], *names]
+        addresses = [_address(a) for a in node.args] if node is not None else []
+        redirects = [n for n in own if n.key in ("redirect", "redirectmatch", "redirectpermanent", "redirecttemp")]
+        headers = [n for n in own if n.key == "requestheader"]
+        if parent is not None:
+            headers = parent.headers + headers
+        label = " ".join(node.args) if node is not None else "main server"
+        return Server(
+            node=node,
+            label=label,
+            addresses=addresses,
+            names=names,
+            directives=own,
+            mappings=mappings,
+            locations=locations,
+            rules=rules,
+            rewrite_on=rewrite_on,
+            timeout=timeout,
+            proxy_timeout=proxy_timeout,
+            preserve_host=preserve,
+            workers=workers,
+            balancers=balancers,
+            redirects=redirects,
+            headers=headers,
+            proxy_sections=proxy_sections,
+        )
+
+    def listen_ports(self) -> set[int]:
+        out: set[int] = set()
+        for n in self.listens:
+            if n.args:
+                _, port = _address(n.args[0])
+                if port is not None:
+                    out.add(port)
+        return out
+
+
+def _host_of(name: str) -> str:
+    """A ServerName's host: without scheme and port, lower case."""
+    value = name.lower()
+    if "://" in value:
+        value = value.split("://", 1)[1]
+    if value.startswith("["):
+        return value.split("]", 1)[0] + "]"
+    return value.split(":", 1)[0]
+
+
+def _address(text: str) -> tuple[str, int | None]:
+    value = text.strip()
+    if value.startswith("["):
+        host, _, rest = value[1:].partition("]")
+        port = rest.lstrip(":")
+        return host, int(port) if port.isdigit() else None
+    host, sep, port = value.rpartition(":")
+    if not sep:
+        return (value, None) if not value.isdigit() else ("*", int(value))
+    return host, int(port) if port.isdigit() else None
+
+
+def name_matches(pattern: str, host: str) -> bool:
+    """ServerName/ServerAlias matching: case-insensitive, `*` and `?` wildcards."""
+    return fnmatch.fnmatchcase(host.lower(), pattern.lower())

@@ -1,0 +1,226 @@
+"""Reading httpd configuration text into directives and sections, with exact positions.
+
+httpd reads its configuration line by line (`ap_cfg_getline`): a line whose
+last character is a backslash continues on the next one (before comments are
+recognized, so a comment ending in `\\` swallows the next line), a line whose
+first non-blank character is `#` is a comment (there are no comments after a
+directive), and the words of a line are split like `ap_getword_conf` does:
+blanks separate them, and a word that starts with a double or single quote
+runs to the matching quote, `\\"` escaping it. `<Name args>` opens a section
+that `</Name>` closes; names are case-insensitive.
+
+The parser only builds the tree of one file; includes and conditional
+sections are the loader's business.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from wslint.model import Source
+
+
+class ParseError(Exception):
+    """A file httpd would refuse to read; `line` is where it goes wrong."""
+
+    def __init__(self, message: str, line: int, column: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+@dataclass(frozen=True)
+class Word:
+    """One argument as httpd sees it (quotes removed) and where it was written."""
+
+    value: str
+    source: Source
+    quoted: bool = False
+
+
+@dataclass
+class Node:
+    """A directive, or a section with its children.
+
+    `source` spans the whole directive (a section: from `<` of its opening
+    tag to the `>` of its closing tag); `head` is the opening line alone.
+    """
+
+    name: str
+    words: tuple[Word, ...]
+    source: Source
+    head: Source
+    text: str
+    children: list[Node] | None = None
+    close: Source | None = None
+    # the indentation of the line the directive starts on
+    indent: str = ""
+    # the file the node was read from, as shown, and the line's full text (for fixes)
+    parent: Node | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def key(self) -> str:
+        return self.name.lower()
+
+    @property
+    def args(self) -> tuple[str, ...]:
+        return tuple(w.value for w in self.words)
+
+    @property
+    def is_section(self) -> bool:
+        return self.children is not None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One logical line: its text (continuations joined) and the physical position of each character."""
+
+    text: str
+    # (line, column) of every character of `text`
+    positions: tuple[tuple[int, int], ...]
+    first: int
+    last: int
+    end_column: int
+
+
+def _logical_lines(text: str) -> list[_Line]:
+    out: list[_Line] = []
+    physical = text.split("\n")
+    i = 0
+    while i < len(physical):
+        chars: list[str] = []
+        positions: list[tuple[int, int]] = []
+        first = i + 1
+        end_column = 1
+        while True:
+            raw = physical[i].rstrip("\r")
+            stripped = raw.rstrip(" \t")
+            continued = stripped.endswith("\\") and i + 1 < len(physical)
+            body = stripped[:-1] if continued else stripped
+            for col, ch in enumerate(body, start=1):
+                chars.append(ch)
+                positions.append((i + 1, col))
+            end_column = len(stripped) + 1
+            i += 1
+            if not continued:
+                break
+        out.append(_Line("".join(chars), tuple(positions), first, i, end_column))
+    return out
+
+
+def split_words(line: _Line, start: int, end: int, path: str) -> list[Word]:
+    """The words of `line.text[start:end]`, the way ap_getword_conf splits them."""
+    words: list[Word] = []
+    text = line.text
+    i = start
+    while i < end:
+        ch = text[i]
+        if ch in " \t":
+            i += 1
+            continue
+        begin = i
+        if ch in "\"'":
+            quote = ch
+            i += 1
+            value: list[str] = []
+            while i < end and text[i] != quote:
+                if text[i] == "\\" and i + 1 < end and text[i + 1] == quote:
+                    i += 1
+                value.append(text[i])
+                i += 1
+            if i >= end:
+                # httpd takes an unterminated quote to the end of the line
+                stop = end
+            else:
+                stop = i + 1
+                i += 1
+            words.append(Word("".join(value), _span(line, begin, stop, path), True))
+            continue
+        while i < end and text[i] not in " \t":
+            i += 1
+        words.append(Word(text[begin:i], _span(line, begin, i, path)))
+    return words
+
+
+def _span(line: _Line, begin: int, stop: int, path: str) -> Source:
+    ln, col = line.positions[begin]
+    end_ln, end_col = line.positions[stop - 1]
+    return Source(path, ln, col, end_ln, end_col + 1)
+
+
+def parse(text: str, path: str, max_nesting: int = 200) -> list[Node]:
+    """The directives of one file; raises ParseError for what httpd refuses to read."""
+    root: list[Node] = []
+    stack: list[Node] = []
+    physical = text.split("\n")
+    for line in _logical_lines(text):
+        body = line.text.strip(" \t")
+        if not body or body.startswith("#"):
+            continue
+        start = len(line.text) - len(line.text.lstrip(" \t"))
+        end = len(line.text.rstrip(" \t"))
+        first_line = physical[line.first - 1]
+        indent = first_line[: len(first_line) - len(first_line.lstrip(" \t"))]
+        head = Source(path, line.positions[start][0], line.positions[start][1], line.last, line.end_column)
+        raw = "\n".join(p.rstrip("\r") for p in physical[line.first - 1 : line.last]).strip(" \t")
+        if body.startswith("</"):
+            name = body[2:].rstrip(">").strip()
+            if not body.endswith(">"):
+                raise ParseError(f"</{name} directive missing closing '>'", line.first, head.column)
+            if not stack:
+                raise ParseError(f"</{name}> without matching <{name}> section", line.first, head.column)
+            section = stack.pop()
+            if section.key != name.lower():
+                raise ParseError(
+                    f"Expected </{section.name}> but saw </{name}> (the section opened at line {section.source.line})",
+                    line.first,
+                    head.column,
+                )
+            section.source = Source(path, section.source.line, section.source.column, line.last, line.end_column)
+            section.close = head
+            section.text = "\n".join(p.rstrip("\r") for p in physical[section.source.line - 1 : line.last]).strip(" \t")
+            continue
+        if body.startswith("<"):
+            if not body.endswith(">"):
+                name = body[1:].split()[0] if body[1:].split() else ""
+                raise ParseError(f"<{name} directive missing closing '>'", line.first, head.column)
+            close_at = end - 1
+            i = start + 1
+            while i < close_at and line.text[i] not in " \t":
+                i += 1
+            name = line.text[start + 1 : i]
+            if not name:
+                raise ParseError("a section without a name ('<>')", line.first, head.column)
+            words = split_words(line, i, close_at, path)
+            node = Node(name, tuple(words), head, head, raw, children=[], indent=indent)
+            (stack[-1].children if stack else root).append(node)  # type: ignore[union-attr]
+            node.parent = stack[-1] if stack else None
+            stack.append(node)
+            if len(stack) > max_nesting:
+                raise ParseError(f"sections nested deeper than {max_nesting} levels", line.first, head.column)
+            continue
+        i = start
+        while i < end and line.text[i] not in " \t":
+            i += 1
+        name = line.text[start:i]
+        words = split_words(line, i, end, path)
+        node = Node(name, tuple(words), head, head, raw, indent=indent)
+        node.parent = stack[-1] if stack else None
+        (stack[-1].children if stack else root).append(node)  # type: ignore[union-attr]
+    if stack:
+        section = stack[-1]
+        raise ParseError(f"<{section.name}> was not closed", section.source.line, section.source.column)
+    return root
+
+
+def dedent(text: str, indent: str) -> str:
+    """A section's text with its own indentation removed from every line (for fixes that move it)."""
+    lines = text.split("\n")
+    out = [lines[0]]
+    for line in lines[1:]:
+        out.append(line[len(indent) :] if line.startswith(indent) else line.lstrip(" \t"))
+    return "\n".join(out)

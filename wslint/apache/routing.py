@@ -1,0 +1,517 @@
+"""What httpd does with one WebSocket handshake in one server, decision by decision.
+
+The order is httpd's (ap_process_request_internal, measured on 2.4.71): the
+`<Location>`/`<LocationMatch>` sections that match the path are merged in the
+order written, so the last one's `ProxyPass` is the section's mapping; then
+the translate-name phase runs server-context mod_rewrite first (a `[P]` rule
+proxies, `[R]` redirects, a rewritten path without `[PT]` is served from the
+file system), then mod_proxy: the location's mapping, else the server's
+`ProxyPass`/`ProxyPassMatch` lines, the first match winning (`!` excludes);
+then mod_alias redirects; what nobody maps is a file (a WebSocket path: 404).
+A proxied request needs a handler for its URL's scheme (else 500), a live
+balancer member (else 503), and forwards the upgrade only for `ws://`/`wss://`
+URLs or a worker with `upgrade=websocket`; the tunnel is then closed after
+the larger of `Timeout` and the backend timeout (2.4.53 and later).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from wslint.apache.config import DEFAULT_TIMEOUT, Balancer, LocationSection, Mapping, Server, Worker
+from wslint.apache.parser import Node
+from wslint.apache.rewrite import Applied, Request, Rule, Unknown, compile_pattern, run_rules
+from wslint.clients import Client
+from wslint.intent import path_signal
+from wslint.model import Source, TraceStep
+
+UPGRADE_PARAM_SINCE = (2, 4, 47)
+MAX_TIMEOUTS_SINCE = (2, 4, 53)
+HANDLERS = {
+    "http": ("proxy_http_module",),
+    "https": ("proxy_http_module",),
+    "ws": ("proxy_http_module", "proxy_wstunnel_module"),
+    "wss": ("proxy_http_module", "proxy_wstunnel_module"),
+    "fcgi": ("proxy_fcgi_module",),
+    "ajp": ("proxy_ajp_module",),
+    "scgi": ("proxy_scgi_module",),
+    "uwsgi": ("proxy_uwsgi_module",),
+    "h2": ("proxy_http2_module",),
+    "h2c": ("proxy_http2_module",),
+}
+CHECK_METHODS = ("GET", "HEAD", "OPTIONS", "GET11", "HEAD11", "OPTIONS11")
+
+OutcomeKind = Literal["proxied", "redirect", "local", "error"]
+
+
+@dataclass
+class Upgrade:
+    """Whether httpd tunnels the handshake through the chosen worker, and why."""
+
+    enabled: bool
+    reason: str
+    worker: Worker | None = None
+    handler: bool = True
+    missing: tuple[str, ...] = ()
+
+
+@dataclass
+class Outcome:
+    kind: OutcomeKind
+    reason: str
+    cause: Source | None
+    cause_text: str | None = None
+    status: int | None = None
+    location: str | None = None
+    url: str | None = None
+    mapping: Mapping | None = None
+    rule: Rule | None = None
+    section: LocationSection | None = None
+    upgrade: Upgrade | None = None
+    headers: list[tuple[str, str, Source | None]] = field(default_factory=list)
+    steps: list[TraceStep] = field(default_factory=list)
+    uncertain: list[str] = field(default_factory=list)
+    path_cause: Source | None = None
+    path_cause_kind: str | None = None
+    balancer: Balancer | None = None
+    rewrite: Applied | None = None
+
+    @property
+    def decider(self) -> Node | None:
+        if self.rule is not None:
+            return self.rule.node
+        if self.mapping is not None:
+            return self.mapping.node
+        return None
+
+    @property
+    def backend_path(self) -> str | None:
+        if self.url is None:
+            return None
+        rest = re.sub(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?]*", "", self.url)
+        return rest if rest.startswith("/") else "/" + rest
+
+
+def alias_match(uri: str, fake: str) -> int:
+    """How many characters of `uri` a ProxyPass path matches (0: none), as mod_proxy's alias_match:
+    runs of slashes match runs of slashes, and the last segment must match whole."""
+    i = j = 0
+    while j < len(fake) and i < len(uri):
+        if fake[j] == "/":
+            if uri[i] != "/":
+                return 0
+            while j < len(fake) and fake[j] == "/":
+                j += 1
+            while i < len(uri) and uri[i] == "/":
+                i += 1
+        else:
+            if uri[i] != fake[j]:
+                return 0
+            i += 1
+            j += 1
+    if i == len(uri) and j != len(fake):
+        return 0
+    if j > 0 and fake[j - 1] != "/" and i < len(uri) and uri[i] != "/":
+        return 0
+    return i if i > 0 else (1 if fake == "" else 0)
+
+
+def regsub(template: str, m: re.Match[str]) -> str:
+    """ap_pregsub: `$N` and `&` from the match, backslash escapes."""
+    out: list[str] = []
+    i = 0
+    while i < len(template):
+        ch = template[i]
+        if ch == "\\" and i + 1 < len(template):
+            out.append(template[i + 1])
+            i += 2
+            continue
+        if ch == "&":
+            out.append(m.group(0))
+        elif ch == "$" and i + 1 < len(template) and template[i + 1].isdigit():
+            n = int(template[i + 1])
+            out.append((m.group(n) or "") if n <= (m.re.groups or 0) else "")
+            i += 2
+            continue
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def map_url(mapping: Mapping, uri: str) -> str | None:
+    """The backend URL a mapping makes of the path (None: it does not match)."""
+    if mapping.kind == "regex":
+        rx = compile_pattern(mapping.path, False)
+        if rx is None:
+            raise Unknown(f"the regex of `{mapping.node.text}`")
+        m = rx.search(uri)
+        if m is None:
+            return None
+        found = regsub(mapping.url, m)
+        # without a back-reference the whole request path is appended
+        return found if found != mapping.url else mapping.url + uri
+    n = alias_match(uri, mapping.path)
+    if n == 0:
+        return None
+    return mapping.url + uri[n:]
+
+
+@dataclass
+class Context:
+    version: tuple[int, ...]
+    modules: dict[str, Source] | None
+
+    def loaded(self, module: str) -> bool:
+        return self.modules is None or module in self.modules
+
+
+class Router:
+    def __init__(self, server: Server, context: Context) -> None:
+        self.server = server
+        self.ctx = context
+
+    def request(self, client: Client, host: str | None, port: int | None, https: bool) -> dict[str, str]:
+        headers = {k: v for k, v in client.handshake_headers(host or "", "").items() if k not in ("origin",)}
+        if host is None:
+            headers.pop("host", None)
+        return headers
+
+    def run(
+        self,
+        uri: str,
+        query: str,
+        client: Client,
+        host: str | None,
+        port: int | None,
+        https: bool = False,
+    ) -> Outcome:
+        headers = self.request(client, host, port, https)
+        steps: list[TraceStep] = []
+        uncertain: list[str] = []
+        srv = self.server
+        # 1. the location sections that match, merged in file order
+        matching: list[LocationSection] = []
+        for s in srv.locations:
+            hit = s.matches(uri)
+            if hit is None:
+                uncertain.append(
+                    f"whether `{s.node.text.splitlines()[0]}` matches (its regex does not compile in Python)"
+                )
+            elif hit:
+                matching.append(s)
+                uncertain += [f"what {u} does" for u in s.unknown]
+        section = next((s for s in reversed(matching) if s.mapping is not None), None)
+        if matching:
+            names = ", ".join(f"<{s.node.name} {' '.join(s.node.args)}> (line {s.node.source.line})" for s in matching)
+            steps.append(TraceStep(f"matching sections, merged in order: {names}", matching[-1].node.head))
+        # 2. server-context mod_rewrite
+        applied: Applied | None = None
+        if srv.rewrite_on and srv.rules:
+            req = Request(uri, query, host, headers, https, port, srv.names[0][0] if srv.names else "")
+            try:
+                applied = run_rules(srv.rules, req, lambda p: f"{'https' if https else 'http'}://{host or ''}{p}")
+            except Unknown as exc:
+                uncertain.append(str(exc))
+                return Outcome("local", "unknown", None, steps=steps, uncertain=uncertain)
+            steps += [TraceStep(t, s) for t, s in applied.steps]
+            if applied.kind == "proxy":
+                assert applied.rule is not None and applied.url is not None
+                out = Outcome("proxied", "rewrite-proxy", applied.rule.source, url=applied.url, rule=applied.rule)
+                out.rewrite = applied
+                return self._proxied(out, matching, headers, steps, uncertain)
+            if applied.kind == "redirect":
+                assert applied.rule is not None
+                return Outcome(
+                    "redirect",
+                    "rewrite-redirect",
+                    applied.rule.source,
+                    applied.rule.node.text,
+                    status=applied.status,
+                    location=applied.url,
+                    rule=applied.rule,
+                    steps=steps,
+                    uncertain=uncertain,
+                    rewrite=applied,
+                )
+            if applied.kind in ("forbidden", "gone"):
+                assert applied.rule is not None
+                return Outcome(
+                    "local",
+                    "rewrite-forbidden",
+                    applied.rule.source,
+                    applied.rule.node.text,
+                    status=applied.status,
+                    rule=applied.rule,
+                    steps=steps,
+                    uncertain=uncertain,
+                    rewrite=applied,
+                )
+            if applied.kind == "path":
+                assert applied.rule is not None
+                steps.append(TraceStep("a path rewritten without [PT] is served from the file system", None))
+                return Outcome(
+                    "local",
+                    "static",
+                    applied.rule.source,
+                    applied.rule.node.text,
+                    status=404,
+                    rule=applied.rule,
+                    steps=steps,
+                    uncertain=uncertain,
+                    rewrite=applied,
+                )
+            if applied.kind == "passthrough" and applied.uri is not None:
+                uri = applied.uri
+        # 3. mod_proxy: the location's mapping, then the server's ProxyPass lines in order
+        try:
+            chosen = self._mapping(section, uri)
+        except Unknown as exc:
+            uncertain.append(str(exc))
+            return Outcome("local", "unknown", None, steps=steps, uncertain=uncertain)
+        if chosen is not None and chosen[0].excluded:
+            steps.append(TraceStep(f"`{chosen[0].node.text}`: this path is not proxied", chosen[0].source))
+            chosen = None
+            excluded = True
+        else:
+            excluded = False
+        if chosen is not None:
+            mapping, url = chosen
+            if query:
+                url += "?" + query
+            where = "the section's ProxyPass" if mapping.location is not None else "the first matching ProxyPass"
+            steps.append(TraceStep(f"{where} `{mapping.node.text}`: proxied to {url}", mapping.source))
+            out = Outcome("proxied", "proxy-pass", mapping.source, url=url, mapping=mapping, section=mapping.location)
+            if applied is not None and applied.kind == "passthrough" and applied.rule is not None:
+                out.path_cause, out.path_cause_kind = applied.rule.source, "rewrite"
+            elif mapping.kind == "prefix" and not mapping.url.rstrip("/").endswith(mapping.path.rstrip("/")):
+                out.path_cause, out.path_cause_kind = mapping.source, "proxy-pass"
+            return self._proxied(out, matching, headers, steps, uncertain)
+        # 4. mod_alias redirects, else the file system
+        if not excluded:
+            redirect = self._redirect(uri, query, https, host)
+            if redirect is not None:
+                redirect.steps = steps + redirect.steps
+                redirect.uncertain = uncertain
+                return redirect
+        steps.append(TraceStep("no ProxyPass or RewriteRule proxies this path: httpd serves it from files", None))
+        return Outcome("local", "static", None, status=404, steps=steps, uncertain=uncertain, section=section)
+
+    def _mapping(self, section: LocationSection | None, uri: str) -> tuple[Mapping, str] | None:
+        if section is not None and section.mapping is not None:
+            m = section.mapping
+            if m.excluded:
+                return m, ""
+            if m.kind == "regex":
+                url = map_url(m, uri)
+                if url is not None:
+                    return m, url
+            else:
+                n = alias_match(uri, m.path)
+                if n:
+                    return m, m.url + uri[n:]
+        for m in self.server.mappings:
+            if m.excluded:
+                hit = (
+                    alias_match(uri, m.path) > 0
+                    if m.kind == "prefix"
+                    else (rx := compile_pattern(m.path, False)) is not None and rx.search(uri) is not None
+                )
+                if hit:
+                    return m, ""
+                continue
+            url = map_url(m, uri)
+            if url is not None:
+                return m, url
+        return None
+
+    def _redirect(self, uri: str, query: str, https: bool, host: str | None) -> Outcome | None:
+        for n in self.server.redirects:
+            args = list(n.args)
+            status = 302
+            if n.key == "redirectpermanent":
+                status = 301
+            elif args and not args[0].startswith("/") and n.key in ("redirect", "redirectmatch"):
+                word = args.pop(0).lower()
+                status = (
+                    int(word)
+                    if word.isdigit()
+                    else {"permanent": 301, "temp": 302, "seeother": 303, "gone": 410}.get(word, 302)
+                )
+            if not args:
+                continue
+            target = args[1] if len(args) > 1 else None
+            if n.key == "redirectmatch":
+                rx = compile_pattern(args[0], False)
+                m = rx.search(uri) if rx is not None else None
+                if m is None:
+                    continue
+                location = regsub(target or "", m) if target else None
+            else:
+                n_match = alias_match(uri, args[0])
+                if not n_match:
+                    continue
+                location = (target or "") + uri[n_match:] if target else None
+            if location is not None and query:
+                location += "?" + query
+            kind: OutcomeKind = "redirect" if 300 <= status < 400 else "local"
+            return Outcome(
+                kind,
+                "alias-redirect",
+                n.source,
+                n.text,
+                status=status,
+                location=location,
+                steps=[TraceStep(f"`{n.text}`: {status}" + (f" to {location}" if location else ""), n.source)],
+            )
+        return None
+
+    def _proxied(
+        self,
+        out: Outcome,
+        matching: list[LocationSection],
+        headers: dict[str, str],
+        steps: list[TraceStep],
+        uncertain: list[str],
+    ) -> Outcome:
+        out.steps, out.uncertain = steps, uncertain
+        denied = None
+        for s in matching:
+            if s.denied is not None:
+                denied = s.denied
+            elif s.granted:
+                denied = None
+        if denied is not None:
+            out.kind, out.reason, out.status, out.cause, out.cause_text = (
+                "local",
+                "deny",
+                403,
+                denied.source,
+                denied.text,
+            )
+            steps.append(TraceStep(f"`{denied.text}`: 403", denied.source))
+            return out
+        assert out.url is not None
+        url = out.url
+        scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+        if scheme == "balancer":
+            if not self.ctx.loaded("proxy_balancer_module"):
+                return self._no_handler(out, scheme, ("proxy_balancer_module",))
+            name = "balancer://" + url.split("://", 1)[1].split("/", 1)[0].lower()
+            bal = self.server.balancers.get(name)
+            if bal is None or not bal.members:
+                out.kind, out.reason, out.status = "error", "no-member", 503
+                steps.append(TraceStep(f"{name} has no member: 503", out.cause))
+                return out
+            out.balancer = bal
+            alive = [m for m in bal.members if not self.check_fails(m, out)]
+            if not alive:
+                hc = bal.members[0]
+                out.kind, out.reason, out.status = "error", "balancer-down", 503
+                out.cause, out.cause_text = hc.node.source, hc.node.text
+                steps.append(
+                    TraceStep(
+                        f"every member of {bal.name} fails its health check (`{hc.params.get('hcmethod')} "
+                        f"{hc.params.get('hcuri', '/')}`): 503",
+                        hc.node.source,
+                    )
+                )
+                return out
+            member = alive[0]
+            rest = url.split("://", 1)[1]
+            rest = rest[rest.find("/") :] if "/" in rest else ""
+            url = member.name.rstrip("/") + rest
+            out.url = url
+            scheme = url.split("://", 1)[0].lower()
+            steps.append(TraceStep(f"balancer member {member.name}: {url}", member.node.source))
+        handlers = HANDLERS.get(scheme)
+        if handlers is None:
+            uncertain.append(f"what httpd does with a {scheme}:// URL")
+            return out
+        if self.ctx.version < UPGRADE_PARAM_SINCE and scheme in ("ws", "wss"):
+            handlers = ("proxy_wstunnel_module",)
+        if not any(self.ctx.loaded(h) for h in handlers):
+            return self._no_handler(out, scheme, handlers)
+        worker = out.balancer.members[0] if out.balancer is not None else self.server.worker_for(url)
+        client_upgrade = self._headers(headers, matching, out)
+        out.upgrade = self._upgrade(scheme, worker, client_upgrade)
+        steps.append(TraceStep(out.upgrade.reason, worker.node.source if worker is not None else None))
+        return out
+
+    def _no_handler(self, out: Outcome, scheme: str, handlers: tuple[str, ...]) -> Outcome:
+        out.kind, out.reason, out.status = "error", "no-handler", 500
+        out.upgrade = Upgrade(False, f"no loaded module handles {scheme}:// URLs", handler=False, missing=handlers)
+        out.steps.append(
+            TraceStep(f"no protocol handler for {scheme}:// (load {' or '.join(handlers)}): 500 (AH01144)", out.cause)
+        )
+        return out
+
+    def _headers(self, headers: dict[str, str], matching: list[LocationSection], out: Outcome) -> str:
+        """The Upgrade header mod_proxy sees after RequestHeader edits."""
+        value = headers.get("upgrade", "")
+        edits = [*self.server.headers, *(h for s in matching for h in s.headers)]
+        for n in edits:
+            args = [a for a in n.args if a.lower() not in ("early",)]
+            if len(args) >= 2 and args[1].lower() == "upgrade":
+                action = args[0].lower()
+                if action == "unset":
+                    value = ""
+                elif action in ("set", "setifempty") and len(args) >= 3:
+                    value = args[2] if action == "set" or not value else value
+                elif action in ("append", "merge", "add") and len(args) >= 3:
+                    value = f"{value}, {args[2]}" if value else args[2]
+                else:
+                    out.uncertain.append(f"what `{n.text}` at {n.source} makes of Upgrade")
+                out.headers.append(("Upgrade", value, n.source))
+        return value
+
+    def _upgrade(self, scheme: str, worker: Worker | None, client_upgrade: str) -> Upgrade:
+        tokens = [t.strip().lower() for t in client_upgrade.split(",") if t.strip()]
+        if "websocket" not in tokens:
+            return Upgrade(False, "the request carries no `Upgrade: websocket` any more", worker)
+        if scheme in ("ws", "wss"):
+            return Upgrade(True, f"{scheme}:// URL: httpd tunnels the WebSocket", worker)
+        if scheme not in ("http", "https"):
+            return Upgrade(False, f"{scheme}:// cannot carry a WebSocket", worker)
+        if self.ctx.version < UPGRADE_PARAM_SINCE:
+            return Upgrade(False, "httpd before 2.4.47 tunnels WebSockets only to ws:// URLs", worker)
+        wanted = (worker.upgrade or "") if worker is not None else ""
+        allowed = [t.strip().lower() for t in wanted.split(",") if t.strip()]
+        if "*" in allowed or "websocket" in allowed:
+            return Upgrade(True, f"worker {worker.name if worker else ''} has upgrade={wanted}", worker)
+        if worker is None:
+            why = f"no worker is defined for this {scheme}:// URL (the default worker has no upgrade=)"
+        else:
+            why = f"worker {worker.name} has no upgrade=websocket"
+        return Upgrade(False, why + ": mod_proxy_http drops Upgrade and the backend gets a plain GET", worker)
+
+    def check_fails(self, member: Worker, out: Outcome | None = None) -> bool:
+        """An active health check the member cannot pass: a plain request to a WebSocket path."""
+        if not self.ctx.loaded("proxy_hcheck_module") or self.ctx.modules is None:
+            return False
+        method = member.params.get("hcmethod", "TCP").upper()
+        if method not in CHECK_METHODS or "hcexpr" in member.params:
+            return False
+        path = member.params.get("hcuri", "/").split("?", 1)[0]
+        signal = path_signal(path)
+        return signal is not None and signal[0] == "strong"
+
+    def idle(self, worker: Worker | None) -> tuple[float, Source | None, str]:
+        """The tunnel's idle limit, the line that sets it (None: httpd's default) and how it reads."""
+        front, front_node = self.server.timeout
+        back: tuple[float, Node | None, str]
+        if worker is not None and worker.timeout is not None:
+            back = (worker.timeout, worker.node, f"timeout={worker.params['timeout']}")
+        elif self.server.proxy_timeout is not None:
+            value, node = self.server.proxy_timeout
+            back = (value, node, node.text)
+        else:
+            back = (front, front_node, front_node.text if front_node else f"Timeout {int(DEFAULT_TIMEOUT)}")
+        front_t = (front, front_node, front_node.text if front_node else f"Timeout {int(DEFAULT_TIMEOUT)}")
+        if self.ctx.version >= MAX_TIMEOUTS_SINCE:
+            pick = back if back[0] >= front else front_t
+        else:
+            pick = back if back[0] <= front else front_t
+        return pick[0], pick[1].source if pick[1] is not None else None, pick[2]
