@@ -101,7 +101,8 @@ def diagnose(url: str, attempts: list[Attempt]) -> list[str]:
         if any(a.browser == "firefox" for a in bad) and not any(a.browser == "firefox" for a in ok):
             lines.append(
                 f"only {names} fails: Firefox sends `Connection: keep-alive, Upgrade`, so a matcher that compares "
-                "the whole Connection header with `Upgrade` (an exact ACL, a map key, a Header() rule) misses it"
+                "the whole Connection header with `Upgrade` (an nginx `map` key, a Caddy `header` matcher) misses it; "
+                "HAProxy and Traefik reduce the header to `Upgrade` before matching, so it is not theirs"
             )
         else:
             lines.append(f"only {names} fails: a header matcher treats these clients differently")
