@@ -158,3 +158,52 @@ def test_readme_probe_session_is_what_wslint_prints(
             nginx.stop()
     assert result.exit_code == 1
     assert result.output == block.group(2).replace("127.0.0.1:8080", f"127.0.0.1:{port}")
+
+
+HAPROXY_SITE = """\
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+    timeout tunnel 1h
+
+frontend www
+    bind 127.0.0.1:8080
+    acl is_ws path_beg /ws/
+    acl is_upgrade req.fhdr(connection) -i upgrade
+    use_backend sockets if is_ws is_upgrade
+
+backend sockets
+    server s1 127.0.0.1:9001
+"""
+
+
+def test_probe_through_haproxy(haproxy_bin: str, tmp_path: Path) -> None:
+    """HAProxy's own 503 page is recognized, and every browser (Firefox too) passes an exact Connection ACL."""
+    from tests.e2e.haproxy_proxy import HAProxy
+
+    with Backend() as ws, NotFoundBackend() as other:
+        port = free_port()
+        proxy = HAProxy(haproxy_bin, tmp_path / "haproxy", substitute(HAPROXY_SITE, port, ws.port, other.port))
+        proxy.start(port)
+        config = tmp_path / "haproxy.cfg"
+        config.write_text(HAPROXY_SITE)
+        try:
+            connect = f"127.0.0.1:{port}"
+            code, doc = probe("ws://app.example.test:8080/ws/chat", "--connect", connect, "--config", str(config))
+            assert code == 0 and doc["ok"], doc
+            assert {a["browser"]: a["status"] for a in doc["attempts"]} == {
+                "chrome": 101,
+                "firefox": 101,
+                "safari": 101,
+            }
+            assert doc["findings"] == []
+
+            code, doc = probe("ws://app.example.test:8080/socket", "--connect", connect, "--browser", "chrome")
+            assert code == 1
+            (a,) = doc["attempts"]
+            assert a["status"] == 503
+            assert doc["diagnosis"][0].startswith("503 Service Unavailable: HAProxy has no server for the request")
+        finally:
+            proxy.stop()
