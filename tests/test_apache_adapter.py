@@ -13,7 +13,7 @@ from wslint.apache.build import ApacheModel
 from wslint.apache.parser import ParseError, parse
 from wslint.apache.routing import Router, alias_match
 from wslint.clients import CLIENTS
-from wslint.findings import Diagnostic
+from wslint.findings import Diagnostic, Severity
 from wslint.inputs import InputFile
 
 MODS = (
@@ -129,13 +129,13 @@ def test_bad_input_is_a_diagnostic(tmp_path: Path, content: bytes, message: str)
     assert any(message in d.message and d.path == "httpd.conf" for d in diags), diags
 
 
-def test_non_utf8_is_read_with_a_warning(tmp_path: Path) -> None:
+def test_non_utf8_is_an_error_but_the_rest_is_read(tmp_path: Path) -> None:
     main = tmp_path / "httpd.conf"
     main.write_bytes(b"# caf\xe9\nListen 80\n")
     diags: list[Diagnostic] = []
     opts = AdapterOptions(version=(2, 4, 71), version_text="2.4.71", version_assumed=False)
     assert load_model(InputFile("httpd.conf", str(main)), opts, diags) is not None
-    assert any("not valid UTF-8" in d.message and d.line == 1 for d in diags)
+    assert any("not valid UTF-8" in d.message and d.line == 1 and d.severity is Severity.ERROR for d in diags)
 
 
 # -- routing ------------------------------------------------------------------------------------

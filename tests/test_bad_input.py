@@ -278,3 +278,47 @@ def test_the_internal_error_message(
     err = capsys.readouterr().err
     assert err.startswith("wslint: internal error (RuntimeError: boom); this is a bug in wslint")
     assert "Traceback" not in err
+
+
+# -- Apache httpd -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "httpd.conf:1: error: httpd.conf contains no configuration (it is empty or only comments)"),
+        (b"Listen 80\x00\n", "httpd.conf: error: httpd.conf is not a text file"),
+        (b"# caf\xe9\nListen 80\n", "httpd.conf:1: error: httpd.conf is not valid UTF-8 (byte 0xe9 on line 1)"),
+        (b"<VirtualHost *:80>\n  ServerName a\n", "httpd.conf:1: error: <VirtualHost> was not closed"),
+        (
+            b"<IfModule a>\n" * 10_000 + b"</IfModule>\n" * 10_000,
+            "httpd.conf:201: error: sections nested deeper than 200",
+        ),
+        (b"Include httpd.conf\n", "httpd.conf:1: error: include cycle: httpd.conf includes itself"),
+    ],
+)
+def test_broken_apache_files(here: Path, content: bytes, message: str) -> None:
+    (here / "httpd.conf").write_bytes(content)
+    code, out = lint("httpd.conf", "--proxy", "apache")
+    assert code == 2, out
+    assert message in out
+    assert "Traceback" not in out
+
+
+def test_a_huge_apache_line_stays_small(here: Path) -> None:
+    """A 9 MB directive line: no per-character bookkeeping (it once took 1.2 GB)."""
+    (here / "httpd.conf").write_bytes(b'ServerName "' + b'a\\"' * (3 * 1024 * 1024) + b'"\nListen 80\n')
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    res = subprocess.run(
+        [sys.executable, "-m", "wslint", "httpd.conf", "--proxy", "apache", "--color", "never"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=cap,
+        check=False,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "no problems found in 1 file" in res.stdout

@@ -109,13 +109,16 @@ class Loader:
 
     # -- diagnostics ------------------------------------------------------------------
 
-    def _diag(self, kind: str, severity: Severity, message: str, path: str | None, line: int | None) -> None:
+    def _diag(
+        self, kind: str, severity: Severity, message: str, path: str | None, line: int | None, fatal: bool = True
+    ) -> None:
+        """Report a problem; an error stops the model unless it is not `fatal` (the rest can still be read)."""
         key = (path or "", line, message)
         if key in self._reported:
             return
         self._reported.add(key)
         self.diagnostics.append(Diagnostic(kind, severity, message, path, line))  # type: ignore[arg-type]
-        if severity >= Severity.ERROR:
+        if severity >= Severity.ERROR and fatal:
             self.failed = True
 
     # -- reading one file -------------------------------------------------------------
@@ -166,11 +169,12 @@ class Loader:
                 bad_line = data[: exc.start].count(b"\n") + 1
                 self._diag(
                     "io",
-                    Severity.WARNING,
+                    Severity.ERROR,
                     f"{inp.path} is not valid UTF-8 (byte 0x{data[exc.start]:02x} on line {bad_line}); the rest is "
                     "linted with the character replaced, and --fix never writes the file",
                     inp.path,
                     bad_line,
+                    fatal=False,
                 )
                 text = data.decode("utf-8", errors="replace")
         if inp.path not in self.texts:

@@ -15,6 +15,8 @@ sections are the loader's business.
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from wslint.model import Source
@@ -80,11 +82,18 @@ class _Line:
     """One logical line: its text (continuations joined) and the physical position of each character."""
 
     text: str
-    # (line, column) of every character of `text`
-    positions: tuple[tuple[int, int], ...]
+    # where in `text` each physical line starts, and its number: a continued line has several
+    # (a position per character would cost a tuple per byte: a gigabyte for a 10 MB line)
+    starts: tuple[int, ...]
+    numbers: tuple[int, ...]
     first: int
     last: int
     end_column: int
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """(line, column) of the character at `offset` of `text`."""
+        k = bisect_right(self.starts, offset) - 1
+        return self.numbers[k], offset - self.starts[k] + 1
 
 
 def _logical_lines(text: str) -> list[_Line]:
@@ -92,8 +101,10 @@ def _logical_lines(text: str) -> list[_Line]:
     physical = text.split("\n")
     i = 0
     while i < len(physical):
-        chars: list[str] = []
-        positions: list[tuple[int, int]] = []
+        pieces: list[str] = []
+        starts: list[int] = []
+        numbers: list[int] = []
+        length = 0
         first = i + 1
         end_column = 1
         while True:
@@ -101,15 +112,19 @@ def _logical_lines(text: str) -> list[_Line]:
             stripped = raw.rstrip(" \t")
             continued = stripped.endswith("\\") and i + 1 < len(physical)
             body = stripped[:-1] if continued else stripped
-            for col, ch in enumerate(body, start=1):
-                chars.append(ch)
-                positions.append((i + 1, col))
+            starts.append(length)
+            numbers.append(i + 1)
+            pieces.append(body)
+            length += len(body)
             end_column = len(stripped) + 1
             i += 1
             if not continued:
                 break
-        out.append(_Line("".join(chars), tuple(positions), first, i, end_column))
+        out.append(_Line("".join(pieces), tuple(starts), tuple(numbers), first, i, end_column))
     return out
+
+
+_WORD = re.compile(r"[^ \t]+")
 
 
 def split_words(line: _Line, start: int, end: int, path: str) -> list[Word]:
@@ -127,11 +142,20 @@ def split_words(line: _Line, start: int, end: int, path: str) -> list[Word]:
             quote = ch
             i += 1
             value: list[str] = []
-            while i < end and text[i] != quote:
-                if text[i] == "\\" and i + 1 < end and text[i + 1] == quote:
-                    i += 1
-                value.append(text[i])
-                i += 1
+            # a backslash before the quote escapes it (and is dropped); any other backslash stays
+            while True:
+                j = text.find(quote, i, end)
+                if j == -1:
+                    value.append(text[i:end])
+                    i = end
+                    break
+                if text[j - 1] == "\\" and j > i:
+                    value.append(text[i : j - 1] + quote)
+                    i = j + 1
+                    continue
+                value.append(text[i:j])
+                i = j
+                break
             if i >= end:
                 # httpd takes an unterminated quote to the end of the line
                 stop = end
@@ -140,15 +164,15 @@ def split_words(line: _Line, start: int, end: int, path: str) -> list[Word]:
                 i += 1
             words.append(Word("".join(value), _span(line, begin, stop, path), True))
             continue
-        while i < end and text[i] not in " \t":
-            i += 1
+        found = _WORD.match(text, i, end)
+        i = found.end() if found else i + 1
         words.append(Word(text[begin:i], _span(line, begin, i, path)))
     return words
 
 
 def _span(line: _Line, begin: int, stop: int, path: str) -> Source:
-    ln, col = line.positions[begin]
-    end_ln, end_col = line.positions[stop - 1]
+    ln, col = line.position(begin)
+    end_ln, end_col = line.position(stop - 1)
     return Source(path, ln, col, end_ln, end_col + 1)
 
 
@@ -165,7 +189,7 @@ def parse(text: str, path: str, max_nesting: int = 200) -> list[Node]:
         end = len(line.text.rstrip(" \t"))
         first_line = physical[line.first - 1]
         indent = first_line[: len(first_line) - len(first_line.lstrip(" \t"))]
-        head = Source(path, line.positions[start][0], line.positions[start][1], line.last, line.end_column)
+        head = Source(path, *line.position(start), line.last, line.end_column)
         raw = "\n".join(p.rstrip("\r") for p in physical[line.first - 1 : line.last]).strip(" \t")
         if body.startswith("</"):
             name = body[2:].rstrip(">").strip()
