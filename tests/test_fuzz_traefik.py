@@ -91,7 +91,7 @@ def generated(draw: st.DrawFn) -> str:
         lines = [f"    r{i}:", f'      rule: "{rule}"', f"      service: {draw(st.sampled_from(['s', 'missing']))}"]
         if draw(st.booleans()):
             lines.append(f"      priority: {draw(st.integers(-1, 100))}")
-        if middlewares and draw(st.booleans()):
+        if draw(st.booleans()) and middlewares:
             lines.append(f"      middlewares: [m{draw(st.integers(0, len(middlewares) - 1))}]")
         if draw(st.booleans()):
             lines.append(f"      ruleSyntax: {draw(st.sampled_from(['v2', 'v3']))}")
