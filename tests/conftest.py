@@ -56,3 +56,14 @@ def in_ci() -> bool:
 def _no_github_actions(monkeypatch: pytest.MonkeyPatch) -> None:
     """`--format auto` follows GITHUB_ACTIONS; the tests choose formats explicitly."""
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """How many inputs the fuzz tests tried (CI's record that they ran, and how much)."""
+    import sys
+
+    fuzzing = sys.modules.get("tests.fuzzing")
+    tried = getattr(fuzzing, "TRIED", None)
+    if tried:
+        counts = ", ".join(f"{proxy} {n}" for proxy, n in sorted(tried.items()))
+        terminalreporter.write_line(f"fuzzing: {sum(tried.values())} inputs linted twice each ({counts})")

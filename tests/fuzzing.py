@@ -77,7 +77,12 @@ def mutate(draw: st.DrawFn, text: str, alphabet: Sequence[str]) -> str:
     return text
 
 
+# inputs checked in this session, by proxy: conftest.py prints them at the end of the run
+TRIED: dict[str, int] = {}
+
+
 def check_property(name: str, text: str, proxy: str, **options: object) -> None:
+    TRIED[proxy] = TRIED.get(proxy, 0) + 1
     first = lint_file(name, text, proxy, **options)  # type: ignore[arg-type]
     assert first[0] in (0, 1, 2)
     assert lint_file(name, text, proxy, **options) == first  # type: ignore[arg-type]
