@@ -63,6 +63,8 @@ def _options(args: list[str]) -> dict[str, object]:
             opts["ws_paths"] = (*opts["ws_paths"], next(it))  # type: ignore[misc]
         elif arg == "--ws-url":
             opts["endpoints"] = (*opts.get("endpoints", ()), parse_endpoint(next(it)))  # type: ignore[misc]
+        elif arg == "--haproxy-version":
+            opts["versions"] = {"haproxy": next(it)}
         else:
             raise AssertionError(f"unsupported fixture option {arg}")
     return opts
@@ -125,6 +127,31 @@ def test_apache_fixture(case: Path, rules: RuleSet, monkeypatch: pytest.MonkeyPa
     monkeypatch.chdir(APACHE_FIXTURES)
     target = os.path.relpath(case, APACHE_FIXTURES)
     report = run(LintOptions(paths=(target,), proxy="apache", **_options(args)), rules)  # type: ignore[arg-type]
+    errors = [d for d in report.diagnostics if d.severity.label == "error"]
+    assert not errors, errors
+    found = {(f.path, f.line, f.rule) for f in report.findings}
+    assert found >= expect, f"missing: {sorted(expect - found)}"
+    assert found <= expect, f"unexpected: {sorted(found - expect)}"
+    assert not (found & ok)
+
+
+HAPROXY_FIXTURES = FIXTURES.parent / "haproxy"
+
+
+def haproxy_cases() -> list[Path]:
+    """One case per directory, linted through its haproxy.cfg."""
+    if not HAPROXY_FIXTURES.is_dir():
+        return []
+    return sorted(d / "haproxy.cfg" for d in HAPROXY_FIXTURES.iterdir() if (d / "haproxy.cfg").is_file())
+
+
+@pytest.mark.parametrize("case", haproxy_cases(), ids=lambda p: p.parent.name)
+def test_haproxy_fixture(case: Path, rules: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    expect, ok, args = annotations(case, HAPROXY_FIXTURES)
+    for _, _, rule in expect | ok:
+        assert rules.get(rule) is not None, f"unknown rule {rule} in annotation"
+    monkeypatch.chdir(HAPROXY_FIXTURES)
+    report = run(LintOptions(paths=(os.path.relpath(case, HAPROXY_FIXTURES),), **_options(args)), rules)  # type: ignore[arg-type]
     errors = [d for d in report.diagnostics if d.severity.label == "error"]
     assert not errors, errors
     found = {(f.path, f.line, f.rule) for f in report.findings}

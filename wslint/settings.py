@@ -105,7 +105,11 @@ def resolve(args: CliArgs) -> Resolved:
         endpoints=tuple(endpoints),
         select=args.select or project.select,
         ignore=(*project.ignore, *args.ignore),
-        rule_options={"idle-timeout-short": {"min_idle": threshold}},
+        # every rule about idle timeouts judges against the one threshold
+        rule_options={
+            rule: {"min_idle": threshold}
+            for rule in ("idle-timeout-short", "tunnel-timeout-missing", "tunnel-timeout-in-frontend")
+        },
         severity=dict(project.severity),
         project=project,
         baseline=known,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 from wslint.adapters import AdapterOptions, Loaded
 from wslint.findings import Diagnostic
 from wslint.haproxy.build import BuildOptions, HaproxyModel
 from wslint.haproxy.declare import declare_endpoints
-from wslint.haproxy.parser import config_files, parse
+from wslint.haproxy.parser import ParsedConfig, config_files, parse, parse_files
 from wslint.haproxy.proxies import ProxyBuilder
 from wslint.inputs import InputFile
 
@@ -22,6 +24,9 @@ def load_model(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagno
     parsed = parse(inp, options.version, diagnostics)
     if parsed is None or parsed.failed:
         return None
+    split = _split_directory(inp, parsed, options.version)
+    if split is not None:
+        parsed = split
     builder = ProxyBuilder(parsed, options.version, diagnostics)
     proxies = builder.build()
     if builder.failed:
@@ -50,10 +55,51 @@ def load_haproxy(inp: InputFile, options: AdapterOptions, diagnostics: list[Diag
     return Loaded(model.config(list(routes), results), model.parsed.texts)
 
 
+def _defined_and_used(parsed: ParsedConfig) -> tuple[set[str], set[str]]:
+    """Proxy and defaults names a configuration defines, and those it refers to."""
+    defined: set[str] = set()
+    used: set[str] = set()
+    for s in parsed.sections:
+        if s.name:
+            defined.add(s.name)
+        if s.from_name:
+            used.add(s.from_name)
+        for st in s.statements:
+            if st.keyword in ("use_backend", "default_backend") and st.args and "%[" not in st.args[0]:
+                used.add(st.args[0])
+    return defined, used
+
+
+def _split_directory(inp: InputFile, parsed: ParsedConfig, version: tuple[int, ...]) -> ParsedConfig | None:
+    """A file that names backends or defaults only its sibling `*.cfg` files define is one part
+    of a configuration loaded with `haproxy -f DIR/`: the directory is read whole, in HAProxy's
+    (lexical) order, and reported with this file first."""
+    if inp.disk_path is None or os.path.isdir(inp.disk_path) or len(parsed.files) != 1:
+        return None
+    defined, used = _defined_and_used(parsed)
+    missing = used - defined
+    directory = os.path.dirname(os.path.abspath(inp.disk_path))
+    siblings = config_files(directory)
+    if not missing or len(siblings) < 2:
+        return None
+    shown_dir = os.path.dirname(inp.path)
+    items: list[tuple[str, str | None]] = [
+        (inp.path if os.path.samefile(f, inp.disk_path) else os.path.join(shown_dir, os.path.basename(f)), f)
+        for f in siblings
+    ]
+    whole = parse_files(items, version, [])
+    if whole is None or whole.failed:
+        return None
+    all_defined, _ = _defined_and_used(whole)
+    if not missing <= all_defined:
+        return None
+    whole.main = inp.path
+    whole.files = [inp.path, *(f for f in whole.files if f != inp.path)]
+    return whole
+
+
 def included_files(inp: InputFile, options: AdapterOptions) -> set[str]:
     """The files a configuration is made of (HAProxy has no include: the input itself)."""
-    import os
-
     if inp.disk_path is None:
         return set()
     return {os.path.realpath(f) for f in config_files(inp.disk_path)}

@@ -279,7 +279,7 @@ class HaproxyModel:
             upstream=target,
             websocket=self._intent(fe, switch, tests, be, signal),
             handshakes=handshakes,
-            idle_timeout=_effective(idle) if idle is not None else None,
+            idle_timeout=effective_timeout(idle) if idle is not None else None,
             header_scope=HeaderScope(None, None, None, (), be.section.block),
             divergences=self._divergences(fe, switch, path, host),
             path_signal=signal[0] if signal else None,
@@ -444,7 +444,9 @@ class HaproxyModel:
             test, matcher = culprit
             elsewhere, _ = self.simulator.switch(fe, flow)
             actual = elsewhere.backend.name if elsewhere is not None else "no backend (503)"
-            detail = f"`{test.text}` at {test.source} does not match the {c.name} handshake"
+            sent = flow.request.values(test.header or "") or [] if test.header else []
+            value = f" (`{test.header.capitalize()}: {', '.join(sent)}`)" if test.header and sent else ""
+            detail = f"`{test.text}` does not match the {c.name} handshake{value}"
             out.append(
                 Divergence(
                     client=c.name,
@@ -493,12 +495,12 @@ class HaproxyModel:
 
     @staticmethod
     def _case_rewrite(test: AclTest) -> Rewrite | None:
-        """The criterion with `-i` after it, which makes the test ignore case."""
+        """The statement with `-i` after the test's criterion, which makes the test ignore case."""
         st = test.statement
-        if st is None:
+        if st is None or st.source.column is None:
             return None
-        criterion = st.span_text(test.first_word, test.first_word)
-        return Rewrite(st.word_source(test.first_word), f"{criterion} -i")
+        cut = st.words[test.first_word].end_column - st.source.column
+        return Rewrite(st.source, f"{st.text[:cut]} -i{st.text[cut:]}")
 
     # -- the whole configuration -----------------------------------------------------
 
@@ -542,7 +544,7 @@ class HaproxyModel:
         )
 
 
-def _effective(idle: IdleTimeouts) -> Setting[float] | None:
+def effective_timeout(idle: IdleTimeouts) -> Setting[float] | None:
     """The timeout that closes an idle tunnel: the tunnel timeout, or the shorter side."""
     if idle.tunnel is not None:
         return idle.tunnel

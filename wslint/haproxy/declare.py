@@ -22,7 +22,7 @@ from dataclasses import replace
 from wslint.clients import Client
 from wslint.endpoints import Endpoint
 from wslint.haproxy.acl import AclTest, Condition, Term
-from wslint.haproxy.build import HaproxyModel, expects_success, positive_tests
+from wslint.haproxy.build import HaproxyModel, effective_timeout, expects_success, positive_tests
 from wslint.haproxy.proxies import Proxy
 from wslint.haproxy.routing import Flow, Outcome, Switch
 from wslint.haproxy.samples import SampleContext, match_one, match_values
@@ -313,7 +313,8 @@ def declare_endpoints(
     declarer = Declarer(model)
     clients = model.options.clients
     results: list[EndpointResult] = []
-    firsts: list[tuple[EndpointResult, Outcome]] = []
+    # the primary client's simulation of each endpoint, for the timeouts its route really gets
+    flows: dict[int, Outcome] = {}
     for ep in endpoints:
         fronts, note = _frontends(model, ep)
         if not fronts:
@@ -340,9 +341,9 @@ def declare_endpoints(
             }
             rest = [replace(r, **extra) for r, _ in per_client[1:]]  # type: ignore[arg-type]
             results.extend([primary, *rest])
-            firsts.append((primary, out))
+            flows[id(primary)] = out
     routes = list(model.route_order)
-    return _mark_declared(model, routes, results)
+    return _mark_declared(model, routes, results, flows)
 
 
 def _diagnose(
@@ -369,11 +370,18 @@ def _diagnose(
 
 
 def _mark_declared(
-    model: HaproxyModel, routes: list[Route], results: list[EndpointResult]
+    model: HaproxyModel, routes: list[Route], results: list[EndpointResult], flows: dict[int, Outcome]
 ) -> tuple[list[Route], tuple[EndpointResult, ...]]:
     declared: dict[int, list[EndpointResult]] = {}
+    # clients that disagree (a case-sensitive ACL): the divergence is the finding, and the route
+    # some of them land on is not declared a WebSocket route for it
+    taken: dict[tuple[object, object], set[int]] = {}
+    for r in results:
+        taken.setdefault((r.endpoint, r.listener), set()).add(id(r.route))
     for r in results:
         if r.outcome != "proxied" or r.route is None or r.better_routes or r.elsewhere or r.near_misses:
+            continue
+        if len(taken[(r.endpoint, r.listener)]) > 1:
             continue
         declared.setdefault(id(r.route), []).append(r)
     renamed: dict[int, Route] = {}
@@ -391,8 +399,15 @@ def _mark_declared(
             if _probes_socket(hc, first):
                 group = replace(upstream.group, health_check=replace(hc, socket_path=first.backend_path_only))
                 upstream = replace(upstream, group=group)
+        timeouts: dict[str, object] = {}
+        sim = next((flows[id(x)] for x in mine if id(x) in flows), None)
+        if sim is not None and sim.switch is not None:
+            # set-timeout rules evaluated for the endpoint's own request
+            idle = model.idle(sim.frontend, sim.switch.backend, sim.flow)
+            timeouts = {"idle": idle, "idle_timeout": effective_timeout(idle)}
         new = replace(
             route,
+            **timeouts,  # type: ignore[arg-type]
             websocket=Intent("declared", f"the endpoint {first.endpoint} is routed here", route.source),
             handshakes=handshakes if len(handshakes) == len(route.handshakes) else route.handshakes,
             upstream=upstream if isinstance(upstream, UpstreamTarget) else route.upstream,

@@ -320,8 +320,12 @@ class Parser:
 
 def _blocks(sections: list[Section], texts: dict[str, str]) -> None:
     """Where a fix adds lines to a section: after its header, or after its last statement."""
+    split: dict[str, list[str]] = {}
     for s in sections:
-        lines = texts.get(s.source.path, "").split("\n")
+        # each file split once: per section it made the parse quadratic
+        lines = split.get(s.source.path)
+        if lines is None:
+            lines = split[s.source.path] = texts.get(s.source.path, "").split("\n")
         header_line = lines[s.source.line - 1] if 0 < s.source.line <= len(lines) else ""
         last = s.statements[-1].source.line if s.statements else s.source.line
         indent = header_line[: len(header_line) - len(header_line.lstrip())]
@@ -362,34 +366,36 @@ def config_files(disk: str) -> list[str]:
 
 def parse(inp: InputFile, version: tuple[int, ...], diagnostics: list[Diagnostic]) -> ParsedConfig | None:
     """Read and parse one input (a file, a directory of `*.cfg` files, or stdin text)."""
+    if inp.disk_path is None:
+        return parse_files([(inp.path, None)], version, diagnostics, inp.text or "")
+    found = config_files(inp.disk_path)
+    if not found:
+        diagnostics.append(Diagnostic("io", Severity.ERROR, f"{inp.path}: no *.cfg files in this directory", inp.path))
+        return None
+    if len(found) == 1 and found[0] == inp.disk_path:
+        return parse_files([(inp.path, inp.disk_path)], version, diagnostics)
+    return parse_files([(display_path(f), f) for f in found], version, diagnostics)
+
+
+def parse_files(
+    items: list[tuple[str, str | None]], version: tuple[int, ...], diagnostics: list[Diagnostic], stdin: str = ""
+) -> ParsedConfig | None:
+    """Files read in order as one configuration, as `haproxy -f a -f b` reads them; each item is
+    (display path, path on disk), a disk path None meaning `stdin`."""
     parser = Parser(version, diagnostics)
     sections: list[Section] = []
     texts: dict[str, str] = {}
     disk_paths: dict[str, str] = {}
     files: list[str] = []
-    if inp.disk_path is None:
-        items: list[tuple[str, str | None]] = [(inp.path, None)]
-    else:
-        found = config_files(inp.disk_path)
-        if not found:
-            diagnostics.append(
-                Diagnostic("io", Severity.ERROR, f"{inp.path}: no *.cfg files in this directory", inp.path)
-            )
-            return None
-        single = len(found) == 1 and found[0] == inp.disk_path
-        items = [(inp.path if single else display_path(f), f) for f in found]
     for shown, disk in items:
         try:
-            text = (inp.text or "") if disk is None else _read(disk)
+            text = stdin if disk is None else _read(disk)
         except UnicodeDecodeError:
             diagnostics.append(Diagnostic("io", Severity.ERROR, f"{shown}: not UTF-8 text", shown))
             return None
         except OSError as exc:
-            diagnostics.append(
-                Diagnostic(
-                    "io", Severity.ERROR, f"{shown}: cannot read: {getattr(exc, 'strerror', None) or exc}", shown
-                )
-            )
+            reason = getattr(exc, "strerror", None) or exc
+            diagnostics.append(Diagnostic("io", Severity.ERROR, f"{shown}: cannot read: {reason}", shown))
             return None
         texts[shown] = text
         files.append(shown)

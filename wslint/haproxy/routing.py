@@ -462,7 +462,8 @@ class Simulator:
                     )
                     return self._default(fe, flow), uncertain
                 name = value
-            flow.step(f"{ub.statement.text}: the condition holds, backend {name}", ub.statement.source)
+            why = "the condition holds" if ub.cond is not None else "no condition"
+            flow.step(f"{ub.statement.text}: {why}, backend {name}", ub.statement.source)
             return Switch("use_backend", self.backends[name], ub.statement.source, ub), uncertain
         return self._default(fe, flow), uncertain
 
