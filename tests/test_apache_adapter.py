@@ -209,3 +209,76 @@ def test_lint_reports_the_apache_rules(lint: LintFn) -> None:
         name="httpd.conf",
     )
     assert {(f.rule, f.line) for f in report.findings} == {("proxy-module-missing", 3), ("invalid-command", 4)}
+
+
+# -- what the routing differential found (tests/e2e/test_apache_routing_differential.py) ----------
+
+
+def test_location_proxypass_is_a_regex_only_with_a_wildcard() -> None:
+    from wslint.apache.config import fnmatch_test
+
+    assert not fnmatch_test("^/ws$") and not fnmatch_test("^/(api|live)/websocket") and not fnmatch_test("^/r+")
+    assert fnmatch_test("^/ws/(.*)$") and fnmatch_test("^/p?x$") and fnmatch_test("^/q[0-9]$")
+    assert not fnmatch_test("^/q[0-9$") and not fnmatch_test("^/a\\*")
+
+
+def test_worker_names_cover_urls_no_shorter_than_themselves(tmp_path: Path) -> None:
+    m, _ = model(
+        tmp_path,
+        MODS + "<VirtualHost *:80>\nServerName app.example.test\n"
+        'ProxyPassMatch "^/ws/(.*)$" http://127.0.0.1:9001/backend/$1 upgrade=websocket\n'
+        "ProxyPass /w http://127.0.0.1:9002/w/ upgrade=websocket\nProxyPass /w2 http://127.0.0.1:9002/w/x\n"
+        "</VirtualHost>\n",
+    )
+    assert m is not None
+    # `http://.../backend/$1` is longer than the URL made of /ws/x: the default worker serves it
+    assert route(m, "/ws/x")[2] is False
+    assert route(m, "/ws/xy")[2] is True
+    # the second ProxyPass shares the first's worker (its URL starts with the worker's name)
+    assert route(m, "/w2") == ("http://127.0.0.1:9002/w/x", "ProxyPass /w2 http://127.0.0.1:9002/w/x", True)
+
+
+def test_main_server_proxypass_comes_first_whatever_proxypassinherit_says(tmp_path: Path) -> None:
+    m, _ = model(
+        tmp_path,
+        MODS + "ProxyPass /both ws://127.0.0.1:9002/main\n<VirtualHost *:80>\nServerName app.example.test\n"
+        "ProxyPassInherit Off\nProxyPass /both ws://127.0.0.1:9001/vhost\n</VirtualHost>\n",
+    )
+    assert m is not None
+    assert route(m, "/both")[0] == "ws://127.0.0.1:9002/main"
+
+
+def test_redirects_and_denial(tmp_path: Path) -> None:
+    m, _ = model(
+        tmp_path,
+        MODS + "LoadModule alias_module modules/mod_alias.so\nRedirect /old/ /moved/\n"
+        "<VirtualHost *:80>\nServerName app.example.test\nProxyPass /ws/ !\nRedirect 301 /ws http://e.test/ws2\n"
+        'RedirectMatch "^/app/(.*)$" http://e.test/app2/$1\n<Location /deny>\nRequire all denied\n</Location>\n'
+        "</VirtualHost>\n",
+    )
+    assert m is not None
+    s, _, _ = m.select(m.candidates_for_port(80), "app.example.test")
+    router = Router(s, m.context)
+
+    def answer(path: str) -> tuple[int | None, str | None]:
+        out = router.run(path, "", CLIENTS[0], "app.example.test", 80)
+        return out.status, out.location
+
+    assert answer("/ws/x") == (301, "http://e.test/ws2/x")
+    assert answer("/old/y") == (302, "http://app.example.test/moved/y")
+    assert answer("/app/ws") == (302, "http://e.test/app2/ws")
+    assert answer("/deny/x") == (403, None)
+
+
+def test_vhosts_on_different_addresses_make_the_choice_uncertain(tmp_path: Path) -> None:
+    from wslint.endpoints import parse_endpoint
+
+    m, _ = model(
+        tmp_path,
+        MODS + "<VirtualHost *:80>\nServerName a.test\nProxyPass / ws://127.0.0.1:9001/\n</VirtualHost>\n"
+        "<VirtualHost 10.0.0.1:80>\nServerName b.test\nProxyPass / ws://127.0.0.1:9002/\n</VirtualHost>\n",
+    )
+    assert m is not None
+    _, results = m.declare((parse_endpoint("ws://a.test/x"),))
+    assert results and not any(r.certain for r in results)
+    assert "different addresses" in results[0].uncertain[0]

@@ -21,11 +21,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from wslint.apache.config import Mapping, Server, Servers, Worker, name_matches
+from wslint.apache.config import LocationSection, Mapping, Server, Servers, Worker, name_matches
 from wslint.apache.loader import Loaded
 from wslint.apache.parser import Node, dedent
 from wslint.apache.rewrite import Cond, Request, Rule, Unknown, cond_holds
-from wslint.apache.routing import CHECK_METHODS, Context, Outcome, Router, Upgrade
+from wslint.apache.routing import CHECK_METHODS, Context, Outcome, Router, Upgrade, alias_match
 from wslint.clients import CLIENTS, Client
 from wslint.endpoints import Endpoint
 from wslint.intent import path_signal
@@ -138,6 +138,12 @@ class ApacheModel:
         self.servers = Servers(loaded.nodes, version)
         self.context = Context(version, loaded.modules)
         self.hosts: list[Server] = self.servers.vhosts or [self.servers.main]
+        if self.servers.vhosts and any(
+            not any(p is None or p == port for s in self.servers.vhosts for _, p in s.addresses)
+            for port in self.servers.listen_ports()
+        ):
+            # a port httpd listens on that no vhost claims is answered by the main server
+            self.hosts = [*self.hosts, self.servers.main]
         self.listeners: dict[int, Listener] = {id(s): self._listener(s) for s in self.hosts}
         self.routes: dict[tuple[int, int], Route] = {}
         self.order: list[Route] = []
@@ -151,7 +157,8 @@ class ApacheModel:
         if s.node is None:
             src = Source(self.main_file, 1, 1)
             names = tuple(ServerName(n, "exact", node.source) for n, node in s.names)
-            ports = sorted(self.servers.listen_ports()) or [80]
+            claimed = {p for v in self.servers.vhosts for _, p in v.addresses}
+            ports = sorted(p for p in self.servers.listen_ports() if p not in claimed) or [80]
             addrs = tuple(ListenAddress(None, p, True, p == 443, False, src) for p in ports)
             return Listener(f"{self.main_file}#main", addrs, names, src, None)
         names = tuple(
@@ -455,15 +462,32 @@ class ApacheModel:
 
     # -- endpoints ----------------------------------------------------------------------
 
-    def candidates(self, ep: Endpoint) -> tuple[list[Server], str | None]:
+    def candidates(self, ep: Endpoint) -> tuple[list[Server], str | None, str | None]:
+        """The servers that may answer on the endpoint's port, a note on how they were found, and what
+        makes the choice uncertain."""
         port = ep.effective_port
         if not self.servers.vhosts:
-            return [self.servers.main], None
+            return [self.servers.main], None, None
         on_port = [s for s in self.servers.vhosts if any(p is None or p == port for _, p in s.addresses)]
         if on_port:
-            return on_port, None
-        return list(self.servers.vhosts), (
-            f"no virtual host listens on port {port}; every one is considered, as behind a load balancer"
+            hosts = {h.lower() for s in on_port for h, p in s.addresses if p is None or p == port}
+            if len(hosts) > 1:
+                # httpd looks for a name only among the vhosts of the address the connection came to
+                # (an IP-specific one before `*`): which ones those are depends on that address
+                return (
+                    on_port,
+                    None,
+                    f"which virtual hosts answer on port {port}: they listen on different addresses "
+                    f"({', '.join(sorted(hosts))}), and httpd chooses among those of the address the client "
+                    "connects to",
+                )
+            return on_port, None, None
+        if port in self.servers.listen_ports():
+            return [self.servers.main], f"no virtual host listens on port {port}: the main server answers", None
+        return (
+            list(self.servers.vhosts),
+            f"no virtual host listens on port {port}; every one is considered, as behind a load balancer",
+            None,
         )
 
     def candidates_for_port(self, port: int) -> list[Server]:
@@ -480,13 +504,25 @@ class ApacheModel:
         return first, src, f"no ServerName or ServerAlias matches {host}: the port's first virtual host answers"
 
     def result(
-        self, s: Server, ep: Endpoint, client: Client, lead: list[TraceStep], server_cause: Source
+        self,
+        s: Server,
+        ep: Endpoint,
+        client: Client,
+        lead: list[TraceStep],
+        server_cause: Source,
+        uncertain: str | None = None,
     ) -> EndpointResult:
         router = Router(s, self.context)
         out = router.run(ep.path, ep.query, client, ep.host_header, ep.effective_port, ep.tls)
+        if uncertain is not None:
+            out.uncertain.insert(0, uncertain)
         route = self.route_of(s, out.decider)
         steps = (*lead, *out.steps)
         kind: EndpointOutcome = out.kind
+        if out.kind == "local" and out.reason == "static" and out.cause is None:
+            # nothing maps the path: the virtual host serves it from files
+            out.cause = server_cause
+        repair = self._repair(s, ep, out) if not out.uncertain else None
         handshake = (
             self._handshake(client, out, s, out.url or "", ep.host_header or "") if out.kind == "proxied" else None
         )
@@ -510,12 +546,13 @@ class ApacheModel:
             path_cause_kind=out.path_cause_kind,
             cause_text=out.cause_text,
             server_cause=server_cause,
+            rewrite=repair,
         )
 
     def declare(self, endpoints: tuple[Endpoint, ...]) -> tuple[list[Route], tuple[EndpointResult, ...]]:
         results: list[EndpointResult] = []
         for ep in endpoints:
-            servers, note = self.candidates(ep)
+            servers, note, unsure = self.candidates(ep)
             if ep.host is None:
                 chosen = [(s, s.node.head if s.node else Source(self.main_file, 1, 1), "considered") for s in servers]
             else:
@@ -524,14 +561,22 @@ class ApacheModel:
                 lead = [TraceStep(note, None)] if note else []
                 label = f"<VirtualHost {s.label}>" if s.node is not None else "the main server"
                 lead.append(TraceStep(f"{label}: {why}", cause))
-                per_client = [self.result(s, ep, c, lead, cause) for c in self.clients]
+                per_client = [self.result(s, ep, c, lead, cause, unsure) for c in self.clients]
                 primary = self._diagnose(s, servers, ep, per_client[0])
                 extra = {
                     "better_routes": primary.better_routes,
                     "elsewhere": primary.elsewhere,
                     "near_misses": primary.near_misses,
+                    "near_miss_reasons": primary.near_miss_reasons,
+                    "near_miss_causes": primary.near_miss_causes,
                 }
-                results += [primary, *(replace(r, **extra) for r in per_client[1:])]  # type: ignore[arg-type]
+                others = []
+                for r in per_client[1:]:
+                    r = replace(r, **extra)  # type: ignore[arg-type]
+                    if r.rewrite is None and r.outcome == primary.outcome and r.cause == primary.cause:
+                        r = replace(r, rewrite=primary.rewrite)
+                    others.append(r)
+                results += [primary, *others]
         return self._mark_declared(results)
 
     def _upgrading(self, s: Server, path: str, ep: Endpoint) -> Route | None:
@@ -553,9 +598,15 @@ class ApacheModel:
                 found = self._upgrading(other, ep.path, ep)
                 if found is not None:
                     return replace(r, elsewhere=(found,))
-        near = self._near(s, ep, r)
+        near, reasons, causes, fixed = self._near(s, ep, r)
         if near:
-            return replace(r, near_misses=near)
+            return replace(
+                r,
+                near_misses=near,
+                near_miss_reasons=reasons,
+                near_miss_causes=causes,
+                rewrite=r.rewrite or fixed,
+            )
         return r
 
     def _better(self, s: Server, ep: Endpoint, r: EndpointResult) -> tuple[Route, ...]:
@@ -569,12 +620,9 @@ class ApacheModel:
             m = d.mapping
             if m is None or m.kind != "prefix":
                 continue
+            hit = alias_match(ep.path, m.path) > 0
             if m.location is not None:
-                hit = m.location.matches(ep.path)
-            else:
-                from wslint.apache.routing import alias_match
-
-                hit = alias_match(ep.path, m.path) > 0
+                hit = hit and bool(m.location.matches(ep.path))
             if not hit:
                 continue
             mine = chosen.match.pattern if chosen is not None and chosen.match.kind == "prefix" else ""
@@ -582,19 +630,150 @@ class ApacheModel:
                 found.append(route)
         return tuple(found)
 
-    def _near(self, s: Server, ep: Endpoint, r: EndpointResult) -> tuple[Route, ...]:
-        path = ep.path.lower()
-        out: list[Route] = []
+    def _near(
+        self, s: Server, ep: Endpoint, r: EndpointResult
+    ) -> tuple[tuple[Route, ...], tuple[str, ...], tuple[Source | None, ...], Rewrite | None]:
+        """WebSocket routes of the vhost written for this path that do not match it: a path with a trailing
+        slash the endpoint lacks, a path in another case, a `<LocationMatch>` whose ProxyPass httpd reads as a
+        plain prefix. The first one's line rewritten, when wslint checked that httpd would then upgrade."""
+        path = re.sub("/+", "/", ep.path) if s.merge_slashes else ep.path
+        routes: list[Route] = []
+        reasons: list[str] = []
+        causes: list[Source | None] = []
+        fixed: Rewrite | None = None
         for d in self.deciders(s):
             route = self.route(d)
-            if route is r.route or route.websocket.level not in ("explicit", "declared", "heuristic"):
+            m = d.mapping
+            if route is r.route or m is None or route.websocket.level not in ("explicit", "declared", "heuristic"):
                 continue
-            if d.mapping is None or d.mapping.kind != "prefix":
+            sec = m.location
+            reason: str | None = None
+            rewrite: Rewrite | None = None
+            if sec is not None and m.kind == "prefix" and sec.kind == "regex" and sec.matches(path):
+                if not alias_match(path, m.path):
+                    reason = (
+                        f"httpd compares the ProxyPass in `<{sec.node.name} {sec.pattern}>` with the path as the plain "
+                        f"prefix `{sec.pattern}` (a regex only when it holds `*`, `?` or `[`), so it matches no request"
+                    )
+            elif sec is not None and sec.kind == "prefix":
+                if not sec.matches(path) and sec.pattern.endswith("/") and sec.pattern.rstrip("/") == path.rstrip("/"):
+                    reason = f"`<Location {sec.pattern}>` ends with a slash, so {path} is outside it"
+                    rewrite = self._unslash(s, ep, m, sec)
+                elif not sec.matches(path) and sec.matches(path.lower()) is True and path != path.lower():
+                    reason = f"httpd compares `<Location {sec.pattern}>` with the path case-sensitively"
+            elif sec is None and m.kind == "prefix" and not alias_match(path, m.path):
+                if m.path.endswith("/") and m.path.rstrip("/") == path.rstrip("/"):
+                    reason = f"its path ends with a slash and httpd matches it whole, so {path} does not match {m.path}"
+                    rewrite = self._unslash(s, ep, m, None)
+                elif alias_match(path.lower(), m.path.lower()):
+                    reason = f"httpd compares ProxyPass paths case-sensitively, so {path} does not match {m.path}"
+            if reason is None:
                 continue
-            p = d.mapping.path.lower()
-            if p.rstrip("/") == path.rstrip("/") or (path.startswith(p) and p != "/"):
-                out.append(route)
-        return tuple(out)
+            routes.append(route)
+            reasons.append(reason)
+            causes.append(m.node.source if sec is None else sec.node.head)
+            fixed = fixed or rewrite
+        return tuple(routes), tuple(reasons), tuple(causes), fixed
+
+    # -- fixes the adapter computes, each checked by running the changed configuration ------------
+
+    def _works(self, s: Server, ep: Endpoint) -> bool:
+        """Whether every client's handshake to `ep` is upgraded in `s` (at the expected backend path)."""
+        for c in self.clients:
+            out = Router(s, self.context).run(ep.path, ep.query, c, ep.host_header, ep.effective_port, ep.tls)
+            if out.uncertain or out.kind != "proxied" or out.upgrade is None or not out.upgrade.enabled:
+                return False
+            expected = ep.expected_backend_path
+            if expected is not None and (out.backend_path or "").split("?", 1)[0] != expected:
+                return False
+        return True
+
+    @staticmethod
+    def _with_mapping(s: Server, old: Mapping, new: Mapping, pattern: str | None = None) -> Server:
+        """`s` with one ProxyPass changed (and its section's path, for a section's)."""
+        if old.location is not None:
+            section = replace(old.location, pattern=pattern or old.location.pattern)
+            new = replace(new, location=section)
+            section.mapping = new
+            locations: list[LocationSection] = [section if x is old.location else x for x in s.locations]
+        else:
+            locations = s.locations
+        workers = s.workers
+        if new.url != old.url and not new.excluded:
+            workers = [*workers, Worker(new.url, dict(new.params), new.node, new.kind == "regex")]
+        mappings = [new if x is old else x for x in s.mappings]
+        return replace(s, mappings=mappings, locations=locations, workers=workers)
+
+    def _unslash(self, s: Server, ep: Endpoint, m: Mapping, sec: LocationSection | None) -> Rewrite | None:
+        """The ProxyPass (or Location section) without the trailing slash of its path and its URL."""
+        if not m.url.endswith("/") or "://" not in m.url or m.url.split("://", 1)[1].count("/") < 1:
+            return None
+        url = m.url[:-1]
+        if sec is None:
+            new = replace(m, path=m.path.rstrip("/"), url=url)
+            if not self._works(self._with_mapping(s, m, new), ep):
+                return None
+            return Rewrite(m.node.source, _replace_words(m.node.text, {m.path: new.path, m.url: url}))
+        pattern = sec.pattern.rstrip("/")
+        new = replace(m, path=pattern, url=url)
+        if not self._works(self._with_mapping(s, m, new, pattern), ep):
+            return None
+        text = dedent(sec.node.text, sec.node.indent)
+        head, _, body = text.partition("\n")
+        body = "\n".join(
+            _replace_words(line, {m.url: url}) if line.strip() == m.node.text.strip() else line
+            for line in body.split("\n")
+        )
+        return Rewrite(sec.node.source, _replace_words(head, {sec.pattern: pattern}) + "\n" + body)
+
+    def _repair(self, s: Server, ep: Endpoint, out: Outcome) -> Rewrite | None:
+        """A change of the deciding line after which httpd upgrades the handshake (checked), if wslint knows one."""
+        rule = out.rule
+        if out.kind == "redirect" and out.reason == "rewrite-redirect" and rule is not None:
+            # exempt WebSocket handshakes from the redirect: a condition first (ANDed with the rule's)
+            exempt = Cond("%{HTTP:Upgrade}", "!=websocket", frozenset({"nc"}), rule.node)
+            if self._works(
+                replace(s, rules=[replace(x, conds=(exempt, *x.conds)) if x is rule else x for x in s.rules]), ep
+            ):
+                first = rule.conds[0].node if rule.conds else rule.node
+                return Rewrite(first.source, "RewriteCond %{HTTP:Upgrade} !=websocket [NC]\n" + first.text)
+        if out.kind == "local" and out.reason == "static" and rule is not None and rule.node.key == "rewriterule":
+            # a path rewritten without [PT] is looked for as a file: with [PT] mod_proxy maps it
+            flags = {**rule.flags, "pt": ""}
+            if self._works(replace(s, rules=[replace(x, flags=flags) if x is rule else x for x in s.rules]), ep):
+                args = rule.node.args
+                if len(args) > 2:
+                    text = _replace_words(
+                        rule.node.text, {args[2]: "[" + ",".join(["PT", *args[2].strip("[]").split(",")]) + "]"}
+                    )
+                else:
+                    text = rule.node.text + " [PT]"
+                return Rewrite(rule.node.source, text)
+        m = out.mapping
+        expected = ep.expected_backend_path
+        if (
+            out.kind == "proxied"
+            and expected is not None
+            and m is not None
+            and m.kind == "prefix"
+            and not m.excluded
+            and out.path_cause_kind == "proxy-pass"
+            and out.backend_path is not None
+        ):
+            # the URL's path that makes the backend receive the expected one
+            path = re.sub("/+", "/", ep.path) if s.merge_slashes else ep.path
+            rest = path[alias_match(path, m.path) :]
+            authority = re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*", m.url)
+            if (
+                authority is not None
+                and expected.endswith(rest)
+                and (rest.startswith("/") or expected[: len(expected) - len(rest)])
+            ):
+                url = authority.group(0) + expected[: len(expected) - len(rest)]
+                new = replace(m, url=url)
+                if self._works(self._with_mapping(s, m, new), ep):
+                    return Rewrite(m.node.source, _replace_words(m.node.text, {m.url: url}))
+        return None
 
     def _mark_declared(self, results: list[EndpointResult]) -> tuple[list[Route], tuple[EndpointResult, ...]]:
         declared: dict[int, EndpointResult] = {}
@@ -665,6 +844,15 @@ class ApacheModel:
             endpoint_results=results,
             version_assumed=self.version_assumed,
         )
+
+
+def _replace_words(text: str, words: dict[str, str]) -> str:
+    """`text` with whole words replaced (each the first time it stands alone, quoted or not)."""
+    for old, new in words.items():
+        found = re.search(r'(?<![^\s"])' + re.escape(old) + r'(?![^\s">])', text)
+        if found is not None:
+            text = text[: found.start()] + new + text[found.end() :]
+    return text
 
 
 def _chain(conds: tuple[Cond, ...], results: list[bool]) -> bool:

@@ -2,11 +2,12 @@
 
 The main server's settings are the defaults of every virtual host: a vhost
 inherits `Timeout`, `ProxyTimeout`, `ProxyPreserveHost`, the main server's
-`ProxyPass` lines (after its own, `ProxyPassInherit On`), its `<Location>`
-sections (before its own) and its workers, and its rewrite rules only with
-`RewriteOptions Inherit`. Workers are shared by URL: the first definition
-(a `ProxyPass` URL, a `<Proxy URL>` section with `ProxySet`, a
-`BalancerMember`) keeps its parameters, later ones reuse it.
+`ProxyPass` lines (tried before its own, even with `ProxyPassInherit Off`),
+its `<Location>` sections (before its own), its `Redirect`s (after its own)
+and its workers, and its rewrite rules only with `RewriteOptions Inherit`.
+Workers are shared by URL: the first definition (a `ProxyPass` URL, a
+`<Proxy URL>` section with `ProxySet`, a `BalancerMember`) keeps its
+parameters, and a later URL it is a prefix of reuses it.
 """
 
 from __future__ import annotations
@@ -47,6 +48,18 @@ class Worker:
     name: str
     params: dict[str, str]
     node: Node
+    # defined by a regex mapping (ProxyPassMatch): its name is a pattern, `$N` standing for any text
+    matchable: bool = False
+
+    def covers(self, url: str) -> bool:
+        """Whether httpd picks this worker for `url` (ap_proxy_get_worker): the name is no longer than
+        the URL (query included) and is a prefix of it, `$N` matching any text. So
+        `http://b/ws/$1` serves `http://b/ws/ab` but not `http://b/ws/a` (measured on 2.4.71)."""
+        if len(self.name) > len(url):
+            return False
+        if not self.matchable:
+            return _fold(url).startswith(_fold(self.name))
+        return _ematch(_fold(url), _fold(self.name))
 
     @property
     def upgrade(self) -> str | None:
@@ -140,14 +153,17 @@ class Server:
     redirects: list[Node]
     headers: list[Node]
     proxy_sections: list[tuple[str, Node]]
+    # MergeSlashes (On by default since 2.4.39): `//ws//chat` is matched as `/ws/chat`
+    merge_slashes: bool = True
+    # ProxyWebsocketFallbackToProxyHttp (On by default): mod_proxy_http, not mod_proxy_wstunnel, tunnels ws://
+    ws_fallback: bool = True
 
     def worker_for(self, url: str) -> Worker | None:
-        """The worker whose name is the longest prefix of `url` (scheme and host ignoring case)."""
+        """The worker httpd uses for `url`: of those that cover it, the one with the longest name (the
+        main server's first on a tie); None: the default worker, which has no parameters."""
         best: Worker | None = None
-        low = url.lower()
         for w in self.workers:
-            name = w.name.lower()
-            if low.startswith(name) and (best is None or len(name) > len(best.name)):
+            if w.covers(url) and (best is None or len(w.name) > len(best.name)):
                 best = w
         return best
 
@@ -155,6 +171,26 @@ class Server:
 def _own(nodes: list[Node]) -> list[Node]:
     """Directives that belong to the server itself (not inside per-directory sections or vhosts)."""
     return [n for n in nodes if n.key != "virtualhost" and n.key not in PER_DIR]
+
+
+def fnmatch_test(pattern: str) -> bool:
+    """Whether a path holds a wildcard (`*`, `?`, or `[` with its `]`), as apr_fnmatch_test says."""
+    nesting = 0
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch in "*?":
+            return True
+        if ch == "\\":
+            i += 1
+            if i >= len(pattern):
+                return False
+        elif ch == "[":
+            nesting += 1
+        elif ch == "]" and nesting:
+            return True
+        i += 1
+    return False
 
 
 def _location(node: Node) -> LocationSection | None:
@@ -171,7 +207,11 @@ def _location(node: Node) -> LocationSection | None:
     for child in node.children or []:
         key = child.key
         if key in ("proxypass", "proxypassmatch") and child.args:
-            mapping_kind: MappingKind = "regex" if section.kind == "regex" or key == "proxypassmatch" else "prefix"
+            # mod_proxy reads the section's path as a regex only for ProxyPassMatch or when it holds a
+            # wildcard: in <LocationMatch "^/ws$"> a ProxyPass compares "^/ws$" as a plain prefix (and never
+            # matches), in <LocationMatch "^/ws/(.*)"> or <Location /ws*> it is a regex (measured on 2.4.71)
+            regex = key == "proxypassmatch" or fnmatch_test(section.pattern)
+            mapping_kind: MappingKind = "regex" if regex else "prefix"
             section.mapping = Mapping(
                 mapping_kind, section.pattern, child.args[0], params_of(child.args[1:]), child, section
             )
@@ -211,15 +251,26 @@ class Servers:
         balancers: dict[str, Balancer] = dict(parent.balancers) if parent else {}
         proxy_sections: list[tuple[str, Node]] = list(parent.proxy_sections) if parent else []
 
-        def define(name: str, params: dict[str, str], at: Node) -> Worker:
-            for w in workers:
-                if w.name.lower().rstrip("/") == name.lower().rstrip("/"):
-                    return w
-            w = Worker(name, params, at)
+        own_workers: list[Worker] = []
+
+        def define(name: str, params: dict[str, str], at: Node, matchable: bool = False) -> Worker:
+            # a URL that an earlier worker of this server and of the same kind (prefix or regex) already
+            # covers shares it, with the earlier worker's parameters ("AH01145: Sharing worker")
+            shared: Worker | None = None
+            for w in own_workers:
+                if w.matchable == matchable and w.covers(name) and (shared is None or len(w.name) > len(shared.name)):
+                    shared = w
+            if shared is not None:
+                return shared
+            w = Worker(name, params, at, matchable)
+            own_workers.append(w)
             workers.append(w)
             return w
 
-        for n in own:
+        locations: list[LocationSection] = list(parent.locations) if parent else []
+        # in the order httpd reads them: a worker's parameters are those of the line that created it,
+        # and ProxySet in a <Proxy> section sets them whenever it comes
+        for n in nodes:
             if n.key in ("proxy", "proxymatch") and n.args:
                 target = n.args[0]
                 proxy_sections.append((target, n))
@@ -231,32 +282,33 @@ class Servers:
                         bal.members.append(define(m.args[0], params_of(m.args[1:]), m))
                 elif n.key == "proxy" and "*" not in target:
                     params: dict[str, str] = {}
-                    for s in sets:
-                        params.update(params_of(s.args))
-                    define(target, params, sets[0] if sets else n)
+                    for c in sets:
+                        params.update(params_of(c.args))
+                    w = define(target, params, sets[0] if sets else n)
+                    w.params.update(params)
             elif n.key == "balancermember" and len(n.args) >= 2 and n.args[0].lower().startswith("balancer://"):
                 bal = balancers.setdefault(n.args[0].rstrip("/").lower(), Balancer(n.args[0].rstrip("/"), [], n))
                 bal.members.append(define(n.args[1], params_of(n.args[2:]), n))
-        for n in own:
-            if n.key in ("proxypass", "proxypassmatch") and len(n.args) >= 2:
+            elif n.key in ("proxypass", "proxypassmatch") and len(n.args) >= 2:
                 kind: MappingKind = "regex" if n.key == "proxypassmatch" else "prefix"
-                mappings.append(Mapping(kind, n.args[0], n.args[1], params_of(n.args[2:]), n))
-        locations: list[LocationSection] = list(parent.locations) if parent else []
-        for n in nodes:
-            if n.key in ("location", "locationmatch"):
+                args = n.args
+                if n.key == "proxypass" and args[0] == "~" and len(args) >= 3:
+                    kind, args = "regex", args[1:]
+                mp = Mapping(kind, args[0], args[1], params_of(args[2:]), n)
+                mappings.append(mp)
+                if not mp.excluded and not mp.url.lower().startswith("balancer://"):
+                    define(mp.url, mp.params, n, kind == "regex")
+            elif n.key in ("location", "locationmatch"):
                 section = _location(n)
                 if section is not None:
                     locations.append(section)
-        # the workers ProxyPass lines define (after the explicit sections, which they share)
-        for mp in [*mappings, *(s.mapping for s in locations if s.mapping is not None)]:
-            if not mp.excluded and not mp.url.lower().startswith("balancer://"):
-                define(mp.url.split("$", 1)[0], mp.params, mp.node)
-        inherit = True
-        for n in own:
-            if n.key == "proxypassinherit" and n.args:
-                inherit = n.args[0].lower() == "on"
-        if parent is not None and inherit:
-            mappings = mappings + parent.mappings
+                    mp2 = section.mapping
+                    if mp2 is not None and not mp2.excluded and not mp2.url.lower().startswith("balancer://"):
+                        define(mp2.url, mp2.params, mp2.node, mp2.kind == "regex")
+        if parent is not None:
+            # mod_proxy merges the main server's ProxyPass lines in before the vhost's own, whatever
+            # ProxyPassInherit says (it only gates ProxyRemote; measured on 2.4.71)
+            mappings = parent.mappings + mappings
         rewrite_on = parent.rewrite_on if parent is not None else False
         options: list[str] = []
         for n in own:
@@ -289,6 +341,16 @@ class Servers:
             names = [*parent.names[:1], *names]
         addresses = [_address(a) for a in node.args] if node is not None else []
         redirects = [n for n in own if n.key in ("redirect", "redirectmatch", "redirectpermanent", "redirecttemp")]
+        if parent is not None:
+            # mod_alias: a virtual host's own redirects, then the main server's
+            redirects = redirects + parent.redirects
+        merge_slashes = parent.merge_slashes if parent is not None else True
+        ws_fallback = parent.ws_fallback if parent is not None else True
+        for n in own:
+            if n.key == "mergeslashes" and n.args:
+                merge_slashes = n.args[0].lower() == "on"
+            elif n.key == "proxywebsocketfallbacktoproxyhttp" and n.args:
+                ws_fallback = n.args[0].lower() == "on"
         headers = [n for n in own if n.key == "requestheader"]
         if parent is not None:
             headers = parent.headers + headers
@@ -311,6 +373,8 @@ class Servers:
             redirects=redirects,
             headers=headers,
             proxy_sections=proxy_sections,
+            merge_slashes=merge_slashes,
+            ws_fallback=ws_fallback,
         )
 
     def listen_ports(self) -> set[int]:
@@ -321,6 +385,32 @@ class Servers:
                 if port is not None:
                     out.add(port)
         return out
+
+
+def _fold(url: str) -> str:
+    """A URL with its scheme and host in lower case, as httpd compares worker names."""
+    m = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/?]*)(.*)$", url, re.S)
+    return m.group(1).lower() + m.group(2) if m else url
+
+
+def _ematch(text: str, pattern: str) -> bool:
+    """ap_proxy_strcmp_ematch: `pattern` is a prefix of `text`, each run of `$N` matching any text
+    (zero characters or more, but not past the end of `text`), a backslash escaping a character."""
+    parts: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "$" and i + 1 < len(pattern) and pattern[i + 1].isdigit():
+            while i + 1 < len(pattern) and pattern[i] == "$" and pattern[i + 1].isdigit():
+                i += 2
+            if i >= len(pattern):
+                return True if not parts else re.match("".join(parts), text, re.S) is not None
+            parts.append(".*?")
+            continue
+        if pattern[i] == "\\" and i + 1 < len(pattern):
+            i += 1
+        parts.append(re.escape(pattern[i]))
+        i += 1
+    return re.match("".join(parts), text, re.S) is not None
 
 
 def _host_of(name: str) -> str:

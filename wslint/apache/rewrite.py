@@ -338,7 +338,8 @@ def run_rules(rules: list[Rule], req: Request, host_url: Callable[[str], str]) -
         elif rule.proxy:
             url = uri + (f"?{query}" if query else "")
             return Applied("proxy", rule, uri=uri, query=query, url=url, steps=applied.steps, tested=applied.tested)
-        if rule.has("l", "last", "end"):
+        # [PT] implies [L]
+        if rule.has("l", "last", "end", "pt", "passthrough"):
             break
         skip = rule.flags.get("s") or rule.flags.get("skip")
         if skip and skip.isdigit():

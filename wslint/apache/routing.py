@@ -55,6 +55,10 @@ class Upgrade:
     worker: Worker | None = None
     handler: bool = True
     missing: tuple[str, ...] = ()
+    # mod_proxy_wstunnel answers 426 itself
+    refused: bool = False
+    # whether the backend upgrades depends on the backend
+    unsure: bool = False
 
 
 @dataclass
@@ -159,6 +163,16 @@ def map_url(mapping: Mapping, uri: str) -> str | None:
     return mapping.url + uri[n:]
 
 
+def _tokens(value: str) -> list[str]:
+    """The comma-separated tokens of a header value, lower case."""
+    return [t.strip().lower() for t in value.split(",") if t.strip()]
+
+
+def _redirect_status(word: str) -> bool:
+    """Whether the first argument of Redirect / RedirectMatch is its status (else it is the path)."""
+    return word.lower() in ("permanent", "temp", "seeother", "gone") or (word.isdigit() and len(word) == 3)
+
+
 @dataclass
 class Context:
     version: tuple[int, ...]
@@ -192,17 +206,13 @@ class Router:
         steps: list[TraceStep] = []
         uncertain: list[str] = []
         srv = self.server
+        if srv.merge_slashes and "//" in uri:
+            # MergeSlashes On: sections, rewrites and ProxyPass all see the path with single slashes
+            uri = re.sub("/+", "/", uri)
+            steps.append(TraceStep(f"MergeSlashes: the path is matched as {uri}", None))
         # 1. the location sections that match, merged in file order
-        matching: list[LocationSection] = []
-        for s in srv.locations:
-            hit = s.matches(uri)
-            if hit is None:
-                uncertain.append(
-                    f"whether `{s.node.text.splitlines()[0]}` matches (its regex does not compile in Python)"
-                )
-            elif hit:
-                matching.append(s)
-                uncertain += [f"what {u} does" for u in s.unknown]
+        matching = self._matching(uri, uncertain)
+        access = matching
         section = next((s for s in reversed(matching) if s.mapping is not None), None)
         if matching:
             names = ", ".join(f"<{s.node.name} {' '.join(s.node.args)}> (line {s.node.source.line})" for s in matching)
@@ -221,7 +231,7 @@ class Router:
                 assert applied.rule is not None and applied.url is not None
                 out = Outcome("proxied", "rewrite-proxy", applied.rule.source, url=applied.url, rule=applied.rule)
                 out.rewrite = applied
-                return self._proxied(out, matching, headers, steps, uncertain)
+                return self._proxied(out, access, headers, steps, uncertain)
             if applied.kind == "redirect":
                 assert applied.rule is not None
                 return Outcome(
@@ -252,7 +262,7 @@ class Router:
             if applied.kind == "path":
                 assert applied.rule is not None
                 steps.append(TraceStep("a path rewritten without [PT] is served from the file system", None))
-                return Outcome(
+                out = Outcome(
                     "local",
                     "static",
                     applied.rule.source,
@@ -263,8 +273,13 @@ class Router:
                     uncertain=uncertain,
                     rewrite=applied,
                 )
+                return self._deny(out, matching)
             if applied.kind == "passthrough" and applied.uri is not None:
                 uri = applied.uri
+                if srv.merge_slashes:
+                    uri = re.sub("/+", "/", uri)
+                # the sections are walked again for the new path: they decide access
+                access = self._matching(uri, [])
         # 3. mod_proxy: the location's mapping, then the server's ProxyPass lines in order
         try:
             chosen = self._mapping(section, uri)
@@ -274,9 +289,6 @@ class Router:
         if chosen is not None and chosen[0].excluded:
             steps.append(TraceStep(f"`{chosen[0].node.text}`: this path is not proxied", chosen[0].source))
             chosen = None
-            excluded = True
-        else:
-            excluded = False
         if chosen is not None:
             mapping, url = chosen
             if query:
@@ -288,30 +300,61 @@ class Router:
                 out.path_cause, out.path_cause_kind = applied.rule.source, "rewrite"
             elif mapping.kind == "prefix" and not mapping.url.rstrip("/").endswith(mapping.path.rstrip("/")):
                 out.path_cause, out.path_cause_kind = mapping.source, "proxy-pass"
-            return self._proxied(out, matching, headers, steps, uncertain)
-        # 4. mod_alias redirects, else the file system
-        if not excluded:
-            redirect = self._redirect(uri, query, https, host)
-            if redirect is not None:
-                redirect.steps = steps + redirect.steps
-                redirect.uncertain = uncertain
-                return redirect
+            return self._proxied(out, access, headers, steps, uncertain)
+        # 4. mod_alias redirects (a `ProxyPass !` does not stop them), else the file system
+        redirect = self._redirect(uri, query, https, host, uncertain)
+        if redirect is not None:
+            redirect.steps = steps + redirect.steps
+            redirect.uncertain = uncertain
+            # answered in the translation phase, before access control
+            return redirect
         steps.append(TraceStep("no ProxyPass or RewriteRule proxies this path: httpd serves it from files", None))
-        return Outcome("local", "static", None, status=404, steps=steps, uncertain=uncertain, section=section)
+        out = Outcome("local", "static", None, status=404, steps=steps, uncertain=uncertain, section=section)
+        return self._deny(out, access)
+
+    def _matching(self, uri: str, uncertain: list[str]) -> list[LocationSection]:
+        """The location sections that match `uri`, in the order httpd merges them (file order)."""
+        matching: list[LocationSection] = []
+        for s in self.server.locations:
+            hit = s.matches(uri)
+            if hit is None:
+                uncertain.append(
+                    f"whether `{s.node.text.splitlines()[0]}` matches (its regex does not compile in Python)"
+                )
+            elif hit:
+                matching.append(s)
+                uncertain += [f"what {u} does" for u in s.unknown]
+        return matching
+
+    def _deny(self, out: Outcome, matching: list[LocationSection]) -> Outcome:
+        """`Require all denied` of the last matching section that sets access: 403 (after the translation
+        phase, so redirects win, before any handler, so it beats proxying and the file system)."""
+        denied = None
+        for s in matching:
+            if s.denied is not None:
+                denied = s.denied
+            elif s.granted:
+                denied = None
+        if denied is None:
+            return out
+        out.kind, out.reason, out.status, out.cause, out.cause_text = "local", "deny", 403, denied.source, denied.text
+        out.location = None
+        out.steps.append(TraceStep(f"`{denied.text}`: 403", denied.source))
+        return out
 
     def _mapping(self, section: LocationSection | None, uri: str) -> tuple[Mapping, str] | None:
         if section is not None and section.mapping is not None:
+            # the section's ProxyPass is tried first, with the section's path (a plain prefix unless it
+            # holds a wildcard); when it does not match the path, the server's lines are tried
             m = section.mapping
-            if m.excluded:
-                return m, ""
             if m.kind == "regex":
-                url = map_url(m, uri)
-                if url is not None:
-                    return m, url
-            else:
-                n = alias_match(uri, m.path)
-                if n:
-                    return m, m.url + uri[n:]
+                rx = compile_pattern(m.path, False)
+                if rx is None:
+                    raise Unknown(f"the regex of `{section.node.text.splitlines()[0]}`")
+                if rx.search(uri) is not None:
+                    return (m, "") if m.excluded else (m, map_url(m, uri) or "")
+            elif alias_match(uri, m.path):
+                return (m, "") if m.excluded else (m, m.url + uri[alias_match(uri, m.path) :])
         for m in self.server.mappings:
             if m.excluded:
                 hit = (
@@ -327,13 +370,13 @@ class Router:
                 return m, url
         return None
 
-    def _redirect(self, uri: str, query: str, https: bool, host: str | None) -> Outcome | None:
+    def _redirect(self, uri: str, query: str, https: bool, host: str | None, uncertain: list[str]) -> Outcome | None:
         for n in self.server.redirects:
             args = list(n.args)
             status = 302
             if n.key == "redirectpermanent":
                 status = 301
-            elif args and not args[0].startswith("/") and n.key in ("redirect", "redirectmatch"):
+            elif args and n.key in ("redirect", "redirectmatch") and _redirect_status(args[0]):
                 word = args.pop(0).lower()
                 status = (
                     int(word)
@@ -354,6 +397,12 @@ class Router:
                 if not n_match:
                     continue
                 location = (target or "") + uri[n_match:] if target else None
+            if location is not None and location.startswith("/"):
+                # a path target is made absolute with the request's scheme and Host (UseCanonicalName Off)
+                if host is None:
+                    uncertain.append(f"the Location of `{n.text}` (it names the request's host)")
+                else:
+                    location = f"{'https' if https else 'http'}://{host}{location}"
             if location is not None and query:
                 location += "?" + query
             kind: OutcomeKind = "redirect" if 300 <= status < 400 else "local"
@@ -377,21 +426,7 @@ class Router:
         uncertain: list[str],
     ) -> Outcome:
         out.steps, out.uncertain = steps, uncertain
-        denied = None
-        for s in matching:
-            if s.denied is not None:
-                denied = s.denied
-            elif s.granted:
-                denied = None
-        if denied is not None:
-            out.kind, out.reason, out.status, out.cause, out.cause_text = (
-                "local",
-                "deny",
-                403,
-                denied.source,
-                denied.text,
-            )
-            steps.append(TraceStep(f"`{denied.text}`: 403", denied.source))
+        if self._deny(out, matching).reason == "deny":
             return out
         assert out.url is not None
         url = out.url
@@ -434,10 +469,38 @@ class Router:
             handlers = ("proxy_wstunnel_module",)
         if not any(self.ctx.loaded(h) for h in handlers):
             return self._no_handler(out, scheme, handlers)
-        worker = out.balancer.members[0] if out.balancer is not None else self.server.worker_for(url)
         client_upgrade = self._headers(headers, matching, out)
-        out.upgrade = self._upgrade(scheme, worker, client_upgrade)
+        tokens = _tokens(client_upgrade)
+        authority = re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]*)", url)
+        if authority is not None:
+            host_port = authority.group(1).rsplit("@", 1)[-1]
+            port_text = host_port.rsplit("]", 1)[-1].rpartition(":")[2] if ":" in host_port else ""
+            if ":" in host_port.rsplit("]", 1)[-1] and not port_text.isdigit():
+                if scheme in ("ws", "wss") and tokens != ["websocket"] and self.tunnel_handler(scheme) == "wstunnel":
+                    # mod_proxy_wstunnel refuses a request that is no WebSocket handshake first
+                    out.kind, out.reason, out.status = "local", "upgrade-refused", 426
+                    out.upgrade = Upgrade(False, "mod_proxy_wstunnel refuses it with 426", None, refused=True)
+                    steps.append(TraceStep(f"`Upgrade: {client_upgrade}` is no WebSocket handshake: 426", out.cause))
+                    return out
+                # `ProxyPass /ws/ http://127.0.0.1:3000` makes /ws/x into http://127.0.0.1:3000x
+                out.kind, out.reason, out.status = "error", "bad-url", 500
+                steps.append(TraceStep(f"{url} is no valid URL (its port is `{port_text}`): 500", out.cause))
+                return out
+            # the host the configuration names, where the URL's literal part shows it whole
+            literal = re.split(r"[$%]", out.mapping.url if out.mapping is not None else "", maxsplit=1)[0]
+            named = re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]*)[/?#]", literal)
+            bare = re.fullmatch(r"[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]*)", literal)
+            if named is None and bare is not None and authority.group(1) != bare.group(1):
+                uncertain.append(f"which host {url} names (the ProxyPass URL has no path, so the path joins the host)")
+        # the worker is looked up by the canonical URL: an empty path is `/`, the query counts
+        canonical = re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*)(?=\?|$)", r"\1/", url)
+        worker = out.balancer.members[0] if out.balancer is not None else self.server.worker_for(canonical)
+        out.upgrade = self._upgrade(scheme, worker, client_upgrade, uncertain)
+        if out.upgrade.unsure:
+            uncertain.append(f"whether the backend upgrades: {out.upgrade.reason}")
         steps.append(TraceStep(out.upgrade.reason, worker.node.source if worker is not None else None))
+        if out.upgrade.refused:
+            out.kind, out.reason, out.status = "local", "upgrade-refused", 426
         return out
 
     def _no_handler(self, out: Outcome, scheme: str, handlers: tuple[str, ...]) -> Outcome:
@@ -467,25 +530,94 @@ class Router:
                 out.headers.append(("Upgrade", value, n.source))
         return value
 
-    def _upgrade(self, scheme: str, worker: Worker | None, client_upgrade: str) -> Upgrade:
-        tokens = [t.strip().lower() for t in client_upgrade.split(",") if t.strip()]
-        if "websocket" not in tokens:
-            return Upgrade(False, "the request carries no `Upgrade: websocket` any more", worker)
-        if scheme in ("ws", "wss"):
-            return Upgrade(True, f"{scheme}:// URL: httpd tunnels the WebSocket", worker)
-        if scheme not in ("http", "https"):
-            return Upgrade(False, f"{scheme}:// cannot carry a WebSocket", worker)
+    def tunnel_handler(self, scheme: str) -> str | None:
+        """Which module handles a ws:// or wss:// URL: "http" (mod_proxy_http, 2.4.47 and later, unless
+        ProxyWebsocketFallbackToProxyHttp Off hands it to a loaded mod_proxy_wstunnel), "wstunnel", or
+        None when it depends on modules wslint cannot see."""
+        if scheme not in ("ws", "wss"):
+            return "http"
         if self.ctx.version < UPGRADE_PARAM_SINCE:
+            return "wstunnel"
+        if self.ctx.modules is None:
+            return None
+        http = "proxy_http_module" in self.ctx.modules
+        wstunnel = "proxy_wstunnel_module" in self.ctx.modules
+        if http and (self.server.ws_fallback or not wstunnel):
+            return "http"
+        return "wstunnel"
+
+    def _upgrade(self, scheme: str, worker: Worker | None, client_upgrade: str, uncertain: list[str]) -> Upgrade:
+        """Whether the backend gets a WebSocket handshake (measured on 2.4.71 for every combination of the
+        client's Upgrade, after RequestHeader edits, and the worker's `upgrade=`)."""
+        tokens = _tokens(client_upgrade)
+        if scheme not in ("http", "https", "ws", "wss"):
+            return Upgrade(False, f"{scheme}:// cannot carry a WebSocket", worker)
+        if scheme in ("http", "https") and self.ctx.version < UPGRADE_PARAM_SINCE:
             return Upgrade(False, "httpd before 2.4.47 tunnels WebSockets only to ws:// URLs", worker)
-        wanted = (worker.upgrade or "") if worker is not None else ""
-        allowed = [t.strip().lower() for t in wanted.split(",") if t.strip()]
-        if "*" in allowed or "websocket" in allowed:
-            return Upgrade(True, f"worker {worker.name if worker else ''} has upgrade={wanted}", worker)
-        if worker is None:
+        if len(tokens) > 1:
+            uncertain.append(f"what httpd does with `Upgrade: {client_upgrade}` (more than one protocol)")
+            return Upgrade(False, f"the request asks to upgrade to `{client_upgrade}`", worker)
+        param = worker.upgrade if worker is not None else None
+        handler = self.tunnel_handler(scheme)
+        if handler is None:
+            verdicts = {
+                (u.enabled, u.refused)
+                for u in (self._by_http(scheme, worker, param, tokens), self._by_wstunnel(worker, param, tokens))
+            }
+            if len(verdicts) > 1:
+                uncertain.append(
+                    f"whether mod_proxy_http or mod_proxy_wstunnel tunnels {scheme}:// (no LoadModule line is visible)"
+                )
+            return self._by_http(scheme, worker, param, tokens)
+        if handler == "http":
+            return self._by_http(scheme, worker, param, tokens)
+        return self._by_wstunnel(worker, param, tokens)
+
+    @staticmethod
+    def _by_http(scheme: str, worker: Worker | None, param: str | None, tokens: list[str]) -> Upgrade:
+        """mod_proxy_http forwards the client's Upgrade when the worker's `upgrade=` list (default
+        `WebSocket` for ws:// and wss://, none for http://) names it, is `*` or `ANY`; else it drops it."""
+        if tokens != ["websocket"]:
+            what = f"`Upgrade: {tokens[0]}`" if tokens else "no `Upgrade`"
+            return Upgrade(False, f"the request carries {what}, not websocket", worker)
+        wanted = param if param else ("WebSocket" if scheme in ("ws", "wss") else "")
+        allowed = _tokens(wanted)
+        if "*" in allowed or "any" in allowed or "websocket" in allowed:
+            why = f"worker {worker.name} has upgrade={param}" if param and worker else f"{scheme}:// URL"
+            return Upgrade(True, f"{why}: httpd tunnels the WebSocket", worker)
+        if param:
+            why = f"worker {worker.name if worker else ''} has upgrade={param}, which does not name websocket"
+        elif worker is None:
             why = f"no worker is defined for this {scheme}:// URL (the default worker has no upgrade=)"
         else:
             why = f"worker {worker.name} has no upgrade=websocket"
         return Upgrade(False, why + ": mod_proxy_http drops Upgrade and the backend gets a plain GET", worker)
+
+    @staticmethod
+    def _by_wstunnel(worker: Worker | None, param: str | None, tokens: list[str]) -> Upgrade:
+        """mod_proxy_wstunnel answers 426 itself unless the worker's `upgrade=` list (default `WebSocket`)
+        names the client's protocol, is `*` or `ANY`, and sends the backend `Upgrade: <that list>`
+        (`*` for ANY), so only a list that is exactly `websocket` reaches it as a WebSocket handshake."""
+        wanted = param if param else "WebSocket"
+        allowed = _tokens(wanted)
+        if not tokens or not ({"*", "any"} & set(allowed) or tokens[0] in allowed):
+            what = f"`Upgrade: {tokens[0]}`" if tokens else "a request without Upgrade"
+            return Upgrade(
+                False,
+                f"mod_proxy_wstunnel refuses {what} with 426 (upgrade={wanted} does not allow it)",
+                worker,
+                refused=True,
+            )
+        sent = "*" if allowed == ["any"] else wanted
+        if _tokens(sent) == ["websocket"]:
+            return Upgrade(True, f"mod_proxy_wstunnel tunnels the WebSocket (it sends `Upgrade: {sent}`)", worker)
+        return Upgrade(
+            False,
+            f"mod_proxy_wstunnel sends the backend `Upgrade: {sent}` (the worker's upgrade=), not websocket",
+            worker,
+            # a list that names websocket among others: the backend decides
+            unsure="websocket" in _tokens(sent),
+        )
 
     def check_fails(self, member: Worker, out: Outcome | None = None) -> bool:
         """An active health check the member cannot pass: a plain request to a WebSocket path."""
