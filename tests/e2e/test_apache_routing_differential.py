@@ -56,12 +56,15 @@ from tests.e2e.backends import Backend
 from tests.e2e.proxies import free_port, wait_for_port
 from wslint.adapters import AdapterOptions
 from wslint.apache.adapter import load_model
+from wslint.core import LintOptions, run
 from wslint.endpoints import parse_endpoint
+from wslint.engine.rules import load_rules
 from wslint.findings import Diagnostic
 from wslint.inputs import InputFile
 from wslint.model import EndpointResult
 
 pytestmark = pytest.mark.realproxy
+RULES = load_rules()
 
 BACKENDS = ("b0", "b1", "b2", "b3")
 PORTS = ("__P0__", "__P1__")
@@ -256,6 +259,10 @@ class World:
         self.backends = backends
         self.by_port = {b.port: name for name, b in backends.items()}
         self.runs = 0
+        # what the rules said about the last layout's URLs although httpd upgraded them
+        self.alarms: list[str] = []
+        # endpoint findings checked against what httpd did
+        self.findings = 0
 
     def site_text(self, template: str, ports: tuple[int, int]) -> str:
         text = template
@@ -323,7 +330,24 @@ class World:
                     res.uncertain,
                 )
             )
+        self.alarms = self.false_alarms(httpd.main, urls, seen, ports)
         return out
+
+    def false_alarms(
+        self, main: Path, urls: list[str], seen: list[tuple[Request, str, Seen]], ports: tuple[int, int]
+    ) -> list[str]:
+        """The endpoint findings wslint reports for a URL that httpd upgraded for every client."""
+        report = run(LintOptions(paths=(str(main),), proxy="apache", endpoints=tuple(map(parse_endpoint, urls))), RULES)
+        upgraded: dict[str, bool] = {}
+        for r, _, real in seen:
+            url = f"ws://{r.host}:{ports[r.port]}{r.target}"
+            upgraded[url] = upgraded.get(url, True) and real.status == 101
+        self.findings += sum(f.message.split(": ", 1)[0] in upgraded for f in report.findings)
+        return [
+            f"{f.rule} at line {f.line}: {f.message}"
+            for f in report.findings
+            if upgraded.get(f.message.split(": ", 1)[0], False)
+        ]
 
 
 def stop(httpd: Apache) -> None:
@@ -623,9 +647,12 @@ def test_generated_layouts_agree_with_httpd(world: World) -> None:
         stats.add(verdicts)
         wrong = [str(v) for v in verdicts if not v.agrees]
         assert not wrong, "wslint's routing differs from httpd:\n" + "\n".join(wrong) + "\n" + template
+        # and no endpoint rule reports a URL that httpd upgraded for every client
+        assert not world.alarms, "false alarms:\n" + "\n".join(world.alarms) + "\n" + template
 
     check()
-    print(f"\napache routing differential: {stats}")
+    print(f"\napache routing differential: {stats}; {world.findings} endpoint findings, none on an upgraded URL")
+    assert world.findings >= MAX_EXAMPLES, world.findings
     assert stats.compared >= MAX_EXAMPLES * 20, stats
     assert stats.upgraded >= MAX_EXAMPLES * 3, stats
 

@@ -580,8 +580,14 @@ class ApacheModel:
         return self._mark_declared(results)
 
     def _upgrading(self, s: Server, path: str, ep: Endpoint) -> Route | None:
-        out = Router(s, self.context).run(path, ep.query, self.clients[0], ep.host_header, ep.effective_port, ep.tls)
+        """The route of `s` that would upgrade the path, unless it upgrades any path (a catch-all of another
+        site is no sign that the handshake was meant for it)."""
+        router = Router(s, self.context)
+        out = router.run(path, ep.query, self.clients[0], ep.host_header, ep.effective_port, ep.tls)
         if out.kind == "proxied" and out.upgrade is not None and out.upgrade.enabled and not out.uncertain:
+            anything = router.run("/wslint-any/path", "", self.clients[0], ep.host_header, ep.effective_port, ep.tls)
+            if anything.kind == "proxied" and anything.decider is out.decider:
+                return None
             return self.route_of(s, out.decider)
         return None
 
@@ -591,13 +597,10 @@ class ApacheModel:
         better = self._better(s, ep, r)
         if better:
             return replace(r, better_routes=better)
-        if ep.host is not None:
-            for other in servers:
-                if other is s:
-                    continue
-                found = self._upgrading(other, ep.path, ep)
-                if found is not None:
-                    return replace(r, elsewhere=(found,))
+        if r.rewrite is not None:
+            # wslint has a checked fix in this vhost
+            return r
+        # a route of this vhost written for nearly this path says more than another vhost that would take it
         near, reasons, causes, fixed = self._near(s, ep, r)
         if near:
             return replace(
@@ -607,6 +610,13 @@ class ApacheModel:
                 near_miss_causes=causes,
                 rewrite=r.rewrite or fixed,
             )
+        if ep.host is not None:
+            for other in servers:
+                if other is s:
+                    continue
+                found = self._upgrading(other, ep.path, ep)
+                if found is not None:
+                    return replace(r, elsewhere=(found,))
         return r
 
     def _better(self, s: Server, ep: Endpoint, r: EndpointResult) -> tuple[Route, ...]:
@@ -669,10 +679,17 @@ class ApacheModel:
                     reason = f"httpd compares ProxyPass paths case-sensitively, so {path} does not match {m.path}"
             if reason is None:
                 continue
-            routes.append(route)
-            reasons.append(reason)
-            causes.append(m.node.source if sec is None else sec.node.head)
-            fixed = fixed or rewrite
+            entry = (route, reason, m.node.source if sec is None else sec.node.head)
+            if rewrite is not None and fixed is None:
+                # the near miss wslint can fix comes first: the finding names it and its fix
+                fixed = rewrite
+                routes.insert(0, entry[0])
+                reasons.insert(0, entry[1])
+                causes.insert(0, entry[2])
+            else:
+                routes.append(entry[0])
+                reasons.append(entry[1])
+                causes.append(entry[2])
         return tuple(routes), tuple(reasons), tuple(causes), fixed
 
     # -- fixes the adapter computes, each checked by running the changed configuration ------------
