@@ -322,6 +322,24 @@ def test_a_split_directory_is_one_configuration(tmp_path: Path, lint: LintFn) ->
     }
 
 
+def test_a_tcp_frontend_hands_http_to_an_http_backend(lint: LintFn) -> None:
+    text = (
+        "defaults\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n    timeout tunnel 1h\n"
+        "frontend raw\n    mode tcp\n    bind :8080\n    default_backend app\n"
+        "backend app\n    mode http\n    http-request del-header Upgrade\n    server a 127.0.0.1:1\n"
+    )
+    report = lint(text, "haproxy.cfg", **ws("ws://a.test:8080/ws"))
+    assert found(report) == {("upgrade-header-not-forwarded", 12)}
+
+
+def test_a_redirect_in_the_backend_names_it(lint: LintFn) -> None:
+    text = DEFAULTS + "frontend www\n    bind :8080\n    default_backend app\nbackend app\n"
+    text += "    http-request redirect location /login\n    server a 127.0.0.1:1\n"
+    (f,) = lint(text, "haproxy.cfg", **ws("ws://a.test:8080/ws")).findings
+    assert (f.rule, f.line) == ("endpoint-redirected", 10)
+    assert "302 to /login in backend app" in f.message
+
+
 # --- errors and robustness ----------------------------------------------------------------------
 
 
@@ -333,6 +351,11 @@ def test_a_split_directory_is_one_configuration(tmp_path: Path, lint: LintFn) ->
         ("    bind :80\nfrontend www\n", 1, "out of section"),
         ("frontend www\n    use_backend b if { path /x\nbackend b\n", 2, "missing '}'"),
         ("backend b\n    timeout server soon\n", 2, "not a time"),
+        (
+            "frontend f\n    mode http\n    bind :80\n    default_backend b\nbackend b\n    mode tcp\n    server s 1.2.3.4:5\n",
+            4,
+            "cannot use the tcp backend b",
+        ),
     ],
 )
 def test_input_errors_are_diagnostics_with_a_line(text: str, line: int, words: str, lint: LintFn) -> None:

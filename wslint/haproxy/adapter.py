@@ -21,7 +21,7 @@ def load_model(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagno
     something that does not exist, gets no model: wslint never judges a
     configuration the proxy would not run.
     """
-    parsed = parse(inp, options.version, diagnostics)
+    parsed = parse(inp, options.version, diagnostics, options.limits)
     if parsed is None or parsed.failed:
         return None
     split = _split_directory(inp, parsed, options.version)

@@ -426,6 +426,9 @@ class HaproxyModel:
         rule = switch.rule
         if rule is None or rule.cond is None or fe.mode != "http":
             return ()
+        if not any(t.header in UPGRADE_HEADERS for t in tests_on(rule.cond, fe)):
+            # clients differ only in these headers: a condition that does not test them treats all alike
+            return ()
         verdicts: list[tuple[Client, bool | None, list[TestResult], Flow]] = []
         for c in self.options.clients:
             flow = self.simulator.prepare(fe, self.request(fe, c, host, path, None, None))

@@ -15,12 +15,14 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from functools import cached_property
 
 from wslint.findings import Diagnostic, Severity
 from wslint.haproxy.tokenizer import Line, PseudoVariables, TokenizeError, Word, tokenize
 from wslint.inputs import InputFile, display_path
+from wslint.limits import Limits
 from wslint.model import BlockRef, Position, Source
+from wslint.textfiles import TextFileError, read_text
 
 PROXY_SECTIONS = ("defaults", "frontend", "backend", "listen")
 OTHER_SECTIONS = (
@@ -43,7 +45,11 @@ SECTIONS = PROXY_SECTIONS + OTHER_SECTIONS
 # these sections need a name
 NAMED = ("frontend", "backend", "listen", "userlist", "peers", "mailers", "resolvers", "program", "ring")
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
+# HAProxy's limit on `.if` blocks within `.if` blocks: it says "max is 100" and refuses the
+# 100th (measured on 2.6.12)
+MAX_NESTED_IFS = 100
+# since 2.3 HAProxy refuses a file whose last line has no LF (before: a warning)
+MISSING_LF_FATAL_SINCE = (2, 3)
 
 
 @dataclass(frozen=True)
@@ -56,11 +62,11 @@ class Statement:
     text: str
     comment: str | None = None
 
-    @property
+    @cached_property
     def keyword(self) -> str:
         return self.words[0].text if self.words else ""
 
-    @property
+    @cached_property
     def args(self) -> tuple[str, ...]:
         return tuple(w.text for w in self.words[1:])
 
@@ -220,6 +226,21 @@ class Parser:
         self.failed = True
         self.diagnostics.append(Diagnostic("parse", Severity.ERROR, message, path, line))
 
+    error = _error
+
+    def check_last_line(self, path: str, text: str) -> None:
+        """A last line without its LF: HAProxy takes the file for truncated."""
+        if not text or text.endswith("\n"):
+            return
+        line = text.count("\n") + 1
+        message = "the last line has no line feed: HAProxy takes the file for truncated"
+        if self.version >= MISSING_LF_FATAL_SINCE:
+            self._error(f"{message} and refuses it; end the file with a newline", path, line)
+        else:
+            self.diagnostics.append(
+                Diagnostic("parse", Severity.WARNING, f"{message} (refused from 2.3 on)", path, line)
+            )
+
     def parse_file(self, path: str, text: str, sections: list[Section]) -> None:
         current: Section | None = None
         ifs: list[_IfLevel] = []
@@ -235,6 +256,10 @@ class Parser:
                     current.comments.append((number, line.comment))
                 continue
             first = line.words[0].text
+            if first == ".if" and len(ifs) >= MAX_NESTED_IFS - 1:
+                # HAProxy stops reading here too
+                self._error(f"too many nested '.if', max is {MAX_NESTED_IFS}: HAProxy refuses the configuration", path, number)
+                return
             if first.startswith(".") and first in (".if", ".elif", ".else", ".endif"):
                 self._conditional(first, line, path, number, ifs)
                 continue
@@ -346,13 +371,6 @@ def _blocks(sections: list[Section], texts: dict[str, str]) -> None:
         )
 
 
-def _read(disk: str) -> str:
-    size = os.path.getsize(disk)
-    if size > MAX_FILE_BYTES:
-        raise OSError(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
-    return Path(disk).read_bytes().decode("utf-8")
-
-
 def config_files(disk: str) -> list[str]:
     """What `-f PATH` loads: the file, or a directory's `*.cfg` files in lexical order."""
     if os.path.isdir(disk):
@@ -364,24 +382,42 @@ def config_files(disk: str) -> list[str]:
     return [disk]
 
 
-def parse(inp: InputFile, version: tuple[int, ...], diagnostics: list[Diagnostic]) -> ParsedConfig | None:
+def parse(
+    inp: InputFile, version: tuple[int, ...], diagnostics: list[Diagnostic], limits: Limits | None = None
+) -> ParsedConfig | None:
     """Read and parse one input (a file, a directory of `*.cfg` files, or stdin text)."""
+    limits = limits or Limits()
     if inp.disk_path is None:
-        return parse_files([(inp.path, None)], version, diagnostics, inp.text or "")
+        return parse_files([(inp.path, None)], version, diagnostics, inp.text or "", limits)
     found = config_files(inp.disk_path)
     if not found:
         diagnostics.append(Diagnostic("io", Severity.ERROR, f"{inp.path}: no *.cfg files in this directory", inp.path))
         return None
+    if len(found) > limits.files:
+        diagnostics.append(
+            Diagnostic(
+                "io",
+                Severity.ERROR,
+                f"{inp.path}: {len(found)} *.cfg files, over the limit of {limits.files} (limits: files)",
+                inp.path,
+            )
+        )
+        return None
     if len(found) == 1 and found[0] == inp.disk_path:
-        return parse_files([(inp.path, inp.disk_path)], version, diagnostics)
-    return parse_files([(display_path(f), f) for f in found], version, diagnostics)
+        return parse_files([(inp.path, inp.disk_path)], version, diagnostics, limits=limits)
+    return parse_files([(display_path(f), f) for f in found], version, diagnostics, limits=limits)
 
 
 def parse_files(
-    items: list[tuple[str, str | None]], version: tuple[int, ...], diagnostics: list[Diagnostic], stdin: str = ""
+    items: list[tuple[str, str | None]],
+    version: tuple[int, ...],
+    diagnostics: list[Diagnostic],
+    stdin: str = "",
+    limits: Limits | None = None,
 ) -> ParsedConfig | None:
     """Files read in order as one configuration, as `haproxy -f a -f b` reads them; each item is
     (display path, path on disk), a disk path None meaning `stdin`."""
+    limits = limits or Limits()
     parser = Parser(version, diagnostics)
     sections: list[Section] = []
     texts: dict[str, str] = {}
@@ -389,18 +425,20 @@ def parse_files(
     files: list[str] = []
     for shown, disk in items:
         try:
-            text = stdin if disk is None else _read(disk)
-        except UnicodeDecodeError:
-            diagnostics.append(Diagnostic("io", Severity.ERROR, f"{shown}: not UTF-8 text", shown))
-            return None
-        except OSError as exc:
-            reason = getattr(exc, "strerror", None) or exc
-            diagnostics.append(Diagnostic("io", Severity.ERROR, f"{shown}: cannot read: {reason}", shown))
+            text = stdin if disk is None else read_text(disk, shown, limits.file_size)
+        except TextFileError as exc:
+            diagnostics.append(Diagnostic("io", Severity.ERROR, str(exc), shown, exc.line))
             return None
         texts[shown] = text
         files.append(shown)
         if disk is not None:
             disk_paths[shown] = disk
         parser.parse_file(shown, text, sections)
+        parser.check_last_line(shown, text)
+    if not sections and not parser.failed:
+        where = files[0] if len(files) == 1 else "these files"
+        parser.error(
+            f"{where} contains no configuration (it is empty or only comments): HAProxy would not start", files[0], 1
+        )
     _blocks(sections, texts)
     return ParsedConfig(files[0], files, texts, sections, disk_paths, failed=parser.failed)

@@ -370,6 +370,7 @@ class ProxyBuilder:
                         f"{p.label}: use_backend names '{ub.target}', which is no backend or listen",
                         ub.statement.source,
                     )
+            self._check_modes(p)
             if p.default_backend is not None and p.default_backend.args and p.default_backend.args[0] not in backends:
                 self.error(
                     f"{p.label}: default_backend names '{p.default_backend.args[0]}', which is no backend or listen",
@@ -383,6 +384,19 @@ class ProxyBuilder:
             if p.is_backend and not p.is_frontend:
                 for rule in [*p.http_request, *p.redirects]:
                     self._check_acls(p, rule.cond, rule.statement)
+
+    def _check_modes(self, fe: Proxy) -> None:
+        """An HTTP frontend cannot hand requests to a TCP backend: HAProxy refuses to start."""
+        if fe.mode != "http":
+            return
+        by_name = {p.name: p for p in self.proxies if p.is_backend}
+        targets = [(ub.target, ub.statement) for ub in fe.use_backends if not ub.dynamic]
+        if fe.default_backend is not None and fe.default_backend.args:
+            targets.append((fe.default_backend.args[0], fe.default_backend))
+        for name, st in targets:
+            be = by_name.get(name)
+            if be is not None and be is not fe and be.mode == "tcp":
+                self.error(f"http {fe.label} cannot use the tcp {be.label} (see 'mode'): HAProxy refuses it", st.source)
 
     def _check_acls(self, proxy: Proxy, cond: Condition | None, st: Statement) -> None:
         if cond is None:

@@ -26,7 +26,7 @@ from typing import Literal
 from wslint.haproxy.acl import AclTest, Condition, Evaluator, TestResult
 from wslint.haproxy.parser import Section
 from wslint.haproxy.proxies import HttpRule, Proxy, Timeout, UseBackend, parse_time
-from wslint.haproxy.request import HttpRequest, outgoing_connection
+from wslint.haproxy.request import HTX_SINCE, HttpRequest, clean_connection, outgoing_connection
 from wslint.haproxy.samples import MapFile, SampleContext, compile_regex, match_one
 from wslint.model import Source, TraceStep
 
@@ -507,6 +507,11 @@ class Simulator:
             out.answer = Answer(503, "no-backend", fe.section.source, fe.section.header.text)
             return out
         be = out.switch.backend
+        if be is not fe and be.mode == "http" and not http:
+            # a TCP frontend handing over to an HTTP backend: the request is parsed (HTX) there
+            http = True
+            self._parse_as_http(flow.request)
+            flow.step(f"{be.label} is in mode http: HAProxy parses the request as HTTP from here", be.section.source)
         if be is not fe and be.mode == "http" and http:
             answer = self._rules(be, flow, skip_final=forced is not None)
             if answer is not None:
@@ -518,6 +523,18 @@ class Simulator:
             return out
         out.sent = self._sent(flow.request) if http else flow.request
         return out
+
+    def _parse_as_http(self, req: HttpRequest) -> None:
+        if self.version < HTX_SINCE:
+            return
+        cleaned: list[tuple[str, str | None]] = []
+        for name, value in req.headers:
+            if name.lower() == "connection" and value is not None:
+                value = clean_connection(value)
+                if not value:
+                    continue
+            cleaned.append((name, value))
+        req.headers = cleaned
 
     def prepare(self, fe: Proxy, request: HttpRequest) -> Flow:
         """The request after the frontend's rules that do not answer, as use_backend sees it."""
