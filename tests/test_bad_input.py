@@ -322,3 +322,87 @@ def test_a_huge_apache_line_stays_small(here: Path) -> None:
     )
     assert res.returncode == 0, res.stdout + res.stderr
     assert "no problems found in 1 file" in res.stdout
+
+
+# -- HAProxy ------------------------------------------------------------------------------------------
+
+HAPROXY_OK = b"defaults\n    mode http\n    timeout client 30s\n    timeout server 30s\n    timeout connect 5s\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "haproxy.cfg:1: error: haproxy.cfg contains no configuration (it is empty or only comments)"),
+        (b"# nothing yet\n", "haproxy.cfg:1: error: haproxy.cfg contains no configuration"),
+        (HAPROXY_OK + b"\x00\x01", "haproxy.cfg:6: error: haproxy.cfg is not a text file"),
+        (b"# caf\xe9\n" + HAPROXY_OK, "haproxy.cfg:1: error: haproxy.cfg is not valid UTF-8 (byte 0xe9 on line 1)"),
+        # haproxy 2.6: "Missing LF on last line, file might have been truncated", a fatal error since 2.3
+        (HAPROXY_OK + b"    timeout tunnel 1h", "haproxy.cfg:6: error: the last line has no line feed"),
+        # haproxy 2.6: "too many nested '.if', max is 100" on the 100th
+        (HAPROXY_OK + b".if 1\n" * 10_000 + b".endif\n" * 10_000, "haproxy.cfg:105: error: too many nested '.if'"),
+        (HAPROXY_OK + b".if 1\n", "haproxy.cfg:6: error: missing .endif"),
+        (HAPROXY_OK + b'    http-request set-header X "abc\n', "haproxy.cfg:6: error:"),
+    ],
+)
+def test_broken_haproxy_files(here: Path, content: bytes, message: str) -> None:
+    (here / "haproxy.cfg").write_bytes(content)
+    code, out = lint("haproxy.cfg", "--proxy", "haproxy")
+    assert code == 2, out
+    assert message in out
+    assert "Traceback" not in out
+
+
+def test_a_missing_last_line_feed_is_only_a_warning_before_haproxy_2_3(here: Path) -> None:
+    (here / "haproxy.cfg").write_bytes(HAPROXY_OK + b"    timeout tunnel 1h")
+    code, out = lint("haproxy.cfg", "--haproxy-version", "2.2")
+    assert "haproxy.cfg:6: warning: the last line has no line feed" in out
+    assert code == 0, out
+
+
+def test_a_split_directory_over_the_file_limit(here: Path) -> None:
+    conf = here / "conf.d"
+    conf.mkdir()
+    for i in range(5):
+        (conf / f"{i:02}.cfg").write_bytes(HAPROXY_OK)
+    (here / ".wslint.yaml").write_text("limits:\n  files: 4\n")
+    code, out = lint("conf.d", "--proxy", "haproxy")
+    assert code == 2, out
+    assert "5 *.cfg files, over the limit of 4 (limits: files)" in out
+
+
+def test_stdin_that_is_not_utf8_is_refused_with_its_line(here: Path) -> None:
+    res = subprocess.run(
+        [sys.executable, "-m", "wslint", "-", "--proxy", "haproxy", "--stdin-filename", "lb.cfg"],
+        input=HAPROXY_OK + b"    # caf\xe9\n",
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert res.returncode == 2
+    assert b"lb.cfg is not valid UTF-8 (byte 0xe9 on line 6)" in res.stderr
+
+
+# -- Caddy --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "Caddyfile:1:1: error: Caddyfile contains no configuration (it is empty or only comments)"),
+        (b"a.test {\n  reverse_proxy 127.0.0.1:1\x00\n}\n", "Caddyfile: error: Caddyfile is not a text file"),
+        (b"# caf\xe9\na.test {\n}\n", "Caddyfile:1:1: error: Caddyfile is not valid UTF-8 (byte 0xe9 on line 1)"),
+        (b"a.test {\n  reverse_proxy 127.0.0.1:1\n", "Caddyfile:2:17: error: expected '}' at end of file"),
+        (b"import Caddyfile\n", "Caddyfile:1:1: error: a cycle of imports"),
+        (b"(s) {\n import s\n}\na.test {\n import s\n}\n", "Caddyfile:2:2: error: a cycle of imports"),
+        (
+            b"a.test {\n" + b"route {\n" * 10_000 + b"}\n" * 10_001,
+            "Caddyfile:202:7: error: blocks are nested more than 200",
+        ),
+    ],
+)
+def test_broken_caddy_files(here: Path, content: bytes, message: str) -> None:
+    (here / "Caddyfile").write_bytes(content)
+    code, out = lint("Caddyfile", "--proxy", "caddy")
+    assert code == 2, out
+    assert message in out
+    assert "Traceback" not in out

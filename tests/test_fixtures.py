@@ -114,6 +114,31 @@ def test_traefik_fixture(case: Path, rules: RuleSet, monkeypatch: pytest.MonkeyP
     assert not (found & ok)
 
 
+HAPROXY_FIXTURES = FIXTURES.parent / "haproxy"
+
+
+def haproxy_cases() -> list[Path]:
+    """One case per directory, linted through its haproxy.cfg."""
+    if not HAPROXY_FIXTURES.is_dir():
+        return []
+    return sorted(d / "haproxy.cfg" for d in HAPROXY_FIXTURES.iterdir() if (d / "haproxy.cfg").is_file())
+
+
+@pytest.mark.parametrize("case", haproxy_cases(), ids=lambda p: p.parent.name)
+def test_haproxy_fixture(case: Path, rules: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    expect, ok, args = annotations(case, HAPROXY_FIXTURES)
+    for _, _, rule in expect | ok:
+        assert rules.get(rule) is not None, f"unknown rule {rule} in annotation"
+    monkeypatch.chdir(HAPROXY_FIXTURES)
+    report = run(LintOptions(paths=(os.path.relpath(case, HAPROXY_FIXTURES),), **_options(args)), rules)  # type: ignore[arg-type]
+    errors = [d for d in report.diagnostics if d.severity.label == "error"]
+    assert not errors, errors
+    found = {(f.path, f.line, f.rule) for f in report.findings}
+    assert found >= expect, f"missing: {sorted(expect - found)}"
+    assert found <= expect, f"unexpected: {sorted(found - expect)}"
+    assert not (found & ok)
+
+
 APACHE_FIXTURES = FIXTURES.parent / "apache"
 
 
@@ -135,23 +160,24 @@ def test_apache_fixture(case: Path, rules: RuleSet, monkeypatch: pytest.MonkeyPa
     assert not (found & ok)
 
 
-HAPROXY_FIXTURES = FIXTURES.parent / "haproxy"
+CADDY_FIXTURES = FIXTURES.parent / "caddy"
 
 
-def haproxy_cases() -> list[Path]:
-    """One case per directory, linted through its haproxy.cfg."""
-    if not HAPROXY_FIXTURES.is_dir():
+def caddy_cases() -> list[Path]:
+    """One case per directory, linted through its Caddyfile."""
+    if not CADDY_FIXTURES.is_dir():
         return []
-    return sorted(d / "haproxy.cfg" for d in HAPROXY_FIXTURES.iterdir() if (d / "haproxy.cfg").is_file())
+    return sorted(d / "Caddyfile" for d in CADDY_FIXTURES.iterdir() if (d / "Caddyfile").is_file())
 
 
-@pytest.mark.parametrize("case", haproxy_cases(), ids=lambda p: p.parent.name)
-def test_haproxy_fixture(case: Path, rules: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
-    expect, ok, args = annotations(case, HAPROXY_FIXTURES)
+@pytest.mark.parametrize("case", caddy_cases(), ids=lambda p: p.parent.name)
+def test_caddy_fixture(case: Path, rules: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    expect, ok, args = annotations(case, CADDY_FIXTURES)
     for _, _, rule in expect | ok:
         assert rules.get(rule) is not None, f"unknown rule {rule} in annotation"
-    monkeypatch.chdir(HAPROXY_FIXTURES)
-    report = run(LintOptions(paths=(os.path.relpath(case, HAPROXY_FIXTURES),), **_options(args)), rules)  # type: ignore[arg-type]
+    monkeypatch.chdir(CADDY_FIXTURES)
+    target = os.path.relpath(case, CADDY_FIXTURES)
+    report = run(LintOptions(paths=(target,), proxy="caddy", **_options(args)), rules)  # type: ignore[arg-type]
     errors = [d for d in report.diagnostics if d.severity.label == "error"]
     assert not errors, errors
     found = {(f.path, f.line, f.rule) for f in report.findings}

@@ -90,6 +90,18 @@ def _apache_includes(inp: InputFile, options: AdapterOptions) -> set[str]:
     return included_files(inp, options)
 
 
+def _caddy(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagnostic]) -> Loaded:
+    from wslint.caddy.adapter import load_caddy
+
+    return load_caddy(inp, options, diagnostics)
+
+
+def _caddy_includes(inp: InputFile, options: AdapterOptions) -> set[str]:
+    from wslint.caddy.adapter import included_files
+
+    return included_files(inp, options)
+
+
 def _traefik(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagnostic]) -> Loaded:
     from wslint.traefik.adapter import load_traefik
 
@@ -117,4 +129,7 @@ ADAPTERS: dict[str, Adapter] = {
     # 2.4.71, the release the tests run (Debian 12's): ws:// through mod_proxy_http, `upgrade=` (2.4.47) and
     # tunnels closed after the larger of Timeout and ProxyTimeout (2.4.53) hold for every current 2.4 server
     "apache": Adapter("apache", "2.4.71", _apache, ("httpd.conf", "apache2.conf"), _apache_includes),
+    # 2.6.2, the release the tests run (Debian 12's and Ubuntu 24.04's package): its directive order and
+    # matcher semantics hold for later 2.x; keywords added later (stream_close_delay, 2.7) are refused
+    "caddy": Adapter("caddy", "2.6.2", _caddy, ("Caddyfile",), _caddy_includes),
 }

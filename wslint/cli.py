@@ -32,6 +32,7 @@ from wslint.formatters.text import format_statistics
 from wslint.formatters.trace import format_trace_json, format_trace_text
 from wslint.model import EndpointResult
 from wslint.settings import CliArgs, resolve
+from wslint.textfiles import TextFileError, decode
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -116,6 +117,14 @@ def main_callback(
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"wslint: error: {message}", err=True)
     return typer.Exit(EXIT_USAGE)
+
+
+def _read_stdin(name: str | None) -> str:
+    """Standard input as text, refused like a file that is binary or not UTF-8."""
+    try:
+        return decode(sys.stdin.buffer.read(), name or "<stdin>")
+    except TextFileError as exc:
+        raise _fail(str(exc)) from None
 
 
 def _load(rule_dirs: list[str]) -> RuleSet:
@@ -251,6 +260,9 @@ def check(
     apache_version: Annotated[
         str | None, typer.Option(help="Apache httpd version the configuration runs on (default: see README).")
     ] = None,
+    caddy_version: Annotated[
+        str | None, typer.Option(help="Caddy version the configuration runs on (default: see README).")
+    ] = None,
     root: Annotated[
         list[str] | None,
         typer.Option(help="Map an absolute include directory to a local one: /etc/nginx=deploy/nginx."),
@@ -311,9 +323,10 @@ def check(
             "haproxy": haproxy_version,
             "traefik": traefik_version,
             "apache": apache_version,
+            "caddy": caddy_version,
         },
         roots=tuple(root or ()),
-        stdin_text=sys.stdin.read() if "-" in paths else None,
+        stdin_text=_read_stdin(stdin_filename) if "-" in paths else None,
         stdin_filename=stdin_filename,
         idle_threshold=idle_threshold,
         fail_on=fail_on.value if fail_on else None,

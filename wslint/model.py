@@ -458,6 +458,8 @@ class EndpointResult:
     # why each near miss does not take the request, and the line to blame (Traefik)
     near_miss_reasons: tuple[str, ...] = ()
     near_miss_causes: tuple[Source | None, ...] = ()
+    # why each better route loses (Caddy: "written order" inside `route`, "directive order")
+    better_reasons: tuple[str, ...] = ()
     # the deciding line rewritten so that the handshake goes where it should (HAProxy: a redirect
     # that exempts WebSockets, a Host ACL that ignores the port)
     rewrite: Rewrite | None = None

@@ -50,3 +50,15 @@ def apache_bin() -> str:
             pytest.fail("apache2 is not installed, but CI must run the real-proxy tests (.ci/run installs it)")
         pytest.skip("apache2 binary not found (apt-get install apache2); CI installs it and runs these tests")
     return binary
+
+
+@pytest.fixture(scope="session")
+def caddy_bin() -> str:
+    from tests.e2e.caddy_proxy import find_caddy
+
+    binary = find_caddy()
+    if binary is None:
+        if in_ci():
+            pytest.fail("caddy is not installed, but CI must run the real-proxy tests (.ci/run installs it)")
+        pytest.skip("caddy binary not found (apt-get install caddy); CI installs it and runs these tests")
+    return binary

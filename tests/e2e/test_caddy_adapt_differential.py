@@ -1,0 +1,109 @@
+"""wslint's Caddyfile reading, compared with `caddy adapt` on generated layouts.
+
+`caddy adapt` prints the JSON configuration Caddy runs. wslint builds the
+same route tree (directive order, sorting by path length, handle groups,
+route blocks in written order, merged routes, site matchers), and prints it
+the same way; for every generated Caddyfile both must be equal (group names
+compared by order of appearance).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+
+from tests.e2e.caddy_layouts import BACKENDS, layouts, load
+
+pytestmark = pytest.mark.realproxy
+
+PORTS = {b: 9100 + i for i, b in enumerate(BACKENDS)}
+
+
+def _normalize(obj: Any, names: dict[str, str]) -> Any:
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            if k == "group":
+                out[k] = names.setdefault(v, f"g{len(names)}")
+            elif k == "hide":
+                continue
+            else:
+                out[k] = _normalize(v, names)
+        return out
+    if isinstance(obj, list):
+        return [_normalize(x, names) for x in obj]
+    return obj
+
+
+def caddy_json(binary: str, text: str, tmp: Path) -> dict[str, Any] | str:
+    cfg = tmp / "Caddyfile"
+    cfg.write_text(text)
+    res = subprocess.run(
+        [binary, "adapt", "--config", str(cfg), "--adapter", "caddyfile"], capture_output=True, text=True, timeout=30
+    )
+    if res.returncode != 0:
+        return "refused: " + (res.stderr.strip().splitlines() or [""])[-1]
+    servers = json.loads(res.stdout).get("apps", {}).get("http", {}).get("servers", {})
+    return _normalize({n: {"listen": s.get("listen"), "routes": s.get("routes", [])} for n, s in servers.items()}, {})
+
+
+def wslint_json(text: str, tmp: Path) -> dict[str, Any] | str:
+    model = load(text, tmp / "Caddyfile")
+    if model is None:
+        return "refused"
+    return _normalize({s.name: s.to_json() for s in model.app.servers}, {})
+
+
+def concrete(layout: str) -> str:
+    text = "{\n\tadmin off\n\tauto_https off\n}\n\n" + layout.replace("__PORT__", "8080")
+    for b, p in PORTS.items():
+        text = text.replace(f"__{b}__", str(p))
+    return text
+
+
+STATS = {"layouts": 0, "refused": 0}
+
+
+@settings(
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=400,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(layout=layouts())
+def test_generated_caddyfiles_adapt_like_caddy(
+    layout: str, caddy_bin: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    tmp = tmp_path_factory.mktemp("adapt")
+    text = concrete(layout)
+    theirs = caddy_json(caddy_bin, text, tmp)
+    mine = wslint_json(text, tmp)
+    STATS["layouts"] += 1
+    if isinstance(theirs, str):
+        STATS["refused"] += 1
+        assert isinstance(mine, str), f"caddy {theirs}, wslint accepts:\n{text}"
+        return
+    assert mine == theirs, "\n".join(
+        [
+            text,
+            "wslint:",
+            json.dumps(mine, indent=1, sort_keys=True),
+            "caddy:",
+            json.dumps(theirs, indent=1, sort_keys=True),
+        ]
+    )
+
+
+def test_the_generated_caddyfiles_were_compared() -> None:
+    if STATS["layouts"] == 0:
+        pytest.skip("the generated layouts did not run (caddy missing)")
+    assert STATS["layouts"] >= 300
+    # most layouts are valid Caddyfiles
+    assert STATS["refused"] < STATS["layouts"] / 4

@@ -1,0 +1,305 @@
+"""wslint's Caddy routing, checked against the real caddy on generated layouts.
+
+Hypothesis writes Caddyfiles (caddy_layouts.py) with reverse_proxy, handle,
+handle_path and route blocks, named matchers on paths, regular expressions,
+Connection and Upgrade headers, methods and queries, respond, redir, error,
+rewrite and uri. Each backend is an echo server that answers with its name
+and the request target it received. The same handshakes (three clients'
+`Connection` headers, several hosts, paths and queries) go to caddy and
+through wslint's simulation, and the answer must be equal: the backend and
+the path and query it received, or the status Caddy answered itself.
+
+Hand-written cases pin the behaviors the rules depend on.
+"""
+
+from __future__ import annotations
+
+import socket
+import socketserver
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+
+from tests.e2e.caddy_layouts import BACKENDS, PROBES, Answer, Probe, ask_wslint, layouts, load
+from tests.e2e.caddy_proxy import Caddy, with_globals
+from tests.e2e.proxies import free_port
+from wslint.clients import CLIENTS
+
+pytestmark = pytest.mark.realproxy
+
+REQUEST_TIMEOUT = 5.0
+
+
+class _Echo(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        self.request.settimeout(REQUEST_TIMEOUT)
+        data = b""
+        try:
+            while b"\r\n\r\n" not in data:
+                chunk = self.request.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+        except OSError:
+            return
+        head = data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+        target = head[0].split(b" ")[1]
+        fields: dict[bytes, bytes] = {}
+        for line in head[1:]:
+            key, _, value = line.partition(b":")
+            # repeated header lines are one list, as Go's Header keeps them
+            name = key.strip().lower()
+            value = value.strip().replace(b" ", b"_")
+            fields[name] = fields[name] + b"," + value if name in fields else value
+        name = self.server.backend_name.encode()  # type: ignore[attr-defined]
+        body = (
+            b"backend="
+            + name
+            + b" target="
+            + target
+            + b" conn="
+            + fields.get(b"connection", b"")
+            + b" up="
+            + fields.get(b"upgrade", b"")
+            + b"\n"
+        )
+        self.request.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+        )
+
+
+class _Server(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+@contextmanager
+def echo_servers() -> Iterator[dict[str, int]]:
+    servers = []
+    ports: dict[str, int] = {}
+    try:
+        for name in BACKENDS:
+            srv = _Server(("127.0.0.1", 0), _Echo)
+            srv.backend_name = name  # type: ignore[attr-defined]
+            threading.Thread(target=srv.serve_forever, daemon=True).start()
+            servers.append(srv)
+            ports[name] = srv.server_address[1]
+        yield ports
+    finally:
+        for srv in servers:
+            srv.shutdown()
+            srv.server_close()
+
+
+def ask_caddy(port: int, probe: Probe) -> Answer:
+    client = next(c for c in CLIENTS if c.name == probe.client)
+    request = (
+        f"GET {probe.path}{probe.query} HTTP/1.1\r\nHost: {probe.host}:{port}\r\nConnection: {client.connection}\r\n"
+        "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    )
+    data = b""
+    deadline = time.monotonic() + REQUEST_TIMEOUT
+    with socket.create_connection(("127.0.0.1", port), timeout=REQUEST_TIMEOUT) as sock:
+        sock.sendall(request.encode())
+        while not _complete(data):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no complete answer for {probe}")
+            sock.settimeout(left)
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                chunk = b""
+            if not chunk:
+                break
+            data += chunk
+    if not data:
+        return "abort", None, "", ""
+    head, _, body = data.partition(b"\r\n\r\n")
+    status = head.split(b" ", 2)[1].decode()
+    if status == "200" and body.startswith(b"backend="):
+        fields = dict(part.split("=", 1) for part in body.decode().split())
+        return fields["backend"], fields["target"], fields["conn"].replace("_", " "), fields["up"]
+    return status, None, "", ""
+
+
+def _complete(data: bytes) -> bool:
+    head, sep, body = data.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return len(body) >= int(value.strip())
+    return False
+
+
+@pytest.fixture(scope="module")
+def backends() -> Iterator[dict[str, int]]:
+    with echo_servers() as ports:
+        yield ports
+
+
+def compare(binary: str, layout: str, tmp: Path, ports: dict[str, int]) -> tuple[int, list[str]]:
+    """Every probe through caddy and through wslint: (probes compared, disagreements)."""
+    port = free_port()
+    text = layout.replace("__PORT__", str(port))
+    for name, p in ports.items():
+        text = text.replace(f"__{name}__", str(p))
+    names = {f"127.0.0.1:{p}": name for name, p in ports.items()}
+    full = with_globals(text, port)
+    model = load(full, tmp / "Caddyfile")
+    assert model is not None, full
+    proxy = Caddy(binary, tmp / "run", full)
+    proxy.start(port)
+    try:
+        wrong = []
+        compared = 0
+        for probe in PROBES:
+            real = ask_caddy(port, probe)
+            mine = ask_wslint(model, probe, port, names)
+            if mine is None:
+                continue
+            compared += 1
+            if mine != real:
+                wrong.append(f"{probe}: caddy {real}, wslint {mine}")
+    finally:
+        proxy.stop()
+    return compared, wrong
+
+
+STATS = {"layouts": 0, "probes": 0}
+
+
+@settings(
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=400,
+    # no shrinking: a failure reports the generated layout as it is, in bounded time
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(layout=layouts())
+def test_generated_layouts_route_like_caddy(
+    layout: str, caddy_bin: str, backends: dict[str, int], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    compared, wrong = compare(caddy_bin, layout, tmp_path_factory.mktemp("layout"), backends)
+    STATS["layouts"] += 1
+    STATS["probes"] += compared
+    assert not wrong, "\n".join([layout, *wrong[:10]])
+
+
+def test_the_generated_layouts_were_compared() -> None:
+    # runs after the property test (file order): it really compared layouts and probes
+    if STATS["layouts"] == 0:
+        pytest.skip("the generated layouts did not run (caddy missing)")
+    assert STATS["layouts"] >= 300
+    assert STATS["probes"] >= STATS["layouts"] * len(PROBES) * 0.8
+
+
+HAND_WRITTEN = {
+    "sibling handle blocks: the longer path first": (
+        """
+        handle /api/* {
+            reverse_proxy 127.0.0.1:__b1__
+        }
+        handle /api/websocket {
+            reverse_proxy 127.0.0.1:__b2__
+        }
+        """,
+        Probe("/api/websocket", "", "app.example.test", "chrome"),
+        ("b2", "/api/websocket", "Upgrade", "websocket"),
+    ),
+    "route keeps the written order": (
+        """
+        route {
+            reverse_proxy /api/* 127.0.0.1:__b1__
+            reverse_proxy /api/v1/streaming* 127.0.0.1:__b2__
+        }
+        """,
+        Probe("/api/v1/streaming", "", "app.example.test", "chrome"),
+        ("b1", "/api/v1/streaming", "Upgrade", "websocket"),
+    ),
+    "handle runs before a bare reverse_proxy": (
+        """
+        reverse_proxy /cable 127.0.0.1:__b2__
+        handle {
+            reverse_proxy 127.0.0.1:__b1__
+        }
+        """,
+        Probe("/cable", "", "app.example.test", "chrome"),
+        ("b1", "/cable", "Upgrade", "websocket"),
+    ),
+    "path matchers are exact unless they end in *": (
+        """
+        reverse_proxy /socket.io 127.0.0.1:__b2__
+        reverse_proxy 127.0.0.1:__b1__
+        """,
+        Probe("/socket.io/", "?EIO=4&transport=websocket", "app.example.test", "chrome"),
+        ("b1", "/socket.io/?EIO=4&transport=websocket", "Upgrade", "websocket"),
+    ),
+    "handle_path strips the prefix": (
+        """
+        handle_path /z2m/* {
+            reverse_proxy 127.0.0.1:__b2__
+        }
+        """,
+        Probe("/z2m/api", "?token=x", "app.example.test", "chrome"),
+        ("b2", "/api?token=x", "Upgrade", "websocket"),
+    ),
+    "header matchers compare case and whole values": (
+        """
+        @ws {
+            header Connection Upgrade
+        }
+        reverse_proxy @ws 127.0.0.1:__b2__
+        reverse_proxy 127.0.0.1:__b1__
+        """,
+        Probe("/ws", "", "app.example.test", "firefox"),
+        ("b1", "/ws", "Upgrade", "websocket"),
+    ),
+    "merged routes run a strip and the proxy together": (
+        """
+        uri /api/* strip_prefix /api
+        reverse_proxy /api/* 127.0.0.1:__b2__
+        reverse_proxy 127.0.0.1:__b1__
+        """,
+        Probe("/api/ws", "", "app.example.test", "chrome"),
+        ("b2", "/ws", "Upgrade", "websocket"),
+    ),
+    "no site for the host: an empty 200": (
+        """
+        reverse_proxy 127.0.0.1:__b1__
+        """,
+        Probe("/ws", "", "other.example.test", "chrome"),
+        ("200", None, "", ""),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(HAND_WRITTEN))
+def test_hand_written_cases(name: str, caddy_bin: str, backends: dict[str, int], tmp_path: Path) -> None:
+    body, probe, expected = HAND_WRITTEN[name]
+    lines = [ln[8:] if ln.startswith("        ") else ln for ln in body.strip("\n").split("\n")]
+    layout = "http://app.example.test:__PORT__ {\n" + "\n".join("    " + ln for ln in lines) + "\n}\n"
+    port = free_port()
+    text = layout.replace("__PORT__", str(port))
+    for b, p in backends.items():
+        text = text.replace(f"__{b}__", str(p))
+    full = with_globals(text, port)
+    model = load(full, tmp_path / "Caddyfile")
+    assert model is not None
+    names = {f"127.0.0.1:{p}": b for b, p in backends.items()}
+    assert ask_wslint(model, probe, port, names) == expected
+    proxy = Caddy(caddy_bin, tmp_path / "run", full)
+    proxy.start(port)
+    try:
+        assert ask_caddy(port, probe) == expected
+    finally:
+        proxy.stop()

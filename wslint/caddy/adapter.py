@@ -1,0 +1,199 @@
+"""Entry point of the Caddy adapter: a Caddyfile (or Caddy's JSON config) in, the route model out."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+from wslint.adapters import AdapterOptions, Loaded
+from wslint.caddy.build import BuildOptions, CaddyModel, build_route, collect_spots
+from wslint.caddy.declare import Declarer, declared
+from wslint.caddy.directives import Ctx
+from wslint.caddy.parser import Caddyfile, CaddyfileError, parse_caddyfile
+from wslint.caddy.sites import build_app
+from wslint.findings import Diagnostic, Severity
+from wslint.inputs import InputFile
+from wslint.model import (
+    EndpointResult,
+    MisplacedDirective,
+    ProxyConfig,
+    Route,
+    Snippet,
+)
+
+
+def _error(exc: CaddyfileError, main: str) -> Diagnostic:
+    t = exc.token
+    if t is not None and t.path:
+        return Diagnostic("parse", Severity.ERROR, str(exc), t.path, t.line, t.column)
+    w = exc.where
+    if w is not None:
+        return Diagnostic("parse", Severity.ERROR, str(exc), w.path, w.line, w.column)
+    return Diagnostic("parse", Severity.ERROR, str(exc), main)
+
+
+def load_model(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagnostic]) -> tuple[CaddyModel, Ctx] | None:
+    cf = parse_caddyfile(inp, options.limits, options.confine, diagnostics)
+    if cf is None:
+        return None
+    return model_of(cf, inp, options, diagnostics)
+
+
+def model_of(
+    cf: Caddyfile, inp: InputFile, options: AdapterOptions, diagnostics: list[Diagnostic]
+) -> tuple[CaddyModel, Ctx] | None:
+    try:
+        app, opts, ctx = build_app(cf, options.version)
+    except CaddyfileError as exc:
+        diagnostics.append(_error(exc, inp.path))
+        return None
+    except RecursionError:
+        diagnostics.append(Diagnostic("parse", Severity.ERROR, f"{inp.path}: nested too deeply", inp.path))
+        return None
+    for name, src in opts.unknown:
+        diagnostics.append(
+            Diagnostic(
+                "config",
+                Severity.WARNING,
+                f"unknown global option {name} (a plugin's?): Caddy without that plugin refuses it",
+                src.path,
+                src.line,
+                src.column,
+            )
+        )
+    build = BuildOptions(
+        version=options.version,
+        version_text=options.version_text,
+        version_assumed=options.version_assumed,
+        endpoints=options.endpoints,
+        clients=options.clients,
+    )
+    return CaddyModel(app, cf, build, cf.texts), ctx
+
+
+def load_caddy(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagnostic]) -> Loaded:
+    loaded = load_model(inp, options, diagnostics)
+    if loaded is None:
+        return Loaded(None)
+    model, ctx = loaded
+    config = build_config(model, ctx, inp.path)
+    return Loaded(config, model.texts)
+
+
+def build_config(model: CaddyModel, ctx: Ctx, main: str) -> ProxyConfig:
+    collect_spots(model)
+    by_spot = {id(s): build_route(model, s) for s in model.spots}
+    for s in model.spots:
+        s.route = by_spot[id(s)]
+    results = simulate(model, by_spot)
+    routes, results = declare_routes(model, list(by_spot.values()), results)
+    misplaced = tuple(
+        MisplacedDirective(
+            snippet=Snippet(
+                directive=n.keyword,
+                args=tuple(n.node.args),
+                text=model.text_of(n.source),
+                source=n.source,
+                context=("reverse_proxy",),
+            ),
+            allowed=(),
+            enclosing=None,
+            target=None,
+            removed_in=".".join(map(str, n.since)),
+            reason=f"{n.keyword} exists since Caddy {'.'.join(map(str, n.since))}",
+            replace_action="delete",
+        )
+        for n in ctx.not_yet
+    )
+    files = model.caddyfile.files if model.caddyfile is not None else [main]
+    return ProxyConfig(
+        proxy="caddy",
+        version=model.options.version_text,
+        main_file=main,
+        files=tuple(files),
+        listeners=tuple(model.listeners.values()),
+        routes=tuple(routes),
+        upstreams=tuple(r.upstream.group for r in routes if r.upstream is not None and r.upstream.group is not None),
+        variables=frozenset(),
+        variable_references=(),
+        misplaced_directives=misplaced,
+        http_block=None,
+        endpoint_results=results,
+        version_assumed=model.options.version_assumed,
+    )
+
+
+def simulate(model: CaddyModel, by_spot: dict[int, Route]) -> tuple[EndpointResult, ...]:
+    dec = Declarer(model, by_spot)
+    out: list[EndpointResult] = []
+    for ep in model.options.endpoints:
+        servers, note = dec.servers_for(ep)
+        for server in servers:
+            if ep.host is None:
+                for site in server.sites:
+                    for c in model.options.clients:
+                        out.append(dec.run(ep, c, server, note, site))
+                continue
+            for c in model.options.clients:
+                out.append(dec.run(ep, c, server, note, None))
+    return tuple(out)
+
+
+def declare_routes(
+    model: CaddyModel, routes: list[Route], results: tuple[EndpointResult, ...]
+) -> tuple[list[Route], tuple[EndpointResult, ...]]:
+    """Routes an endpoint reaches cleanly become WebSocket routes by declaration."""
+    taken: dict[tuple[object, object], set[int]] = {}
+    for r in results:
+        taken.setdefault((r.endpoint, r.listener), set()).add(id(r.route))
+    mine: dict[int, list[EndpointResult]] = {}
+    for r in results:
+        if r.outcome != "proxied" or r.route is None or r.better_routes or r.near_misses or r.elsewhere:
+            continue
+        if len(taken[(r.endpoint, r.listener)]) > 1:
+            continue
+        mine.setdefault(id(r.route), []).append(r)
+    renamed: dict[int, Route] = {}
+    out: list[Route] = []
+    for route in routes:
+        found = mine.get(id(route))
+        if not found:
+            out.append(route)
+            continue
+        first = found[0]
+        new = declared(route, first)
+        hs = tuple(x.handshake for x in found if x.handshake is not None and x.endpoint == first.endpoint)
+        if len(hs) == len(route.handshakes):
+            new = replace(new, handshakes=hs)
+        up = new.upstream
+        if up is not None and up.group is not None and up.group.health_check is not None:
+            hc = up.group.health_check
+            if hc.path.split("?", 1)[0] == first.backend_path_only:
+                new = replace(
+                    new,
+                    upstream=replace(
+                        up, group=replace(up.group, health_check=replace(hc, socket_path=first.backend_path_only))
+                    ),
+                )
+        renamed[id(route)] = new
+        out.append(new)
+
+    def remap(r: EndpointResult) -> EndpointResult:
+        fields: dict[str, object] = {}
+        if r.route is not None and id(r.route) in renamed:
+            fields["route"] = renamed[id(r.route)]
+        for name in ("better_routes", "near_misses", "elsewhere"):
+            seq = getattr(r, name)
+            if any(id(x) in renamed for x in seq):
+                fields[name] = tuple(renamed.get(id(x), x) for x in seq)
+        return replace(r, **fields) if fields else r  # type: ignore[arg-type]
+
+    return out, tuple(remap(r) for r in results)
+
+
+def included_files(inp: InputFile, options: AdapterOptions) -> set[str]:
+    """Real paths of the Caddyfile and every file it imports."""
+    cf = parse_caddyfile(inp, options.limits, options.confine, [])
+    if cf is None:
+        return set()
+    return {os.path.realpath(d) for d in cf.disk_paths.values()}
