@@ -44,6 +44,10 @@ def _alternatives(
 ) -> EndpointResult:
     if result.listener is None or result.upgrades or not result.certain:
         return result
+    # a route that forwards the upgrade itself (or inherits that, or is marked) is the one meant for
+    # the handshake: its own defect (HTTP/1.0, a dropped header) breaks it, not the choice of route
+    if result.route is not None and result.route.websocket.level in ("explicit", "declared", "inherited"):
+        return result
     try:
         uri = normalize_uri(result.endpoint.path)
     except BadRequest:
