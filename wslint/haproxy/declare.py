@@ -22,7 +22,13 @@ from dataclasses import replace
 from wslint.clients import Client
 from wslint.endpoints import Endpoint
 from wslint.haproxy.acl import AclTest, Condition, Term
-from wslint.haproxy.build import HaproxyModel, effective_timeout, expects_success, positive_tests
+from wslint.haproxy.build import (
+    HaproxyModel,
+    _websocket_test,
+    effective_timeout,
+    expects_success,
+    positive_tests,
+)
 from wslint.haproxy.proxies import Proxy
 from wslint.haproxy.routing import Flow, Outcome, Switch
 from wslint.haproxy.samples import SampleContext, match_one, match_values
@@ -182,7 +188,11 @@ class Declarer:
         if sw is None or sw.rule is None or out.switch_request is None:
             return ()
         ctx = SampleContext(out.switch_request, lambda n: self.model.map_file(n, fe.section))
-        mine = _path_score(positive_tests(sw.rule.cond, fe), ctx)
+        tests = positive_tests(sw.rule.cond, fe)
+        if any(_websocket_test(t) for t in tests):
+            # the winner is chosen because the request is an upgrade: it is the backend meant for WebSockets
+            return ()
+        mine = _path_score(tests, ctx)
         found: list[Route] = []
         for ub in fe.use_backends[sw.rule.index + 1 :]:
             if ub.dynamic or ub.target == sw.backend.name:

@@ -258,7 +258,9 @@ class Parser:
             first = line.words[0].text
             if first == ".if" and len(ifs) >= MAX_NESTED_IFS - 1:
                 # HAProxy stops reading here too
-                self._error(f"too many nested '.if', max is {MAX_NESTED_IFS}: HAProxy refuses the configuration", path, number)
+                self._error(
+                    f"too many nested '.if', max is {MAX_NESTED_IFS}: HAProxy refuses the configuration", path, number
+                )
                 return
             if first.startswith(".") and first in (".if", ".elif", ".else", ".endif"):
                 self._conditional(first, line, path, number, ifs)
