@@ -27,6 +27,12 @@ def detect(path: str, head: str) -> str | None:
         return "caddy"
     if name == "haproxy.cfg" or (name.endswith(".cfg") and _HAPROXY.search(head)):
         return "haproxy"
+    if name.endswith(".json"):
+        from wslint.caddy.json_config import looks_like_caddy_json
+
+        # Caddy's native configuration: an `apps` object at the top level
+        if looks_like_caddy_json(head):
+            return "caddy"
     if name.endswith((".yml", ".yaml", ".toml", ".json")):
         return "traefik" if _TRAEFIK.search(head) else None
     if name in ("httpd.conf", "apache2.conf") or _APACHE_SECTION.search(head):

@@ -566,6 +566,9 @@ class ProxyConfig:
     fragment_context: str = "main"
     endpoint_results: tuple[EndpointResult, ...] = ()
     version_assumed: bool = False
+    # False when the rules' fix templates do not write this file's syntax (Caddy's JSON): fixes keep their
+    # description and snippet, never edits
+    text_fixes: bool = True
 
     def defines(self, variable: str) -> bool:
         return variable.lstrip("$") in self.variables

@@ -11,6 +11,7 @@ from wslint.caddy.declare import Declarer, declared
 from wslint.caddy.directives import Ctx
 from wslint.caddy.parser import Caddyfile, CaddyfileError, parse_caddyfile
 from wslint.caddy.sites import build_app
+from wslint.caddy.values import GroupCounter
 from wslint.findings import Diagnostic, Severity
 from wslint.inputs import InputFile
 from wslint.model import (
@@ -71,8 +72,57 @@ def model_of(
     return CaddyModel(app, cf, build, cf.texts), ctx
 
 
+def is_json(inp: InputFile) -> bool:
+    """Caddy's JSON configuration, not a Caddyfile: as `caddy run --config` tells them, by the name."""
+    return inp.path.lower().endswith(".json")
+
+
+def load_json_model(
+    inp: InputFile, options: AdapterOptions, diagnostics: list[Diagnostic]
+) -> tuple[CaddyModel, Ctx] | None:
+    from wslint.caddy.json_config import JsonError, read_json_app
+    from wslint.textfiles import TextFileError, read_text
+
+    text = inp.text
+    try:
+        if text is None:
+            assert inp.disk_path is not None
+            text = read_text(inp.disk_path, inp.path, options.limits.file_size)
+        elif len(text.encode("utf-8", errors="replace")) > options.limits.file_size:
+            raise TextFileError(f"{inp.path} is over the limit of {options.limits.file_size} bytes (limits: file-size)")
+        read = read_json_app(text, inp.path, options.version, options.limits.nesting)
+    except TextFileError as exc:
+        diagnostics.append(Diagnostic("parse", Severity.ERROR, str(exc), inp.path, exc.line))
+        return None
+    except JsonError as exc:
+        w = exc.where
+        diagnostics.append(
+            Diagnostic(
+                "parse",
+                Severity.ERROR,
+                str(exc),
+                w.path if w else inp.path,
+                w.line if w else None,
+                w.column if w else None,
+            )
+        )
+        return None
+    for message, src in read.warnings:
+        diagnostics.append(Diagnostic("config", Severity.WARNING, message, src.path, src.line, src.column))
+    texts = {inp.path: text}
+    ctx = Ctx(options.version, [], GroupCounter(), texts, not_yet=read.not_yet)
+    build = BuildOptions(
+        version=options.version,
+        version_text=options.version_text,
+        version_assumed=options.version_assumed,
+        endpoints=options.endpoints,
+        clients=options.clients,
+    )
+    return CaddyModel(read.app, None, build, texts), ctx
+
+
 def load_caddy(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagnostic]) -> Loaded:
-    loaded = load_model(inp, options, diagnostics)
+    loaded = load_json_model(inp, options, diagnostics) if is_json(inp) else load_model(inp, options, diagnostics)
     if loaded is None:
         return Loaded(None)
     model, ctx = loaded
@@ -108,6 +158,8 @@ def build_config(model: CaddyModel, ctx: Ctx, main: str) -> ProxyConfig:
     files = model.caddyfile.files if model.caddyfile is not None else [main]
     return ProxyConfig(
         proxy="caddy",
+        # the fixes' edits are Caddyfile text
+        text_fixes=model.caddyfile is not None,
         version=model.options.version_text,
         main_file=main,
         files=tuple(files),
@@ -193,6 +245,8 @@ def declare_routes(
 
 def included_files(inp: InputFile, options: AdapterOptions) -> set[str]:
     """Real paths of the Caddyfile and every file it imports."""
+    if is_json(inp):
+        return {os.path.realpath(inp.disk_path)} if inp.disk_path is not None else set()
     cf = parse_caddyfile(inp, options.limits, options.confine, [])
     if cf is None:
         return set()

@@ -495,6 +495,9 @@ class Declarer:
             return "Caddy runs the other route first", None
         parent = chosen_chain[i - 1] if i > 0 else None
         mine, theirs = chosen_chain[i], better.chain[i]
+        if self.model.caddyfile is None:
+            # Caddy's JSON: routes run in the order written
+            return "Caddy runs routes in the order they are written, and the first matching handler answers", None
         unsorted = parent is not None and parent.keyword == "route"
         if unsorted:
             return (

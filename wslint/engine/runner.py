@@ -185,6 +185,8 @@ def _finding(
     if compiled is not None:
         try:
             fix = build_fix(compiled, context, texts)
+            if fix is not None and fix.edits and not config.text_fixes:
+                fix = replace(fix, edits=())
         except FixError as exc:
             diagnostics.append(
                 Diagnostic(
