@@ -245,7 +245,7 @@ class ApacheModel:
         handshakes = tuple(self._handshake(c, o, s, base_url) for c, o in zip(self.clients, outcomes, strict=True))
         seconds, idle_src, idle_text = router.idle(worker)
         level = "route" if worker is not None and idle_src == worker.node.source else "outer"
-        intent = self._intent(d, first, sample)
+        intent = self._intent(d, first, sample, router)
         support = self._support(d, upgrade, base_url, first)
         if seconds < 60 and level == "route" and worker is not None:
             support = replace(
@@ -333,11 +333,14 @@ class ApacheModel:
         )
         return UpstreamRequest(client.name, Setting("1.1"), _host_port(out.url or url), out.backend_path, headers)
 
-    def _intent(self, d: Decider, out: Outcome, sample: str) -> Intent:
+    def _intent(self, d: Decider, out: Outcome, sample: str, router: Router) -> Intent:
         scheme = (out.url or "").split("://", 1)[0].lower()
         node = d.mapping.node if d.mapping is not None else d.node
         if "wslint: websocket" in node.text:
             return Intent("declared", "it is marked '# wslint: websocket'", node.source)
+        barrier = self._keeps_handshakes_out(d, router, sample)
+        if barrier is not None:
+            return Intent("none", f"its condition `{barrier.node.text}` lets no WebSocket handshake through")
         if scheme in ("ws", "wss"):
             return Intent("explicit", f"it proxies to a {scheme}:// URL", node.source)
         up = out.upgrade
@@ -352,6 +355,32 @@ class ApacheModel:
         if signal is not None:
             return Intent("heuristic" if signal[0] == "strong" else "possible", signal[1], node.source)
         return Intent("none", "nothing in its configuration or path suggests WebSockets")
+
+    def _keeps_handshakes_out(self, d: Decider, router: Router, sample: str) -> Cond | None:
+        """The Upgrade/Connection RewriteCond that fails for every client's handshake, so that the
+        rule never proxies one (`RewriteCond %{HTTP:Upgrade} !=websocket [NC]` before the plain rule)."""
+        rule = d.rule
+        if rule is None or not rule.conds:
+            return None
+        failing: set[int] | None = None
+        for c in self.clients:
+            req = Request(
+                sample, "", "app.example.test", router.request(c, "app.example.test", None, False), False, 80, ""
+            )
+            try:
+                results = [cond_holds(cond, req, ("",), [""]) for cond in rule.conds]
+            except Unknown:
+                return None
+            if _chain(rule.conds, results):
+                return None
+            mine = {i for i, (cond, ok) in enumerate(zip(rule.conds, results, strict=True)) if not ok and cond.header}
+            failing = mine if failing is None else failing & mine
+        for i in sorted(failing or ()):
+            cond = rule.conds[i]
+            alone = not cond.ornext and (i == 0 or not rule.conds[i - 1].ornext)
+            if alone and cond.header in ("upgrade", "connection"):
+                return cond
+        return None
 
     def _support(self, d: Decider, up: Upgrade, url: str, out: Outcome) -> UpgradeSupport:
         worker = up.worker
