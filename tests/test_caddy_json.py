@@ -244,8 +244,8 @@ def test_unknown_modules_are_opaque_with_a_warning() -> None:
     # remote_ip is a Caddy matcher wslint does not evaluate, geoip a plugin's; encode is Caddy's, rate_limit not
     assert [(m, s.line) for m, s in read.warnings] == [
         (
-            "unknown handler module rate_limit (a plugin's?): wslint assumes it passes the request on; "
-            "Caddy without it refuses the configuration",
+            "unknown handler module rate_limit (a plugin's?): whether it answers a request itself is unknown to "
+            "wslint; Caddy without it refuses the configuration",
             2,
         ),
         ("unknown matcher module geoip (a plugin's?): its result is unknown; Caddy without it refuses it", 3),
@@ -413,3 +413,18 @@ def test_json_fixture(case: Path, rules: RuleSet, monkeypatch: pytest.MonkeyPatc
     assert not report.has_errors, report.diagnostics
     assert report.linted[0].proxy == "caddy"
     assert {(f.line, f.rule) for f in report.findings} == expect
+
+
+def test_an_unknown_handler_makes_the_verdict_uncertain(tmp_path: Path, rules: RuleSet) -> None:
+    path = tmp_path / "caddy.json"
+    path.write_text(
+        '{"apps": {"http": {"servers": {"s": {"listen": [":8080"], "routes": [\n'
+        '{"handle": [{"handler": "rate_limit"}, {"handler": "encode"}]},\n'
+        '{"match": [{"path": ["/ws/*"]}], "handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": "a:1"}]}]}\n'
+        "]}}}}}"
+    )
+    report = _lint(path, rules, "ws://app.example.test:8080/ws/chat")
+    (result, *_) = report.configs[0].endpoint_results
+    assert result.outcome == "proxied" and not result.certain
+    assert any("rate_limit" in u for u in result.uncertain)
+    assert not any("encode" in u for u in result.uncertain)

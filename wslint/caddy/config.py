@@ -396,6 +396,8 @@ class Passthrough(Handler):
 
     note: str = ""
     json: JSON = None
+    # a module wslint does not know (a plugin's): it may answer the request itself
+    unknown: bool = False
 
     def to_json(self) -> JSON:
         return self.json if self.json is not None else {"handler": self.name}

@@ -620,12 +620,12 @@ class Reader:
         if name not in PASSTHROUGH:
             self.warnings.append(
                 (
-                    f"unknown handler module {name} (a plugin's?): wslint assumes it passes the request on; "
-                    "Caddy without it refuses the configuration",
+                    f"unknown handler module {name} (a plugin's?): whether it answers a request itself is unknown to "
+                    "wslint; Caddy without it refuses the configuration",
                     src,
                 )
             )
-        return Passthrough(name, src, note=f"handler {name}", json=_plain(v))
+        return Passthrough(name, src, note=f"handler {name}", json=_plain(v), unknown=name not in PASSTHROUGH)
 
     def rewrite(self, hm: dict[str, Member], src: Source) -> Rewrite:
         rw = Rewrite("rewrite", src, origin="rewrite")

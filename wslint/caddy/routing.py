@@ -183,6 +183,10 @@ class Runner:
                     out.steps.append(TraceStep("request_header changes the request's headers", h.source))
                 continue
             if isinstance(h, Passthrough):
+                if h.unknown:
+                    out.uncertain.append(
+                        f"whether the {h.name} handler (not Caddy's own) answers the request is unknown"
+                    )
                 continue
             route_chain = list(chain)
             if isinstance(h, ReverseProxy):
