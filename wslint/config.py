@@ -255,7 +255,7 @@ per-path-ignores:
 
 # Bounds on what wslint reads (defaults shown): file-size, files, include-depth,
 # nesting, yaml-nodes.
-# limits: {file-size: 10MB, files: 10000, include-depth: 64, nesting: 200, yaml-nodes: 100000}
+# limits: {file-size: 10MB, files: 10000, include-depth: 64, nesting: 200, yaml-nodes: 2000000}
 
 # Idle time a WebSocket must survive (idle-timeout rules).
 # idle-threshold: 60s

@@ -19,7 +19,7 @@ class Limits:
     files: int = 10_000  # files per configuration (includes and globs)
     include_depth: int = 64  # includes within includes
     nesting: int = 200  # blocks within blocks
-    yaml_nodes: int = 100_000  # nodes of a YAML document with aliases expanded
+    yaml_nodes: int = 2_000_000  # nodes of a YAML document with aliases expanded (a 10 MB file holds fewer)
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ import yaml
 # libyaml's C loader when PyYAML was built with it: same nodes, several times faster
 _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-DEFAULT_MAX_NODES = 100_000
+DEFAULT_MAX_NODES = 2_000_000
 DEFAULT_MAX_DEPTH = 200
 
 

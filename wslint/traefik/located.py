@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
@@ -132,9 +132,23 @@ def _span(path: str, node: yaml.Node, end: yaml.Node | None = None) -> Source:
     )
 
 
-def _convert(loader: yaml.SafeLoader, path: str, node: yaml.Node, depth: int = 0) -> Node:
+def _convert(
+    loader: yaml.SafeLoader, path: str, node: yaml.Node, depth: int = 0, seen: dict[int, Node] | None = None
+) -> Node:
     if depth > 200:
         raise LoadError("nesting too deep", node.start_mark.line + 1)
+    seen = {} if seen is None else seen
+    done = seen.get(id(node))
+    if done is not None:
+        # an alias: the converted value is shared, only the holder's `entry` differs. Converting
+        # it again would make the work (and memory) grow with the expanded document
+        return replace(done, entry=None)
+    converted = _convert_new(loader, path, node, depth, seen)
+    seen[id(node)] = converted
+    return converted
+
+
+def _convert_new(loader: yaml.SafeLoader, path: str, node: yaml.Node, depth: int, seen: dict[int, Node]) -> Node:
     if isinstance(node, yaml.MappingNode):
         # `<<: *anchor` merge keys, as SafeLoader's own constructor resolves them
         loader.flatten_mapping(node)
@@ -143,7 +157,7 @@ def _convert(loader: yaml.SafeLoader, path: str, node: yaml.Node, depth: int = 0
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
             name = "" if key is None else str(key)
-            child = _convert(loader, path, value_node, depth + 1)
+            child = _convert(loader, path, value_node, depth + 1, seen)
             child.entry = _span(path, key_node, value_node)
             out[name] = child
             keys[name] = _span(path, key_node)
@@ -151,7 +165,7 @@ def _convert(loader: yaml.SafeLoader, path: str, node: yaml.Node, depth: int = 0
     if isinstance(node, yaml.SequenceNode):
         items = []
         for item in node.value:
-            child = _convert(loader, path, item, depth + 1)
+            child = _convert(loader, path, item, depth + 1, seen)
             child.entry = _span(path, item)
             items.append(child)
         return Node(items, _span(path, node))
