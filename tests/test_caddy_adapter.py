@@ -137,6 +137,9 @@ def test_a_ws_url_to_a_https_site_meets_the_automatic_redirect(lint: LintFn) -> 
         "auto-https",
     )
     assert findings(lint, text, "wss://example.test/ws/chat") == []
+    (f,) = lint(text, "Caddyfile", endpoints=(parse_endpoint("ws://example.test/ws/chat"),)).findings
+    # the client opens a WebSocket URL, not the https:// one the redirect names
+    assert f.fix is not None and f.fix.snippet.strip() == "# connect to wss://example.test/ws/chat"
 
 
 def test_handle_runs_before_a_bare_reverse_proxy(lint: LintFn) -> None:

@@ -69,7 +69,17 @@ def make_environment(code_cache: CodeCache | None = None) -> RuleEnvironment:
     env.filters["duration"] = format_duration
     env.filters["plural"] = _plural
     env.filters["quote_nginx"] = quote_nginx
+    env.filters["ws_url"] = ws_url
     return env
+
+
+def ws_url(value: Any) -> str:
+    """The WebSocket URL a client opens to reach an http(s) URL (a redirect's Location): ws://, wss://."""
+    text = str(value)
+    for http, ws in (("https://", "wss://"), ("http://", "ws://")):
+        if text[: len(http)].lower() == http:
+            return ws + text[len(http) :]
+    return text
 
 
 def quote_nginx(value: Any) -> str:
