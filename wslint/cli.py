@@ -93,7 +93,7 @@ app = typer.Typer(
     help=(
         "Find what breaks WebSocket upgrades in reverse-proxy configurations.\n\n"
         "Usage: wslint [OPTIONS] PATH... (same as `wslint check`). Exit codes: 0 clean, "
-        "1 findings at or above --fail-on, 2 usage, configuration or parse errors."
+        "1 findings at or above --fail-on, 2 usage, configuration or parse errors, or an internal error."
     ),
 )
 
