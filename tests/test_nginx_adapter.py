@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from wslint.detect import detect
+from wslint.endpoints import parse_endpoint
 from wslint.findings import Severity
 from wslint.inputs import InputFile
 from wslint.model import ProxyConfig, Route
@@ -56,6 +57,42 @@ def test_relative_includes_resolve_against_the_main_files_directory(lint: LintFn
     assert report.findings == [] and report.diagnostics == []
     (cfg,) = report.configs
     assert cfg.files == ("nginx.conf", "conf.d/a.conf", "conf.d/b.conf", "snippets/ws.conf")
+
+
+SITE = """server {
+    listen 80;
+    server_name app.example.test;
+    location /ws/ {
+        proxy_pass http://127.0.0.1:3000;
+        proxy_http_version 1.1;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection $connection_upgrade;
+    }
+}
+"""
+WS_MAP = "map $http_upgrade $connection_upgrade {\n    default upgrade;\n    '' close;\n}\n"
+
+
+@pytest.mark.parametrize("site", ["sites-available/app", "sites-enabled/app.conf", "conf.d/app.conf"])
+def test_a_fragment_sees_the_maps_of_the_files_the_stock_nginx_conf_includes_beside_it(lint: LintFn, site: str) -> None:
+    # Debian's nginx.conf includes conf.d/*.conf and sites-enabled/* in its http block: a map in
+    # conf.d/websocket.conf defines $connection_upgrade for a site (proven on nginx 1.22.1)
+    report = lint(SITE, name=site, files={"conf.d/websocket.conf": WS_MAP})
+    assert report.findings == [] and report.diagnostics == []
+    endpoint = parse_endpoint("ws://app.example.test/ws/x")
+    report = lint(SITE, name=site, files={"conf.d/websocket.conf": WS_MAP}, endpoints=(endpoint,))
+    assert report.findings == []
+    (result, *_) = report.configs[0].endpoint_results
+    assert result.upgrades
+
+
+def test_a_fragment_alone_or_away_from_the_stock_layout_still_lacks_the_map(lint: LintFn) -> None:
+    assert [f.code for f in lint(SITE, name="sites-available/app").findings] == ["WS401"]
+    # a map in some other directory is not included by the stock nginx.conf
+    report = lint(SITE, name="sites-available/app", files={"maps/websocket.conf": WS_MAP})
+    assert [f.code for f in report.findings] == ["WS401"]
+    report = lint(SITE, name="site/app.conf", files={"site/websocket.conf": WS_MAP})
+    assert [f.code for f in report.findings] == ["WS401"]
 
 
 def test_glob_matching_nothing_is_fine_but_a_missing_file_is_reported(lint: LintFn) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import glob
 import os
 
 from wslint.adapters import AdapterOptions, Loaded
 from wslint.findings import Diagnostic
-from wslint.inputs import InputFile
+from wslint.inputs import InputFile, display_path
 from wslint.nginx.build import BuildOptions, ConfigBuilder
 from wslint.nginx.loader import Loader, LoadOptions
+from wslint.nginx.tree import Directive
+from wslint.nginx.variables import collect_definitions, is_builtin, references
 
 
 def load_options(options: AdapterOptions, inp: InputFile | None = None) -> LoadOptions:
@@ -37,6 +40,8 @@ def load_nginx(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagno
     loaded = loader.load(inp)
     if loaded is None or loaded.failed:
         return Loaded(None)
+    if loaded.context == "http" and not options.confine and _undefined(loaded.root):
+        loaded.neighbours = _neighbours(inp, options)
     build = BuildOptions(
         version=options.version,
         version_text=options.version_text,
@@ -45,6 +50,51 @@ def load_nginx(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagno
         version_assumed=options.version_assumed,
     )
     return Loaded(ConfigBuilder(loaded, build).build(), loader.texts())
+
+
+# the directories Debian's and the nginx.org packages' nginx.conf include in its http block
+FRAGMENT_DIRS = ("conf.d", "sites-available", "sites-enabled")
+
+
+def _undefined(root: Directive) -> bool:
+    """Whether the file uses a variable that it does not define itself."""
+    defined = collect_definitions(root)
+    return any(not is_builtin(n) and n not in defined for d in root.walk() for n in references(d))
+
+
+# (real path, mtime, size) -> the file's root when it is an http-level file: a directory of sites
+# linted file by file reads each neighbour once
+_NEIGHBOURS: dict[tuple[str, int, int], Directive | None] = {}
+
+
+def _neighbours(inp: InputFile, options: AdapterOptions) -> list[Directive]:
+    """The http-level files included beside a fragment by the stock nginx.conf (`conf.d/*.conf` and
+    `sites-enabled/*`), for the variables they define: a `map` in conf.d/websocket.conf serves
+    sites-available/app. Nothing is read when the fragment does not live in such a directory."""
+    if inp.disk_path is None:
+        return []
+    here = os.path.dirname(os.path.abspath(inp.disk_path))
+    if os.path.basename(here) not in FRAGMENT_DIRS:
+        return []
+    top = os.path.dirname(here)
+    me = os.path.realpath(inp.disk_path)
+    paths = sorted(glob.glob(os.path.join(glob.escape(top), "conf.d", "*.conf")))
+    paths += sorted(glob.glob(os.path.join(glob.escape(top), "sites-enabled", "*")))
+    out: list[Directive] = []
+    for path in paths[: options.limits.files]:
+        real = os.path.realpath(path)
+        if not os.path.isfile(path) or real == me:
+            continue
+        st = os.stat(real)
+        key = (real, st.st_mtime_ns, st.st_size)
+        if key not in _NEIGHBOURS:
+            other = Loader(load_options(options, inp), []).load(InputFile(display_path(path), path))
+            ok = other is not None and not other.failed and other.context == "http"
+            _NEIGHBOURS[key] = other.root if ok and other is not None else None
+        root = _NEIGHBOURS[key]
+        if root is not None:
+            out.append(root)
+    return out
 
 
 def included_files(inp: InputFile, options: AdapterOptions) -> set[str]:

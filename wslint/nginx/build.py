@@ -263,6 +263,15 @@ class ConfigBuilder:
         return None
 
     def _scan(self) -> None:
+        outside: set[str] = set()
+        for other in self.loaded.neighbours:
+            for d in other.children or ():
+                if d.name == "map":
+                    m = build_map(d)
+                    if m is not None:
+                        self.maps[m.variable] = m
+            # nginx knows a variable by name across the whole configuration
+            outside |= collect_definitions(other)
         for d in self.root.walk():
             if d.name == "map":
                 m = build_map(d)
@@ -272,7 +281,7 @@ class ConfigBuilder:
                 self.upstreams[d.args[0]] = self._upstream(d)
             elif d.name == "set" and d.args and d.args[0].startswith("$"):
                 self.sets[d.args[0][1:]].append(d)
-        self.defined = collect_definitions(self.root) | set(self.maps)
+        self.defined = collect_definitions(self.root) | set(self.maps) | outside
         for d in self.root.walk():
             allowed = contexts.is_allowed(d.name, d.context)
             if allowed is False:

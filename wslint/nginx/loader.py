@@ -108,6 +108,9 @@ class LoadedConfig:
     files: list[str]
     includes: list[Directive] = field(default_factory=list)
     failed: bool = False
+    # http-level files that the stock nginx.conf includes beside a fragment (conf.d/*.conf,
+    # sites-enabled/*): their `map`s and other variable definitions are visible to it
+    neighbours: list[Directive] = field(default_factory=list)
 
 
 def _pair(stmts: tuple[cp.RawStatement, ...], extents: list[Extent]) -> tuple[_Node, ...]:
