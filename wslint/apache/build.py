@@ -59,6 +59,8 @@ from wslint.model import (
 )
 
 WS_TEST = re.compile(r"websocket|upgrade", re.I)
+# the query every Socket.IO client sends with its WebSocket handshake
+SOCKETIO_QUERY = "EIO=4&transport=websocket"
 
 
 def block_of(node: Node, texts: dict[str, str]) -> BlockRef | None:
@@ -353,8 +355,35 @@ class ApacheModel:
         pattern = d.mapping.path if d.mapping is not None else d.rule.pattern if d.rule else sample
         signal = path_signal(pattern)
         if signal is not None:
+            first = self._upgraded_before(d, router, sample)
+            if first is not None:
+                return Intent("none", f"WebSocket handshakes for its path are upgraded by `{first.text}` first")
             return Intent("heuristic" if signal[0] == "strong" else "possible", signal[1], node.source)
         return Intent("none", "nothing in its configuration or path suggests WebSockets")
+
+    def _upgraded_before(self, d: Decider, router: Router, sample: str) -> Node | None:
+        """For a route known only by its path: the line that takes every browser's handshake for that path
+        first and upgrades it (the ws:// `RewriteRule ... [P]` ahead of the plain `ProxyPass /socket.io` of
+        the Socket.IO recipe, tried with and without Socket.IO's query)."""
+        for query in ("", SOCKETIO_QUERY):
+            found: Node | None = None
+            for c in self.clients:
+                where = router.run(sample, query, c, "app.example.test", None)
+                decider = where.decider
+                if (
+                    where.kind != "proxied"
+                    or where.uncertain
+                    or decider is None
+                    or decider is d.node
+                    or where.upgrade is None
+                    or not where.upgrade.enabled
+                ):
+                    found = None
+                    break
+                found = found or decider
+            if found is not None:
+                return found
+        return None
 
     def _keeps_handshakes_out(self, d: Decider, router: Router, sample: str) -> Cond | None:
         """The Upgrade/Connection RewriteCond that fails for every client's handshake, so that the
