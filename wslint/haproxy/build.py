@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from wslint.clients import CLIENTS, Client
 from wslint.endpoints import Endpoint
 from wslint.haproxy.acl import AclTest, Condition, TestResult
-from wslint.haproxy.parser import ParsedConfig, Section
+from wslint.haproxy.parser import ParsedConfig, Section, Statement
 from wslint.haproxy.proxies import Proxy, Timeout, parse_time
 from wslint.haproxy.request import HTX_SINCE, HttpRequest, handshake_request
 from wslint.haproxy.routing import Flow, Outcome, Simulator, Switch
@@ -277,7 +277,7 @@ class HaproxyModel:
             source=source,
             block=be.section.block,
             upstream=target,
-            websocket=self._intent(fe, switch, tests, be, signal),
+            websocket=self._intent(fe, switch, tests, be, signal, host, path),
             handshakes=handshakes,
             idle_timeout=effective_timeout(idle) if idle is not None else None,
             header_scope=HeaderScope(None, None, None, (), be.section.block),
@@ -287,6 +287,23 @@ class HaproxyModel:
             text=text,
             idle=idle,
         )
+
+    def _upgrades_first(self, fe: Proxy, switch: Switch, host: str | None, path: str | None) -> Statement | None:
+        """For a route known only by its path or name: the earlier `use_backend` that takes every browser's
+        handshake for that path because it tests for an upgrade (`use_backend ws if { hdr(upgrade) -i
+        websocket }` ahead of `use_backend io_polling if { path_beg /socket.io/ }`)."""
+        if path is None or fe.mode != "http":
+            return None
+        found: Statement | None = None
+        for c in self.options.clients:
+            out = self.simulator.run(fe, self.request(fe, c, host, path, None, None))
+            sw = out.switch
+            if out.answer is not None or out.switch_uncertain or sw is None or sw.rule is None:
+                return None
+            if sw.rule is switch.rule or not any(_websocket_test(t) for t in positive_tests(sw.rule.cond, fe)):
+                return None
+            found = found or sw.rule.statement
+        return found
 
     @staticmethod
     def _signal(tests: list[AclTest], be: Proxy) -> tuple[Strength, str] | None:
@@ -303,7 +320,14 @@ class HaproxyModel:
         return None
 
     def _intent(
-        self, fe: Proxy, switch: Switch, tests: list[AclTest], be: Proxy, signal: tuple[Strength, str] | None
+        self,
+        fe: Proxy,
+        switch: Switch,
+        tests: list[AclTest],
+        be: Proxy,
+        signal: tuple[Strength, str] | None,
+        host: str | None = None,
+        path: str | None = None,
     ) -> Intent:
         st = switch.rule.statement if switch.rule else fe.default_backend
         from wslint.haproxy.proxies import WEBSOCKET_MARKER
@@ -322,6 +346,9 @@ class HaproxyModel:
         if own:
             return Intent("explicit", f"{be.label} sets its own tunnel timeout", own[0].source)
         if signal is not None:
+            first = self._upgrades_first(fe, switch, host, path)
+            if first is not None:
+                return Intent("none", f"every WebSocket handshake for its path goes to `{first.text}` first")
             strength, why = signal
             return Intent(
                 "heuristic" if strength == "strong" else "possible", why, st.source if st else be.section.source
