@@ -253,6 +253,43 @@ services:
     assert r.listener is not None and r.listener.addresses[0].port == 8080
 
 
+SWARM_APP = """\
+  chat:
+    image: chat
+    deploy:
+      labels:
+        - traefik.http.routers.chat.rule=PathPrefix(`/chat`)
+        - traefik.http.services.chat.loadbalancer.server.port=3000
+  io:
+    image: io
+    labels:
+      - traefik.http.routers.io.rule=PathPrefix(`/io`)
+      - traefik.http.services.io.loadbalancer.server.port=3001
+"""
+
+
+@pytest.mark.parametrize(
+    ("flags", "chat", "io"),
+    [
+        # the swarm provider (v3) and the Docker provider in swarm mode (v2) read the services' labels only
+        ("--providers.swarm=true", True, False),
+        ("--providers.docker.swarmMode=true", True, False),
+        # the Docker provider reads the containers' labels only
+        ("--providers.docker=true", False, True),
+        ("--providers.docker --providers.swarm", True, True),
+        # no flag says which: both are read
+        ("--log.level=INFO", True, True),
+    ],
+)
+def test_swarm_deploy_labels(tmp_path: Path, rules: RuleSet, flags: str, chat: bool, io: bool) -> None:
+    compose = f"services:\n  proxy:\n    image: traefik:v3.7\n    command: --entrypoints.web.address=:80 {flags}\n"
+    compose += SWARM_APP
+    files = {"docker-compose.yml": compose}
+    report = lint(tmp_path, rules, files, "docker-compose.yml", "ws://a.test/chat/x", "ws://a.test/io/x")
+    got = {r.endpoint.path: r.route is not None for r in chrome(report)}
+    assert got == {"/chat/x": chat, "/io/x": io}
+
+
 def test_toml_positions_point_at_the_line(tmp_path: Path, rules: RuleSet) -> None:
     dyn = (
         '# comment\n[http.routers.r]\n  rule = "PathPrefix(`/ws/`, `/io/`)"\n  service = "s"\n\n'

@@ -424,49 +424,87 @@ def labels_tree(labels: list[tuple[str, str, Node]], prefix: str, path: str) -> 
     return root
 
 
+def _flags(svc: Node) -> list[tuple[str, Node]]:
+    command = svc.get("command")
+    flags = [e for e in command.elements()] if command is not None and command.is_list else []
+    if command is not None and isinstance(command.value, str):
+        flags = [Node(part, command.source, command.entry) for part in command.value.split()]
+    return [(f.text() or "", f) for f in flags if (f.text() or "").startswith("--")]
+
+
+def _label_providers(services: Node) -> tuple[bool, bool]:
+    """Whether Traefik reads the containers' `labels` (Docker provider) and the swarm services'
+    `deploy.labels` (`--providers.swarm` in v3, `--providers.docker.swarmMode` in v2), as the
+    Traefik container's flags say; both when no flag says."""
+    docker = v2_swarm = v3_swarm = False
+    for _, svc in services.items():
+        if not svc.is_map:
+            continue
+        for text, _ in _flags(svc):
+            key, _, value = text[2:].lower().partition("=")
+            if value == "false":
+                continue
+            if key == "providers.docker.swarmmode":
+                v2_swarm = True
+            elif key == "providers.swarm" or key.startswith("providers.swarm."):
+                v3_swarm = True
+            elif key == "providers.docker" or key.startswith("providers.docker."):
+                docker = True
+    if v2_swarm:
+        # the Docker provider in swarm mode reads the services' labels only
+        docker = False
+    swarm = v2_swarm or v3_swarm
+    if not docker and not swarm:
+        return True, True
+    return docker, swarm
+
+
 def read_compose(doc: Node, path: str, out: TraefikInput, reader: _Reader) -> StaticSpec | None:
     services = doc.get("services") or Node({}, doc.source)
     static: StaticSpec | None = None
+    containers, swarm = _label_providers(services)
     for svc_name, svc in services.items():
         if not svc.is_map:
             continue
-        command = svc.get("command")
-        flags = [e for e in command.elements()] if command is not None and command.is_list else []
-        if command is not None and isinstance(command.value, str):
-            flags = [Node(part, command.source, command.entry) for part in command.value.split()]
-        static_flags = [(f.text() or "", f) for f in flags if (f.text() or "").startswith("--")]
+        static_flags = _flags(svc)
         if any(t.lower().startswith(("--entrypoints.", "--providers.")) for t, _ in static_flags):
             tree = Node({}, svc.source)
             for text, node in static_flags:
                 key, _, value = text[2:].partition("=")
                 _tree_insert(tree, key.split("."), Node(value or "true", node.source, node.entry or node.source))
             static = read_static(tree, path, reader)
-        labels = svc.get("labels")
-        if labels is None:
-            continue
-        items = _label_items(labels)
-        enable = next((v for k, v, _ in items if k.lower() == "traefik.enable"), None)
-        if enable is not None and enable.lower() == "false":
-            continue
-        tree = labels_tree(items, "traefik", path)
-        if not tree.value:
-            continue
-        before = {r.name for r in out.routers}
-        read_dynamic(tree, "docker", "label", out, reader)
-        own_services = [n for n in (tree.path("http", "services") or Node({}, svc.source)).value if isinstance(n, str)]
-        for router in out.routers:
-            if router.name in before or router.service is not None:
-                continue
-            # Traefik's Docker provider: a router without a service uses the container's only
-            # service, or one named after the container
-            target = own_services[0] if len(own_services) == 1 else svc_name
-            router.service = Ref(target, router.source)
-            if target not in own_services:
-                out.services.setdefault(
-                    f"{target}@docker",
-                    ServiceSpec(target, "docker", "loadbalancer", (f"http://{svc_name}",), True, svc.source),
-                )
+        deploy = svc.get("deploy")
+        sources = [svc.get("labels") if containers else None]
+        sources.append(deploy.get("labels") if swarm and deploy is not None and deploy.is_map else None)
+        for labels in sources:
+            if labels is not None:
+                _read_labels(svc_name, svc, labels, path, out, reader)
     return static
+
+
+def _read_labels(svc_name: str, svc: Node, labels: Node, path: str, out: TraefikInput, reader: _Reader) -> None:
+    items = _label_items(labels)
+    enable = next((v for k, v, _ in items if k.lower() == "traefik.enable"), None)
+    if enable is not None and enable.lower() == "false":
+        return
+    tree = labels_tree(items, "traefik", path)
+    if not tree.value:
+        return
+    before = {r.name for r in out.routers}
+    read_dynamic(tree, "docker", "label", out, reader)
+    own_services = [n for n in (tree.path("http", "services") or Node({}, svc.source)).value if isinstance(n, str)]
+    for router in out.routers:
+        if router.name in before or router.service is not None:
+            continue
+        # Traefik's Docker provider: a router without a service uses the container's only
+        # service, or one named after the container
+        target = own_services[0] if len(own_services) == 1 else svc_name
+        router.service = Ref(target, router.source)
+        if target not in own_services:
+            out.services.setdefault(
+                f"{target}@docker",
+                ServiceSpec(target, "docker", "loadbalancer", (f"http://{svc_name}",), True, svc.source),
+            )
 
 
 # -- Kubernetes CRDs ------------------------------------------------------------------------
