@@ -17,6 +17,13 @@ class Client:
     connection: str
     upgrade: str = "websocket"
 
+    @property
+    def sender(self) -> str:
+        """Who sends this handshake, as a message names it."""
+        if self.name == "lowercase":
+            return 'a proxy hop in front that writes lower-case tokens (nginx with `Connection "upgrade"`)'
+        return f"the {self.name.capitalize()} handshake"
+
     def handshake_headers(self, host: str, origin: str) -> dict[str, str]:
         """Request headers of the handshake, lower-case names as proxies compare them."""
         return {

@@ -435,10 +435,9 @@ def _header_divergence(
             matcher=kind,  # type: ignore[arg-type]
             cause=cause,
             detail=(
-                f"`{written}` compares the whole {fld} header{'' if regex else ', case included'}, and the "
-                f"{client.name} handshake sends `{fld}: {sent}`"
+                f"`{written}` compares the whole {fld} header, case included, and {client.sender} sends `{fld}: {sent}`"
                 if not regex
-                else f"`{written}` is case-sensitive, and the {client.name} handshake sends `{fld}: {sent}`"
+                else f"`{written}` is case-sensitive, and {client.sender} sends `{fld}: {sent}`"
             ),
             key=written,
             value=SUGGESTION[fld],

@@ -32,6 +32,8 @@ from wslint.caddy.build import (
     sample_host,
 )
 from wslint.caddy.config import (
+    HeaderMatcher,
+    HeaderRegexpMatcher,
     MatcherSet,
     PathMatcher,
     PathRegexpMatcher,
@@ -42,7 +44,7 @@ from wslint.caddy.config import (
 )
 from wslint.caddy.handshake import client_request, proxy_request
 from wslint.caddy.matchers import match_path, match_set
-from wslint.caddy.request import Request, escape_path
+from wslint.caddy.request import Request, Unknown, escape_path
 from wslint.caddy.routing import Outcome
 from wslint.clients import Client
 from wslint.endpoints import Endpoint
@@ -86,13 +88,30 @@ def precision(chain: list[Route], req: Request) -> tuple[int, int]:
         for m in positive_matchers(sets):
             if isinstance(m, PathMatcher):
                 for p in m.patterns:
-                    if match_path([p], req) is not True:
+                    try:
+                        if match_path([p], req) is not True:
+                            continue
+                    except Unknown:
+                        # a placeholder only the live request has
                         continue
                     rank = 3 if "*" not in p else (2 if p.endswith("*") and p.count("*") == 1 else 1)
                     best = max(best, (rank, len(p)))
             elif isinstance(m, PathRegexpMatcher):
                 best = max(best, (0, len(m.pattern)))
     return best
+
+
+def tests_handshake(chain: list[Route]) -> bool:
+    """A chain whose matchers look for the WebSocket handshake (its Upgrade or Connection header)."""
+    for sets in chain_sets(chain):
+        for m in positive_matchers(sets):
+            if isinstance(m, HeaderMatcher) and any(
+                f.lower() in ("upgrade", "connection") and v is not None for f, v in m.fields.items()
+            ):
+                return True
+            if isinstance(m, HeaderRegexpMatcher) and any(f.lower() in ("upgrade", "connection") for f in m.fields):
+                return True
+    return False
 
 
 def _fixed_pattern(p: str, path: str) -> str | None:
@@ -279,7 +298,12 @@ class Declarer:
         reasons: list[str] = []
         for b in better:
             why, fix = self.why_later(out.chain, b)
-            reasons.append(why)
+            how = (
+                "tests its path more precisely"
+                if precision(b.chain, original) > precision([r for r in out.chain if not is_site_route(r)], original)
+                else "is the one that looks for WebSocket handshakes"
+            )
+            reasons.append(f"{how}: {why}")
             if fix is not None and rewrite is None:
                 rewrite = fix
         extra["better_reasons"] = tuple(r for r, b in zip(reasons, better, strict=True) if self.route_of(b) is not None)
@@ -416,7 +440,9 @@ class Declarer:
                     if rewritten and out.request is not None and chain_matches(spot.chain, out.request) is not True:
                         near.append(self._rewrite_miss(spot, out, original))
                         continue
-                    if precision(spot.chain, original) > mine:
+                    if precision(spot.chain, original) > mine or (
+                        out.kind in ("respond", "error", "abort") and tests_handshake(spot.chain)
+                    ):
                         better.append(spot)
                     continue
                 if own is False and (chosen is None or _rank(self.route_of(spot)) >= _rank(self.route_of(chosen))):
