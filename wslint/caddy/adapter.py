@@ -6,16 +6,18 @@ import os
 from dataclasses import replace
 
 from wslint.adapters import AdapterOptions, Loaded
-from wslint.caddy.build import BuildOptions, CaddyModel, build_route, collect_spots
+from wslint.caddy.build import BuildOptions, CaddyModel, build_route, collect_spots, sample_path
 from wslint.caddy.declare import Declarer, declared
 from wslint.caddy.directives import Ctx
 from wslint.caddy.parser import Caddyfile, CaddyfileError, parse_caddyfile
 from wslint.caddy.sites import build_app
 from wslint.caddy.values import GroupCounter
+from wslint.endpoints import EndpointError, parse_endpoint
 from wslint.findings import Diagnostic, Severity
 from wslint.inputs import InputFile
 from wslint.model import (
     EndpointResult,
+    Intent,
     MisplacedDirective,
     ProxyConfig,
     Route,
@@ -135,6 +137,7 @@ def build_config(model: CaddyModel, ctx: Ctx, main: str) -> ProxyConfig:
     by_spot = {id(s): build_route(model, s) for s in model.spots}
     for s in model.spots:
         s.route = by_spot[id(s)]
+    unclaimed(model, by_spot)
     results = simulate(model, by_spot)
     routes, results = declare_routes(model, list(by_spot.values()), results)
     misplaced = tuple(
@@ -173,6 +176,35 @@ def build_config(model: CaddyModel, ctx: Ctx, main: str) -> ProxyConfig:
         endpoint_results=results,
         version_assumed=model.options.version_assumed,
     )
+
+
+def unclaimed(model: CaddyModel, by_spot: dict[int, Route]) -> None:
+    """A reverse_proxy known only by its path is no WebSocket route when another one, whose matcher tests
+    the Upgrade or Connection header, takes every browser's handshake for that path first and upgrades
+    it (`reverse_proxy @ws ...` before `reverse_proxy /socket.io/* ... { transport http { read_timeout } }`)."""
+    dec = Declarer(model, by_spot)
+    for s in model.spots:
+        mine = by_spot[id(s)]
+        if mine.websocket.level not in ("heuristic", "possible"):
+            continue
+        try:
+            ep = parse_endpoint("ws://app.example.test" + sample_path(s.chain))
+        except EndpointError:
+            continue
+        got = [dec.run(ep, c, s.server, None, s.site) for c in model.options.clients]
+        first = got[0].route if got else None
+        if first is None or not all(
+            r.route is first
+            and r.upgrades
+            and r.certain
+            and r.route is not mine
+            and r.route.websocket.level == "explicit"
+            for r in got
+        ):
+            continue
+        why = f"every WebSocket handshake for its path goes to `{first.name}` first"
+        new = replace(mine, websocket=Intent("none", why, first.source))
+        by_spot[id(s)] = s.route = new
 
 
 def simulate(model: CaddyModel, by_spot: dict[int, Route]) -> tuple[EndpointResult, ...]:
