@@ -358,6 +358,9 @@ class ApacheModel:
             first = self._upgraded_before(d, router, sample)
             if first is not None:
                 return Intent("none", f"WebSocket handshakes for its path are upgraded by `{first.text}` first")
+            inner = self._websocket_within(d, router)
+            if inner is not None:
+                return Intent("none", f"its WebSockets go to `{inner.text}`, which upgrades", inner.source)
             return Intent("heuristic" if signal[0] == "strong" else "possible", signal[1], node.source)
         return Intent("none", "nothing in its configuration or path suggests WebSockets")
 
@@ -383,6 +386,27 @@ class ApacheModel:
                 found = found or decider
             if found is not None:
                 return found
+        return None
+
+    def _websocket_within(self, d: Decider, router: Router) -> Node | None:
+        """For a prefix route known only by its path: a longer prefix under it that proxies WebSockets
+        (to ws:// or with upgrade=) and gets its own path (`ProxyPass /push/ws ws://...` before
+        `ProxyPass /push/ http://...`)."""
+        m = d.mapping
+        if m is None or m.kind != "prefix":
+            return None
+        for o in self.deciders(d.server):
+            om = o.mapping
+            if om is None or o.node is d.node or om.kind != "prefix" or len(om.path) <= len(m.path):
+                continue
+            if not om.path.startswith(m.path):
+                continue
+            scheme = om.url.split("://", 1)[0].lower()
+            if scheme not in ("ws", "wss") and not re.search(r"(?i)\bupgrade=(?!none\b)", om.node.text):
+                continue
+            where = router.run(om.path, "", self.clients[0], "app.example.test", None)
+            if where.kind == "proxied" and where.decider is o.node:
+                return o.node
         return None
 
     def _keeps_handshakes_out(self, d: Decider, router: Router, sample: str) -> Cond | None:

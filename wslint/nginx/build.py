@@ -629,9 +629,30 @@ class ConfigBuilder:
                 )
         signal = path_signal(loc.name)
         if signal is not None:
+            inner = self._websocket_within(loc)
+            if inner is not None:
+                why = f"its WebSockets go to `location {inner.name}`, which forwards the upgrade"
+                return Intent("none", why, inner.directive.source)
             strength, why = signal
             return Intent("heuristic" if strength == "strong" else "possible", why, d.source)
         return Intent("none", "nothing in its configuration or path suggests WebSockets")
+
+    def _websocket_within(self, loc: LocationInfo) -> LocationInfo | None:
+        """For a prefix location known only by its path: a longer prefix (or exact) location beside it,
+        under it, that forwards the upgrade itself (`location /push/ws` next to `location /push/`)."""
+        if loc.is_regex or loc.exact:
+            return None
+        parent = loc.directive.parent
+        for d in parent.walk() if parent is not None else ():
+            if d.name != "location" or d is loc.directive or d.children is None:
+                continue
+            other = location_info(d)
+            if other.is_regex or len(other.name) <= len(loc.name) or not other.name.startswith(loc.name):
+                continue
+            for h in d.children:
+                if h.name == "proxy_set_header" and len(h.args) >= 2 and self._handles_upgrade(h.args[0], h.args[1]):
+                    return other
+        return None
 
     def _handles_upgrade(self, name: str, expr: str) -> bool:
         lname = name.lower()
