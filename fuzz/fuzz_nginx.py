@@ -18,6 +18,8 @@ import atheris
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 with atheris.instrument_imports():
+    # wslint imports each adapter on first use: import them here so that they are instrumented too
+    import wslint.nginx.adapter  # noqa: F401
     from tests.test_fuzz_nginx import lint_text
 
 

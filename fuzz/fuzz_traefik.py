@@ -19,6 +19,8 @@ import atheris
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 with atheris.instrument_imports():
+    # wslint imports each adapter on first use: import them here so that they are instrumented too
+    import wslint.traefik.adapter  # noqa: F401
     from tests.test_fuzz_traefik import lint_text
 
 
