@@ -305,6 +305,33 @@ class HaproxyModel:
             found = found or sw.rule.statement
         return found
 
+    def _websocket_within(self, fe: Proxy, switch: Switch, path: str | None) -> Statement | None:
+        """For a route known only by its path: a `use_backend` for a longer path under it, to a WebSocket
+        backend (chosen by an upgrade test, or with its own tunnel timeout), that gets its own path
+        (`use_backend push_ws if { path /push/ws }` before `use_backend push if { path_beg /push/ }`)."""
+        if path is None or switch.rule is None or fe.mode != "http":
+            return None
+        for ub in fe.use_backends:
+            be = self.backends.get(ub.target)
+            if ub is switch.rule or ub.dynamic or be is None:
+                continue
+            tests = positive_tests(ub.cond, fe)
+            other = literal_path(tests)
+            if other is None or len(other) <= len(path) or not other.startswith(path):
+                continue
+            own = any(
+                (s.keyword == "timeout" and s.args[:1] == ("tunnel",))
+                or (s.keyword == "http-request" and s.args[:2] == ("set-timeout", "tunnel"))
+                for s in be.section.statements
+            )
+            if not own and not any(_websocket_test(t) for t in tests):
+                continue
+            client = self.options.clients[0]
+            out = self.simulator.run(fe, self.request(fe, client, literal_host(tests), other, None, None))
+            if out.answer is None and out.switch is not None and out.switch.rule is ub:
+                return ub.statement
+        return None
+
     @staticmethod
     def _signal(tests: list[AclTest], be: Proxy) -> tuple[Strength, str] | None:
         for t in tests:
@@ -349,6 +376,9 @@ class HaproxyModel:
             first = self._upgrades_first(fe, switch, host, path)
             if first is not None:
                 return Intent("none", f"every WebSocket handshake for its path goes to `{first.text}` first")
+            inner = self._websocket_within(fe, switch, path)
+            if inner is not None:
+                return Intent("none", f"its WebSockets go to `{inner.text}`, a WebSocket backend", inner.source)
             strength, why = signal
             return Intent(
                 "heuristic" if strength == "strong" else "possible", why, st.source if st else be.section.source
