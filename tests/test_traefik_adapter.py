@@ -290,6 +290,55 @@ def test_swarm_deploy_labels(tmp_path: Path, rules: RuleSet, flags: str, chat: b
     assert got == {"/chat/x": chat, "/io/x": io}
 
 
+INGRESS = """\
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: chat
+  namespace: prod
+  annotations:
+    traefik.ingress.kubernetes.io/router.entrypoints: websecure
+spec:
+  ingressClassName: traefik
+  tls:
+    - hosts: [chat.example.test]
+      secretName: chat-tls
+  rules:
+    - host: chat.example.test
+      http:
+        paths:
+          - path: /socket.io
+            pathType: Prefix
+            backend:
+              service:
+                name: chat
+                port:
+                  number: 3000
+          - path: /health
+            pathType: Exact
+            backend:
+              service:
+                name: chat
+                port:
+                  name: http
+"""
+
+
+def test_a_standard_ingress_is_read_as_traefiks_kubernetesingress_provider_does(tmp_path: Path, rules: RuleSet) -> None:
+    urls = (
+        "wss://chat.example.test/socket.io/?EIO=4",
+        "wss://chat.example.test/health/x",
+        "ws://chat.example.test/socket.io/",
+    )
+    report = lint(tmp_path, rules, {"ingress.yaml": INGRESS}, "ingress.yaml", *urls)
+    got = {r.endpoint.raw: (r.route.match.pattern if r.route else None, r.upstream) for r in chrome(report)}
+    assert got[urls[0]] == ("prod-chat-0@kubernetes", "http://chat.prod:3000")
+    # Exact is Path: /health/x matches no router; a TLS router serves no plain connection
+    assert got[urls[1]][0] is None and got[urls[2]][0] is None
+    # the Ingress is recognized without --proxy
+    assert report.configs and report.configs[0].proxy == "traefik"
+
+
 def test_toml_positions_point_at_the_line(tmp_path: Path, rules: RuleSet) -> None:
     dyn = (
         '# comment\n[http.routers.r]\n  rule = "PathPrefix(`/ws/`, `/io/`)"\n  service = "s"\n\n'

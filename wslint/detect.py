@@ -15,7 +15,9 @@ _STATEMENT = re.compile(r";\s*(#.*)?$", re.M)
 _TRAEFIK = re.compile(
     r"^\s*(entryPoints|routers|providers|traefik\.http\.)|traefik\.(http|tcp)\."
     # TOML tables of the static or dynamic configuration, Kubernetes CRDs
-    r"|^\s*\[\[?(http|tcp|entryPoints|providers)[.\]]|^apiVersion:\s*['\"]?traefik\.(io|containo\.us)/",
+    r"|^\s*\[\[?(http|tcp|entryPoints|providers)[.\]]|^apiVersion:\s*['\"]?traefik\.(io|containo\.us)/"
+    # a Kubernetes Ingress for Traefik's kubernetesingress provider
+    r"|traefik\.ingress\.kubernetes\.io/|^\s*ingressClassName:\s*['\"]?traefik\b",
     re.M,
 )
 _CADDY = re.compile(r"^\s*(reverse_proxy|handle|handle_path|route|respond|file_server)\b", re.M)

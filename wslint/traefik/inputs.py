@@ -124,7 +124,13 @@ def _keys(doc: Node) -> set[str]:
 def is_crd(doc: Node) -> bool:
     api = doc.get("apiVersion")
     text = api.text() if api is not None else None
-    return text is not None and text.startswith(CRD_GROUPS)
+    return text is not None and (text.startswith(CRD_GROUPS) or is_ingress(doc))
+
+
+def is_ingress(doc: Node) -> bool:
+    """A Kubernetes Ingress, which Traefik's kubernetesingress provider turns into routers."""
+    api, kind = _text(doc.get("apiVersion")) or "", _text(doc.get("kind")) or ""
+    return kind == "Ingress" and api.startswith(("networking.k8s.io/", "extensions/"))
 
 
 def is_compose(doc: Node) -> bool:
@@ -524,6 +530,9 @@ def read_crd(doc: Node, out: TraefikInput, reader: _Reader) -> None:
             mw.source = (named.entry or named.source) if named is not None else doc.source
             out.middlewares.setdefault(mw.qualified, mw)
         return
+    if kind == "Ingress":
+        read_ingress(doc, name, namespace, out)
+        return
     if kind not in ("IngressRoute", "IngressRouteTCP"):
         return
     eps = spec.get("entryPoints")
@@ -591,6 +600,85 @@ def read_crd(doc: Node, out: TraefikInput, reader: _Reader) -> None:
                 node=route,
             )
         )
+
+
+INGRESS_ANNOTATION = "traefik.ingress.kubernetes.io/"
+
+
+def read_ingress(doc: Node, name: str, namespace: str, out: TraefikInput) -> None:
+    """A standard Ingress as Traefik's kubernetesingress provider reads it: one router per host and
+    path (`Host(...) && PathPrefix(...)`, `Path(...)` for pathType Exact), TLS when the Ingress has a
+    `tls` section or the router.tls annotation, entryPoints, middlewares and priority from the
+    `traefik.ingress.kubernetes.io/router.*` annotations, and a catch-all router for the default backend."""
+    provider = "kubernetes"
+    meta = doc.get("metadata") or Node({}, doc.source)
+    notes = meta.get("annotations")
+    ann: dict[str, Node] = {}
+    if notes is not None and notes.is_map:
+        ann = {k.lower(): v for k, v in notes.items() if isinstance(k, str)}
+    spec = doc.get("spec") or Node({}, doc.source)
+    tls_node = spec.get("tls")
+    tls_note = ann.get(INGRESS_ANNOTATION + "router.tls")
+    tls = tls_node is not None or (tls_note is not None and (_text(tls_note) or "").lower() == "true")
+    eps = ann.get(INGRESS_ANNOTATION + "router.entrypoints")
+    mws = _refs(ann.get(INGRESS_ANNOTATION + "router.middlewares"))
+    priority = _int(ann.get(INGRESS_ANNOTATION + "router.priority"))
+    pathmatcher = _text(ann.get(INGRESS_ANNOTATION + "router.pathmatcher"))
+
+    def service(backend: Node | None) -> Ref | None:
+        svc = backend.get("service") if backend is not None else None
+        if svc is None or not svc.is_map or not _text(svc.get("name")):
+            return None
+        sname = _text(svc.get("name")) or ""
+        port_node = svc.get("port")
+        port = (_text(port_node.get("number")) or _text(port_node.get("name"))) if port_node is not None else None
+        key = f"{namespace}-{sname}-{port or 80}"
+        url = f"http://{sname}.{namespace}:{port or 80}"
+        out.services.setdefault(f"{key}@{provider}", ServiceSpec(key, provider, "kubernetes", (url,), True, svc.source))
+        return Ref(key, svc.source, svc.entry)
+
+    def router(rule: str, where: Node, target: Ref | None, index: int, prio: int | None) -> None:
+        out.routers.append(
+            RouterSpec(
+                name=f"{namespace}-{name}-{index}",
+                provider=provider,
+                rule=rule,
+                rule_node=Node(rule, where.source, where.entry),
+                syntax=_text(ann.get(INGRESS_ANNOTATION + "router.rulesyntax")),
+                priority=prio,
+                entry_points=_refs(eps) if eps is not None else None,
+                middlewares=mws,
+                service=target,
+                tls=tls,
+                tls_source=tls_node.entry if tls_node is not None else None,
+                source=where.entry or where.source,
+                style="crd",
+                node=where,
+            )
+        )
+
+    index = 0
+    rules = spec.get("rules")
+    for r in rules.elements() if rules is not None else []:
+        host = _text(r.get("host")) if r.is_map else None
+        http = r.get("http") if r.is_map else None
+        paths = http.get("paths") if http is not None else None
+        for p in paths.elements() if paths is not None else []:
+            if not p.is_map:
+                continue
+            path = _text(p.get("path")) or "/"
+            kind = _text(p.get("pathType")) or ""
+            # Prefix is PathPrefix; ImplementationSpecific follows the router.pathmatcher annotation
+            matcher = "Path" if kind == "Exact" else "PathPrefix"
+            if kind in ("", "ImplementationSpecific") and pathmatcher:
+                matcher = pathmatcher
+            parts = ([f"Host(`{host}`)"] if host else []) + [f"{matcher}(`{path}`)"]
+            router(" && ".join(parts), p, service(p.get("backend")), index, priority)
+            index += 1
+    default = spec.get("defaultBackend")
+    if default is not None:
+        # the default backend answers what no rule matches
+        router("PathPrefix(`/`)", default, service(default), index, 1)
 
 
 # -- entry point ------------------------------------------------------------------------------
