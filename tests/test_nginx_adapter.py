@@ -95,6 +95,31 @@ def test_a_fragment_alone_or_away_from_the_stock_layout_still_lacks_the_map(lint
     assert [f.code for f in report.findings] == ["WS401"]
 
 
+UNREAD = """server {
+    listen 80;
+    server_name app.example.test;
+    INCLUDE_SERVER
+    location /ws/ {
+        proxy_pass http://127.0.0.1:3000;
+        INCLUDE_LOCATION
+    }
+}
+"""
+
+
+def test_a_location_including_a_file_that_is_not_there_is_not_judged(lint: LintFn) -> None:
+    # the WebSocket headers may well be in the snippet: only the include is reported
+    inc = "include /etc/nginx/snippets/websocket.conf;"
+    text = UNREAD.replace("INCLUDE_LOCATION", inc).replace("INCLUDE_SERVER", "")
+    for endpoints in ((), (parse_endpoint("ws://app.example.test/ws/x"),)):
+        report = lint(text, endpoints=endpoints)
+        assert report.findings == []
+        assert [(d.kind, d.line) for d in report.diagnostics] == [("include", 7)]
+    # a missing file at the server level leaves the location's own lines to judge
+    text = UNREAD.replace("INCLUDE_LOCATION", "").replace("INCLUDE_SERVER", inc)
+    assert sorted(f.code for f in lint(text).findings) == ["WS101", "WS102"]
+
+
 def test_glob_matching_nothing_is_fine_but_a_missing_file_is_reported(lint: LintFn) -> None:
     report = lint("include none/*.conf;\ninclude missing.conf;\nserver { listen 80; }\n")
     (diag,) = report.diagnostics

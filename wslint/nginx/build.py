@@ -617,6 +617,10 @@ class ConfigBuilder:
         for line, text in d.comments:
             if WEBSOCKET_MARKER.match(text):
                 return Intent("declared", "it is marked '# wslint: websocket'", Source(d.source.path, line))
+        unread = next((m for m in self.loaded.missing if m.parent is d), None)
+        if unread is not None:
+            # the location's own headers may come from the file: it is not judged (the include is reported)
+            return Intent("none", f"it includes {unread.args[0]}, which is not there to read", unread.source)
         for h in effective:
             if len(h.args) >= 2 and self._handles_upgrade(h.args[0], h.args[1]):
                 return Intent("explicit", f"it sets '{h.args[0]} {h.args[1]}'", h.visible_source)

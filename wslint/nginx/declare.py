@@ -93,9 +93,13 @@ def declare_endpoints(
             }
             results.extend([primary, *(replace(r, **extra) for r in per_client[1:])])  # type: ignore[arg-type]
     declared: dict[int, list[EndpointResult]] = {}
+    # a location that includes a file wslint cannot read is not judged: its headers may be in the file
+    unread = {m.parent.source for m in builder.loaded.missing if m.parent is not None}
     for r in results:
         proxied = r.outcome == "proxied" or r.reason == "unresolvable"
         if not proxied or r.route is None or r.better_routes or r.elsewhere or r.near_misses:
+            continue
+        if r.route.source in unread:
             continue
         declared.setdefault(id(r.route), []).append(r)
     if not declared:

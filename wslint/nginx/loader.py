@@ -111,6 +111,8 @@ class LoadedConfig:
     # http-level files that the stock nginx.conf includes beside a fragment (conf.d/*.conf,
     # sites-enabled/*): their `map`s and other variable definitions are visible to it
     neighbours: list[Directive] = field(default_factory=list)
+    # include lines whose file is not there (reported as a warning): what they add is unknown
+    missing: list[Directive] = field(default_factory=list)
 
 
 def _pair(stmts: tuple[cp.RawStatement, ...], extents: list[Extent]) -> tuple[_Node, ...]:
@@ -423,6 +425,9 @@ class Loader:
             return []
         pattern = inc.args[0]
         files = self._resolve(pattern, base_dirs, inc)
+        stock = pattern.split("/etc/nginx/", 1)[-1]
+        if not files and not glob.has_magic(pattern) and stock not in STOCK_FILES:
+            loaded.missing.append(inc)
         out: list[Directive] = []
         if len(active) > self.options.max_include_depth:
             self._diag(
