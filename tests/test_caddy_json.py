@@ -7,8 +7,11 @@ import json
 import os
 import shlex
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wslint.caddy.config import (
     HeaderMatcher,
@@ -110,7 +113,8 @@ def test_repeated_keys_keep_the_last_value_as_go_does() -> None:
         ('{"a": [1, 2,]}', 1, 13),
         ("{\n  // comment\n}", 2, 3),
         ('{"a": tru}', 1, 7),
-        ('{"a": "x\ny"}', 1, 7),
+        # the control character itself
+        ('{"a": "x\ny"}', 1, 9),
         ('{"a": 1} x', 1, 10),
         ('{"a": 01}', 1, 8),
         ("", 1, 1),
@@ -428,3 +432,50 @@ def test_an_unknown_handler_makes_the_verdict_uncertain(tmp_path: Path, rules: R
     assert result.outcome == "proxied" and not result.certain
     assert any("rate_limit" in u for u in result.uncertain)
     assert not any("encode" in u for u in result.uncertain)
+
+
+# -- hostile and mangled input: a diagnostic, never a traceback --------------------------------------------
+
+# as JSON text: each draw is a fresh value that later mutations may change
+_ODD = st.sampled_from(
+    [
+        *("null", "0", "-1", "1.5", "1e400", '""', '"x"', '"{path}"', '"{time.now}"', '"/ws/*"', '"10s"', "true"),
+        *("[]", "{}", "[1]", '["a"]', '{"a": 1}', '{"handler": "subroute"}', '[{"handler": "reverse_proxy"}]'),
+        *('[{"path": ["{path}"]}]', '{"handler": "rewrite"}'),
+    ]
+)
+
+
+def _paths(o: object, at: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    out = [at] if at else []
+    if isinstance(o, dict):
+        for k, v in o.items():
+            out += _paths(v, (*at, k))
+    elif isinstance(o, list):
+        for i, v in enumerate(o):
+            out += _paths(v, (*at, i))
+    return out
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(data=st.data())
+def test_mangled_configurations_never_crash(data: st.DataObject) -> None:
+    from wslint.adapters import AdapterOptions
+    from wslint.caddy.adapter import load_caddy
+    from wslint.inputs import InputFile
+
+    sources = [CONFIG, *(p.read_text() for p in json_cases())]
+    doc = json.loads(data.draw(st.sampled_from(sources)))
+    for _ in range(data.draw(st.integers(1, 4))):
+        at = data.draw(st.sampled_from(_paths(doc)))
+        node: Any = doc
+        for k in at[:-1]:
+            node = node[k]
+        node[at[-1]] = json.loads(data.draw(_ODD))
+    text = json.dumps(doc, indent=data.draw(st.sampled_from([None, 2])))
+    endpoints = tuple(
+        parse_endpoint(u) for u in ("ws://app.example.test:8080/ws/chat", "wss://chat.example.test/socket.io/", "/ws")
+    )
+    options = AdapterOptions(version=(2, 6, 2), version_text="2.6.2", version_assumed=False, endpoints=endpoints)
+    diagnostics: list[object] = []
+    load_caddy(InputFile("caddy.json", None, text), options, diagnostics)  # type: ignore[arg-type]

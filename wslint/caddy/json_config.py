@@ -20,6 +20,7 @@ pass-through handlers and opaque matchers (whose result is unknown), with a warn
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -67,7 +68,7 @@ from wslint.caddy.values import NotYet
 from wslint.durations import parse_duration
 from wslint.model import Source
 
-# -- a JSON parser that keeps positions -------------------------------------------------------------
+# -- JSON with positions ------------------------------------------------------------------------------
 
 
 class JsonError(Exception):
@@ -78,45 +79,25 @@ class JsonError(Exception):
         self.where = where
 
 
-@dataclass
-class JValue:
-    """A JSON value and where it is written (end exclusive). Objects map keys to members."""
-
-    value: Any
-    source: Source
-
-    @property
-    def kind(self) -> str:
-        v = self.value
-        if isinstance(v, dict):
-            return "object"
-        if isinstance(v, list):
-            return "array"
-        if isinstance(v, str):
-            return "string"
-        if isinstance(v, bool):
-            return "boolean"
-        if v is None:
-            return "null"
-        return "number"
+class _NotJson(ValueError):
+    pass
 
 
-@dataclass
-class Member:
-    """A key and its value: `source` spans both (`"read_timeout": "30s"`)."""
-
-    key: str
-    value: JValue
-    source: Source
+def _refuse_constant(name: str) -> Any:
+    raise _NotJson(name)
 
 
+# the stdlib's scanner (C), strict as Go's decoder: no NaN or Infinity, no control characters in strings
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+_SCAN = json.scanner.make_scanner(_DECODER)  # type: ignore[attr-defined]
+_SCAN_STRING = json.decoder.scanstring  # type: ignore[attr-defined]
 _WS = re.compile(r"[ \t\n\r]*")
-_STRING = re.compile(r'"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"')
-_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
-_WORDS = {"true": True, "false": False, "null": None}
+_CONSTANT = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|(NaN|-?Infinity)')
 
 
-class _Parser:
+class _Doc:
+    """The text, its line starts, and the scanner that finds where each value ends."""
+
     def __init__(self, text: str, path: str, nesting: int) -> None:
         self.text = text
         self.path = path
@@ -132,108 +113,170 @@ class _Parser:
         eline, ecol = self.pos(end)
         return Source(self.path, line, col, eline, ecol)
 
-    def fail(self, message: str, offset: int) -> JsonError:
-        line, col = self.pos(offset)
-        return JsonError(message, Source(self.path, line, col))
-
     def skip(self, i: int) -> int:
         m = _WS.match(self.text, i)
         assert m is not None
         return m.end()
 
-    def parse(self) -> JValue:
-        i = self.skip(0)
-        if i >= len(self.text):
-            raise self.fail(f"{self.path} is empty: no JSON value", i)
-        value, i = self.value(i, 0)
-        i = self.skip(i)
-        if i < len(self.text):
-            raise self.fail(f"invalid character {self.text[i]!r} after the top-level value", i)
-        return value
+    def scan(self, i: int) -> tuple[Any, int]:
+        """The value starting at i (the whole text was validated already) and where it ends."""
+        value, end = _SCAN(self.text, i)
+        return value, end
 
-    def value(self, i: int, depth: int) -> tuple[JValue, int]:
-        text = self.text
-        if i >= len(text):
-            raise self.fail("unexpected end of JSON input", i)
-        c = text[i]
-        if c == "{" or c == "[":
-            if depth >= self.nesting:
-                raise self.fail(f"nested more than {self.nesting} levels deep (limits: nesting)", i)
-            return self.obj(i, depth + 1) if c == "{" else self.arr(i, depth + 1)
-        if c == '"':
-            s, end = self.string(i)
-            return JValue(s, self.source(i, end)), end
-        m = _NUMBER.match(text, i)
-        if m is not None and m.end() > i:
-            num = json.loads(m.group(0))
-            return JValue(num, self.source(i, m.end())), m.end()
-        for word, val in _WORDS.items():
-            if text.startswith(word, i):
-                return JValue(val, self.source(i, i + len(word))), i + len(word)
-        raise self.fail(f"invalid character {c!r} looking for beginning of value", i)
 
-    def string(self, i: int) -> tuple[str, int]:
-        m = _STRING.match(self.text, i)
-        if m is None:
-            j = i + 1
-            while j < len(self.text) and self.text[j] not in '"\n':
-                if self.text[j] == "\\":
-                    j += 1
-                elif self.text[j] < " ":
-                    break
-                j += 1
-            raise self.fail("invalid string: unterminated, a control character or a bad escape", i)
-        return json.loads(m.group(0)), m.end()
+def _kind(v: Any) -> str:
+    if isinstance(v, dict):
+        return "object"
+    if isinstance(v, list):
+        return "array"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, bool):
+        return "boolean"
+    if v is None:
+        return "null"
+    return "number"
 
-    def obj(self, start: int, depth: int) -> tuple[JValue, int]:
+
+@dataclass
+class JValue:
+    """A JSON value and where it is written (end exclusive). An object's members and an array's items are
+    read when first asked for, so only what the reader looks at costs positions; a container keeps no
+    plain value (the C scanner makes it again when asked), so a big unread value costs nothing."""
+
+    kind: str
+    # a scalar's value (None for containers)
+    scalar: Any
+    start: int
+    end: int
+    doc: _Doc
+    depth: int = 0
+    _children: Any = None
+
+    @property
+    def source(self) -> Source:
+        return self.doc.source(self.start, self.end)
+
+    @property
+    def value(self) -> Any:
+        """Scalars as they are; an object as {key: Member}, an array as [JValue]."""
+        if self.kind not in ("object", "array"):
+            return self.scalar
+        if self._children is None:
+            if self.depth >= self.doc.nesting:
+                raise JsonError(
+                    f"nested more than {self.doc.nesting} levels deep (limits: nesting)",
+                    Source(self.doc.path, *self.doc.pos(self.start)),
+                )
+            self._children = self._members() if self.kind == "object" else self._items()
+        return self._children
+
+    def _child(self, i: int) -> tuple[JValue, int]:
+        plain, end = self.doc.scan(i)
+        kind = _kind(plain)
+        return JValue(kind, None if kind in ("object", "array") else plain, i, end, self.doc, self.depth + 1), end
+
+    def _members(self) -> dict[str, Member]:
+        doc, text = self.doc, self.doc.text
         members: dict[str, Member] = {}
-        i = self.skip(start + 1)
-        if i < len(self.text) and self.text[i] == "}":
-            return JValue(members, self.source(start, i + 1)), i + 1
-        while True:
-            if i >= len(self.text) or self.text[i] != '"':
-                raise self.fail("looking for beginning of object key string", i)
-            key, j = self.string(i)
-            j = self.skip(j)
-            if j >= len(self.text) or self.text[j] != ":":
-                raise self.fail("expected ':' after object key", j)
-            val, j = self.value(self.skip(j + 1), depth)
+        i = doc.skip(self.start + 1)
+        while text[i] != "}":
+            key, j = _SCAN_STRING(text, i + 1)
+            j = doc.skip(doc.skip(j) + 1)
+            child, end = self._child(j)
             # Go's decoder keeps the last of repeated keys
             members.pop(key, None)
-            members[key] = Member(key, val, self.source(i, j))
-            j = self.skip(j)
-            if j < len(self.text) and self.text[j] == ",":
-                i = self.skip(j + 1)
-                continue
-            if j < len(self.text) and self.text[j] == "}":
-                return JValue(members, self.source(start, j + 1)), j + 1
-            raise self.fail("expected ',' or '}' after object value", j)
+            members[key] = Member(key, child, i, end)
+            i = doc.skip(end)
+            if text[i] == ",":
+                i = doc.skip(i + 1)
+        return members
 
-    def arr(self, start: int, depth: int) -> tuple[JValue, int]:
+    def _items(self) -> list[JValue]:
+        doc, text = self.doc, self.doc.text
         items: list[JValue] = []
-        i = self.skip(start + 1)
-        if i < len(self.text) and self.text[i] == "]":
-            return JValue(items, self.source(start, i + 1)), i + 1
-        while True:
-            val, j = self.value(i, depth)
-            items.append(val)
-            j = self.skip(j)
-            if j < len(self.text) and self.text[j] == ",":
-                i = self.skip(j + 1)
-                continue
-            if j < len(self.text) and self.text[j] == "]":
-                return JValue(items, self.source(start, j + 1)), j + 1
-            raise self.fail("expected ',' or ']' after array element", j)
+        i = doc.skip(self.start + 1)
+        while text[i] != "]":
+            child, end = self._child(i)
+            items.append(child)
+            i = doc.skip(end)
+            if text[i] == ",":
+                i = doc.skip(i + 1)
+        return items
+
+
+@dataclass
+class Member:
+    """A key and its value: `source` spans both (`"read_timeout": "30s"`)."""
+
+    key: str
+    value: JValue
+    start: int
+    end: int
+
+    @property
+    def source(self) -> Source:
+        return self.value.doc.source(self.start, self.end)
 
 
 def parse_json(text: str, path: str, nesting: int = 200) -> JValue:
     """The document with positions; JsonError where Go's encoding/json would refuse it."""
     if text.startswith("\ufeff"):
         raise JsonError("invalid character 'ï' looking for beginning of value (a byte order mark)", Source(path, 1, 1))
-    return _Parser(text, path, nesting).parse()
+    doc = _Doc(text, path, nesting)
+    start = doc.skip(0)
+    if start >= len(text):
+        raise JsonError(f"{path} is empty: no JSON value", Source(path, *doc.pos(start)))
+    try:
+        plain, end = _SCAN(text, start)
+    except StopIteration as exc:
+        at = exc.value if isinstance(exc.value, int) else start
+        raise JsonError("expecting a value", Source(path, *doc.pos(at))) from None
+    except json.JSONDecodeError as exc:
+        raise JsonError(exc.msg, Source(path, exc.lineno, exc.colno)) from None
+    except _NotJson as exc:
+        where = next((m for m in _CONSTANT.finditer(text) if m.group(1)), None)
+        line, col = doc.pos(where.start() if where is not None else start)
+        raise JsonError(f"invalid character: {exc} is no JSON value", Source(path, line, col)) from None
+    except RecursionError:
+        raise JsonError(f"nested more than {nesting} levels deep (limits: nesting)", Source(path, 1, 1)) from None
+    kind = _kind(plain)
+    # only validated: the reader asks the scanner again for what it reads
+    scalar = None if kind in ("object", "array") else plain
+    del plain
+    rest = doc.skip(end)
+    if rest < len(text):
+        raise JsonError(f"invalid character {text[rest]!r} after the top-level value", Source(path, *doc.pos(rest)))
+    deep = _too_deep(text, nesting)
+    if deep is not None:
+        raise JsonError(f"nested more than {nesting} levels deep (limits: nesting)", Source(path, *doc.pos(deep)))
+    return JValue(kind, scalar, start, end, doc)
 
 
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]')
+_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+_DEPTH = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def _too_deep(text: str, nesting: int) -> int | None:
+    """Where the text (valid JSON) first opens a bracket deeper than `nesting`; the common case costs two
+    regular-expression passes and no Python loop per character."""
+    brackets = _NOT_BRACKETS.sub("", _STRINGS.sub("", text))
+    if len(brackets) <= 2 * nesting or max(itertools.accumulate(map(_DEPTH.__getitem__, brackets))) <= nesting:
+        return None
+    depth = 0
+    for m in re.finditer(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', text):
+        c = m.group(0)
+        if c in "[{":
+            depth += 1
+            if depth > nesting:
+                return m.start()
+        elif c in "]}":
+            depth -= 1
+    return None
+
+
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\]:,]')
 
 
 def looks_like_caddy_json(text: str) -> bool:
@@ -447,10 +490,12 @@ class Reader:
                     server.sites.append(site)
             else:
                 if catch_all is None:
+                    # a server without listeners still is one site (Caddy accepts it and serves nothing)
+                    keys = list(server.listen) or [""]
                     label = ", ".join(server.listen)
                     catch_all = Site(
-                        keys=list(server.listen),
-                        key_sources=[where] * len(server.listen),
+                        keys=keys,
+                        key_sources=[where] * len(keys),
                         hosts=list(hosts),
                         catch_all=True,
                         source=route.source or where,
@@ -773,11 +818,13 @@ def _flag(o: dict[str, Member], key: str) -> bool:
 
 
 def _plain(v: JValue) -> Any:
-    if isinstance(v.value, dict):
-        return {k: _plain(m.value) for k, m in v.value.items()}
-    if isinstance(v.value, list):
-        return [_plain(x) for x in v.value]
-    return v.value
+    if v.kind not in ("object", "array"):
+        return v.scalar
+    if v._children is None:
+        return v.doc.scan(v.start)[0]
+    if isinstance(v._children, dict):
+        return {k: _plain(m.value) for k, m in v._children.items()}
+    return [_plain(x) for x in v._children]
 
 
 def _hosts(s: MatcherSet) -> list[str]:
