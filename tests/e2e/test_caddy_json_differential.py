@@ -341,3 +341,56 @@ def test_json_verdicts_match_caddy_run(
             assert all(real.values())
         else:
             assert not any(real.values())
+
+
+def _https_port_config(port: int, app: int, automatic: dict[str, bool]) -> str:
+    """A server on the HTTPS port without host names: automatic HTTPS makes it TLS unless disabled (its
+    catch-all redirect server is turned off: it would listen on every interface)."""
+    doc = {
+        "admin": {"disabled": True},
+        "apps": {
+            "http": {
+                "http_port": free_port(),
+                "https_port": port,
+                "servers": {
+                    "s": {
+                        "listen": [f"127.0.0.1:{port}"],
+                        "automatic_https": automatic,
+                        "routes": [
+                            {"handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": f"127.0.0.1:{app}"}]}]}
+                        ],
+                    }
+                },
+            }
+        },
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("automatic", "status"),
+    [({"disable_redirects": True}, 400), ({"disable": True}, 101)],
+    ids=["tls-on-the-https-port", "automatic-https-disabled"],
+)
+def test_automatic_https_on_json_matches_caddy_run(
+    automatic: dict[str, bool], status: int, caddy_bin: str, tmp_path: Path
+) -> None:
+    with Backend() as app:
+        port = free_port()
+        text = _https_port_config(port, app.port, automatic)
+        path = tmp_path / "lint" / "caddy.json"
+        path.parent.mkdir()
+        path.write_text(text)
+        report = lint(path, [f"ws://127.0.0.1:{port}/ws"])
+        assert not report.has_errors, report.diagnostics
+        results = {
+            r.client: (r.status if r.outcome != "proxied" else 101) for c in report.configs for r in c.endpoint_results
+        }
+        proxy = CaddyJson(caddy_bin, tmp_path / "run", text)
+        proxy.start(port)
+        try:
+            real = {c: handshake(port, "/ws", f"127.0.0.1:{port}", c).status for c in CONNECTION_HEADERS}
+        finally:
+            proxy.stop()
+        assert real == dict.fromkeys(CONNECTION_HEADERS, status), proxy.output()
+        assert results == real

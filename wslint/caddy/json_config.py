@@ -1,20 +1,23 @@
 """Caddy's native JSON configuration (`caddy run --config caddy.json`, what `caddy adapt` prints), read into
 the same route tree (config.py) the Caddyfile adapter builds, every node with its file, line and column.
 
-The JSON is read by a small parser of its own rather than the json module, which has no positions, or a
-YAML loader, which accepts more than JSON (comments, tabs, unquoted words) and reads some JSON differently
-(duplicate keys are refused, `1e3` is a string in YAML 1.1). It follows RFC 8259 as Go's encoding/json does:
-no comments, no trailing commas; a repeated key keeps its last value; strings decode with the json module.
-Nesting is bounded by the `nesting` limit, size by `file-size`; a syntax error, a value of the wrong type
-(a string where a list is expected) or an invalid regular expression is a diagnostic with its line.
+The JSON is validated and decoded by the stdlib's C scanner, strict as Go's encoding/json (no comments, no
+trailing commas, no NaN or Infinity, no control characters in strings; a repeated key keeps its last value).
+Positions come from walking the text: an object's members and an array's items are located (each value's end
+found by the same scanner) only when the reader asks for them, so a large value nobody reads costs no Python
+step per element. A YAML loader was not used: it accepts more than JSON (comments, unquoted words) and reads
+some JSON differently (duplicate keys refused, `1e3` a string in YAML 1.1). Nesting is bounded by the
+`nesting` limit, size by `file-size`; a syntax error, a value of the wrong type (a string where a list is
+expected) or an invalid regular expression is a diagnostic with its line.
 
 What Caddy adds at run time is added here too: automatic HTTPS decides which servers speak TLS (a server
 with `tls_connection_policies`, or one listening on a port other than the HTTP port that has host names in
 its routes' `host` matchers or listens on the HTTPS port, unless `automatic_https` disables it or skips the
 names), and answers plain HTTP for those host names with a 308 on the HTTP port. Top-level routes with a
 `host` matcher are the server's sites (routes with the same hosts are one site); the top-level routes
-without one form the catch-all site. Handler and matcher modules wslint does not know (plugins) become
-pass-through handlers and opaque matchers (whose result is unknown), with a warning.
+without one form the catch-all site. Handler and matcher modules wslint does not know (plugins) are
+reported with a warning; such a handler makes a handshake's verdict uncertain, such a matcher's result is
+unknown.
 """
 
 from __future__ import annotations
