@@ -88,7 +88,7 @@ def proxy_request(rp: ReverseProxy, req: Request, client: Client) -> tuple[Upstr
         origin, src, expr = origin_of(name)
         vals = headers.get(name)
         value: str | None = ",".join(vals) if vals else ""
-        if value and "{" in value:
+        if value and r.unfilled(value):
             # a placeholder wslint cannot fill
             value = None
         if origin == "default" and not up:
