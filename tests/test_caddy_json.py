@@ -479,3 +479,11 @@ def test_mangled_configurations_never_crash(data: st.DataObject) -> None:
     options = AdapterOptions(version=(2, 6, 2), version_text="2.6.2", version_assumed=False, endpoints=endpoints)
     diagnostics: list[object] = []
     load_caddy(InputFile("caddy.json", None, text), options, diagnostics)  # type: ignore[arg-type]
+
+
+def test_a_directory_with_caddy_json_is_linted_through_it(tmp_path: Path, rules: RuleSet) -> None:
+    (tmp_path / "caddy.json").write_text(CONFIG)
+    (tmp_path / "notes.json").write_text('{"apps": "not a configuration"}\n')
+    report = run(LintOptions(paths=(str(tmp_path),), endpoints=(parse_endpoint("wss://app.example.test/ws/x"),)), rules)
+    assert [c.main_file for c in report.linted] == [str(tmp_path / "caddy.json")]
+    assert any(f.rule == "idle-timeout-short" for f in report.findings)

@@ -128,6 +128,8 @@ MAIN_FILES = (
     "httpd.conf",
     "apache2.conf",
     "Caddyfile",
+    # Caddy's JSON configuration, by the name its documentation uses
+    "caddy.json",
 )
 
 
