@@ -254,6 +254,32 @@ def _fixed() -> dict[str, Any]:
     return fixed
 
 
+def _flat(path: str) -> dict[str, Any]:
+    """Hand-written style: top-level routes with host and path in one matcher set, no subroute."""
+    return {
+        "apps": {
+            "http": {
+                "servers": {
+                    "app": {
+                        "listen": ["127.0.0.1:__PORT__"],
+                        "automatic_https": {"disable": True},
+                        "routes": [
+                            {
+                                "match": [{"host": ["app.example.test"], "path": [path]}],
+                                "handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": "__APP__"}]}],
+                            },
+                            {
+                                "match": [{"host": ["app.example.test"]}],
+                                "handle": [{"handler": "static_response", "status_code": 404}],
+                            },
+                        ],
+                    }
+                }
+            }
+        }
+    }
+
+
 def _dropped_upgrade() -> dict[str, Any]:
     cfg = _fixed()
     rp = cfg["apps"]["http"]["servers"]["app"]["routes"][0]["handle"][0]["routes"][0]["handle"][0]
@@ -305,6 +331,8 @@ class CaddyJson(Caddy):
         ("broken", BROKEN, "connection-exact-match"),
         ("fixed", _fixed(), None),
         ("upgrade-dropped", _dropped_upgrade(), "upgrade-header-not-forwarded"),
+        ("flat-exact-path", _flat("/ws"), "ws-path-not-proxied"),
+        ("flat-prefix", _flat("/ws*"), None),
     ],
 )
 def test_json_verdicts_match_caddy_run(
@@ -337,7 +365,7 @@ def test_json_verdicts_match_caddy_run(
         if name == "broken":
             # Chrome's `Connection: Upgrade` passes the exact matcher, Firefox's does not
             assert real == {"chrome": True, "firefox": False, "lowercase": False}
-        elif name == "fixed":
+        elif rule is None:
             assert all(real.values())
         else:
             assert not any(real.values())
