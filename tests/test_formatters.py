@@ -7,6 +7,7 @@ import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import jsonschema
 import pytest
@@ -16,7 +17,17 @@ from wslint.engine.rules import RuleSet
 from wslint.formatters import FORMATTERS, FormatContext
 
 from .conftest import SHARED
-from .test_fixtures import FIXTURES, _options, annotations, cases
+from .test_fixtures import (
+    APACHE_FIXTURES,
+    CADDY_FIXTURES,
+    FIXTURES,
+    _options,
+    annotations,
+    caddy_cases,
+    cases,
+    haproxy_cases,
+    traefik_cases,
+)
 
 SARIF_SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"
 
@@ -65,6 +76,50 @@ def test_sarif_of_every_fixture_validates(case: Path, rules: RuleSet, sarif_sche
             (fix,) = result["fixes"]
             replacements = [r for c in fix["artifactChanges"] for r in c["replacements"]]
             assert len(replacements) == len(finding.fix.edits)
+
+
+OTHER_PROXIES = [
+    *(("haproxy", c) for c in haproxy_cases()),
+    *(("traefik", c) for c in traefik_cases()),
+    *(("apache", d / "httpd.conf") for d in sorted(APACHE_FIXTURES.iterdir()) if (d / "httpd.conf").is_file()),
+    *(("caddy", c) for c in caddy_cases()),
+    *(("caddy", d / "caddy.json") for d in sorted(CADDY_FIXTURES.iterdir()) if (d / "caddy.json").is_file()),
+]
+
+
+@pytest.mark.parametrize(("proxy", "case"), OTHER_PROXIES, ids=lambda v: v if isinstance(v, str) else v.parent.name)
+def test_sarif_of_every_other_proxy_fixture_validates(
+    proxy: str, case: Path, rules: RuleSet, sarif_schema: dict[str, Any]
+) -> None:
+    base = case.parent.parent
+    _, _, args = annotations(case, base) if case.suffix != ".json" else (None, None, [])
+    cwd = os.getcwd()
+    os.chdir(base)
+    try:
+        options = LintOptions(paths=(os.path.relpath(case, base),), proxy=proxy, **_options(args))  # type: ignore[arg-type]
+        report = run(options, rules)
+    finally:
+        os.chdir(cwd)
+    ctx = FormatContext(
+        findings=tuple(report.findings),
+        diagnostics=tuple(report.diagnostics),
+        tool_version="0.0-test",
+        files=tuple(f for c in report.configs for f in c.files),
+        rules=tuple(r.spec for r in rules),
+    )
+    doc = json.loads(FORMATTERS["sarif"](ctx))
+    jsonschema.validate(doc, sarif_schema, cls=jsonschema.Draft4Validator)
+    results = doc["runs"][0]["results"]
+    assert len(results) == len(ctx.findings)
+    for result, finding in zip(results, ctx.findings, strict=True):
+        loc = result["locations"][0]["physicalLocation"]
+        assert loc["artifactLocation"]["uri"] == finding.path and not finding.path.startswith("/")
+        assert loc["region"]["startLine"] == finding.line
+        assert len(result.get("fixes", [])) == (1 if finding.fix is not None and finding.fix.edits else 0)
+    for fmt in ("rdjson", "gitlab", "json"):
+        assert isinstance(json.loads(FORMATTERS[fmt](ctx)), (dict, list))
+    assert ElementTree.fromstring(FORMATTERS["junit"](ctx)) is not None
+    assert len(FORMATTERS["github"](ctx).splitlines()) == len(ctx.findings)
 
 
 def test_fingerprints_survive_unrelated_edits(tmp_path: Path, rules: RuleSet) -> None:
