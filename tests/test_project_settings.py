@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -95,6 +96,19 @@ def test_init_writes_a_starter_that_loads(repo: Path) -> None:
     (repo / "site.conf").write_text(CLEAN)
     assert invoke("site.conf")[0] == 0
     assert invoke("init")[0] == 2
+
+
+def test_the_starter_versions_are_valid_for_every_proxy(repo: Path) -> None:
+    """Uncommenting the starter's proxy versions gives a configuration wslint accepts."""
+    assert invoke("init")[0] == 0
+    starter = (repo / ".wslint.yaml").read_text()
+    proxies = ("nginx", "haproxy", "traefik", "apache", "caddy")
+    examples = re.sub(rf"^  # ({'|'.join(proxies)}): ", r"  \1: ", starter, flags=re.M)
+    assert all(f"\n  {p}: " in examples for p in proxies)
+    (repo / ".wslint.yaml").write_text(examples)
+    (repo / "site.conf").write_text(CLEAN)
+    code, out = invoke("site.conf")
+    assert code == 0, out
 
 
 # -- suppressions --------------------------------------------------------------------

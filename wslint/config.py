@@ -233,9 +233,14 @@ endpoints:
   #   backend: /socket
 
 # The proxy versions you run: some defaults changed (nginx 1.29.7 talks
-# HTTP/1.1 upstream by default).
+# HTTP/1.1 upstream by default) and some keywords come and go (HAProxy's
+# removed options, Caddy's stream_close_delay since 2.7).
 versions:
   # nginx: "1.24.0"
+  # haproxy: "2.8"
+  # traefik: "3.1.0"
+  # apache: "2.4.62"
+  # caddy: "2.8.4"
 
 # Absolute include paths of the server, mapped to this repository.
 roots:
