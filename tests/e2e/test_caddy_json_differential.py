@@ -371,14 +371,14 @@ def test_json_verdicts_match_caddy_run(
             assert not any(real.values())
 
 
-def _https_port_config(port: int, app: int, automatic: dict[str, bool]) -> str:
-    """A server on the HTTPS port without host names: automatic HTTPS makes it TLS unless disabled (its
-    catch-all redirect server is turned off: it would listen on every interface)."""
+def _https_port_config(port: int, app: int, automatic: dict[str, bool], http_port: int) -> str:
+    """A server on the HTTPS port without host names: automatic HTTPS makes it TLS unless disabled, and
+    answers every plain-HTTP host on the HTTP port (127.0.0.1, as the server listens) with a redirect."""
     doc = {
         "admin": {"disabled": True},
         "apps": {
             "http": {
-                "http_port": free_port(),
+                "http_port": http_port,
                 "https_port": port,
                 "servers": {
                     "s": {
@@ -396,29 +396,41 @@ def _https_port_config(port: int, app: int, automatic: dict[str, bool]) -> str:
 
 
 @pytest.mark.parametrize(
-    ("automatic", "status"),
-    [({"disable_redirects": True}, 400), ({"disable": True}, 101)],
-    ids=["tls-on-the-https-port", "automatic-https-disabled"],
+    ("automatic", "status", "redirect"),
+    [({}, 400, 308), ({"disable_redirects": True}, 400, None), ({"disable": True}, 101, None)],
+    ids=["tls-on-the-https-port", "redirects-disabled", "automatic-https-disabled"],
 )
 def test_automatic_https_on_json_matches_caddy_run(
-    automatic: dict[str, bool], status: int, caddy_bin: str, tmp_path: Path
+    automatic: dict[str, bool], status: int, redirect: int | None, caddy_bin: str, tmp_path: Path
 ) -> None:
     with Backend() as app:
-        port = free_port()
-        text = _https_port_config(port, app.port, automatic)
+        port, http_port = free_port(), free_port()
+        text = _https_port_config(port, app.port, automatic, http_port)
         path = tmp_path / "lint" / "caddy.json"
         path.parent.mkdir()
         path.write_text(text)
-        report = lint(path, [f"ws://127.0.0.1:{port}/ws"])
+        urls = [f"ws://127.0.0.1:{port}/ws", f"ws://app.example.test:{http_port}/ws"]
+        report = lint(path, urls)
         assert not report.has_errors, report.diagnostics
         results = {
-            r.client: (r.status if r.outcome != "proxied" else 101) for c in report.configs for r in c.endpoint_results
+            (str(r.endpoint.port), r.client): (r.status if r.outcome != "proxied" else 101)
+            for c in report.configs
+            for r in c.endpoint_results
         }
         proxy = CaddyJson(caddy_bin, tmp_path / "run", text)
         proxy.start(port)
         try:
-            real = {c: handshake(port, "/ws", f"127.0.0.1:{port}", c).status for c in CONNECTION_HEADERS}
+            real = {(str(port), c): handshake(port, "/ws", f"127.0.0.1:{port}", c).status for c in CONNECTION_HEADERS}
+            if redirect is not None:
+                for c in CONNECTION_HEADERS:
+                    real[(str(http_port), c)] = handshake(http_port, "/ws", f"app.example.test:{http_port}", c).status
         finally:
             proxy.stop()
-        assert real == dict.fromkeys(CONNECTION_HEADERS, status), proxy.output()
-        assert results == real
+        assert {k: v for k, v in real.items() if k[0] == str(port)} == {
+            (str(port), c): status for c in CONNECTION_HEADERS
+        }, proxy.output()
+        if redirect is not None:
+            assert {k: v for k, v in real.items() if k[0] == str(http_port)} == {
+                (str(http_port), c): redirect for c in CONNECTION_HEADERS
+            }
+        assert {k: v for k, v in results.items() if k in real} == real

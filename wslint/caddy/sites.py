@@ -519,6 +519,14 @@ def _auto_https(app: HttpApp, opts: Options) -> None:
                     source=src,
                 )
                 redirects.setdefault(target, []).append(route)
+    # a TLS server on the HTTPS port without host names still gets the catch-all redirect (caddy 2.6 logs
+    # "enabling automatic HTTP->HTTPS redirects" for it and answers every plain-HTTP host with 308)
+    for srv in app.servers:
+        if srv.tls and not srv.automatic and not any(site.hosts for site in srv.sites):
+            for ln in srv.listen:
+                host, _, port = ln.rpartition(":")
+                if port == str(app.https_port):
+                    redirects.setdefault(f"{host}:{app.http_port}", [])
     if not redirects:
         return
     https_port = app.https_port
@@ -531,6 +539,14 @@ def _auto_https(app: HttpApp, opts: Options) -> None:
             source=where,
         )
 
+    def existing_source(addr: str) -> Source | None:
+        """The first site of the TLS server whose redirect listens on addr."""
+        for srv in app.servers:
+            for ln in srv.listen:
+                if srv.tls and srv.sites and f"{ln.rpartition(':')[0]}:{app.http_port}" == addr:
+                    return srv.sites[0].source
+        return None
+
     remaining: list[Route] = []
     remaining_addrs: list[str] = []
     for addr, routes in redirects.items():
@@ -541,10 +557,10 @@ def _auto_https(app: HttpApp, opts: Options) -> None:
             )
             existing.routes[last_host:last_host] = routes
             existing.site_of = {(k + len(routes) if k >= last_host else k): v for k, v in existing.site_of.items()}
-            existing.routes.append(catch_all(routes[0].source))
+            existing.routes.append(catch_all(routes[0].source if routes else existing_source(addr)))
             continue
         remaining.extend(routes)
         remaining_addrs.append(addr)
-    if remaining:
-        remaining.append(catch_all(remaining[0].source))
+    if remaining_addrs:
+        remaining.append(catch_all(remaining[0].source if remaining else existing_source(remaining_addrs[0])))
         app.servers.append(Server("remaining_auto_https_redirects", sorted(remaining_addrs), remaining, automatic=True))
