@@ -21,6 +21,7 @@ from wslint.engine.runner import RunSettings, run_rules, selected
 from wslint.findings import Diagnostic, Finding, Severity
 from wslint.inputs import InputFile, display_path
 from wslint.model import ProxyConfig
+from wslint.path_endpoints import focus_path_endpoints
 
 DEFAULT_NGINX_VERSION = ADAPTERS["nginx"].default_version
 
@@ -323,7 +324,7 @@ def run(options: LintOptions, rules: RuleSet) -> Report:
             return _Outcome(None, None, {}, (), tuple(loading), ())
         checking: list[Diagnostic] = []
         texts = dict(result.texts)
-        found = run_rules(result.config, active, settings, texts, checking)
+        found = run_rules(focus_path_endpoints(result.config), active, settings, texts, checking)
         model = result.config if keep_models else None
         return _Outcome(LintedConfig.of(result.config), model, texts, tuple(found), tuple(loading), tuple(checking))
 

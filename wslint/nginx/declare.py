@@ -115,7 +115,10 @@ def declare_endpoints(
         new = replace(
             route,
             websocket=Intent("declared", f"the endpoint {mine[0].endpoint} is routed here", route.source),
-            handshakes=tuple(handshakes) if len(handshakes) == len(route.handshakes) else route.handshakes,
+            # a route that was no WebSocket route has no handshakes yet: the endpoint's are its own
+            handshakes=tuple(handshakes)
+            if len(handshakes) == len(route.handshakes) or not route.handshakes
+            else route.handshakes,
         )
         renamed[id(route)] = new
         out.append(new)
