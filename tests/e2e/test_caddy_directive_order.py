@@ -52,6 +52,8 @@ def test_respond_before_a_header_matched_reverse_proxy(caddy_bin: str, tmp_path:
     rule, line, snippet = finding
     assert (rule, line) == ("route-shadowed", 7)
 
+    inner = snippet.split("route {\n", 1)[1].rsplit("\n}", 1)[0].splitlines()
+    assert inner == ["    reverse_proxy @websockets 127.0.0.1:9001", "    respond 404"], snippet
     # the snippet in place of the two directives
     block = "\n".join("    " + s for s in snippet.splitlines() if not s.startswith("#"))
     fixed = BROKEN.replace("    reverse_proxy @websockets 127.0.0.1:9001\n    respond 404\n", block + "\n")
