@@ -232,6 +232,11 @@ def test_removed_keyword_fixes(lint: LintFn) -> None:
         ("req.hdr(connection) -m reg ^Upgrade$", {"lowercase"}),
         ("hdr(connection) -i upgrade", set()),
         ("hdr_sub(connection) -i grade", set()),
+        # no browser sends "WebSocket": every client goes elsewhere
+        ("hdr(upgrade) WebSocket", {"chrome", "firefox", "lowercase"}),
+        ("hdr(upgrade) -i WebSocket", set()),
+        # a test that ignoring case would not rescue is no case problem
+        ("hdr(upgrade) h2c", set()),
     ],
 )
 def test_case_sensitive_acls_are_found_for_the_clients_they_miss(acl: str, clients: set[str], lint: LintFn) -> None:

@@ -254,12 +254,14 @@ class Evaluator:
         self.ctx = ctx
         self.pattern_file = pattern_file
         self.results: list[TestResult] = []
+        # a test evaluated as if written with -i (what-if questions: would ignoring case match?)
+        self.caseless: AclTest | None = None
 
     def test(self, t: AclTest) -> bool | None:
         if t.error is not None or t.expr is None:
             value: bool | None = None
         else:
-            patterns = list(t.patterns)
+            patterns = [(p, True) for p, _ in t.patterns] if t is self.caseless else list(t.patterns)
             unknown_file = False
             for name, icase in t.files:
                 lines = self.pattern_file(name)

@@ -492,6 +492,8 @@ class HaproxyModel:
             ev = self.simulator.evaluator(fe, flow, fe.section)
             verdicts.append((c, ev.condition(rule.cond), ev.results, flow))
         values = {v for _, v, _, _ in verdicts}
+        if values == {False}:
+            return self._no_client_matches(fe, switch, rule.cond, verdicts)
         if None in values or len(values) < 2:
             return ()
         out: list[Divergence] = []
@@ -522,6 +524,47 @@ class HaproxyModel:
                 )
             )
         return tuple(out)
+
+    def _no_client_matches(
+        self,
+        fe: Proxy,
+        switch: Switch,
+        cond: Condition,
+        verdicts: list[tuple[Client, bool | None, list[TestResult], Flow]],
+    ) -> tuple[Divergence, ...]:
+        """A condition no browser's handshake meets only because an Upgrade/Connection test minds case
+        (`hdr(upgrade) WebSocket`): every client goes elsewhere."""
+        for t in tests_on(cond, fe):
+            if t.header not in UPGRADE_HEADERS or t.icase or t.expr is None:
+                continue
+            fixed = []
+            for _, _, _, flow in verdicts:
+                ev = self.simulator.evaluator(fe, flow, fe.section)
+                ev.caseless = t
+                fixed.append(ev.condition(cond))
+            if not all(v is True for v in fixed):
+                continue
+            out = []
+            for c, _, _, flow in verdicts:
+                elsewhere, _ = self.simulator.switch(fe, flow)
+                sent = flow.request.values(t.header or "") or []
+                value = f" (`{(t.header or '').capitalize()}: {', '.join(sent)}`)" if sent else ""
+                out.append(
+                    Divergence(
+                        client=c.name,
+                        aspect="upstream",
+                        expected=switch.backend.name,
+                        actual=elsewhere.backend.name if elsewhere is not None else "no backend (503)",
+                        variable=t.expr.text,
+                        matcher="case-sensitive",
+                        cause=t.statement.source if t.statement is not None and t.name else t.source,
+                        detail=f"`{t.text}` does not match the {c.name} handshake{value}",
+                        key=t.text,
+                        rewrite=self._case_rewrite(t),
+                    )
+                )
+            return tuple(out)
+        return ()
 
     def _culprit(
         self, verdicts: list[tuple[Client, bool | None, list[TestResult], Flow]], client: Client
