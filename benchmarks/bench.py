@@ -9,8 +9,9 @@ parses the same file: crossplane for nginx (each server has five locations,
 one of them a WebSocket location), PyYAML with libyaml for a Traefik dynamic
 configuration (two routers a site), and reading and splitting lines for
 HAProxy (a frontend choosing among two backends a site: no Python parser
-exists to compare with). A tree of 200 nginx configurations is linted on one
-process and on all cores. Cold start is `wslint` on a small file against
+exists to compare with), and the same for Apache httpd (two ProxyPass lines
+a virtual host) and Caddy (two handle blocks a site). A tree of 200 nginx
+configurations is linted on one process and on all cores. Cold start is `wslint` on a small file against
 `python -c "import crossplane"`. Every figure is the median of several runs,
 and the tables report ratios, so machines of different speed give comparable
 results. Nothing here is a unit test.
@@ -113,6 +114,37 @@ def generate_traefik(directory: Path, sites: int) -> Path:
     return conf
 
 
+def generate_apache(directory: Path, sites: int) -> Path:
+    """Name-based virtual hosts, each with a ws:// ProxyPass ahead of its catch-all."""
+    parts = [
+        "LoadModule proxy_module modules/mod_proxy.so\n"
+        "LoadModule proxy_http_module modules/mod_proxy_http.so\nListen 80\n"
+    ]
+    parts += [
+        f"<VirtualHost *:80>\n    ServerName s{i}.example.test\n"
+        f"    ProxyPass /ws/ ws://127.0.0.1:{3000 + i % 100}/ws/\n"
+        f"    ProxyPass / http://127.0.0.1:{3000 + i % 100}/\n</VirtualHost>\n"
+        for i in range(sites)
+    ]
+    conf = directory / f"apache-{sites}.conf"
+    conf.write_text("".join(parts))
+    return conf
+
+
+def generate_caddy(directory: Path, sites: int) -> Path:
+    """Caddyfile sites, each with a handle for its WebSocket path and one for the rest."""
+    parts = [
+        f"s{i}.example.test {{\n\thandle /ws/* {{\n\t\treverse_proxy 127.0.0.1:{3000 + i % 100}\n\t}}\n"
+        f"\thandle {{\n\t\treverse_proxy 127.0.0.1:{3000 + i % 100}\n\t}}\n}}\n"
+        for i in range(sites)
+    ]
+    home = directory / f"caddy-{sites}"
+    home.mkdir()
+    conf = home / "Caddyfile"
+    conf.write_text("".join(parts))
+    return conf
+
+
 def generate_tree(directory: Path, sites: int, servers: int) -> Path:
     """A deploy tree of many small nginx configurations, one per site."""
     root = directory / "tree"
@@ -147,8 +179,9 @@ def crossplane_floor(*confs: Path) -> list[str]:
     return [PYTHON, "-c", code, *map(str, confs)]
 
 
-def haproxy_floor(conf: Path) -> list[str]:
-    # HAProxy has no Python parser to compare with: reading the file and splitting lines into words
+def split_floor(conf: Path) -> list[str]:
+    # HAProxy, Apache and Caddy have no Python parser to compare with: reading the file and
+    # splitting lines into words
     code = "import sys\nwords = [line.split() for line in open(sys.argv[1], encoding='utf-8')]"
     return [PYTHON, "-c", code, str(conf)]
 
@@ -214,9 +247,7 @@ def main() -> None:
         haproxy = []
         for n in sizes:
             conf = generate_haproxy(base, n)
-            haproxy.append(
-                _row(f"{n:,} sites ({_kib(conf)})", wslint(str(conf), *out), haproxy_floor(conf), args.repeat)
-            )
+            haproxy.append(_row(f"{n:,} sites ({_kib(conf)})", wslint(str(conf), *out), split_floor(conf), args.repeat))
         _print("HAProxy: against reading the file and splitting lines into words", haproxy, "split")
         _growth("sites", sizes, haproxy)
 
@@ -226,6 +257,18 @@ def main() -> None:
             traefik.append(_row(f"{n:,} sites ({_kib(conf)})", wslint(str(conf), *out), yaml_floor(conf), args.repeat))
         _print("Traefik: against PyYAML (libyaml) loading the same file", traefik, "yaml")
         _growth("sites", sizes, traefik)
+
+        for title, generator, proxy in (
+            ("Apache httpd: against reading the file and splitting lines into words", generate_apache, "apache"),
+            ("Caddy: against reading the file and splitting lines into words", generate_caddy, "caddy"),
+        ):
+            rows = []
+            for n in sizes:
+                conf = generator(base, n)
+                lint = wslint(str(conf), "--proxy", proxy, *out)
+                rows.append(_row(f"{n:,} sites ({_kib(conf)})", lint, split_floor(conf), args.repeat))
+            _print(title, rows, "split")
+            _growth("sites", sizes, rows)
 
         tree = generate_tree(base, 200, 20)
         confs = sorted(tree.glob("*/nginx.conf"))

@@ -8,6 +8,7 @@ before any parser sees it.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -44,3 +45,9 @@ def read_text(disk_path: str, shown: str, max_bytes: int) -> str:
     except OSError as exc:
         raise TextFileError(f"cannot read {shown}: {exc.strerror or exc}") from None
     return decode(data, shown)
+
+
+@lru_cache(maxsize=16)
+def lines_of(text: str) -> tuple[str, ...]:
+    """A file's lines, split once however many nodes look into it (a string caches its hash)."""
+    return tuple(text.split("\n"))

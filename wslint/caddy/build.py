@@ -55,6 +55,7 @@ from wslint.model import (
 from wslint.model import (
     Route as ModelRoute,
 )
+from wslint.textfiles import lines_of
 
 UPGRADE_HEADERS = ("Connection", "Upgrade")
 SUGGESTION = {
@@ -104,7 +105,7 @@ class CaddyModel:
         """The text a source spans, continuation lines dedented."""
         if src is None or src.column is None or src.end_line is None or src.end_column is None:
             return ""
-        lines = self.texts.get(src.path, "").split("\n")
+        lines = lines_of(self.texts.get(src.path, ""))
         if not 0 < src.line <= src.end_line <= len(lines):
             return ""
         if src.line == src.end_line:
@@ -182,8 +183,9 @@ def collect_spots(model: CaddyModel) -> None:
     for server in model.app.servers:
         if server.automatic:
             continue
+        index = {id(site): n for n, site in enumerate(server.sites)}
         for _, site, top in site_routes(server):
-            site_index = server.sites.index(site)
+            site_index = index[id(site)]
             listener = listener_for(model, server, site_index, site)
             found: list[tuple[ReverseProxy, list[Route]]] = []
             walk(top, [], found)

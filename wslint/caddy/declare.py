@@ -143,13 +143,23 @@ class Declarer:
     def __init__(self, model: CaddyModel, routes: dict[int, ModelRoute]) -> None:
         self.model = model
         self.routes = routes
+        # spots by server, by site and by handler: scanning every spot for every result made a
+        # configuration of many sites quadratic (1,000 sites took 39 s)
+        self._by_server: dict[int, list[Spot]] = {}
+        self._by_site: dict[tuple[int, int], list[Spot]] = {}
+        self._by_handler: dict[tuple[int, int], list[Spot]] = {}
+        self._site_index: dict[int, dict[int, int]] = {}
+        for spot in model.spots:
+            self._by_server.setdefault(id(spot.server), []).append(spot)
+            self._by_site.setdefault((id(spot.server), id(spot.site)), []).append(spot)
+            self._by_handler.setdefault((id(spot.server), id(spot.handler)), []).append(spot)
 
     def route_of(self, spot: Spot) -> ModelRoute | None:
         return self.routes.get(id(spot))
 
     def spot_for(self, server: Server, site: Site | None, handler: object) -> Spot | None:
-        for s in self.model.spots:
-            if s.server is server and s.handler is handler and (site is None or s.site is site):
+        for s in self._by_handler.get((id(server), id(handler)), ()):
+            if site is None or s.site is site:
                 return s
         return None
 
@@ -221,7 +231,10 @@ class Declarer:
     def _listener(self, server: Server, site: Site | None) -> Listener | None:
         if site is None:
             return None
-        idx = next((i for i, s in enumerate(server.sites) if s is site), None)
+        index = self._site_index.get(id(server))
+        if index is None:
+            index = self._site_index[id(server)] = {id(s): i for i, s in enumerate(server.sites)}
+        idx = index.get(id(site))
         if idx is None:
             return None
         return self.model.listeners.get((server.name, idx))
@@ -428,8 +441,13 @@ class Declarer:
         better: list[Spot] = []
         near: list[Miss] = []
         elsewhere: list[Spot] = []
-        for spot in self.model.spots:
-            if spot.server is not server or spot is chosen:
+        # another site's reverse_proxy matters only when this site did not proxy the handshake
+        own_site_only = site is not None and out.kind == "proxy"
+        candidates = (
+            self._by_site.get((id(server), id(site)), []) if own_site_only else self._by_server.get(id(server), [])
+        )
+        for spot in candidates:
+            if spot is chosen:
                 continue
             if {u.dial for u in spot.handler.upstreams} == chosen_ups and chosen is not None:
                 continue

@@ -24,6 +24,7 @@ from wslint.findings import Diagnostic, Severity
 from wslint.inputs import InputFile, display_path
 from wslint.limits import Limits
 from wslint.model import BlockRef, Position, Source
+from wslint.textfiles import lines_of
 
 # imports can multiply tokens (a snippet importing another twice, many levels deep)
 MAX_TOKENS = 2_000_000
@@ -105,7 +106,7 @@ def _indent(line: str) -> str:
 
 
 def block_ref(head: Token, open_: Token, close: Token, texts: dict[str, str]) -> BlockRef | None:
-    lines = texts.get(head.path, "").split("\n")
+    lines = lines_of(texts.get(head.path, ""))
     if not 0 < head.line <= len(lines) or not 0 < close.line <= len(lines):
         return None
     indent = _indent(lines[head.line - 1])

@@ -24,6 +24,7 @@ from wslint.caddy.config import (
     Handler,
     HeaderOps,
     Headers,
+    HostMatcher,
     Passthrough,
     ReverseProxy,
     Rewrite,
@@ -77,6 +78,34 @@ class _Frame:
     depth: int = 0
 
 
+def _exact_hosts(route: Route) -> frozenset[str] | None:
+    """The host names a route matches when each of its matcher sets is only a list of exact hosts."""
+    hosts: set[str] = set()
+    if not route.match:
+        return None
+    for ms in route.match:
+        if len(ms.matchers) != 1 or not isinstance(ms.matchers[0], HostMatcher):
+            return None
+        for h in ms.matchers[0].hosts:
+            if "*" in h or "{" in h:
+                return None
+            hosts.add(h.lower())
+    return frozenset(hosts)
+
+
+def _edits_headers(route: Route) -> bool:
+    """Whether a route, or any route under it, has a handler that changes request headers."""
+    todo = [route]
+    while todo:
+        r = todo.pop()
+        for h in r.handlers:
+            if isinstance(h, Headers):
+                return True
+            if isinstance(h, Subroute):
+                todo.extend(h.routes)
+    return False
+
+
 def describe_set(route: Route) -> str:
     labels = [m.label for m in route.match if m.label]
     return " or ".join(labels) if labels else "every request"
@@ -88,6 +117,29 @@ class Runner:
     def __init__(self, server: Server) -> None:
         self.server = server
         self.index = {id(r): i for i, r in enumerate(server.routes)}
+        # the exact host names of site routes that test nothing else: a request skips the sites
+        # that are not its own without running their matchers (one by one, a server of many sites
+        # made every request, and so the whole lint, quadratic)
+        self.host_gates: dict[int, frozenset[str]] = {}
+        self._by_host: dict[str, list[int]] = {}
+        self._ungated: list[int] = []
+        for i, r in enumerate(server.routes):
+            hosts = _exact_hosts(r)
+            if hosts is None:
+                self._ungated.append(i)
+                continue
+            self.host_gates[id(r)] = hosts
+            for h in hosts:
+                self._by_host.setdefault(h, []).append(i)
+        # the index holds while no other top-level route can change the Host header
+        self._host_stable = not any(_edits_headers(server.routes[i]) for i in self._ungated)
+
+    def _top_routes(self, req: Request) -> list[Route]:
+        """The top-level routes a request can match, in order: its own sites' and the ungated ones."""
+        if not self.host_gates or not self._host_stable:
+            return self.server.routes
+        picked = sorted([*self._ungated, *self._by_host.get(req.hostname.lower(), ())])
+        return [self.server.routes[i] for i in picked]
 
     def files(self, notes: list[str]) -> object:
         def check(m: FileMatcher, req: Request) -> bool | None:
@@ -113,7 +165,7 @@ class Runner:
         out = Outcome("empty", 200, request=req, original_path=req.path)
         notes: list[str] = []
         files = self.files(notes)
-        stack: list[_Frame] = [_Frame("routes", self.server.routes, depth=0)]
+        stack: list[_Frame] = [_Frame("routes", self._top_routes(req), depth=0)]
         chain: list[Route] = []
         while stack:
             f = stack[-1]
@@ -127,6 +179,9 @@ class Runner:
             if f.kind == "routes":
                 assert isinstance(item, Route)
                 route = item
+                gate = self.host_gates.get(id(route)) if f.depth == 0 else None
+                if gate is not None and req.hostname.lower() not in gate:
+                    continue
                 try:
                     verdict = match_any(route.match, req, files)  # type: ignore[arg-type]
                 except MatcherError as exc:

@@ -11,7 +11,6 @@ else a diagnostic with the line.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 
 from wslint.clients import Client
 from wslint.endpoints import Endpoint
@@ -41,6 +40,7 @@ from wslint.model import (
     UpstreamRequest,
     UpstreamTarget,
 )
+from wslint.textfiles import lines_of
 from wslint.traefik.chain import Request, run_chain, upgrade_forwarded
 from wslint.traefik.config import (
     EntryPointSpec,
@@ -129,12 +129,6 @@ class LoadedTcp:
     spec: TcpRouterSpec
     expr: Expr | None
     entry_points: tuple[str, ...]
-
-
-@lru_cache(maxsize=16)
-def lines_of(text: str) -> tuple[str, ...]:
-    """A file's lines, split once however many routers look into it (a string caches its hash)."""
-    return tuple(text.split("\n"))
 
 
 def text_span(texts: dict[str, str], where: Source | None, needle: str) -> Source | None:
