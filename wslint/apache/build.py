@@ -57,6 +57,7 @@ from wslint.model import (
     UpstreamRequest,
     UpstreamTarget,
 )
+from wslint.textfiles import lines_of
 
 WS_TEST = re.compile(r"websocket|upgrade", re.I)
 # the query every Socket.IO client sends with its WebSocket handshake
@@ -68,7 +69,8 @@ def block_of(node: Node, texts: dict[str, str]) -> BlockRef | None:
     if node.close is None:
         return None
     children = node.children or []
-    lines = texts.get(node.source.path, "").split("\n")
+    # split once per file however many sections ask: per section it made many vhosts quadratic
+    lines = lines_of(texts.get(node.source.path, ""))
     child_indent = node.indent + "    "
     if children:
         first = lines[children[0].source.line - 1] if children[0].source.line <= len(lines) else ""
