@@ -59,3 +59,13 @@ def test_caddy_catch_all_and_redirect_sites(lint: LintFn) -> None:
     assert {(f.rule, f.line) for f in lint(text, "Caddyfile", ws_paths=("/cable",)).findings} == set()
     broken = text.replace("reverse_proxy /cable* 127.0.0.1:9001", "respond /cable* 403")
     assert {f.rule for f in lint(broken, "Caddyfile", ws_paths=("/cable",)).findings} >= {"ws-path-not-proxied"}
+
+
+def test_a_bare_path_on_a_tls_listener_is_an_https_request(lint: LintFn) -> None:
+    text = (
+        MAP + "server {\n    listen 8443 ssl;\n    server_name app.test;\n    ssl_certificate c.pem;\n"
+        "    ssl_certificate_key c.key;\n" + WS_LOCATION.replace("/ws/", "/chat/") + "}\n"
+    )
+    (f,) = lint(text, "site.conf", ws_paths=("/chat",)).findings
+    assert f.rule == "trailing-slash-redirect"
+    assert "301 to https://app.test:8443/chat/" in f.message

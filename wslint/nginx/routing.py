@@ -617,6 +617,9 @@ class NginxRouter:
         server, listener = choice.server, choice.listener
         scheme = endpoint.http_scheme
         port = endpoint.effective_port or (listener.addresses[0].port if listener.addresses else 80)
+        if endpoint.host is None and any(a.ssl for a in listener.addresses if a.port == port):
+            # a bare path names no scheme: on a TLS listener the client speaks TLS
+            scheme = "https"
         host_header = endpoint.host_header or next(
             (n.name for n in listener.server_names if n.kind == "exact" and n.name), "localhost"
         )
