@@ -28,6 +28,22 @@ def lint(*args: str) -> tuple[int, str]:
     return invoke(*args, "--color", "never")
 
 
+def lint_capped(*args: str, memory: int = 1 << 30, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """wslint in a process whose address space is capped: using more memory than `memory` fails it."""
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    return subprocess.run(
+        [sys.executable, "-m", "wslint", *args, "--color", "never"],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=cap,
+        check=False,
+    )
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -57,17 +73,7 @@ def test_broken_files(here: Path, content: bytes, message: str) -> None:
 
 def test_a_huge_single_line_stays_fast_and_small(here: Path) -> None:
     (here / "site.conf").write_bytes(b"server { listen 80; set $x " + b"a" * (9 * 1024 * 1024) + b"; }\n")
-
-    def cap() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
-
-    res = subprocess.run(
-        [sys.executable, "-m", "wslint", "site.conf", "--color", "never"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        preexec_fn=cap,
-    )
+    res = lint_capped("site.conf", timeout=30)
     assert res.returncode == 2, res.stderr
     assert 'site.conf:1: error: too long parameter "aaaaaaaaaaaaaaaaaaaa..." (9437184 bytes)' in res.stdout
 
@@ -314,18 +320,7 @@ def test_broken_apache_files(here: Path, content: bytes, message: str) -> None:
 def test_a_huge_apache_line_stays_small(here: Path) -> None:
     """A 9 MB directive line: no per-character bookkeeping (it once took 1.2 GB)."""
     (here / "httpd.conf").write_bytes(b'ServerName "' + b'a\\"' * (3 * 1024 * 1024) + b'"\nListen 80\n')
-
-    def cap() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
-
-    res = subprocess.run(
-        [sys.executable, "-m", "wslint", "httpd.conf", "--proxy", "apache", "--color", "never"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        preexec_fn=cap,
-        check=False,
-    )
+    res = lint_capped("httpd.conf", "--proxy", "apache")
     assert res.returncode == 0, res.stdout + res.stderr
     assert "no problems found in 1 file" in res.stdout
 
@@ -424,17 +419,6 @@ def test_aliases_just_under_the_node_limit_stay_small(here: Path) -> None:
         + '  routers:\n    r: {rule: "Path(`/a`)", service: s}\n'
         + SERVICE
     )
-
-    def cap() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (512 << 20, 512 << 20))
-
-    res = subprocess.run(
-        [sys.executable, "-m", "wslint", "dynamic.yml", "--proxy", "traefik", "--color", "never"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        preexec_fn=cap,
-        check=False,
-    )
+    res = lint_capped("dynamic.yml", "--proxy", "traefik", memory=512 << 20)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "no problems found in 1 file" in res.stdout

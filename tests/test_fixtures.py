@@ -98,14 +98,14 @@ def traefik_cases() -> list[Path]:
     return out
 
 
-@pytest.mark.parametrize("case", traefik_cases(), ids=lambda p: os.path.relpath(p.parent, TRAEFIK_FIXTURES))
-def test_traefik_fixture(case: Path, rules: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
-    expect, ok, args = annotations(case, TRAEFIK_FIXTURES)
+def check_fixture(case: Path, base: Path, proxy: str | None, rules: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lint one fixture from its proxy's fixture directory: exactly its `expect:` lines, none of its `ok:` lines."""
+    expect, ok, args = annotations(case, base)
     for _, _, rule in expect | ok:
         assert rules.get(rule) is not None, f"unknown rule {rule} in annotation"
-    monkeypatch.chdir(TRAEFIK_FIXTURES)
-    target = os.path.relpath(case, TRAEFIK_FIXTURES)
-    report = run(LintOptions(paths=(target,), proxy="traefik", **_options(args)), rules)  # type: ignore[arg-type]
+    monkeypatch.chdir(base)
+    options = LintOptions(paths=(os.path.relpath(case, base),), proxy=proxy, **_options(args))  # type: ignore[arg-type]
+    report = run(options, rules)
     errors = [d for d in report.diagnostics if d.severity.label == "error"]
     assert not errors, errors
     found = {(f.path, f.line, f.rule) for f in report.findings}
@@ -114,73 +114,43 @@ def test_traefik_fixture(case: Path, rules: RuleSet, monkeypatch: pytest.MonkeyP
     assert not (found & ok)
 
 
+@pytest.mark.parametrize("case", traefik_cases(), ids=lambda p: os.path.relpath(p.parent, TRAEFIK_FIXTURES))
+def test_traefik_fixture(case: Path, rules: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    check_fixture(case, TRAEFIK_FIXTURES, "traefik", rules, monkeypatch)
+
+
 HAPROXY_FIXTURES = FIXTURES.parent / "haproxy"
+APACHE_FIXTURES = FIXTURES.parent / "apache"
+CADDY_FIXTURES = FIXTURES.parent / "caddy"
+
+
+def _one_per_directory(base: Path, main: str) -> list[Path]:
+    """One case per directory, linted through its main file."""
+    return sorted(d / main for d in base.iterdir() if (d / main).is_file()) if base.is_dir() else []
 
 
 def haproxy_cases() -> list[Path]:
-    """One case per directory, linted through its haproxy.cfg."""
-    if not HAPROXY_FIXTURES.is_dir():
-        return []
-    return sorted(d / "haproxy.cfg" for d in HAPROXY_FIXTURES.iterdir() if (d / "haproxy.cfg").is_file())
+    return _one_per_directory(HAPROXY_FIXTURES, "haproxy.cfg")
+
+
+def apache_cases() -> list[Path]:
+    return _one_per_directory(APACHE_FIXTURES, "httpd.conf")
+
+
+def caddy_cases() -> list[Path]:
+    return _one_per_directory(CADDY_FIXTURES, "Caddyfile")
 
 
 @pytest.mark.parametrize("case", haproxy_cases(), ids=lambda p: p.parent.name)
 def test_haproxy_fixture(case: Path, rules: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
-    expect, ok, args = annotations(case, HAPROXY_FIXTURES)
-    for _, _, rule in expect | ok:
-        assert rules.get(rule) is not None, f"unknown rule {rule} in annotation"
-    monkeypatch.chdir(HAPROXY_FIXTURES)
-    report = run(LintOptions(paths=(os.path.relpath(case, HAPROXY_FIXTURES),), **_options(args)), rules)  # type: ignore[arg-type]
-    errors = [d for d in report.diagnostics if d.severity.label == "error"]
-    assert not errors, errors
-    found = {(f.path, f.line, f.rule) for f in report.findings}
-    assert found >= expect, f"missing: {sorted(expect - found)}"
-    assert found <= expect, f"unexpected: {sorted(found - expect)}"
-    assert not (found & ok)
+    check_fixture(case, HAPROXY_FIXTURES, None, rules, monkeypatch)
 
 
-APACHE_FIXTURES = FIXTURES.parent / "apache"
-
-
-@pytest.mark.parametrize(
-    "case",
-    sorted(d / "httpd.conf" for d in APACHE_FIXTURES.iterdir() if (d / "httpd.conf").is_file()),
-    ids=lambda p: p.parent.name,
-)
+@pytest.mark.parametrize("case", apache_cases(), ids=lambda p: p.parent.name)
 def test_apache_fixture(case: Path, rules: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
-    expect, ok, args = annotations(case, APACHE_FIXTURES)
-    monkeypatch.chdir(APACHE_FIXTURES)
-    target = os.path.relpath(case, APACHE_FIXTURES)
-    report = run(LintOptions(paths=(target,), proxy="apache", **_options(args)), rules)  # type: ignore[arg-type]
-    errors = [d for d in report.diagnostics if d.severity.label == "error"]
-    assert not errors, errors
-    found = {(f.path, f.line, f.rule) for f in report.findings}
-    assert found >= expect, f"missing: {sorted(expect - found)}"
-    assert found <= expect, f"unexpected: {sorted(found - expect)}"
-    assert not (found & ok)
-
-
-CADDY_FIXTURES = FIXTURES.parent / "caddy"
-
-
-def caddy_cases() -> list[Path]:
-    """One case per directory, linted through its Caddyfile."""
-    if not CADDY_FIXTURES.is_dir():
-        return []
-    return sorted(d / "Caddyfile" for d in CADDY_FIXTURES.iterdir() if (d / "Caddyfile").is_file())
+    check_fixture(case, APACHE_FIXTURES, "apache", rules, monkeypatch)
 
 
 @pytest.mark.parametrize("case", caddy_cases(), ids=lambda p: p.parent.name)
 def test_caddy_fixture(case: Path, rules: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
-    expect, ok, args = annotations(case, CADDY_FIXTURES)
-    for _, _, rule in expect | ok:
-        assert rules.get(rule) is not None, f"unknown rule {rule} in annotation"
-    monkeypatch.chdir(CADDY_FIXTURES)
-    target = os.path.relpath(case, CADDY_FIXTURES)
-    report = run(LintOptions(paths=(target,), proxy="caddy", **_options(args)), rules)  # type: ignore[arg-type]
-    errors = [d for d in report.diagnostics if d.severity.label == "error"]
-    assert not errors, errors
-    found = {(f.path, f.line, f.rule) for f in report.findings}
-    assert found >= expect, f"missing: {sorted(expect - found)}"
-    assert found <= expect, f"unexpected: {sorted(found - expect)}"
-    assert not (found & ok)
+    check_fixture(case, CADDY_FIXTURES, "caddy", rules, monkeypatch)

@@ -18,11 +18,11 @@ from wslint.formatters import FORMATTERS, FormatContext
 
 from .conftest import SHARED
 from .test_fixtures import (
-    APACHE_FIXTURES,
     CADDY_FIXTURES,
     FIXTURES,
     _options,
     annotations,
+    apache_cases,
     caddy_cases,
     cases,
     haproxy_cases,
@@ -32,12 +32,14 @@ from .test_fixtures import (
 SARIF_SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"
 
 
-def context(case: Path, rules: RuleSet) -> FormatContext:
-    _, _, args = annotations(case)
+def context(case: Path, rules: RuleSet, base: Path = FIXTURES, proxy: str | None = None) -> FormatContext:
+    """The report of one fixture, linted from its proxy's fixture directory (JSON has no annotations)."""
+    args = [] if case.suffix == ".json" else annotations(case, base)[2]
     cwd = os.getcwd()
-    os.chdir(FIXTURES)
+    os.chdir(base)
     try:
-        report = run(LintOptions(paths=(os.path.relpath(case, FIXTURES),), **_options(args)), rules)  # type: ignore[arg-type]
+        options = LintOptions(paths=(os.path.relpath(case, base),), proxy=proxy, **_options(args))  # type: ignore[arg-type]
+        report = run(options, rules)
     finally:
         os.chdir(cwd)
     return FormatContext(
@@ -81,7 +83,7 @@ def test_sarif_of_every_fixture_validates(case: Path, rules: RuleSet, sarif_sche
 OTHER_PROXIES = [
     *(("haproxy", c) for c in haproxy_cases()),
     *(("traefik", c) for c in traefik_cases()),
-    *(("apache", d / "httpd.conf") for d in sorted(APACHE_FIXTURES.iterdir()) if (d / "httpd.conf").is_file()),
+    *(("apache", c) for c in apache_cases()),
     *(("caddy", c) for c in caddy_cases()),
     *(("caddy", d / "caddy.json") for d in sorted(CADDY_FIXTURES.iterdir()) if (d / "caddy.json").is_file()),
 ]
@@ -91,22 +93,7 @@ OTHER_PROXIES = [
 def test_sarif_of_every_other_proxy_fixture_validates(
     proxy: str, case: Path, rules: RuleSet, sarif_schema: dict[str, Any]
 ) -> None:
-    base = case.parent.parent
-    _, _, args = annotations(case, base) if case.suffix != ".json" else (None, None, [])
-    cwd = os.getcwd()
-    os.chdir(base)
-    try:
-        options = LintOptions(paths=(os.path.relpath(case, base),), proxy=proxy, **_options(args))  # type: ignore[arg-type]
-        report = run(options, rules)
-    finally:
-        os.chdir(cwd)
-    ctx = FormatContext(
-        findings=tuple(report.findings),
-        diagnostics=tuple(report.diagnostics),
-        tool_version="0.0-test",
-        files=tuple(f for c in report.configs for f in c.files),
-        rules=tuple(r.spec for r in rules),
-    )
+    ctx = context(case, rules, case.parent.parent, proxy)
     doc = json.loads(FORMATTERS["sarif"](ctx))
     jsonschema.validate(doc, sarif_schema, cls=jsonschema.Draft4Validator)
     results = doc["runs"][0]["results"]

@@ -23,7 +23,7 @@ import pytest
 from tests.e2e.apache_proxy import MODULES
 from tests.e2e.backends import Backend
 from tests.e2e.traefik_proxy import Traefik
-from tests.test_fixtures import APACHE_FIXTURES, CADDY_FIXTURES, HAPROXY_FIXTURES, TRAEFIK_FIXTURES, annotations
+from tests.test_fixtures import annotations, apache_cases, caddy_cases, haproxy_cases, traefik_cases
 
 pytestmark = pytest.mark.realproxy
 
@@ -34,23 +34,11 @@ def _wslint(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "wslint", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
-def _cases(root: Path, main: str) -> list[Path]:
-    return sorted(d / main for d in root.iterdir() if (d / main).is_file()) if root.is_dir() else []
-
-
-def _traefik_cases() -> list[Path]:
-    out = []
-    for d in sorted(p for p in TRAEFIK_FIXTURES.iterdir() if p.is_dir()):
-        files = sorted(p for ext in ("*.yml", "*.yaml", "*.toml") for p in d.glob(ext))
-        out.append(d / "traefik.yml" if (d / "traefik.yml").is_file() else files[0])
-    return out
-
-
 CASES = [
-    *(("haproxy", c) for c in _cases(HAPROXY_FIXTURES, "haproxy.cfg")),
-    *(("traefik", c) for c in _traefik_cases()),
-    *(("apache", c) for c in _cases(APACHE_FIXTURES, "httpd.conf")),
-    *(("caddy", c) for c in _cases(CADDY_FIXTURES, "Caddyfile")),
+    *(("haproxy", c) for c in haproxy_cases()),
+    *(("traefik", c) for c in traefik_cases()),
+    *(("apache", c) for c in apache_cases()),
+    *(("caddy", c) for c in caddy_cases()),
 ]
 
 

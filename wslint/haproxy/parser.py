@@ -226,8 +226,6 @@ class Parser:
         self.failed = True
         self.diagnostics.append(Diagnostic("parse", Severity.ERROR, message, path, line))
 
-    error = _error
-
     def check_last_line(self, path: str, text: str) -> None:
         """A last line without its LF: HAProxy takes the file for truncated."""
         if not text or text.endswith("\n"):
@@ -439,7 +437,7 @@ def parse_files(
         parser.check_last_line(shown, text)
     if not sections and not parser.failed:
         where = files[0] if len(files) == 1 else "these files"
-        parser.error(
+        parser._error(
             f"{where} contains no configuration (it is empty or only comments): HAProxy would not start", files[0], 1
         )
     _blocks(sections, texts)
