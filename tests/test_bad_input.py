@@ -115,7 +115,8 @@ def test_symlink_loops(here: Path) -> None:
     (here / "tree").mkdir()
     os.symlink("..", here / "tree" / "up")
     code, out = lint("tree")
-    assert code == 0 and "tree: no configuration files found" in out
+    # the walk does not follow the link back up, and a directory with nothing to lint is an error
+    assert code == 2 and "tree: no proxy configuration in this directory (no file is named like one)" in out
 
 
 def test_unreadable_file_and_directory_as_include(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -30,7 +30,7 @@ def test_precommit_hook_definition() -> None:
     (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
     assert hook["id"] == "wslint" and hook["language"] == "python"
     files = re.compile(hook["files"])
-    for name in ("nginx.conf", "deploy/conf.d/app.conf", "etc/nginx/sites-available/app", "snippets/ws"):
+    for name in ("nginx.conf", "deploy/conf.d/app.conf", "etc/nginx/sites-available/app", "snippets/ws.conf"):
         assert files.search(name), name
     assert not files.search("src/app.py")
     assert hook["entry"].split()[0] == "wslint" and "--skip-unknown" in hook["entry"]

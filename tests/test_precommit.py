@@ -1,16 +1,26 @@
-"""The pre-commit hook, for real: a repository, `pre-commit try-repo` against this checkout."""
+"""The pre-commit hook, for real: a repository holding all five proxies, `pre-commit try-repo` against this checkout.
+
+One repository, three commits' worth of changes: every proxy's broken file refused, all fixed accepted, then a
+change to included files only (an nginx snippet, a Caddy import, an Apache site, a Traefik dynamic file) refused
+through the files that include them. One repository keeps the hook environment to a single install per run.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
+
+from wslint.discovery import is_candidate_name
 
 REPO = Path(__file__).resolve().parents[1]
-BROKEN = """\
+
+NGINX_SITE = """\
 server {
     listen 80;
     server_name app.example.test;
@@ -22,10 +32,100 @@ server {
     }
 }
 """
+HAPROXY = """\
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+    timeout tunnel 1h
+frontend fe
+    bind 127.0.0.1:8080
+    acl is_ws hdr(Upgrade) -i websocket
+    use_backend chat if is_ws
+    default_backend web
+backend chat
+    http-request set-header Connection keep-alive
+    server s1 127.0.0.1:3000
+backend web
+    server s2 127.0.0.1:3001
+"""
+TRAEFIK_DYNAMIC = """\
+http:
+  routers:
+    chat:
+      rule: "Host(`chat.example.test`) && PathPrefix(`/ws/`, `/socket.io/`)"
+      service: chat
+  services:
+    chat:
+      loadBalancer:
+        servers:
+          - url: http://127.0.0.1:3000
+"""
+APACHE_MAIN = """\
+ServerRoot "."
+Listen 80
+LoadModule mpm_event_module modules/mod_mpm_event.so
+LoadModule authz_core_module modules/mod_authz_core.so
+LoadModule proxy_module modules/mod_proxy.so
+LoadModule proxy_http_module modules/mod_proxy_http.so
+IncludeOptional sites/*.conf
+"""
+APACHE_SITE = """\
+<VirtualHost *:80>
+    ServerName app.example.test
+    ProxyPass /socket.io/ http://127.0.0.1:3000/socket.io/
+</VirtualHost>
+"""
+SNIPPET_OK = (
+    'proxy_http_version 1.1;\nproxy_set_header Upgrade $http_upgrade;\nproxy_set_header Connection "upgrade";\n'
+)
+CADDY_IMPORT_BROKEN = "reverse_proxy /ws* 127.0.0.1:3000 {\n    header_up -Upgrade\n}\n"
+
+BROKEN = {
+    "nginx/nginx.conf": "events {}\nhttp {\n    include conf.d/*.conf;\n}\n",
+    "nginx/conf.d/app.conf": NGINX_SITE,
+    "site2/main.conf": (
+        "server {\n    listen 80;\n    location /ws/ {\n        proxy_pass http://127.0.0.1:3000;\n"
+        "        include ../snippets/ws.conf;\n    }\n}\n"
+    ),
+    "snippets/ws.conf": SNIPPET_OK,
+    "haproxy/haproxy.cfg": HAPROXY,
+    "caddy/Caddyfile": "http://app.example.test {\n    import proxy.caddy\n}\n",
+    "caddy/proxy.caddy": CADDY_IMPORT_BROKEN,
+    "traefik/traefik.yml": 'entryPoints:\n  web:\n    address: ":80"\nproviders:\n  file:\n    directory: dynamic\n',
+    "traefik/dynamic/app.yml": TRAEFIK_DYNAMIC,
+    "apache/httpd.conf": APACHE_MAIN,
+    "apache/sites/app.conf": APACHE_SITE,
+    # not proxy configurations, though named like some: skipped quietly
+    "supervisord.conf": "[program:app]\ncommand=/usr/bin/app\n",
+    ".github/workflows/ci.yml": "on: push\njobs: {}\n",
+    "package.json": '{"name": "app"}\n',
+}
+FIXED = {
+    "nginx/conf.d/app.conf": NGINX_SITE.replace("Connection keep-alive", 'Connection "upgrade"'),
+    "haproxy/haproxy.cfg": HAPROXY.replace("    http-request set-header Connection keep-alive\n", ""),
+    "caddy/proxy.caddy": "reverse_proxy /ws* 127.0.0.1:3000\n",
+    "traefik/dynamic/app.yml": TRAEFIK_DYNAMIC.replace("PathPrefix(`/ws/`, `/socket.io/`)", "PathPrefix(`/ws/`)"),
+    "apache/sites/app.conf": APACHE_SITE.replace("/socket.io/\n", "/socket.io/ upgrade=websocket\n"),
+}
+# only files that other files include: each is linted through its includer
+SNIPPETS_BROKEN = {
+    "snippets/ws.conf": SNIPPET_OK.replace('"upgrade"', "keep-alive"),
+    "caddy/proxy.caddy": CADDY_IMPORT_BROKEN,
+    "traefik/dynamic/app.yml": BROKEN["traefik/dynamic/app.yml"],
+    "apache/sites/app.conf": APACHE_SITE,
+}
 
 
 def _git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
 
 
 @pytest.fixture(scope="module")
@@ -36,19 +136,14 @@ def pre_commit() -> str:
     return exe
 
 
-def test_hook_fails_on_a_broken_config_and_passes_when_fixed(
+def test_hook_refuses_broken_configs_of_every_proxy_accepts_fixed_and_catches_snippets(
     tmp_path: Path, pre_commit: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     work = tmp_path / "project"
-    (work / "deploy" / "snippets").mkdir(parents=True)
+    work.mkdir()
     _git(work, "init", "-q")
     _git(work, "config", "user.email", "test@example.invalid")
     _git(work, "config", "user.name", "test")
-    (work / "deploy" / "nginx.conf").write_text("events {}\nhttp {\n    include conf.d/*.conf;\n}\n")
-    (work / "deploy" / "conf.d").mkdir()
-    (work / "deploy" / "conf.d" / "app.conf").write_text(BROKEN)
-    (work / "supervisord.conf").write_text("[program:app]\ncommand=/usr/bin/app\n")
-    _git(work, "add", ".")
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path_factory.getbasetemp() / "pre-commit-home")}
 
     def hook() -> subprocess.CompletedProcess[str]:
@@ -61,15 +156,71 @@ def test_hook_fails_on_a_broken_config_and_passes_when_fixed(
             timeout=600,
         )
 
+    def commit(message: str) -> None:
+        _git(work, "add", ".")
+        _git(work, "commit", "-q", "--no-verify", "-m", message)
+
+    _write(work, BROKEN)
+    _git(work, "add", ".")
     failed = hook()
+    out = failed.stdout.split("wslint (WebSocket proxy configuration lint)")[-1]
     assert failed.returncode == 1, failed.stdout + failed.stderr
-    assert "deploy/conf.d/app.conf:8:9: error WS103 [connection-header-not-upgrade]" in failed.stdout
-    assert "supervisord.conf" not in failed.stdout.split("wslint (WebSocket proxy configuration lint)")[-1]
-    _git(work, "commit", "-q", "--no-verify", "-m", "broken")
-    (work / "deploy" / "conf.d" / "app.conf").write_text(
-        BROKEN.replace("Connection keep-alive", 'Connection "upgrade"')
-    )
+    for expected in (
+        "nginx/conf.d/app.conf:8:9: error WS103",
+        "haproxy/haproxy.cfg:13:5: error WS103",
+        "caddy/proxy.caddy:2:5: warning WS102",
+        "traefik/dynamic/app.yml:4:14: error WS701",
+        "apache/sites/app.conf:3:5: warning WS801",
+    ):
+        assert expected in out, out
+    assert "supervisord.conf" not in out and "ci.yml" not in out and "package.json" not in out
+    commit("broken")
+
+    _write(work, FIXED)
     _git(work, "add", ".")
     passed = hook()
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "Passed" in passed.stdout
+    commit("fixed")
+
+    _write(work, SNIPPETS_BROKEN)
+    _git(work, "add", ".")
+    snippets = hook()
+    out = snippets.stdout.split("wslint (WebSocket proxy configuration lint)")[-1]
+    assert snippets.returncode == 1, snippets.stdout + snippets.stderr
+    for expected in (
+        # a snippet alone is not a location: only through site2/main.conf does it break one
+        "snippets/ws.conf:3:1: error WS103",
+        "caddy/proxy.caddy:2:5: warning WS102",
+        "traefik/dynamic/app.yml:4:14: error WS701",
+        "apache/sites/app.conf:3:5: warning WS801",
+    ):
+        assert expected in out, out
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "nginx.conf",
+        "deploy/conf.d/app.conf",
+        "etc/nginx/sites-available/app",
+        "etc/nginx/sites-enabled/default",
+        "etc/nginx/sites-enabled/.hidden",
+        "haproxy/haproxy.cfg",
+        "Caddyfile",
+        "deploy/Caddyfile.prod",
+        "sites/app.caddyfile",
+        "caddy.json",
+        "traefik/dynamic.toml",
+        "docker-compose.yml",
+        "k8s/ingress.yaml",
+        "README.md",
+        "src/app.py",
+        "Dockerfile",
+        "Makefile",
+    ],
+)
+def test_hook_files_pattern_selects_what_discovery_reads(path: str) -> None:
+    """The hook's `files` pattern and a directory walk agree on which names can be configurations."""
+    (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+    assert bool(re.search(hook["files"], path)) is is_candidate_name(path)

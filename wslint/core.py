@@ -15,6 +15,7 @@ from wslint import baseline, parallel, suppress
 from wslint.adapters import ADAPTERS, AdapterOptions
 from wslint.config import ProjectConfig
 from wslint.detect import detect
+from wslint.discovery import Finder
 from wslint.endpoints import Endpoint, EndpointError, parse_endpoint
 from wslint.engine.rules import RuleSet
 from wslint.engine.runner import RunSettings, run_rules, selected
@@ -119,48 +120,12 @@ def parse_root(text: str) -> tuple[str, str]:
     return server, local
 
 
-# A directory holding one of these is linted through it (the rest are its includes).
-MAIN_FILES = (
-    "nginx.conf",
-    "haproxy.cfg",
-    "traefik.yml",
-    "traefik.yaml",
-    "traefik.toml",
-    "httpd.conf",
-    "apache2.conf",
-    "Caddyfile",
-    # Caddy's JSON configuration, by the name its documentation uses
-    "caddy.json",
-)
-
-
-def _targets_in(directory: Path) -> list[Path]:
-    """The files of a directory that are configurations of their own (not snippets)."""
-    mains = [directory / name for name in MAIN_FILES if (directory / name).is_file()]
-    if mains:
-        return mains
-    found: list[Path] = []
-    for pattern in ("*.conf", "*.cfg", "conf.d/*.conf", "sites-enabled/*", "sites-available/*", "**/*.conf"):
-        for p in sorted(directory.glob(pattern)):
-            if p.is_file() and p not in found:
-                found.append(p)
-    if not found:
-        # a Traefik file provider directory: its first file is linted together with the others
-        yamls = sorted(p for ext in ("*.yml", "*.yaml", "*.toml") for p in directory.glob(ext) if p.is_file())
-        found = [p for p in yamls if detect(str(p), _head(p)) == "traefik"][:1]
-    return found
-
-
-def _head(path: Path) -> str:
-    try:
-        with path.open("rb") as fh:
-            return fh.read(65536).decode("utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
-def _inputs(options: LintOptions, diagnostics: list[Diagnostic]) -> list[tuple[InputFile, str]]:
+def _inputs(
+    options: LintOptions, diagnostics: list[Diagnostic], finder: Finder
+) -> tuple[list[tuple[InputFile, str]], list[Path]]:
+    """The configurations named on the command line (directories walked), and the directories walked."""
     out: list[tuple[InputFile, str]] = []
+    walked: list[Path] = []
     for raw in options.paths:
         if raw == "-":
             name = options.stdin_filename or "<stdin>"
@@ -182,29 +147,42 @@ def _inputs(options: LintOptions, diagnostics: list[Diagnostic]) -> list[tuple[I
         if not path.exists():
             diagnostics.append(Diagnostic("io", Severity.ERROR, f"{raw}: no such file or directory", raw))
             continue
-        files = _targets_in(path) if path.is_dir() else [path]
-        if path.is_dir() and not files:
-            diagnostics.append(Diagnostic("io", Severity.WARNING, f"{raw}: no configuration files found", raw))
-        for f in files:
-            shown = display_path(str(f))
-            kind = options.proxy or detect(shown, _head(f))
-            if kind is None and options.skip_unknown:
-                diagnostics.append(
-                    Diagnostic("usage", Severity.INFO, f"skipped {shown}: not a proxy configuration", shown)
+        if path.is_dir():
+            walked.append(path)
+            before = len(diagnostics)
+            found = finder.directory(path, diagnostics)
+            if not found:
+                looked = sum(1 for d in diagnostics[before:] if d.kind == "skipped")
+                seen = (
+                    f"{looked} file{'' if looked == 1 else 's'} looked at, none is one (--verbose lists them)"
+                    if looked
+                    else "no file is named like one"
                 )
-                continue
-            if kind is None:
                 diagnostics.append(
-                    Diagnostic(
-                        "usage",
-                        Severity.ERROR,
-                        f"cannot tell which proxy {shown} configures; pass --proxy nginx (or another proxy)",
-                        shown,
-                    )
+                    Diagnostic("io", Severity.ERROR, f"{raw}: no proxy configuration in this directory ({seen})", raw)
                 )
-                continue
-            out.append((InputFile(shown, str(f)), kind))
-    return out
+            out.extend(found)
+            continue
+        shown = display_path(str(path))
+        candidate = finder.candidate(str(path))
+        kind = options.proxy or candidate.kind
+        if kind is None and options.skip_unknown:
+            diagnostics.append(
+                Diagnostic("skipped", Severity.INFO, f"skipped {shown}: not a proxy configuration", shown)
+            )
+            continue
+        if kind is None:
+            diagnostics.append(
+                Diagnostic(
+                    "usage",
+                    Severity.ERROR,
+                    f"cannot tell which proxy {shown} configures; pass --proxy nginx (or another proxy)",
+                    shown,
+                )
+            )
+            continue
+        out.append((InputFile(shown, str(path)), kind))
+    return out, walked
 
 
 def adapter_options(options: LintOptions, kind: str) -> AdapterOptions:
@@ -222,61 +200,6 @@ def adapter_options(options: LintOptions, kind: str) -> AdapterOptions:
         limits=options.project.limits,
         confine=options.confine,
     )
-
-
-def _repository_root(start: Path) -> Path | None:
-    for directory in (start, *start.parents):
-        if (directory / ".git").exists():
-            return directory
-    return None
-
-
-def include_aware(inputs: list[tuple[InputFile, str]], options: LintOptions) -> list[tuple[InputFile, str]]:
-    """Replace a snippet by the main configurations (in its ancestors) that include it.
-
-    A pre-commit hook sees only the changed file; `proxy_set_header` in a
-    snippet means nothing until it is placed where the main file includes it.
-    """
-    out: list[tuple[InputFile, str]] = []
-    closures: dict[str, set[str]] = {}
-    for inp, kind in inputs:
-        adapter = ADAPTERS.get(kind)
-        if inp.disk_path is None or adapter is None or adapter.includes is None:
-            out.append((inp, kind))
-            continue
-        here = Path(inp.disk_path).resolve()
-        stop = _repository_root(here.parent)
-        mains: list[Path] = []
-        # up to the repository root; outside a repository, a few levels (conf.d/, sites-*/)
-        ancestors = (here.parent, *here.parent.parents)
-        for depth, directory in enumerate(ancestors):
-            mains.extend(directory / n for n in adapter.main_names if (directory / n).is_file())
-            if directory == stop or (stop is None and depth >= 2):
-                break
-        users: list[Path] = []
-        for main in mains:
-            if main.resolve() == here:
-                users = []
-                break
-            key = str(main.resolve())
-            if key not in closures:
-                closures[key] = adapter.includes(
-                    InputFile(display_path(str(main)), str(main)), adapter_options(options, kind)
-                )
-            if str(here) in closures[key]:
-                users.append(main)
-        if users:
-            out.extend((InputFile(display_path(str(m)), str(m)), kind) for m in users)
-        else:
-            out.append((inp, kind))
-    seen: set[str] = set()
-    unique = []
-    for inp, kind in out:
-        key = (inp.disk_path and str(Path(inp.disk_path).resolve())) or inp.path
-        if key not in seen:
-            seen.add(key)
-            unique.append((inp, kind))
-    return unique
 
 
 @dataclass(frozen=True)
@@ -299,12 +222,14 @@ def run(options: LintOptions, rules: RuleSet) -> Report:
     )
     active = selected(rules, settings)
     targets: list[tuple[InputFile, str]] = []
-    for inp, kind in include_aware(_inputs(options, diagnostics), options):
+    finder = Finder(lambda kind: per_kind[kind], options.proxy, options.project.limits.file_size)
+    named, walked = _inputs(options, diagnostics, finder)
+    for inp, kind in finder.through_includers(named, walked):
         if kind in ADAPTERS:
             targets.append((inp, kind))
         elif options.skip_unknown:
             diagnostics.append(
-                Diagnostic("usage", Severity.INFO, f"skipped {inp.path}: {kind} is not supported yet", inp.path)
+                Diagnostic("skipped", Severity.INFO, f"skipped {inp.path}: {kind} is not supported yet", inp.path)
             )
         else:
             diagnostics.append(
@@ -333,15 +258,14 @@ def run(options: LintOptions, rules: RuleSet) -> Report:
     # than linting them, and in one process a tree of configurations would pile up in memory
     keep_models = options.keep_models
     outcomes = parallel.map_ordered(lint_one, targets, workers)
-    # a file that another target includes is linted as part of that target only
-    included = {f for o in outcomes if o.linted is not None for f in o.linted.files[1:]}
+    dropped = _linted_elsewhere([o.linted for o in outcomes])
     findings: list[Finding] = []
     kept: list[ProxyConfig] = []
     linted: list[LintedConfig] = []
     all_texts: dict[str, str] = {}
     for o in outcomes:
         diagnostics.extend(o.load_diagnostics)
-        if o.linted is None or o.linted.main_file in included:
+        if o.linted is None or o.linted.main_file in dropped:
             continue
         linted.append(o.linted)
         if o.config is not None:
@@ -371,6 +295,28 @@ def run(options: LintOptions, rules: RuleSet) -> Report:
         suppressed=suppressed,
         baselined=baselined,
     )
+
+
+def _linted_elsewhere(linted: list[LintedConfig | None]) -> set[str]:
+    """Main files whose configuration another target already covers: a file that another target
+    includes is linted as part of that target only, and of files read together (a Traefik file-provider
+    directory, each reading the others) the first stands for all."""
+    readers: dict[str, list[LintedConfig]] = {}
+    for cfg in linted:
+        if cfg is not None:
+            for f in cfg.files[1:]:
+                readers.setdefault(f, []).append(cfg)
+    dropped: set[str] = set()
+    kept: set[str] = set()
+    for cfg in linted:
+        if cfg is None:
+            continue
+        others = [r for r in readers.get(cfg.main_file, ()) if r.main_file != cfg.main_file]
+        if any(r.main_file not in cfg.files for r in others) or any(r.main_file in kept for r in others):
+            dropped.add(cfg.main_file)
+        else:
+            kept.add(cfg.main_file)
+    return dropped
 
 
 def matches_finding(f: Finding, key: str) -> bool:

@@ -90,7 +90,7 @@ class Finding:
         return (self.path, self.line, self.column or 0, self.code, self.message)
 
 
-DiagnosticKind = Literal["usage", "config", "parse", "io", "include", "internal", "rule"]
+DiagnosticKind = Literal["usage", "config", "parse", "io", "include", "internal", "rule", "skipped"]
 
 
 @dataclass(frozen=True)

@@ -21,3 +21,9 @@ class FormatContext:
     quiet: bool = False
     suppressed: int = 0
     baselined: int = 0
+    # text output lists what was not linted and why (skipped files)
+    verbose: bool = False
+
+    @property
+    def skipped(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.kind == "skipped")

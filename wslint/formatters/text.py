@@ -55,7 +55,7 @@ def _count(n: int, word: str) -> str:
 def format_text(ctx: FormatContext) -> str:
     lines: list[str] = []
     for d in ctx.diagnostics:
-        if d.severity >= Severity.WARNING:
+        if d.severity >= Severity.WARNING or (ctx.verbose and d.kind == "skipped"):
             lines.append(_diagnostic(d, ctx.color))
     for f in ctx.findings:
         lines.extend(_finding(f, ctx.color, ctx.quiet))
@@ -72,6 +72,12 @@ def format_text(ctx: FormatContext) -> str:
         summary = "nothing was linted"
     else:
         summary = f"no problems found in {_count(len(ctx.files), 'file')}"
+    skipped = ctx.skipped
+    if skipped:
+        reasons = {d.message.partition(": ")[2] for d in skipped}
+        summary += f", {len(skipped)} skipped" + (f": {reasons.pop()}" if len(reasons) == 1 else "")
+        if not ctx.verbose:
+            summary += " (--verbose lists them)"
     if problems:
         summary += f"; {_count(problems, 'input error')} (see above)"
     hidden = [

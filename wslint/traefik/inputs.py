@@ -698,6 +698,10 @@ def _dynamic_file(path: str, out: TraefikInput, reader: _Reader) -> None:
             read_dynamic(doc, "file", style, out, reader)
 
 
+# the top of a dynamic configuration: YAML's `http:`/`tcp:`, TOML's `[http.` tables
+_DYNAMIC_TOP = re.compile(r"^(http|tcp)\s*:|^\[(http|tcp)\.", re.M)
+
+
 def sibling_dynamic_files(inp: InputFile) -> list[str]:
     """Other file-provider files next to a dynamic file (a provider directory linted without traefik.yml)."""
     if inp.disk_path is None:
@@ -711,9 +715,24 @@ def sibling_dynamic_files(inp: InputFile) -> list[str]:
             head = p.read_text(encoding="utf-8", errors="replace")[:65536]
         except OSError:
             continue
-        if re.search(r"^(http|tcp)\s*:|^\[(http|tcp)\.", head, re.M):
+        if _DYNAMIC_TOP.search(head):
             out.append(display_path(str(p)))
     return out
+
+
+def read_together(inp: InputFile) -> set[str]:
+    """Real paths of the file-provider files a dynamic file is read with (none for other files)."""
+    if inp.disk_path is None:
+        return set()
+    try:
+        head = Path(inp.disk_path).read_text(encoding="utf-8", errors="replace")[:65536]
+    except OSError:
+        return set()
+    if not _DYNAMIC_TOP.search(head):
+        return set()
+    here = os.path.realpath(inp.disk_path)
+    directory = os.path.dirname(inp.disk_path)
+    return {here} | {os.path.realpath(os.path.join(directory, os.path.basename(f))) for f in sibling_dynamic_files(inp)}
 
 
 def load_inputs(inp: InputFile, diagnostics: list[Diagnostic], limits: Limits | None = None) -> TraefikInput | None:
@@ -766,7 +785,7 @@ def load_inputs(inp: InputFile, diagnostics: list[Diagnostic], limits: Limits | 
         out.complete = False
     if reader.failed:
         return None
-    # sibling files are read but are not "included" by this one: each is also a target of its own
-    out.files = [inp.path] + ([f for f in reader.files[1:]] if out.static is not None else [])
+    # sibling files of a dynamic file are read with it: of targets that read each other, wslint keeps one
+    out.files = list(reader.files)
     out.texts = reader.texts
     return out
