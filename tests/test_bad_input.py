@@ -49,11 +49,11 @@ def lint_capped(*args: str, memory: int = 1 << 30, timeout: float = 60) -> subpr
     [
         (b"", "site.conf:1: error: site.conf contains no configuration (it is empty or only comments) (parse)"),
         (b"# just a comment\n", "site.conf:1: error: site.conf contains no configuration"),
-        (b"server {\n    listen 80;\n    location / {\n", 'site.conf:3: error: unexpected end of file, expecting "}"'),
+        (b"server {\n    listen 80;\n    location / {\n", 'site.conf:4: error: unexpected end of file, expecting "}"'),
         (b"server { listen 80; }\n}\n", 'site.conf:2: error: unexpected "}"'),
         (
             b'server {\n listen 80;\n proxy_set_header X "abc;\n}\n',
-            'site.conf:3: error: the " quote opened on line 3 is never closed',
+            'site.conf:5: error: unexpected end of file, expecting ";" or "}" (the " quote opened on line 3 is never closed)',
         ),
         (
             b"server {\n listen 80; # caf\xe9\n location / { return 200; } }\n",
