@@ -495,14 +495,13 @@ class Loader:
         base_dirs: list[str],
         active: list[str],
     ) -> list[Directive]:
-        if not inc.args:
-            self._diag(
-                "parse",
-                Severity.ERROR,
-                "include without a file name",
-                inc.source.path,
-                inc.source.line,
-            )
+        if len(inc.args) != 1:
+            # the include is spliced away: its own check goes where nginx reads it
+            takes = "without a file name" if not inc.args else f"with {len(inc.args)} arguments"
+            message = f'invalid number of arguments in "include" directive (it takes one file name; here {takes})'
+            line = inc.terminator_line or inc.source.line
+            issue = syntax.Issue(inc.source.path, line, message, Severity.ERROR)
+            self._lexical.setdefault(id(self._last) if self._last is not None else 0, []).append(issue)
             loaded.failed = True
             return []
         pattern = inc.args[0]

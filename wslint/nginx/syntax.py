@@ -54,8 +54,9 @@ _WORLD = {
     "mail": "mail",
     "mail server": "mail",
 }
-# the inside of a block nginx reads with the block's own handler (map, types, ...)
+# the inside of a block nginx reads with the block's own handler (types, geo, ...), and of a map
 OPAQUE = "<entries>"
+MAP = "<map>"
 
 # where a fragment's top level may sit, in the order wslint tries them (see fragment_context)
 FRAGMENT_CONTEXTS = ("http", "server", "location")
@@ -101,7 +102,7 @@ def inside(name: str, ctx: str) -> str | None:
     if world is None:
         return None
     if name in directive_table.OPAQUE_BLOCKS.get(world, ()):
-        return OPAQUE
+        return MAP if name == "map" else OPAQUE
     if world == "http" and name == "if":
         return "if in server" if ctx in ("http", "server", "if in server") else "if in location"
     return _INSIDE.get(world, {}).get(name)
@@ -155,9 +156,15 @@ class _Walk:
         """nginx's complaints about `d` itself, and the context its children are checked in (None: not)."""
         line = terminator_line(d)
         path = d.source.path
-        if ctx == OPAQUE:
+        if ctx in (OPAQUE, MAP):
             if d.children is not None:
                 return [Issue(path, line, 'unexpected "{" (a block inside a block of entries)', Severity.ERROR)], None
+            # a map entry is a value and its result; `hostnames` and `volatile` stand alone
+            alone = d.name in ("hostnames", "volatile") and not d.args
+            if ctx == MAP and len(d.args) != 1 and not alone:
+                words = len(d.args) + 1
+                message = f"invalid number of the map parameters (an entry is a value and a result, not {words} words)"
+                return [Issue(path, line, message, Severity.ERROR)], None
             return [], None
         settings = self.settings
         forms = directive_table.forms(d.name, settings.version)
