@@ -422,3 +422,25 @@ def test_aliases_just_under_the_node_limit_stay_small(here: Path) -> None:
     res = lint_capped("dynamic.yml", "--proxy", "traefik", memory=512 << 20)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "no problems found in 1 file" in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("broken", "message"),
+    [
+        # a missing `;` before `}`: nginx says `unexpected "}"`; the location still lacks its WebSocket headers
+        ("        proxy_pass http://127.0.0.1:3000\n", 'site.conf:6: error: unexpected "}"'),
+        (
+            "        proxy_pass http://127.0.0.1:3000 extra;\n",
+            'site.conf:5: error: invalid number of arguments in "proxy_pass"',
+        ),
+        ("        proxy_pas http://127.0.0.1:3000;\n", 'site.conf:5: error: unknown directive "proxy_pas"'),
+    ],
+)
+def test_fix_writes_nothing_into_a_file_nginx_refuses(here: Path, broken: str, message: str) -> None:
+    text = "events {}\nhttp {\n    server {\n        location /ws/ {\n" + broken + "        }\n    }\n}\n"
+    (here / "site.conf").write_text(text)
+    code, out = lint("site.conf", "--fix", "--nginx-version", "1.22.1")
+    assert code == 2, out
+    assert message in out
+    assert "WS101" not in out and "WS102" not in out
+    assert (here / "site.conf").read_text() == text

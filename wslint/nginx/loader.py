@@ -350,7 +350,7 @@ class Loader:
         """nginx's directive checks: errors fail the load; a fragment gets the context it fits best."""
         settings = self._settings(loaded)
         issues = self._issues(loaded, loaded.context, settings)
-        if loaded.context != "main" and _hard(issues):
+        if loaded.context != "main" and _errors(issues):
             context, issues = self._fitting_context(loaded, issues, settings)
             if context != loaded.context:
                 loaded.context = context
