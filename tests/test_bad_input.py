@@ -49,11 +49,11 @@ def lint_capped(*args: str, memory: int = 1 << 30, timeout: float = 60) -> subpr
     [
         (b"", "site.conf:1: error: site.conf contains no configuration (it is empty or only comments) (parse)"),
         (b"# just a comment\n", "site.conf:1: error: site.conf contains no configuration"),
-        (b"server {\n    listen 80;\n    location / {\n", 'site.conf:3: error: unexpected end of file, expecting "}"'),
+        (b"server {\n    listen 80;\n    location / {\n", 'site.conf:4: error: unexpected end of file, expecting "}"'),
         (b"server { listen 80; }\n}\n", 'site.conf:2: error: unexpected "}"'),
         (
             b'server {\n listen 80;\n proxy_set_header X "abc;\n}\n',
-            'site.conf:3: error: the " quote opened on line 3 is never closed',
+            'site.conf:5: error: unexpected end of file, expecting ";" or "}" (the " quote opened on line 3 is never closed)',
         ),
         (
             b"server {\n listen 80; # caf\xe9\n location / { return 200; } }\n",
@@ -423,3 +423,25 @@ def test_aliases_just_under_the_node_limit_stay_small(here: Path) -> None:
     res = lint_capped("dynamic.yml", "--proxy", "traefik", memory=512 << 20)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "no problems found in 1 file" in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("broken", "message"),
+    [
+        # a missing `;` before `}`: nginx says `unexpected "}"`; the location still lacks its WebSocket headers
+        ("        proxy_pass http://127.0.0.1:3000\n", 'site.conf:6: error: unexpected "}"'),
+        (
+            "        proxy_pass http://127.0.0.1:3000 extra;\n",
+            'site.conf:5: error: invalid number of arguments in "proxy_pass"',
+        ),
+        ("        proxy_pas http://127.0.0.1:3000;\n", 'site.conf:5: error: unknown directive "proxy_pas"'),
+    ],
+)
+def test_fix_writes_nothing_into_a_file_nginx_refuses(here: Path, broken: str, message: str) -> None:
+    text = "events {}\nhttp {\n    server {\n        location /ws/ {\n" + broken + "        }\n    }\n}\n"
+    (here / "site.conf").write_text(text)
+    code, out = lint("site.conf", "--fix", "--nginx-version", "1.22.1")
+    assert code == 2, out
+    assert message in out
+    assert "WS101" not in out and "WS102" not in out
+    assert (here / "site.conf").read_text() == text

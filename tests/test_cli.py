@@ -133,11 +133,12 @@ def test_parse_error_is_a_diagnostic_with_file_and_line_and_exit_2(conf) -> None
     jsonschema.validate(doc, SCHEMA)
     assert doc["findings"] == []
     (diag,) = doc["diagnostics"]
-    assert diag["kind"] == "parse" and diag["path"] == "site.conf" and diag["line"] == 4
+    # the line nginx -t names: the end of the file, one past its last newline
+    assert diag["kind"] == "parse" and diag["path"] == "site.conf" and diag["line"] == 5
     code, out = invoke("site.conf", "--color", "never")
     assert code == 2
     assert "Traceback" not in out
-    assert re.search(r"^site\.conf:4: error: unexpected end of file", out, re.M)
+    assert re.search(r"^site\.conf:5: error: unexpected end of file", out, re.M)
 
 
 def test_missing_file_is_exit_2(conf) -> None:  # type: ignore[no-untyped-def]

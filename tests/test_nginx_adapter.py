@@ -353,3 +353,121 @@ def test_uri_normalization(raw: str, uri: str) -> None:
 )
 def test_detection(name: str, head: str, kind: str | None) -> None:
     assert detect(name, head) == kind
+
+
+# -- nginx's own checks (arity, blocks, contexts, names) ------------------------------
+
+MAIN = "events {}\nhttp {\n    server {\n        listen 80;\n        location / {\n%s\n        }\n    }\n}\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "message"),
+    [
+        # the line nginx -t names: the one with the `}` that ends the unfinished directive
+        ("proxy_pass http://127.0.0.1:3000", 7, 'unexpected "}" (the "proxy_pass" directive on line 6'),
+        # a directive over two lines: the line of its `;`
+        (
+            "proxy_set_header\n    Host;",
+            7,
+            'invalid number of arguments in "proxy_set_header" directive (it takes 2, not 1)',
+        ),
+        ("proxy_http_version 1.1 2;", 6, 'invalid number of arguments in "proxy_http_version" directive'),
+        ("proxy_buffering maybe;", 6, 'invalid value "maybe" in "proxy_buffering" directive, it must be "on" or "off"'),
+        ("proxy_http_version 1.1 { }", 6, 'directive "proxy_http_version" is not terminated by ";"'),
+        ("location /x;", 6, 'directive "location" has no opening "{"'),
+        ("listen 8080;", 6, '"listen" directive is not allowed here (in location; nginx accepts it in server)'),
+        ("proxy_set_heade Upgrade $http_upgrade;", 6, 'unknown directive "proxy_set_heade": nginx 1.22.1'),
+        ("http2 on;", 6, 'unknown directive "http2": nginx 1.22.1 has no such directive, it appeared in nginx 1.25.1'),
+        ("include a.conf b.conf;", 6, 'invalid number of arguments in "include" directive'),
+    ],
+)
+def test_what_nginx_refuses_is_a_parse_error_on_its_line(lint: LintFn, body: str, line: int, message: str) -> None:
+    report = lint(MAIN % body, name="nginx.conf", nginx_version="1.22.1")
+    (diag,) = [d for d in report.diagnostics if d.severity == Severity.ERROR]
+    assert (diag.kind, diag.path, diag.line) == ("parse", "nginx.conf", line), diag
+    assert diag.message.startswith(message), diag.message
+    # no model: nothing is judged (the location lacks every WebSocket header)
+    assert report.findings == [] and report.configs == []
+
+
+def test_a_problem_in_an_included_file_is_on_that_files_line(lint: LintFn) -> None:
+    report = lint(
+        "events {}\nhttp { include conf.d/*.conf; }\n",
+        name="nginx.conf",
+        files={"conf.d/app.conf": "server {\n    listen 80;\n    proxy_timeout 10s;\n}\n"},
+    )
+    (diag,) = report.diagnostics
+    assert (diag.path, diag.line, diag.severity) == ("conf.d/app.conf", 3, Severity.ERROR)
+    assert diag.message.startswith('"proxy_timeout" directive is not allowed here (in server; nginx accepts it in')
+
+
+def test_a_map_entry_has_two_words(lint: LintFn) -> None:
+    report = lint("map $http_upgrade $c {\n    default upgrade close;\n    hostnames;\n}\n")
+    (diag,) = report.diagnostics
+    assert (diag.line, diag.message.split(" (")[0]) == (2, "invalid number of the map parameters")
+
+
+@pytest.mark.parametrize(
+    ("version", "severity"),
+    [("1.22.1", None), ("1.28.0", Severity.ERROR), (None, Severity.WARNING)],
+)
+def test_a_directive_removed_in_a_later_version(lint: LintFn, version: str | None, severity: Severity | None) -> None:
+    text = MAIN.replace("listen 80;", "listen 443;\n        ssl on;") % "return 200;"
+    report = lint(text, name="nginx.conf", **({"nginx_version": version} if version else {}))
+    if severity is None:
+        assert report.diagnostics == []
+        return
+    (diag,) = report.diagnostics
+    assert (diag.line, diag.severity) == (5, severity)
+    assert "it was removed in nginx 1.25.1" in diag.message
+    assert ("(assumed; pass --nginx-version)" in diag.message) == (version is None)
+
+
+def test_a_location_snippet_is_read_in_a_location(lint: LintFn) -> None:
+    """proxy_pass at the top of a snippet: valid where the snippet is included, so nothing is misplaced."""
+    report = lint("proxy_pass http://127.0.0.1:3000;\n" + WS, name="snippets/ws.conf")
+    assert report.findings == [] and report.diagnostics == []
+    assert report.configs[0].fragment_context == "location"
+
+
+def test_a_stream_server_fragment_is_not_an_http_server(lint: LintFn) -> None:
+    report = lint("server {\n    listen 12345;\n    proxy_pass 127.0.0.1:22;\n    proxy_timeout 1h;\n}\n")
+    assert report.findings == [] and report.diagnostics == []
+    assert report.configs[0].fragment_context == "stream"
+
+
+def test_an_unknown_directive_in_a_fragment_is_a_warning_and_the_rest_is_linted(lint: LintFn) -> None:
+    report = lint(
+        "server {\n    listen 80;\n    location /ws/ {\n        proxy_pass http://a;\n        more_set_headers 'X: y';\n    }\n}\n"
+    )
+    (diag,) = report.diagnostics
+    assert (diag.line, diag.severity) == (5, Severity.WARNING)
+    assert (
+        "nginx refuses it unless a module defines it that the nginx.conf including this fragment loads" in diag.message
+    )
+    assert {f.rule for f in report.findings} >= {"upstream-http-version"}
+
+
+def test_a_third_party_module_makes_unknown_directives_warnings(lint: LintFn) -> None:
+    text = "load_module modules/ngx_http_headers_more_filter_module.so;\n" + MAIN % "more_set_headers 'X: y';"
+    report = lint(text, name="nginx.conf")
+    (diag,) = report.diagnostics
+    assert diag.severity == Severity.WARNING
+    assert "ngx_http_headers_more_filter_module.so: not a module of the Debian build" in diag.message
+    # the Debian build's own modules keep the check strict
+    report = lint(text.replace("ngx_http_headers_more_filter_module.so", "ngx_stream_module.so"), name="nginx.conf")
+    assert [d.severity for d in report.diagnostics] == [Severity.ERROR]
+
+
+def test_a_misplacement_the_rules_move_stays_a_finding_unless_nginx_refuses_more(lint: LintFn) -> None:
+    text = "server {\n    listen 80;\n    proxy_pass http://127.0.0.1:3000;\n    location / { return 200; }\n}\n"
+    report = lint(text)
+    assert report.diagnostics == []
+    assert [(f.rule, f.line) for f in report.findings] == [("directive-not-allowed-here", 3)]
+    # with another refusal there is no model: both are parse errors
+    report = lint(text.replace("return 200;", "return 200 a b;"))
+    assert report.findings == []
+    assert [(d.line, d.message.split(" (")[0]) for d in report.diagnostics] == [
+        (3, '"proxy_pass" directive is not allowed here'),
+        (4, 'invalid number of arguments in "return" directive'),
+    ]

@@ -27,6 +27,9 @@ def load_options(options: AdapterOptions, inp: InputFile | None = None) -> LoadO
         max_include_depth=limits.include_depth,
         max_files=limits.files,
         max_nesting=limits.nesting,
+        version=options.version,
+        version_text=options.version_text,
+        version_assumed=options.version_assumed,
     )
 
 

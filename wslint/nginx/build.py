@@ -283,7 +283,7 @@ class ConfigBuilder:
                 self.sets[d.args[0][1:]].append(d)
         self.defined = collect_definitions(self.root) | set(self.maps) | outside
         for d in self.root.walk():
-            allowed = contexts.is_allowed(d.name, d.context)
+            allowed = contexts.is_allowed(d.name, d.context, self.version)
             if allowed is False:
                 self.misplaced.append(self._misplaced(d))
             for name in references(d):
@@ -292,7 +292,8 @@ class ConfigBuilder:
 
     def _misplaced(self, d: Directive) -> MisplacedDirective:
         target: BlockRef | None = None
-        if contexts.ALLOWED[d.name] == ("http",):
+        allowed = contexts.allowed_contexts(d.name, self.version)
+        if allowed == ("http",):
             target = self.http_level.body if self.http_level is not None else None
         else:
             node = d.parent
@@ -305,7 +306,7 @@ class ConfigBuilder:
         )
         return MisplacedDirective(
             snippet=d.snippet(),
-            allowed=tuple(contexts.CONTEXT_WORDS.get(c, c) for c in contexts.ALLOWED[d.name]),
+            allowed=tuple(contexts.CONTEXT_WORDS.get(c, c) for c in allowed),
             enclosing=parent.body if parent is not None else None,
             target=target,
             sole_content_of=parent.source if alone and parent is not None else None,

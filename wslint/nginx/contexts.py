@@ -1,33 +1,40 @@
-"""Where nginx accepts the directives that matter for WebSockets.
+"""Where nginx accepts the directives that matter for WebSockets, for the rules that move them.
 
-Taken from the "Context:" line of each directive in the nginx documentation.
-Only directives whose misplacement breaks a WebSocket setup are listed; any
-other directive is not judged (wslint is not a general nginx validator, and a
-third-party module may define a directive of the same name).
+Where a directive is allowed comes from the directive table (the "Context:"
+line of nginx's documentation, read from nginx itself). Only the directives
+listed here are judged by the rules WS402, WS403 and WS404, which explain the
+misplacement and move the line; any other misplaced directive is a parse
+diagnostic (wslint/nginx/syntax.py).
 """
 
 from __future__ import annotations
 
-HTTP_SERVER_LOCATION = ("http", "server", "location")
+from wslint.nginx import directive_table
+from wslint.nginx.directive_form import Version
 
-ALLOWED: dict[str, tuple[str, ...]] = {
-    "map": ("http",),
-    "geo": ("http",),
-    "split_clients": ("http",),
-    "upstream": ("http",),
-    "server": ("http",),
-    "location": ("server", "location"),
-    "proxy_set_header": HTTP_SERVER_LOCATION,
-    "proxy_http_version": HTTP_SERVER_LOCATION,
-    "proxy_read_timeout": HTTP_SERVER_LOCATION,
-    "proxy_send_timeout": HTTP_SERVER_LOCATION,
-    "proxy_connect_timeout": HTTP_SERVER_LOCATION,
-    "proxy_pass_request_headers": HTTP_SERVER_LOCATION,
-    "proxy_pass": ("location", "if in location", "limit_except"),
-    "resolver": HTTP_SERVER_LOCATION,
-    "keepalive": ("upstream",),
-    "try_files": ("server", "location"),
-}
+JUDGED = frozenset(
+    {
+        "map",
+        "geo",
+        "split_clients",
+        "upstream",
+        "server",
+        "location",
+        "proxy_set_header",
+        "proxy_http_version",
+        "proxy_read_timeout",
+        "proxy_send_timeout",
+        "proxy_connect_timeout",
+        "proxy_pass_request_headers",
+        "proxy_pass",
+        "resolver",
+        "keepalive",
+        "try_files",
+    }
+)
+
+# the http contexts, in the order nginx's documentation lists them
+HTTP_CONTEXTS = ("http", "server", "location", "if in server", "if in location", "limit_except", "upstream")
 
 # Human wording for the context names above, as nginx's documentation writes them.
 CONTEXT_WORDS = {
@@ -57,15 +64,20 @@ def effective_context(ctx: tuple[str, ...]) -> str:
     return last
 
 
-def is_allowed(directive: str, ctx: tuple[str, ...]) -> bool | None:
-    """True/False for directives wslint judges, None when it does not judge this one here."""
+def allowed_contexts(directive: str, version: Version) -> tuple[str, ...]:
+    """The http contexts nginx `version` accepts `directive` in."""
+    forms = directive_table.forms(directive, version) or ()
+    return tuple(c for c in HTTP_CONTEXTS if any(c in f.contexts for f in forms))
+
+
+def is_allowed(directive: str, ctx: tuple[str, ...], version: Version) -> bool | None:
+    """True/False for directives the rules judge, None when they do not judge this one here."""
     if any(part in OPAQUE_BLOCKS for part in ctx):
         return None
     if ctx and ctx[0] not in ("http",):
         return None
-    allowed = ALLOWED.get(directive)
-    if allowed is None:
+    if directive not in JUDGED:
         return None
     if "upstream" in ctx and directive == "server":
         return None
-    return effective_context(ctx) in allowed
+    return effective_context(ctx) in allowed_contexts(directive, version)

@@ -2,7 +2,12 @@
 
 crossplane gives statements, arguments, line numbers and syntax errors. This
 module turns its dict payload into typed `RawStatement`s and its exceptions
-into `SyntaxProblem`s, so nothing else in wslint depends on its shapes.
+into `SyntaxProblem`s, so nothing else in wslint depends on its shapes. It
+also hands out crossplane's directive table (where each directive is allowed,
+how many arguments it takes, whether it opens a block) in plain terms; wslint
+corrects that table for the nginx it models (wslint/nginx/directive_table.py)
+and runs the checks itself on the tree with includes spliced in, because
+crossplane checks each file on its own, as if it were the main file.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import crossplane
+from crossplane import analyzer
 
 
 @dataclass(frozen=True)
@@ -86,3 +92,46 @@ def parse_text(text: str) -> tuple[tuple[RawStatement, ...], tuple[SyntaxProblem
         return parse_path(tmp)
     finally:
         os.unlink(tmp)
+
+
+# crossplane's context bits, by the names wslint (and nginx's documentation) use
+_CONTEXT_BITS = (
+    (analyzer.NGX_MAIN_CONF, "main"),
+    (analyzer.NGX_EVENT_CONF, "events"),
+    (analyzer.NGX_HTTP_MAIN_CONF, "http"),
+    (analyzer.NGX_HTTP_SRV_CONF, "server"),
+    (analyzer.NGX_HTTP_LOC_CONF, "location"),
+    (analyzer.NGX_HTTP_UPS_CONF, "upstream"),
+    (analyzer.NGX_HTTP_SIF_CONF, "if in server"),
+    (analyzer.NGX_HTTP_LIF_CONF, "if in location"),
+    (analyzer.NGX_HTTP_LMT_CONF, "limit_except"),
+    (analyzer.NGX_MAIL_MAIN_CONF, "mail"),
+    (analyzer.NGX_MAIL_SRV_CONF, "mail server"),
+    (analyzer.NGX_STREAM_MAIN_CONF, "stream"),
+    (analyzer.NGX_STREAM_SRV_CONF, "stream server"),
+    (analyzer.NGX_STREAM_UPS_CONF, "stream upstream"),
+)
+
+
+def _arguments(mask: int) -> str:
+    """nginx's argument check, in its order: any, a flag, one or more, two or more, else exact counts."""
+    if mask & analyzer.NGX_CONF_ANY:
+        return "*"
+    if mask & analyzer.NGX_CONF_FLAG:
+        return "flag"
+    if mask & analyzer.NGX_CONF_1MORE:
+        return "1+"
+    if mask & analyzer.NGX_CONF_2MORE:
+        return "2+"
+    return "".join(str(n) for n in range(8) if mask & (analyzer.NGX_CONF_NOARGS << n))
+
+
+def directive_forms() -> dict[str, tuple[tuple[str, str, bool], ...]]:
+    """crossplane's directive table: for each name, its forms as (contexts joined by "|", arguments, block)."""
+    table: dict[str, list[int]] = analyzer.DIRECTIVES
+
+    def form(mask: int) -> tuple[str, str, bool]:
+        contexts = "|".join(ctx for bit, ctx in _CONTEXT_BITS if mask & bit)
+        return contexts, _arguments(mask), bool(mask & analyzer.NGX_CONF_BLOCK)
+
+    return {name: tuple(form(mask) for mask in masks) for name, masks in table.items()}

@@ -18,7 +18,10 @@ from wslint.findings import Diagnostic, Severity
 from wslint.inputs import InputFile, display_path
 from wslint.model import BlockRef, Position, Source
 from wslint.nginx import crossplane_adapter as cp
-from wslint.nginx.positions import Extent, LineIndex, scan
+from wslint.nginx import syntax
+from wslint.nginx.directive_form import Version
+from wslint.nginx.directive_table import DEBIAN_MODULES
+from wslint.nginx.positions import Extent, LexicalProblem, LineIndex, scan
 from wslint.nginx.tree import Directive, SourceFile, file_block
 
 # Files every nginx package installs next to nginx.conf. A repository often does
@@ -82,6 +85,10 @@ class LoadOptions:
     max_nesting: int = 200
     # with --confine: directories (real paths) includes may not leave
     confine_to: tuple[str, ...] | None = None
+    # the nginx whose directive checks apply (--nginx-version)
+    version: Version = (1, 28, 0)
+    version_text: str = "1.28.0"
+    version_assumed: bool = True
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,8 @@ class _Parsed:
     file: SourceFile
     nodes: tuple[_Node, ...]
     failed: bool
+    # where nginx's reader stops on this file (`nodes` are the statements before it)
+    problem: LexicalProblem | None = None
 
 
 @dataclass
@@ -113,6 +122,8 @@ class LoadedConfig:
     neighbours: list[Directive] = field(default_factory=list)
     # include lines whose file is not there (reported as a warning): what they add is unknown
     missing: list[Directive] = field(default_factory=list)
+    # main-level include lines that read no file: the load_module lines they may hold are unknown
+    unread_main: list[Directive] = field(default_factory=list)
 
 
 def _pair(stmts: tuple[cp.RawStatement, ...], extents: list[Extent]) -> tuple[_Node, ...]:
@@ -151,7 +162,7 @@ def detect_context(stmts: tuple[cp.RawStatement, ...]) -> str:
     return "http"
 
 
-CONTEXT_PATHS = {"main": (), "http": ("http",), "server": ("http", "server")}
+CONTEXT_PATHS = syntax.CONTEXT_PATHS
 
 
 def _child_context(name: str, ctx: tuple[str, ...]) -> tuple[str, ...]:
@@ -166,6 +177,10 @@ class Loader:
         self.diagnostics = diagnostics
         self._cache: dict[str, _Parsed | None] = {}
         self._files_seen = 0
+        # the directive built last, and the reading problems found right after one (by its id;
+        # 0: before the first): nginx's reading order for the syntax checks
+        self._last: Directive | None = None
+        self._lexical: dict[int, list[syntax.Issue]] = {}
         # (directory on disk, directory as shown) of the main file: included
         # files below it are shown relative to how the user named the main file
         self._display_base: tuple[str, str] | None = None
@@ -262,17 +277,15 @@ class Loader:
         index = LineIndex(text)
         file = SourceFile(inp.path, text, index)
         scanned = scan(text, self.options.max_nesting)
-        if scanned.problem is not None:
-            self._diag("parse", Severity.ERROR, scanned.problem[1], inp.path, scanned.problem[0])
-            return _Parsed(file, (), True)
-        if inp.disk_path is not None and inp.text is None:
+        readable = _crossplane_text(text, scanned.problem, scanned.literal_braces)
+        if readable is None and inp.disk_path is not None and inp.text is None:
             stmts, problems = cp.parse_path(inp.disk_path)
         else:
-            stmts, problems = cp.parse_text(text)
+            stmts, problems = cp.parse_text(text if readable is None else readable)
         for p in problems:
             self._diag("parse", Severity.ERROR, p.message, inp.path, p.line)
         nodes = _pair(stmts, scanned.extents)
-        return _Parsed(file, nodes, bool(problems))
+        return _Parsed(file, nodes, bool(problems) or scanned.problem is not None, scanned.problem)
 
     # -- building ----------------------------------------------------------
 
@@ -308,7 +321,73 @@ class Loader:
         active = [self._key(inp.disk_path, inp.path)]
         assert root.children is not None
         root.children.extend(self._build(parsed, parsed.nodes, root_ctx, root, None, loaded, base_dirs, active))
+        self._read_problem(parsed)
+        self._check_syntax(loaded)
         return loaded
+
+    # -- nginx's checks ------------------------------------------------------
+
+    def _read_problem(self, parsed: _Parsed) -> None:
+        """Place the problem nginx's reader stops at, after the last directive read before it."""
+        problem = parsed.problem
+        if problem is None:
+            return
+        anchor = id(self._last) if self._last is not None else 0
+        issue = syntax.Issue(parsed.file.path, problem.line, problem.message, Severity.ERROR)
+        self._lexical.setdefault(anchor, []).append(issue)
+
+    def _settings(self, loaded: LoadedConfig) -> syntax.Settings:
+        o = self.options
+        return syntax.Settings(o.version, o.version_text, o.version_assumed, _modules(loaded))
+
+    def _issues(self, loaded: LoadedConfig, context: str, settings: syntax.Settings) -> list[syntax.Issue]:
+        start = "main" if context == "main" else syntax.effective(CONTEXT_PATHS[context])
+        issues = list(self._lexical.get(0, ()))
+        issues += syntax.check(loaded.root.children or [], start, settings, self._lexical)
+        return issues
+
+    def _check_syntax(self, loaded: LoadedConfig) -> None:
+        """nginx's directive checks: errors fail the load; a fragment gets the context it fits best."""
+        settings = self._settings(loaded)
+        issues = self._issues(loaded, loaded.context, settings)
+        if loaded.context != "main" and _errors(issues):
+            context, issues = self._fitting_context(loaded, issues, settings)
+            if context != loaded.context:
+                loaded.context = context
+                _recontext(loaded.root, CONTEXT_PATHS[context])
+        # misplacements the rules explain (and fix) are theirs, unless nginx refuses more
+        hard = any(i.severity >= Severity.ERROR and not i.by_rule for i in issues)
+        for i in issues:
+            if i.by_rule and not hard:
+                continue
+            self._diag("parse", i.severity, i.message, i.path, i.line)
+            if i.severity >= Severity.ERROR:
+                loaded.failed = True
+
+    def _fitting_context(
+        self, loaded: LoadedConfig, issues: list[syntax.Issue], settings: syntax.Settings
+    ) -> tuple[str, list[syntax.Issue]]:
+        """Where a fragment nginx would refuse in its detected context is accepted, if anywhere.
+
+        An http context without any complaint wins (a location snippet holding `proxy_pass`); then
+        the detected one when only the rules' misplacements remain; a stream fragment (a `server`
+        with stream directives) only when every http context refuses more.
+        """
+        tried: dict[str, list[syntax.Issue]] = {loaded.context: issues}
+        for context in (*syntax.FRAGMENT_CONTEXTS, "stream"):
+            if context not in tried:
+                _recontext(loaded.root, CONTEXT_PATHS[context])
+                tried[context] = self._issues(loaded, context, settings)
+        _recontext(loaded.root, CONTEXT_PATHS[loaded.context])
+        order = [loaded.context, *(c for c in syntax.FRAGMENT_CONTEXTS if c != loaded.context)]
+        for context in order:
+            if not _errors(tried[context]):
+                return context, tried[context]
+        if not _hard(issues):
+            return loaded.context, issues
+        if all(_hard(tried[c]) for c in order) and not _errors(tried["stream"]):
+            return "stream", tried["stream"]
+        return loaded.context, issues
 
     def _base_dirs(self, inp: InputFile, context: str) -> list[str]:
         base = os.path.dirname(inp.disk_path or inp.path) or "."
@@ -346,10 +425,13 @@ class Loader:
                 ext.end.column if ext else None,
             )
             d = Directive(s.name, s.args, source, file, ctx, parent=parent, included_from=included_from)
+            if ext is not None:
+                d.terminator_line = ext.open_brace.line if ext.open_brace is not None else ext.end.line
             if s.name == "include" and s.block is None:
                 loaded.includes.append(d)
                 out.extend(self._include(d, ctx, parent, included_from, loaded, base_dirs, active))
                 continue
+            self._last = d
             if node.children is not None:
                 d.children = []
                 d.body = self._body(file, ext, source)
@@ -413,14 +495,13 @@ class Loader:
         base_dirs: list[str],
         active: list[str],
     ) -> list[Directive]:
-        if not inc.args:
-            self._diag(
-                "parse",
-                Severity.ERROR,
-                "include without a file name",
-                inc.source.path,
-                inc.source.line,
-            )
+        if len(inc.args) != 1:
+            # the include is spliced away: its own check goes where nginx reads it
+            takes = "without a file name" if not inc.args else f"with {len(inc.args)} arguments"
+            message = f'invalid number of arguments in "include" directive (it takes one file name; here {takes})'
+            line = inc.terminator_line or inc.source.line
+            issue = syntax.Issue(inc.source.path, line, message, Severity.ERROR)
+            self._lexical.setdefault(id(self._last) if self._last is not None else 0, []).append(issue)
             loaded.failed = True
             return []
         pattern = inc.args[0]
@@ -428,6 +509,8 @@ class Loader:
         stock = pattern.split("/etc/nginx/", 1)[-1]
         if not files and not glob.has_magic(pattern) and stock not in STOCK_FILES:
             loaded.missing.append(inc)
+        if not files and not ctx:
+            loaded.unread_main.append(inc)
         out: list[Directive] = []
         if len(active) > self.options.max_include_depth:
             self._diag(
@@ -472,6 +555,7 @@ class Loader:
                 loaded.files.append(shown)
             active.append(key)
             out.extend(self._build(parsed, parsed.nodes, ctx, parent, outer, loaded, base_dirs, active))
+            self._read_problem(parsed)
             active.pop()
         return out
 
@@ -537,3 +621,49 @@ class Loader:
             inc.source.line,
         )
         return []
+
+
+def _crossplane_text(text: str, problem: LexicalProblem | None, braces: tuple[int, ...]) -> str | None:
+    """The text crossplane reads, when it is not the file's: what nginx read before a problem (its open
+    blocks closed), and `}` inside words escaped (nginx reads them as part of the word)."""
+    if problem is None and not braces:
+        return None
+    out = text if problem is None else text[: problem.cut]
+    for offset in reversed(braces):
+        out = out[:offset] + "\\" + out[offset:]
+    if problem is not None:
+        out += "\n" + "}" * problem.depth
+    return out
+
+
+def _modules(loaded: LoadedConfig) -> syntax.Modules:
+    """Whether wslint sees every module the configuration loads."""
+    if loaded.context != "main":
+        return syntax.Modules(False, "the nginx.conf including this fragment loads (wslint does not read it)")
+    others = sorted({os.path.basename(d.args[0]) for d in loaded.root.iter("load_module") if d.args} - DEBIAN_MODULES)
+    if others:
+        return syntax.Modules(False, f"nginx.conf loads ({', '.join(others)}: not a module of the Debian build)")
+    if loaded.unread_main:
+        inc = loaded.unread_main[0]
+        return syntax.Modules(False, f"a file included at {inc.source} loads (the include read no file)")
+    return syntax.Modules(True)
+
+
+def _errors(issues: list[syntax.Issue]) -> bool:
+    return any(i.severity >= Severity.ERROR for i in issues)
+
+
+def _hard(issues: list[syntax.Issue]) -> bool:
+    return any(i.severity >= Severity.ERROR and not i.by_rule for i in issues)
+
+
+def _recontext(root: Directive, root_ctx: tuple[str, ...]) -> None:
+    """Give a fragment's tree the contexts of another place it may be included in."""
+    root.context = root_ctx[:-1] if root_ctx else ()
+
+    def walk(d: Directive, ctx: tuple[str, ...]) -> None:
+        for child in d.children or ():
+            child.context = ctx
+            walk(child, _child_context(child.name, ctx))
+
+    walk(root, root_ctx)

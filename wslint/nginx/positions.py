@@ -17,18 +17,26 @@ from dataclasses import dataclass
 from wslint.model import Position
 
 # Possessive quantifiers and runs of plain characters keep this linear, with no
-# backtracking state, even on a single multi-megabyte token.
+# backtracking state, even on a single multi-megabyte token. A word follows
+# nginx's reader: it ends at white space, `;` or `{` (not after `$`); a `}`,
+# a quote or a `#` inside it is an ordinary character.
 _TOKEN = re.compile(
     r"""
       (?P<ws>\s+)
     | (?P<comment>\#[^\n]*)
     | (?P<quoted>"(?:\\.|[^"\\]+)*+(?:"|\Z)|'(?:\\.|[^'\\]+)*+(?:'|\Z))
     | (?P<special>[{};])
-    | (?P<word>(?:[^\s{};\\$]+|\\.|\$\{[^}\s]*\}?|\$)++)
+    | (?P<word>(?:[^\s{;\\$]+|\\.|\$\{?)++)
     | (?P<other>.)
     """,
     re.VERBOSE | re.DOTALL,
 )
+
+# in a word: an escaped character, a `${name}` variable (crossplane keeps those whole), or a `}`
+_BRACE_IN_WORD = re.compile(r"\\.|\$\{[^}]*\}?|\}", re.DOTALL)
+
+# what nginx accepts right after a closing quote
+_AFTER_QUOTE = frozenset(" \t\r\n;{)")
 
 
 # nginx reads its configuration through a 4096-byte buffer: a parameter that
@@ -101,24 +109,54 @@ class _Cursor:
 
 
 @dataclass(frozen=True)
+class LexicalProblem:
+    """Where nginx's reader stops on a file: its message and line, and what it read before."""
+
+    line: int
+    message: str
+    # the text before the statement nginx was reading, and how many blocks are open there:
+    # the statements nginx did read are that text with the open blocks closed
+    cut: int
+    depth: int
+
+
+@dataclass(frozen=True)
 class Scanned:
     extents: list[Extent]
-    # a lexical problem that stops nginx, found on the way: (line, message)
-    problem: tuple[int, str] | None
+    # a lexical problem that stops nginx, found on the way
+    problem: LexicalProblem | None
+    # offsets of `}` characters inside words: nginx reads them as part of the word, crossplane as a
+    # block's end, so the loader escapes them for crossplane
+    literal_braces: tuple[int, ...] = ()
+
+
+def _eof_line(text: str) -> int:
+    """nginx's line at the end of a file: one more than its newlines."""
+    return text.count("\n") + 1
 
 
 def scan(text: str, max_depth: int = 200) -> Scanned:
     """Every statement of `text` in document order (a block before its children).
 
-    The same pass finds what nginx would refuse before parsing (and what would
-    make crossplane slow or recursive): a parameter over nginx's 4095-byte
-    buffer, a quote never closed, blocks nested too deep.
+    The same pass finds what nginx's reader refuses, on the line nginx names: a
+    `}` or the end of the file inside a statement (a missing `;`), a stray `;`,
+    `{` or `}`, a character glued to a closing quote, a block left open, a
+    parameter over nginx's 4095-byte buffer; and blocks nested too deep (which
+    would make crossplane slow or recursive).
     """
     out: list[Extent] = []
     stack: list[int] = []
     name: str | None = None
     name_at = Position(1, 1)
+    stmt_start = 0
     cursor = _Cursor(text)
+    braces: list[int] = []
+
+    def problem(offset: int, message: str, line: int | None = None) -> Scanned:
+        cut = stmt_start if name is not None else offset
+        at = line if line is not None else cursor.at(offset).line
+        return Scanned(out, LexicalProblem(at, message, cut, len(stack)), tuple(b for b in braces if b < cut))
+
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
         if kind == "ws" or kind == "comment":
@@ -126,23 +164,31 @@ def scan(text: str, max_depth: int = 200) -> Scanned:
         if kind == "special":
             char = m.group()
             if char == "}":
-                name = None
-                if stack:
-                    i = stack.pop()
-                    e = out[i]
-                    close = cursor.at(m.start())
-                    out[i] = Extent(e.name, e.start, cursor.at(m.end()), e.open_brace, close)
+                if name is not None:
+                    line = cursor.at(m.start()).line
+                    return problem(
+                        m.start(),
+                        f'unexpected "}}" (the "{name}" directive on line {name_at.line} is not ended by ";" or "{{")',
+                        line,
+                    )
+                if not stack:
+                    return problem(m.start(), 'unexpected "}" (no block is open here)')
+                i = stack.pop()
+                e = out[i]
+                close = cursor.at(m.start())
+                out[i] = Extent(e.name, e.start, cursor.at(m.end()), e.open_brace, close)
                 continue
             if name is None:
-                continue
+                return problem(m.start(), f'unexpected "{char}"')
             if char == ";":
                 out.append(Extent(name, name_at, cursor.at(m.end()), None, None))
             else:
                 if len(stack) >= max_depth:
                     line = cursor.at(m.start()).line
-                    return Scanned(
-                        out,
-                        (line, f"blocks nested deeper than {max_depth} levels (raise limits.nesting if this is real)"),
+                    return problem(
+                        m.start(),
+                        f"blocks nested deeper than {max_depth} levels (raise limits.nesting if this is real)",
+                        line,
                     )
                 stack.append(len(out))
                 brace = cursor.at(m.start())
@@ -151,20 +197,44 @@ def scan(text: str, max_depth: int = 200) -> Scanned:
             continue
         token = m.group()
         if kind == "quoted" and (len(token) < 2 or token[-1] != token[0]):
-            line = cursor.at(m.start()).line
-            return Scanned(out, (line, f"the {token[0]} quote opened on line {line} is never closed"))
+            opened = cursor.at(m.start()).line
+            if name is None:
+                name, stmt_start = token, m.start()
+            return problem(
+                len(text),
+                f'unexpected end of file, expecting ";" or "}}" (the {token[0]} quote opened on line {opened} '
+                "is never closed)",
+                _eof_line(text),
+            )
         if len(token) > MAX_PARAMETER_BYTES // 4 and len(token.encode("utf-8")) > MAX_PARAMETER_BYTES:
             line = cursor.at(m.start()).line
-            return Scanned(
-                out,
-                (
-                    line,
-                    f'too long parameter "{token[:20]}..." ({len(token.encode("utf-8"))} bytes): nginx refuses '
-                    f"parameters longer than {MAX_PARAMETER_BYTES} bytes"
-                    + (", probably a missing closing quote" if kind == "quoted" else ""),
-                ),
+            return problem(
+                m.start(),
+                f'too long parameter "{token[:20]}..." ({len(token.encode("utf-8"))} bytes): nginx refuses '
+                f"parameters longer than {MAX_PARAMETER_BYTES} bytes"
+                + (", probably a missing closing quote" if kind == "quoted" else ""),
+                line,
             )
+        if kind == "word" and "}" in token:
+            braces.extend(m.start() + b.start() for b in _BRACE_IN_WORD.finditer(token) if b.group() == "}")
         if name is None:
             name = _unquote(token) if kind == "quoted" else token
             name_at = cursor.at(m.start())
-    return Scanned(out, None)
+            stmt_start = m.start()
+        if kind == "quoted" and m.end() < len(text) and text[m.end()] not in _AFTER_QUOTE:
+            return problem(m.end(), f'unexpected "{text[m.end()]}" right after a closing quote')
+    if name is not None:
+        return problem(
+            len(text),
+            f'unexpected end of file, expecting ";" or "}}" (the "{name}" directive on line {name_at.line} has no ";")',
+            _eof_line(text),
+        )
+    if stack:
+        block = out[stack[-1]]
+        return problem(
+            len(text),
+            f'unexpected end of file, expecting "}}" (the "{block.name}" block opened on line '
+            f"{block.start.line} is never closed)",
+            _eof_line(text),
+        )
+    return Scanned(out, None, tuple(braces))

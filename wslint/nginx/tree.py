@@ -34,6 +34,8 @@ class Directive:
     body: BlockRef | None = None
     included_from: Directive | None = None
     comments: list[tuple[int, str]] = field(default_factory=list)
+    # the line of the `;` or `{` that ends the directive: the line nginx names in its errors
+    terminator_line: int | None = None
     _by_name: dict[str, list[Directive]] | None = field(default=None, repr=False)
 
     @property
