@@ -11,6 +11,7 @@ import dataclasses
 import gc
 import os
 import sys
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,7 +19,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from wslint import __version__, fixer
+from wslint import __version__, fixer, safe_writes
 from wslint import baseline as baselines
 from wslint.config import STARTER
 from wslint.core import DEFAULT_NGINX_VERSION, LintOptions, Report, UsageError, parse_root, run
@@ -185,9 +186,43 @@ def _check_rule_keys(options: LintOptions, rules: RuleSet) -> None:
             raise UsageError(f"no rule matches {key!r} (see `wslint rules`)")
 
 
-def _fix(report: Report, options: LintOptions, rules: RuleSet, write: bool) -> tuple[Report, str]:
-    """Apply (or, without `write`, only show) every fix; lint again after each pass."""
+@dataclass
+class _Fixed:
+    """What `--fix` did: the report of what remains, the diff, and whether it had to give up."""
+
+    report: Report
+    patch: str
+    failed: bool = False
+
+
+def _named(w: safe_writes.Written) -> str:
+    others = [s for s in w.shown if s != w.name]
+    return f"{w.name} (through {', '.join(others)})" if others else w.name
+
+
+def _undo(journal: list[safe_writes.Written], first: Report, options: LintOptions, rules: RuleSet) -> Report:
+    """Put back what earlier passes wrote; the report describes the files as they are now."""
+    if not journal:
+        typer.echo("wslint: error: --fix changed no file (every file is checked before any is written)", err=True)
+        return first
+    restored, unrestored = safe_writes.restore(journal)
+    if restored:
+        typer.echo(f"wslint: error: --fix restored what it had written to {', '.join(restored)}", err=True)
+    for u in unrestored:
+        typer.echo(f"wslint: error: --fix could not restore {u}", err=True)
+    return first if not unrestored else run(options, rules)
+
+
+def _fix(report: Report, options: LintOptions, rules: RuleSet, write: bool) -> _Fixed:
+    """Apply (or, without `write`, only show) every fix; lint again after each pass.
+
+    All or nothing: a file that cannot be written, a write that fails or fixed
+    files that no longer parse undo what the run wrote (see safe_writes).
+    """
+    first = report
     shown: list[str] = []
+    journal: list[safe_writes.Written] = []
+    counts: dict[str, int] = {}
     for _ in range(3):
         planned = fixer.plan(report.findings, report.texts)
         if not planned.new_texts:
@@ -195,9 +230,44 @@ def _fix(report: Report, options: LintOptions, rules: RuleSet, write: bool) -> t
         shown.append(fixer.unified_diff(planned.new_texts, report.texts))
         if not write:
             break
-        fixer.write(planned.new_texts)
+        try:
+            written = fixer.write(planned.new_texts, report.texts, planned.later)
+        except safe_writes.WriteRefused as exc:
+            for r in exc.refusals:
+                typer.echo(f"wslint: error: cannot fix {r.path}: {r.reason}", err=True)
+            return _Fixed(_undo(journal, first, options, rules), "".join(shown), failed=True)
+        except safe_writes.WriteFailed as exc:
+            torn = any(u.startswith(f"{exc.path} ") for u in exc.unrestored)
+            left = "" if torn else "; it was left as it was"
+            typer.echo(f"wslint: error: writing {exc.path} failed ({exc.reason}){left}", err=True)
+            if exc.restored:
+                typer.echo(f"wslint: error: --fix restored {', '.join(exc.restored)}", err=True)
+            for u in exc.unrestored:
+                typer.echo(f"wslint: error: --fix could not restore {u}", err=True)
+            if exc.untouched:
+                typer.echo(f"wslint: error: --fix did not write {', '.join(exc.untouched)}", err=True)
+            if journal:
+                _undo(journal, first, options, rules)
+            return _Fixed(run(options, rules), "".join(shown), failed=True)
+        for w in written:
+            counts[w.real] = counts.get(w.real, 0) + sum(planned.fixed_in(p) for p in w.shown)
+        journal.extend(written)
         report = run(options, rules)
-    return report, "".join(shown)
+        if report.has_errors:
+            errors = sorted({d.path or "wslint" for d in report.diagnostics if d.severity >= Severity.ERROR})
+            typer.echo(
+                f"wslint: error: the fixed configuration has errors ({', '.join(errors)}); this is a bug in "
+                "wslint's fixes, please report it",
+                err=True,
+            )
+            return _Fixed(_undo(journal, first, options, rules), "".join(shown), failed=True)
+    changed: dict[str, safe_writes.Written] = {}
+    for w in journal:
+        changed.setdefault(w.real, w)
+    for w in sorted(changed.values(), key=lambda w: w.name):
+        n = counts[w.real]
+        typer.echo(f"wslint: fixed {n} finding{'' if n == 1 else 's'} in {_named(w)}", err=True)
+    return _Fixed(report, "".join(shown))
 
 
 @app.command()
@@ -286,7 +356,13 @@ def check(
         bool,
         typer.Option("--write-baseline", help="Record today's findings in the --baseline file and exit 0."),
     ] = False,
-    fix: Annotated[bool, typer.Option("--fix", help="Apply the fixes to the files, then report what remains.")] = False,
+    fix: Annotated[
+        bool,
+        typer.Option(
+            "--fix",
+            help="Apply the fixes (all or none; stderr names each file changed), then report what remains.",
+        ),
+    ] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Print the fixes as a unified diff; change nothing.")] = False,
     statistics: Annotated[bool, typer.Option("--statistics", help="Add a count of findings per rule.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Text output: findings only, no details.")] = False,
@@ -358,8 +434,16 @@ def check(
         typer.echo(f"wslint: recorded {len(report.findings)} findings in {baseline_file}", err=True)
         raise typer.Exit(EXIT_CLEAN)
     patch = ""
+    failed = False
     if (fix or diff) and not report.has_errors:
-        report, patch = _fix(report, options, rules, write=fix)
+        done = _fix(report, options, rules, write=fix)
+        report, patch, failed = done.report, done.patch, done.failed
+    elif fix:
+        broken = sorted({d.path or "wslint" for d in report.diagnostics if d.severity >= Severity.ERROR})
+        typer.echo(
+            f"wslint: error: --fix changed no file: the configuration has errors ({', '.join(broken)}, see the report)",
+            err=True,
+        )
     fmt = resolve_format(output_format)
     ctx = FormatContext(
         findings=tuple(report.findings),
@@ -387,7 +471,7 @@ def check(
             write_atomically(Path(output), rendered)
         except OSError as exc:
             raise _fail(f"cannot write {output}: {exc.strerror or exc}") from None
-    raise typer.Exit(exit_code(report, resolved.fail_on))
+    raise typer.Exit(EXIT_USAGE if failed else exit_code(report, resolved.fail_on))
 
 
 @app.command()

@@ -2,20 +2,24 @@
 
 Each finding's edits are applied together or not at all; a fix whose edits
 overlap one already taken waits for the next pass (the CLI lints again after
-writing). Files keep their line endings; writes are atomic. Edits aimed at
-text wslint did not read from a file (Debian's stock proxy_params) are never
-applied.
+writing), and so does one aimed at a file another path already leads to in
+this pass (a symbolic link and its target read by two configurations): a
+file gets the fixes of one configuration at a time, never two sets of edits
+made for different contexts. Files keep their line endings and their final
+newline or its absence. Edits aimed at text wslint did not read from a file
+(Debian's stock proxy_params) are never applied. How files are written:
+`wslint.safe_writes`.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wslint import safe_writes
 from wslint.edits import apply_edits
 from wslint.findings import Finding, TextEdit
 
@@ -24,6 +28,13 @@ from wslint.findings import Finding, TextEdit
 class Plan:
     new_texts: dict[str, str] = field(default_factory=dict)
     fixed: list[Finding] = field(default_factory=list)
+    # files that fixes left for a later pass would change, and files whose fixes wait because they
+    # changed since they were read: every one must be writable (and unchanged) before anything is written
+    later: set[str] = field(default_factory=set)
+
+    def fixed_in(self, path: str) -> int:
+        """How many of the fixes applied edit this file."""
+        return sum(1 for f in self.fixed if f.fix is not None and any(e.path == path for e in f.fix.edits))
 
 
 def _offsets(text: str, e: TextEdit) -> tuple[int, int]:
@@ -62,9 +73,23 @@ def _pristine(path: str, text: str) -> bool:
         return False
 
 
+def _final_newline(original: str, updated: str, newline: str) -> str:
+    """`updated` ending in a newline exactly when `original` did."""
+    if not original or not updated:
+        return updated
+    if original.endswith("\n") and not updated.endswith("\n"):
+        return updated + newline
+    if not original.endswith("\n") and updated.endswith("\n"):
+        return updated[: -len(newline)] if updated.endswith(newline) else updated[:-1]
+    return updated
+
+
 def plan(findings: list[Finding], texts: Mapping[str, str]) -> Plan:
     result = Plan()
     pristine: dict[str, bool] = {}
+    real: dict[str, str] = {}
+    # the path whose fixes a real file takes in this pass
+    owner: dict[str, str] = {}
     taken: dict[str, list[tuple[int, int]]] = {}
     edits: dict[str, list[TextEdit]] = {}
     for f in findings:
@@ -73,11 +98,19 @@ def plan(findings: list[Finding], texts: Mapping[str, str]) -> Plan:
         paths = {e.path for e in f.fix.edits}
         for p in paths - pristine.keys():
             pristine[p] = p in texts and os.path.isfile(p) and _pristine(p, texts[p])
+            real[p] = os.path.realpath(p)
         if not all(pristine[p] for p in paths):
+            # a file that changed since it was read refuses --fix (safe_writes); stock text is just skipped
+            result.later.update(p for p in paths if not pristine[p] and p in texts and os.path.isfile(p))
             continue
         spans = [(e, _offsets(texts[e.path], e)) for e in f.fix.edits]
-        if any(_conflicts(span, taken.get(e.path, [])) for e, span in spans):
+        if any(owner.get(real[p], p) != p for p in paths) or any(
+            _conflicts(span, taken.get(e.path, [])) for e, span in spans
+        ):
+            result.later.update(paths)
             continue
+        for p in paths:
+            owner[real[p]] = p
         for e, span in spans:
             taken.setdefault(e.path, []).append(span)
             edits.setdefault(e.path, []).append(e)
@@ -96,7 +129,7 @@ def plan(findings: list[Finding], texts: Mapping[str, str]) -> Plan:
             )
             for e in file_edits
         ]
-        updated = apply_edits(original, converted)
+        updated = _final_newline(original, apply_edits(original, converted), "\r\n" if crlf else "\n")
         if updated != original:
             result.new_texts[path] = updated
     return result
@@ -116,18 +149,6 @@ def unified_diff(new_texts: Mapping[str, str], texts: Mapping[str, str]) -> str:
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in out)
 
 
-def write(new_texts: Mapping[str, str]) -> None:
-    """Replace each file atomically, keeping its permissions."""
-    for path, text in new_texts.items():
-        target = Path(path)
-        mode = target.stat().st_mode & 0o7777
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".wslint", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
-            os.chmod(tmp, mode)
-            os.replace(tmp, target)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+def write(new_texts: Mapping[str, str], texts: Mapping[str, str], later: set[str]) -> list[safe_writes.Written]:
+    """Write the fixed texts to the real files behind their paths, or refuse them all (see safe_writes)."""
+    return safe_writes.write_files(new_texts, texts, later)
