@@ -14,7 +14,7 @@ from typing import Any
 from wslint import baseline, parallel, suppress
 from wslint.adapters import ADAPTERS, AdapterOptions
 from wslint.config import ProjectConfig
-from wslint.detect import detect
+from wslint.detect import cannot_tell, detect
 from wslint.endpoints import Endpoint, EndpointError, parse_endpoint
 from wslint.engine.rules import RuleSet
 from wslint.engine.runner import RunSettings, run_rules, selected
@@ -171,7 +171,7 @@ def _inputs(options: LintOptions, diagnostics: list[Diagnostic]) -> list[tuple[I
                     Diagnostic(
                         "usage",
                         Severity.ERROR,
-                        "cannot tell which proxy stdin configures; pass --proxy",
+                        cannot_tell(name, text[:65536], "stdin"),
                         name,
                     )
                 )
@@ -198,7 +198,7 @@ def _inputs(options: LintOptions, diagnostics: list[Diagnostic]) -> list[tuple[I
                     Diagnostic(
                         "usage",
                         Severity.ERROR,
-                        f"cannot tell which proxy {shown} configures; pass --proxy nginx (or another proxy)",
+                        cannot_tell(shown, _head(f)),
                         shown,
                     )
                 )
