@@ -104,6 +104,10 @@ LOGROTATE = (
         ("package.json", '{"name": "x", "dependencies": {}}', None),
         ("empty.conf", "# nothing here\n\n", None),
         ("notes.txt", "remember to renew the certificate\n", None),
+        # a directory's name adds to what the content shows, but does not tell alone
+        ("haproxy/maps/hosts.map", "chat.example.com be_chat\napi.example.com be_api\n", None),
+        ("deploy/caddy/expect.txt", "WS503 at line 3\n", None),
+        ("deploy/nginx/ws", "proxy_pass http://app;\n", "nginx"),
     ],
 )
 def test_detection(name: str, head: str, kind: str | None) -> None:

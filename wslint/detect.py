@@ -346,7 +346,8 @@ def _text(head: str, hint: tuple[str, str] | None) -> Detection:
     if strong_other and not hit & {_NGINX_DIRECTIVE.what, _NGINX_BLOCK.what}:
         scores["nginx"] = 0
     if hint is not None:
-        scores[hint[0]] += _ENOUGH
+        # a file's own name tells alone (a Caddyfile); its directory only adds to what the content shows
+        scores[hint[0]] += _ENOUGH - 1 if hint[1].startswith("the directory") else _ENOUGH
         evidence[hint[0]].append(hint[1])
     ranked = sorted(KINDS, key=lambda k: -scores[k])
     best, second = ranked[0], ranked[1]
