@@ -171,6 +171,42 @@ def test_stdin_with_a_filename(conf) -> None:  # type: ignore[no-untyped-def]
     assert {f["path"] for f in json.loads(out)["findings"]} == {"conf.d/app.conf"}
 
 
+def test_cannot_tell_says_what_it_saw_and_suggests_only_plausible_proxies(conf) -> None:  # type: ignore[no-untyped-def]
+    name = conf("name: CI\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n", ".github/workflows/ci.yml")
+    code, out = invoke(name)
+    assert code == 2
+    assert (
+        "cannot tell which proxy .github/workflows/ci.yml configures: it is a GitHub Actions workflow; "
+        "pass --proxy traefik if it is one"
+    ) in out
+    assert "--proxy nginx" not in out
+    code, out = invoke(conf("[program:app]\ncommand=/usr/bin/app\n", "supervisord.conf"))
+    assert code == 2
+    assert "supervisord.conf configures: it looks like an INI file" in out
+    assert "--proxy nginx" not in out
+
+
+def test_cannot_tell_on_stdin(conf) -> None:  # type: ignore[no-untyped-def]
+    code, out = invoke("-", input="apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n")
+    assert code == 2
+    assert "cannot tell which proxy stdin configures: it is a Kubernetes Deployment" in out
+    # stdin with a Caddyfile's content is read as Caddy, not nginx
+    code, out = invoke("-", "--ws-path", "/ws", "--format", "json", input="http://example.com {\n\trespond 404\n}\n")
+    assert code == 1
+    assert [f["code"] for f in json.loads(out)["findings"]] == ["WS503"]
+
+
+def test_a_traefik_file_traefik_refuses_is_an_error_with_file_and_line(conf) -> None:  # type: ignore[no-untyped-def]
+    text = 'http:\n  routers:\n    chat:\n      rule: "Path(`/ws`)"\n      service: chat\n  servces:\n    chat: {}\n'
+    code, out = invoke(conf(text, "dynamic.yml"))
+    assert code == 2
+    assert (
+        "dynamic.yml:6:3: error: 'servces' is not a key of http (did you mean 'services'?): "
+        "Traefik refuses the whole file"
+    ) in out
+    assert "`field not found, node: servces`" in out
+
+
 def test_unsupported_proxy_is_reported_not_guessed(conf, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     from wslint import adapters
 

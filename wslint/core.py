@@ -14,7 +14,7 @@ from typing import Any
 from wslint import baseline, parallel, suppress
 from wslint.adapters import ADAPTERS, AdapterOptions
 from wslint.config import ProjectConfig
-from wslint.detect import detect
+from wslint.detect import cannot_tell, detect
 from wslint.discovery import Finder
 from wslint.endpoints import Endpoint, EndpointError, parse_endpoint
 from wslint.engine.rules import RuleSet
@@ -136,7 +136,7 @@ def _inputs(
                     Diagnostic(
                         "usage",
                         Severity.ERROR,
-                        "cannot tell which proxy stdin configures; pass --proxy",
+                        cannot_tell(name, text[:65536], "stdin"),
                         name,
                     )
                 )
@@ -176,7 +176,7 @@ def _inputs(
                 Diagnostic(
                     "usage",
                     Severity.ERROR,
-                    f"cannot tell which proxy {shown} configures; pass --proxy nginx (or another proxy)",
+                    cannot_tell(shown, candidate.text[:65536] if candidate.text is not None else ""),
                     shown,
                 )
             )

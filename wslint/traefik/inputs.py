@@ -35,6 +35,7 @@ from wslint.traefik.config import (
     TraefikInput,
 )
 from wslint.traefik.located import LoadError, Node, load_toml, load_yaml_documents, looks_like_toml
+from wslint.traefik.schema import Part, misplaced_sections, refusals
 
 STATIC_KEYS = {
     "entrypoints",
@@ -101,6 +102,39 @@ class _Reader:
         if inp.path not in self.files:
             self.files.append(inp.path)
         return text
+
+    def refused(self, doc: Node, part: Part, style: Style) -> bool:
+        """Report what Traefik's decoder refuses in a file; True when it refuses the file."""
+        text = self.texts.get(doc.source.path) if style == "yaml" else None
+        found = refusals(doc, part, text)
+        for refusal in found:
+            if part == "dynamic":
+                consequence = (
+                    "Traefik refuses the whole file: its file provider applies none of it "
+                    "(nor any other file of its provider directory)"
+                )
+            else:
+                consequence = "Traefik refuses this static configuration and does not start"
+            self.diagnostics.append(
+                Diagnostic(
+                    "config",
+                    Severity.ERROR,
+                    f"{refusal.message}: {consequence}; it logs `{refusal.traefik_error}`",
+                    refusal.source.path,
+                    refusal.source.line,
+                    refusal.source.column,
+                )
+            )
+        if part == "dynamic":
+            for key, source in misplaced_sections(doc):
+                self.warn(
+                    f"{key!r} at the top level is ignored by Traefik, which reads only http, tcp, udp and tls "
+                    f"there: {key} go under `http:` (or `tcp:`)",
+                    source,
+                )
+        if found:
+            self.failed = True
+        return bool(found)
 
     def documents(self, text: str, path: str) -> tuple[list[Node], Style] | None:
         toml = path.endswith(".toml") or (not path.endswith((".yml", ".yaml")) and looks_like_toml(text))
@@ -694,7 +728,7 @@ def _dynamic_file(path: str, out: TraefikInput, reader: _Reader) -> None:
     nodes, style = docs
     out.styles.add(style)
     for doc in nodes:
-        if doc.is_map:
+        if doc.is_map and not reader.refused(doc, "dynamic", style):
             read_dynamic(doc, "file", style, out, reader)
 
 
@@ -762,6 +796,7 @@ def load_inputs(inp: InputFile, diagnostics: list[Diagnostic], limits: Limits | 
             out.static = read_compose(d, inp.path, out, reader) or out.static
         out.complete = False
     elif maps and is_static(maps[0]):
+        reader.refused(maps[0], "static", style)
         out.static = read_static(maps[0], inp.path, reader)
         if out.static.provider_missing is not None:
             reader.warn(
@@ -777,7 +812,8 @@ def load_inputs(inp: InputFile, diagnostics: list[Diagnostic], limits: Limits | 
     else:
         out.styles.add(style)
         for d in maps:
-            read_dynamic(d, "file", style, out, reader)
+            if not reader.refused(d, "dynamic", style):
+                read_dynamic(d, "file", style, out, reader)
         siblings = sibling_dynamic_files(inp)
         for f in siblings:
             _dynamic_file(f, out, reader)
