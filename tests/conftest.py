@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.installed_wheel import Installed, build_and_install
 from wslint.core import LintOptions, Report, run
 from wslint.engine.rules import RuleSet, load_rules
 
@@ -21,6 +22,13 @@ os.environ["WSLINT_CACHE_DIR"] = tempfile.mkdtemp(prefix="wslint-test-cache-")
 @pytest.fixture(scope="session")
 def rules() -> RuleSet:
     return load_rules(check_builtin=True)
+
+
+@pytest.fixture(scope="session")
+def installed_wslint(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """wslint built as a wheel and installed in a fresh venv outside the checkout, once per session
+    (the packaging and GitHub Action tests share it)."""
+    return build_and_install(tmp_path_factory.mktemp("installed"))
 
 
 LintFn = Callable[..., Report]
