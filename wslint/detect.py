@@ -338,8 +338,9 @@ def _text(head: str, hint: tuple[str, str] | None) -> Detection:
         line = head.count("\n", 0, first.start()) + 1
         text = first.group(0).strip().splitlines()[0][:60]
         evidence[mark.kind].append(mark.what.format(f"line {line}: {text}"))
-    # nginx always has statements ending with ';': braces alone (logrotate, prose) are not nginx
-    if not hit & {_NGINX_DIRECTIVE.what, _NGINX_STATEMENT.what}:
+    # nginx always has statements ending with ';' or its own blocks (`server {`, `location /x {`: a file with a
+    # `;` missing is still nginx, and refused as nginx refuses it); other braces (logrotate, prose) are not nginx
+    if not hit & {_NGINX_DIRECTIVE.what, _NGINX_STATEMENT.what, _NGINX_BLOCK.what}:
         scores["nginx"] = 0
     # another proxy's own marks rule nginx out: ';'-ended lines alone (a Caddy `respond "a;"`) do not outweigh them
     strong_other = {k for k in ("caddy", "haproxy", "apache") if scores[k] >= _ENOUGH}

@@ -313,7 +313,8 @@ def lint(work: Path, target: str, rules: RuleSet) -> Report:
     cwd = os.getcwd()
     os.chdir(work)
     try:
-        return run(LintOptions(paths=(target,), nginx_version=VERSION), rules)
+        # the syntax is what is compared: a mutation may leave no mark that tells a file is nginx's
+        return run(LintOptions(paths=(target,), proxy="nginx", nginx_version=VERSION), rules)
     finally:
         os.chdir(cwd)
 
@@ -353,8 +354,17 @@ def outcomes(nginx_bin: str, env: Path, modules: list[str], rules: RuleSet) -> d
         report = lint(work, case.main, rules)
         fragment, frag_errors = None, False
         if case.fragment is not None:
-            alone = lint(work, case.fragment, rules)
-            fragment, frag_errors = wslint_refusals(alone, work), alone.has_errors
+            # alone: without the main file that includes it (wslint would lint it through that file)
+            solo = base / f"{work.name}-alone"
+            shutil.copytree(work, solo, symlinks=True)
+            (solo / case.main).unlink()
+            alone = lint(solo, case.fragment, rules)
+            real_work, real_solo = os.path.realpath(work), os.path.realpath(solo)
+            fragment = [
+                (real_work + p[len(real_solo) :] if p.startswith(real_solo) else p, ln, msg, sev)
+                for p, ln, msg, sev in wslint_refusals(alone, solo)
+            ]
+            frag_errors = alone.has_errors
         out[case.name] = Outcome(
             case, verdicts[case.name], wslint_refusals(report, work), report.has_errors, fragment, frag_errors
         )
