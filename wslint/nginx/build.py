@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from wslint.clients import CLIENTS, Client
+from wslint.declare import declare_endpoints
 from wslint.durations import parse_duration
 from wslint.endpoints import Endpoint
 from wslint.intent import path_signal
@@ -46,7 +47,6 @@ from wslint.model import (
     VariableReference,
 )
 from wslint.nginx import contexts
-from wslint.nginx.declare import declare_endpoints
 from wslint.nginx.evaluate import Evaluator, MapChoice, MapDef, SimRequest, build_map
 from wslint.nginx.loader import LoadedConfig
 from wslint.nginx.locations import (
@@ -55,6 +55,7 @@ from wslint.nginx.locations import (
     location_info,
     normalize_uri,
 )
+from wslint.nginx.simulator import NginxSimulator
 from wslint.nginx.tree import Directive, file_block
 from wslint.nginx.upstreams import is_address, split_pass
 from wslint.nginx.variables import collect_definitions, is_builtin, references
@@ -342,7 +343,7 @@ class ConfigBuilder:
         routes = _mark_shadowed(routes)
         results: tuple[EndpointResult, ...] = ()
         if self.options.endpoints:
-            routes, results = declare_endpoints(self, placed, routes, self.options.endpoints)
+            routes, results = declare_endpoints(NginxSimulator(self, placed, routes), routes, self.options.endpoints)
         http_block = None
         if self.http_level is not None:
             http_block = self.http_level.body or (
