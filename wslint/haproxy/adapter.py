@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 
 from wslint.adapters import AdapterOptions, Loaded
+from wslint.declare import declare_endpoints
 from wslint.findings import Diagnostic
 from wslint.haproxy.build import BuildOptions, HaproxyModel
-from wslint.haproxy.declare import declare_endpoints
 from wslint.haproxy.parser import ParsedConfig, config_files, parse, parse_files
 from wslint.haproxy.proxies import ProxyBuilder
+from wslint.haproxy.simulator import HaproxySimulator
 from wslint.inputs import InputFile
 
 
@@ -51,7 +52,11 @@ def load_haproxy(inp: InputFile, options: AdapterOptions, diagnostics: list[Diag
         model.listener(fe)
         for switch in model.switches(fe):
             model.route_for(fe, switch)
-    routes, results = declare_endpoints(model, options.endpoints) if options.endpoints else (model.route_order, ())
+    routes, results = (
+        declare_endpoints(HaproxySimulator(model), model.route_order, options.endpoints)
+        if options.endpoints
+        else (model.route_order, ())
+    )
     return Loaded(model.config(list(routes), results), model.parsed.texts)
 
 

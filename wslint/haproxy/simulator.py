@@ -12,14 +12,16 @@ situations point at the route that was meant, without guessing:
   missing or extra trailing slash, a case difference.
 
 A route an endpoint reaches without any of these is a WebSocket route by
-declaration, and its handshakes are those of the endpoint.
+declaration (wslint.declare), with the timeouts of the endpoint's own request.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from wslint.clients import Client
+from wslint.declare import ProxySimulator
 from wslint.endpoints import Endpoint
 from wslint.haproxy.acl import AclTest, Condition, Term
 from wslint.haproxy.build import (
@@ -36,12 +38,10 @@ from wslint.model import (
     EndpointOutcome,
     EndpointResult,
     HealthCheck,
-    Intent,
     Rewrite,
     Route,
     Source,
     TraceStep,
-    UpstreamTarget,
 )
 
 _RANK = {"str": 3, "beg": 2, "dir": 2, "end": 1, "sub": 1, "reg": 0}
@@ -92,10 +92,60 @@ def _near_miss(test: AclTest, path: str) -> bool:
     return False
 
 
-class Declarer:
+@dataclass(frozen=True)
+class Target:
+    """A frontend an endpoint's handshake is tried in."""
+
+    frontend: Proxy
+    # why every frontend is considered (no frontend binds the endpoint's port)
+    note: str | None = None
+    # other frontends binding the same port: which one gets a connection is the kernel's choice
+    sharing: str | None = None
+
+
+class HaproxySimulator(ProxySimulator[Target]):
+    """Declared endpoints through HAProxy: the frontend by port, its rules in order, the backend."""
+
     def __init__(self, model: HaproxyModel) -> None:
         self.model = model
         self.sim = model.simulator
+        self.clients = model.options.clients
+        # each result's simulation, for the alternatives and the timeouts its route really gets
+        self.outcomes: dict[tuple[Endpoint, str, str | None], Outcome] = {}
+
+    def targets(self, endpoint: Endpoint) -> list[Target]:
+        fronts, note = _frontends(self.model, endpoint)
+        if endpoint.host is None or (len(fronts) > 1 and note):
+            return [Target(fe, note) for fe in fronts]
+        if len(fronts) > 1:
+            others = ", ".join(f.label for f in fronts[1:])
+            return [Target(fronts[0], None, f"{others} bind the same port: the kernel spreads connections")]
+        return [Target(fe, note) for fe in fronts[:1]]
+
+    def run(self, endpoint: Endpoint, client: Client, target: Target) -> EndpointResult:
+        r, out = self.result(target.frontend, endpoint, client, target.note)
+        if target.sharing is not None:
+            r = replace(r, certain=False, uncertain=(*r.uncertain, target.sharing))
+        self.outcomes[_key(r)] = out
+        return r
+
+    def alternatives(self, result: EndpointResult, target: Target) -> EndpointResult:
+        out = self.outcomes[_key(result)]
+        client = next(c for c in self.clients if c.name == result.client)
+        return _diagnose(self, target.frontend, result.endpoint, client, result, out)
+
+    def check_fails_on_socket(self, check: HealthCheck) -> bool:
+        return expects_success(check)
+
+    def refine(self, route: Route, results: Sequence[EndpointResult]) -> Route:
+        primary = self.clients[0].name
+        ordered = sorted(results, key=lambda x: x.client != primary)
+        out = next((self.outcomes[_key(x)] for x in ordered if _key(x) in self.outcomes), None)
+        if out is None or out.switch is None:
+            return route
+        # set-timeout rules evaluated for the endpoint's own request
+        idle = self.model.idle(out.frontend, out.switch.backend, out.flow)
+        return replace(route, idle=idle, idle_timeout=effective_timeout(idle))
 
     def _request_for(self, fe: Proxy, ep: Endpoint, client: Client, host: str | None) -> Outcome:
         req = self.model.request(fe, client, host, ep.path, ep.query if ep.query else None, ep.tls)
@@ -317,47 +367,12 @@ def exempt_websockets(text: str, cond: Condition | None, source: Source) -> Rewr
     return Rewrite(source, f"{head} {new}")
 
 
-def declare_endpoints(
-    model: HaproxyModel, endpoints: tuple[Endpoint, ...]
-) -> tuple[list[Route], tuple[EndpointResult, ...]]:
-    declarer = Declarer(model)
-    clients = model.options.clients
-    results: list[EndpointResult] = []
-    # the primary client's simulation of each endpoint, for the timeouts its route really gets
-    flows: dict[int, Outcome] = {}
-    for ep in endpoints:
-        fronts, note = _frontends(model, ep)
-        if not fronts:
-            continue
-        chosen = fronts if ep.host is None or (len(fronts) > 1 and note) else fronts[:1]
-        for fe in chosen:
-            extra_note = note
-            if ep.host is not None and len(fronts) > 1 and not note:
-                extra_note = None
-            per_client = [declarer.result(fe, ep, c, extra_note) for c in clients]
-            primary, out = per_client[0]
-            if ep.host is not None and len(fronts) > 1 and not note:
-                others = ", ".join(f.label for f in fronts[1:])
-                primary = replace(
-                    primary,
-                    certain=False,
-                    uncertain=(*primary.uncertain, f"{others} bind the same port: the kernel spreads connections"),
-                )
-            primary = _diagnose(declarer, fe, ep, clients[0], primary, out)
-            extra = {
-                "better_routes": primary.better_routes,
-                "elsewhere": primary.elsewhere,
-                "near_misses": primary.near_misses,
-            }
-            rest = [replace(r, **extra) for r, _ in per_client[1:]]  # type: ignore[arg-type]
-            results.extend([primary, *rest])
-            flows[id(primary)] = out
-    routes = list(model.route_order)
-    return _mark_declared(model, routes, results, flows)
+def _key(r: EndpointResult) -> tuple[Endpoint, str, str | None]:
+    return (r.endpoint, r.client, r.listener.id if r.listener is not None else None)
 
 
 def _diagnose(
-    declarer: Declarer, fe: Proxy, ep: Endpoint, client: Client, r: EndpointResult, out: Outcome
+    declarer: HaproxySimulator, fe: Proxy, ep: Endpoint, client: Client, r: EndpointResult, out: Outcome
 ) -> EndpointResult:
     if not r.certain or r.outcome not in ("proxied", "no-route"):
         return r
@@ -377,68 +392,3 @@ def _diagnose(
     if near:
         return replace(r, near_misses=near)
     return r
-
-
-def _mark_declared(
-    model: HaproxyModel, routes: list[Route], results: list[EndpointResult], flows: dict[int, Outcome]
-) -> tuple[list[Route], tuple[EndpointResult, ...]]:
-    declared: dict[int, list[EndpointResult]] = {}
-    # clients that disagree (a case-sensitive ACL): the divergence is the finding, and the route
-    # some of them land on is not declared a WebSocket route for it
-    taken: dict[tuple[object, object], set[int]] = {}
-    for r in results:
-        taken.setdefault((r.endpoint, r.listener), set()).add(id(r.route))
-    for r in results:
-        if r.outcome != "proxied" or r.route is None or r.better_routes or r.elsewhere or r.near_misses:
-            continue
-        if len(taken[(r.endpoint, r.listener)]) > 1:
-            continue
-        declared.setdefault(id(r.route), []).append(r)
-    renamed: dict[int, Route] = {}
-    out: list[Route] = []
-    for route in routes:
-        mine = declared.get(id(route))
-        if not mine:
-            out.append(route)
-            continue
-        first = mine[0]
-        handshakes = tuple(x.handshake for x in mine if x.handshake is not None and x.endpoint == first.endpoint)
-        upstream = route.upstream
-        if upstream is not None and upstream.group is not None and upstream.group.health_check is not None:
-            hc = upstream.group.health_check
-            if _probes_socket(hc, first):
-                group = replace(upstream.group, health_check=replace(hc, socket_path=first.backend_path_only))
-                upstream = replace(upstream, group=group)
-        timeouts: dict[str, object] = {}
-        sim = next((flows[id(x)] for x in mine if id(x) in flows), None)
-        if sim is not None and sim.switch is not None:
-            # set-timeout rules evaluated for the endpoint's own request
-            idle = model.idle(sim.frontend, sim.switch.backend, sim.flow)
-            timeouts = {"idle": idle, "idle_timeout": effective_timeout(idle)}
-        new = replace(
-            route,
-            **timeouts,  # type: ignore[arg-type]
-            websocket=Intent("declared", f"the endpoint {first.endpoint} is routed here", route.source),
-            handshakes=handshakes if len(handshakes) == len(route.handshakes) else route.handshakes,
-            upstream=upstream if isinstance(upstream, UpstreamTarget) else route.upstream,
-        )
-        renamed[id(route)] = new
-        out.append(new)
-
-    def remap(r: EndpointResult) -> EndpointResult:
-        changes: dict[str, object] = {}
-        if r.route is not None and id(r.route) in renamed:
-            changes["route"] = renamed[id(r.route)]
-        for name in ("better_routes", "elsewhere", "near_misses"):
-            value = getattr(r, name)
-            if any(id(x) in renamed for x in value):
-                changes[name] = tuple(renamed.get(id(x), x) for x in value)
-        return replace(r, **changes) if changes else r  # type: ignore[arg-type]
-
-    return out, tuple(remap(r) for r in results)
-
-
-def _probes_socket(hc: HealthCheck, result: EndpointResult) -> bool:
-    """The check requests the endpoint's own path (which a WebSocket-only server answers 400)."""
-    path = hc.path.split("?", 1)[0]
-    return result.backend_path_only is not None and path == result.backend_path_only and expects_success(hc)
