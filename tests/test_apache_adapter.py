@@ -12,7 +12,9 @@ from wslint.apache.adapter import load_model
 from wslint.apache.build import ApacheModel
 from wslint.apache.parser import ParseError, parse
 from wslint.apache.routing import Router, alias_match
+from wslint.apache.simulator import ApacheSimulator
 from wslint.clients import CLIENTS
+from wslint.declare import declare_endpoints
 from wslint.findings import Diagnostic, Severity
 from wslint.inputs import InputFile
 
@@ -39,7 +41,8 @@ def model(
 
 
 def route(m: ApacheModel, path: str, host: str = "app.example.test", client: int = 0) -> tuple[str, str | None, bool]:
-    s, _, _ = m.select(m.candidates_for_port(80), host)
+    sim = ApacheSimulator(m)
+    s, _, _ = sim.select(sim.candidates_for_port(80), host)
     out = Router(s, m.context).run(path, "", CLIENTS[client], host, 80)
     up = out.upgrade is not None and out.upgrade.enabled and out.kind == "proxied"
     return (out.url or f"{out.kind} {out.status}"), (out.decider.text if out.decider else None), up
@@ -257,7 +260,8 @@ def test_redirects_and_denial(tmp_path: Path) -> None:
         "</VirtualHost>\n",
     )
     assert m is not None
-    s, _, _ = m.select(m.candidates_for_port(80), "app.example.test")
+    sim = ApacheSimulator(m)
+    s, _, _ = sim.select(sim.candidates_for_port(80), "app.example.test")
     router = Router(s, m.context)
 
     def answer(path: str) -> tuple[int | None, str | None]:
@@ -279,6 +283,6 @@ def test_vhosts_on_different_addresses_make_the_choice_uncertain(tmp_path: Path)
         "<VirtualHost 10.0.0.1:80>\nServerName b.test\nProxyPass / ws://127.0.0.1:9002/\n</VirtualHost>\n",
     )
     assert m is not None
-    _, results = m.declare((parse_endpoint("ws://a.test/x"),))
+    _, results = declare_endpoints(ApacheSimulator(m), m.order, (parse_endpoint("ws://a.test/x"),))
     assert results and not any(r.certain for r in results)
     assert "different addresses" in results[0].uncertain[0]

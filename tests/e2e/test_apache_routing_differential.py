@@ -56,7 +56,9 @@ from tests.e2e.backends import Backend
 from tests.e2e.proxies import free_port, wait_for_port
 from wslint.adapters import AdapterOptions
 from wslint.apache.adapter import load_model
+from wslint.apache.simulator import ApacheSimulator
 from wslint.core import LintOptions, run
+from wslint.declare import declare_endpoints
 from wslint.endpoints import parse_endpoint
 from wslint.engine.rules import load_rules
 from wslint.findings import Diagnostic
@@ -314,7 +316,7 @@ class World:
         options = AdapterOptions(version=(2, 4, 71), version_text="2.4.71", version_assumed=False)
         model = load_model(InputFile(str(httpd.main), str(httpd.main)), options, diagnostics)
         assert model is not None, f"wslint could not load the layout: {diagnostics}\n{site}"
-        _, results = model.declare(tuple(parse_endpoint(u) for u in urls))
+        _, results = declare_endpoints(ApacheSimulator(model), model.order, tuple(parse_endpoint(u) for u in urls))
         by_url = {(r.endpoint.raw, r.client): r for r in results}
         out = []
         for request, client, real in seen:

@@ -8,6 +8,8 @@ from wslint.adapters import AdapterOptions, Loaded
 from wslint.apache.build import ApacheModel
 from wslint.apache.invalid import invalid_commands
 from wslint.apache.loader import Loader
+from wslint.apache.simulator import ApacheSimulator
+from wslint.declare import declare_endpoints
 from wslint.findings import Diagnostic
 from wslint.inputs import InputFile
 
@@ -34,7 +36,11 @@ def load_apache(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagn
     model = load_model(inp, options, diagnostics)
     if model is None:
         return Loaded(None)
-    routes, results = model.declare(options.endpoints) if options.endpoints else (list(model.order), ())
+    routes, results = (
+        declare_endpoints(ApacheSimulator(model), model.order, options.endpoints)
+        if options.endpoints
+        else (list(model.order), ())
+    )
     misplaced = invalid_commands(model.loaded)
     return Loaded(model.config(routes, results, tuple(misplaced)), model.loaded.texts)
 

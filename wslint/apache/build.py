@@ -1,4 +1,4 @@
-"""Building the route model from httpd's servers, and following declared endpoints through them.
+"""Building the route model from httpd's servers (wslint.apache.simulator follows declared endpoints).
 
 A route is one line that proxies: a server's `ProxyPass`/`ProxyPassMatch`,
 a `<Location>`/`<LocationMatch>` section's `ProxyPass`, or a `RewriteRule
@@ -6,14 +6,6 @@ a `<Location>`/`<LocationMatch>` section's `ProxyPass`, or a `RewriteRule
 the backend (httpd forwards it only to ws:// URLs or through a worker with
 `upgrade=websocket`), its idle timeout is the one that closes the tunnel, and
 its divergences are the clients its own RewriteConds send elsewhere.
-
-For a declared endpoint, the virtual host is chosen by port, then by the first
-ServerName/ServerAlias that matches the Host in file order (else the port's
-first vhost), and the request is followed by `Router`. Three situations point
-at the route that was meant: another matching section or ProxyPass line that
-upgrades and is more specific than the one that won (route-shadowed); another
-vhost on the same port that would upgrade the path (wrong-server-block); a
-WebSocket route of the chosen vhost written for nearly this path (route-miss).
 """
 
 from __future__ import annotations
@@ -21,19 +13,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from wslint.apache.config import LocationSection, Mapping, Server, Servers, Worker, name_matches
+from wslint.apache.config import Mapping, Server, Servers, Worker
 from wslint.apache.loader import Loaded
 from wslint.apache.parser import Node, dedent
 from wslint.apache.rewrite import Cond, Request, Rule, Unknown, cond_holds
-from wslint.apache.routing import CHECK_METHODS, Context, Outcome, Router, Upgrade, alias_match
+from wslint.apache.routing import CHECK_METHODS, Context, Outcome, Router, Upgrade
 from wslint.clients import CLIENTS, Client
-from wslint.endpoints import Endpoint
 from wslint.intent import path_signal
 from wslint.model import (
     Action,
     BlockRef,
     Divergence,
-    EndpointOutcome,
     EndpointResult,
     Header,
     HeaderScope,
@@ -50,7 +40,6 @@ from wslint.model import (
     ServerName,
     Setting,
     Source,
-    TraceStep,
     UpgradeSupport,
     Upstream,
     UpstreamProtocol,
@@ -110,7 +99,7 @@ def _protocol(url: str) -> UpstreamProtocol:
     return "http"
 
 
-def _host_port(url: str) -> str:
+def host_port(url: str) -> str:
     m = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/?$%]*)", url)
     return (m.group(1) if m else url) + "/"
 
@@ -246,7 +235,7 @@ class ApacheModel:
             group=group,
             source=(d.mapping.node.source if d.mapping is not None else source),
         )
-        handshakes = tuple(self._handshake(c, o, s, base_url) for c, o in zip(self.clients, outcomes, strict=True))
+        handshakes = tuple(self.handshake(c, o, s, base_url) for c, o in zip(self.clients, outcomes, strict=True))
         seconds, idle_src, idle_text = router.idle(worker)
         level = "route" if worker is not None and idle_src == worker.node.source else "outer"
         intent = self._intent(d, first, sample, router)
@@ -320,22 +309,20 @@ class ApacheModel:
             hc = replace(hc, socket_path=path.split("?", 1)[0])
         return hc
 
-    def _handshake(
+    def handshake(
         self, client: Client, out: Outcome, s: Server, url: str, host: str = "app.example.test"
     ) -> UpstreamRequest:
         up = out.upgrade
         enabled = up is not None and up.enabled and out.kind == "proxied"
         src = up.worker.node.source if up is not None and up.worker is not None else out.cause
         origin = "configured" if up is not None and up.worker is not None else "default"
-        host_value = (
-            "app.example.test" if s.preserve_host else _host_port(out.url or url).split("://", 1)[-1].strip("/")
-        )
+        host_value = "app.example.test" if s.preserve_host else host_port(out.url or url).split("://", 1)[-1].strip("/")
         headers = (
             Header("Upgrade", "websocket" if enabled else "", "websocket" if enabled else "", src, origin),  # type: ignore[arg-type]
             Header("Connection", "Upgrade" if enabled else "", "Upgrade" if enabled else "", src, origin),  # type: ignore[arg-type]
             Header("Host", "ProxyPreserveHost", host_value, None, "default"),
         )
-        return UpstreamRequest(client.name, Setting("1.1"), _host_port(out.url or url), out.backend_path, headers)
+        return UpstreamRequest(client.name, Setting("1.1"), host_port(out.url or url), out.backend_path, headers)
 
     def _intent(self, d: Decider, out: Outcome, sample: str, router: Router) -> Intent:
         scheme = (out.url or "").split("://", 1)[0].lower()
@@ -446,7 +433,7 @@ class ApacheModel:
                 rewrite = Rewrite(worker.node.source, worker.node.text + " upgrade=websocket")
             elif worker is None and d.rule is not None:
                 insert = Rewrite(
-                    d.rule.node.source, f'<Proxy "{_host_port(url)}">\n    ProxySet upgrade=websocket\n</Proxy>'
+                    d.rule.node.source, f'<Proxy "{host_port(url)}">\n    ProxySet upgrade=websocket\n</Proxy>'
                 )
         load_line = None
         if not up.handler and up.missing:
@@ -497,7 +484,7 @@ class ApacheModel:
                     where.kind == "proxied"
                     and where.upgrade is not None
                     and where.upgrade.enabled
-                    and _host_port(where.url or "").split("://")[-1] == _host_port(rule.substitution).split("://")[-1]
+                    and host_port(where.url or "").split("://")[-1] == host_port(rule.substitution).split("://")[-1]
                 ):
                     # the handshake the rule misses still reaches the same server as an upgrade
                     break
@@ -544,380 +531,6 @@ class ApacheModel:
         matcher: Matcher = "whole-value" if cond.header == "connection" else "other"
         return matcher, f"RewriteCond {cond.test} {wanted} {flag_text}"
 
-    # -- endpoints ----------------------------------------------------------------------
-
-    def candidates(self, ep: Endpoint) -> tuple[list[Server], str | None, str | None]:
-        """The servers that may answer on the endpoint's port, a note on how they were found, and what
-        makes the choice uncertain."""
-        port = ep.effective_port
-        if not self.servers.vhosts:
-            return [self.servers.main], None, None
-        on_port = [s for s in self.servers.vhosts if any(p is None or p == port for _, p in s.addresses)]
-        if on_port:
-            hosts = {h.lower() for s in on_port for h, p in s.addresses if p is None or p == port}
-            if len(hosts) > 1:
-                # httpd looks for a name only among the vhosts of the address the connection came to
-                # (an IP-specific one before `*`): which ones those are depends on that address
-                return (
-                    on_port,
-                    None,
-                    f"which virtual hosts answer on port {port}: they listen on different addresses "
-                    f"({', '.join(sorted(hosts))}), and httpd chooses among those of the address the client "
-                    "connects to",
-                )
-            return on_port, None, None
-        if port in self.servers.listen_ports():
-            return [self.servers.main], f"no virtual host listens on port {port}: the main server answers", None
-        return (
-            list(self.servers.vhosts),
-            f"no virtual host listens on port {port}; every one is considered, as behind a load balancer",
-            None,
-        )
-
-    def candidates_for_port(self, port: int) -> list[Server]:
-        return self.candidates(Endpoint(f"ws://x:{port}/", "ws", "x", port, "/", ""))[0]
-
-    def select(self, servers: list[Server], host: str) -> tuple[Server, Source, str]:
-        for s in servers:
-            for name, node in s.names:
-                if name_matches(name, host):
-                    how = "is the Host" if name == host else f"matches {host}"
-                    return s, node.source, f"{node.name} {name} {how} (the first virtual host whose name matches)"
-        first = servers[0]
-        src = first.node.head if first.node is not None else Source(self.main_file, 1, 1)
-        return first, src, f"no ServerName or ServerAlias matches {host}: the port's first virtual host answers"
-
-    def result(
-        self,
-        s: Server,
-        ep: Endpoint,
-        client: Client,
-        lead: list[TraceStep],
-        server_cause: Source,
-        uncertain: str | None = None,
-    ) -> EndpointResult:
-        router = Router(s, self.context)
-        out = router.run(ep.path, ep.query, client, ep.host_header, ep.effective_port, ep.tls)
-        if uncertain is not None:
-            out.uncertain.insert(0, uncertain)
-        route = self.route_of(s, out.decider)
-        steps = (*lead, *out.steps)
-        kind: EndpointOutcome = out.kind
-        if out.kind == "local" and out.reason == "static" and out.cause is None:
-            # nothing maps the path: the virtual host serves it from files
-            out.cause = server_cause
-        repair = self._repair(s, ep, out) if not out.uncertain else None
-        handshake = (
-            self._handshake(client, out, s, out.url or "", ep.host_header or "") if out.kind == "proxied" else None
-        )
-        return EndpointResult(
-            endpoint=ep,
-            client=client.name,
-            listener=self.listeners.get(id(s)),
-            route=route,
-            outcome=kind,
-            status=out.status,
-            location=out.location,
-            upstream=_host_port(out.url) if out.url and out.kind == "proxied" else None,
-            backend_path=out.backend_path if out.kind == "proxied" else None,
-            handshake=handshake,
-            steps=steps,
-            cause=out.cause,
-            reason=out.reason,
-            certain=not out.uncertain and not (ep.host is None and any(n for n, _ in s.names) and False),
-            uncertain=tuple(dict.fromkeys(out.uncertain)),
-            path_cause=out.path_cause,
-            path_cause_kind=out.path_cause_kind,
-            cause_text=out.cause_text,
-            server_cause=server_cause,
-            rewrite=repair,
-        )
-
-    def declare(self, endpoints: tuple[Endpoint, ...]) -> tuple[list[Route], tuple[EndpointResult, ...]]:
-        results: list[EndpointResult] = []
-        for ep in endpoints:
-            servers, note, unsure = self.candidates(ep)
-            if ep.host is None:
-                chosen = [(s, s.node.head if s.node else Source(self.main_file, 1, 1), "considered") for s in servers]
-            else:
-                chosen = [self.select(servers, ep.host)]
-            for s, cause, why in chosen:
-                lead = [TraceStep(note, None)] if note else []
-                label = f"<VirtualHost {s.label}>" if s.node is not None else "the main server"
-                lead.append(TraceStep(f"{label}: {why}", cause))
-                per_client = [self.result(s, ep, c, lead, cause, unsure) for c in self.clients]
-                primary = self._diagnose(s, servers, ep, per_client[0])
-                extra = {
-                    "better_routes": primary.better_routes,
-                    "elsewhere": primary.elsewhere,
-                    "near_misses": primary.near_misses,
-                    "near_miss_reasons": primary.near_miss_reasons,
-                    "near_miss_causes": primary.near_miss_causes,
-                }
-                others = []
-                for r in per_client[1:]:
-                    r = replace(r, **extra)  # type: ignore[arg-type]
-                    if r.rewrite is None and r.outcome == primary.outcome and r.cause == primary.cause:
-                        r = replace(r, rewrite=primary.rewrite)
-                    others.append(r)
-                results += [primary, *others]
-        return self._mark_declared(results)
-
-    def _upgrading(self, s: Server, path: str, ep: Endpoint) -> Route | None:
-        """The route of `s` that would upgrade the path, unless it upgrades any path (a catch-all of another
-        site is no sign that the handshake was meant for it)."""
-        router = Router(s, self.context)
-        out = router.run(path, ep.query, self.clients[0], ep.host_header, ep.effective_port, ep.tls)
-        if out.kind == "proxied" and out.upgrade is not None and out.upgrade.enabled and not out.uncertain:
-            anything = router.run("/wslint-any/path", "", self.clients[0], ep.host_header, ep.effective_port, ep.tls)
-            if anything.kind == "proxied" and anything.decider is out.decider:
-                return None
-            return self.route_of(s, out.decider)
-        return None
-
-    def _diagnose(self, s: Server, servers: list[Server], ep: Endpoint, r: EndpointResult) -> EndpointResult:
-        if not r.certain or r.upgrades or r.outcome in ("redirect",):
-            return r
-        better = self._better(s, ep, r)
-        if better:
-            return replace(r, better_routes=better)
-        if r.rewrite is not None:
-            # wslint has a checked fix in this vhost
-            return r
-        # a route of this vhost written for nearly this path says more than another vhost that would take it
-        near, reasons, causes, fixed = self._near(s, ep, r)
-        if near:
-            return replace(
-                r,
-                near_misses=near,
-                near_miss_reasons=reasons,
-                near_miss_causes=causes,
-                rewrite=r.rewrite or fixed,
-            )
-        if ep.host is not None:
-            for other in servers:
-                if other is s:
-                    continue
-                found = self._upgrading(other, ep.path, ep)
-                if found is not None:
-                    return replace(r, elsewhere=(found,))
-        return r
-
-    def _better(self, s: Server, ep: Endpoint, r: EndpointResult) -> tuple[Route, ...]:
-        """WebSocket routes that match the path too, lose to the chosen one, and are more specific."""
-        chosen = r.route
-        found: list[Route] = []
-        for d in self.deciders(s):
-            route = self.route(d)
-            if route is chosen or not route.upgrades:
-                continue
-            m = d.mapping
-            if m is None or m.kind != "prefix":
-                continue
-            hit = alias_match(ep.path, m.path) > 0
-            if m.location is not None:
-                hit = hit and bool(m.location.matches(ep.path))
-            if not hit:
-                continue
-            mine = chosen.match.pattern if chosen is not None and chosen.match.kind == "prefix" else ""
-            if chosen is None or len(m.path) > len(mine) or chosen.noun == "RewriteRule":
-                found.append(route)
-        return tuple(found)
-
-    def _near(
-        self, s: Server, ep: Endpoint, r: EndpointResult
-    ) -> tuple[tuple[Route, ...], tuple[str, ...], tuple[Source | None, ...], Rewrite | None]:
-        """WebSocket routes of the vhost written for this path that do not match it: a path with a trailing
-        slash the endpoint lacks, a path in another case, a `<LocationMatch>` whose ProxyPass httpd reads as a
-        plain prefix. The first one's line rewritten, when wslint checked that httpd would then upgrade."""
-        path = re.sub("/+", "/", ep.path) if s.merge_slashes else ep.path
-        routes: list[Route] = []
-        reasons: list[str] = []
-        causes: list[Source | None] = []
-        fixed: Rewrite | None = None
-        for d in self.deciders(s):
-            route = self.route(d)
-            m = d.mapping
-            if route is r.route or m is None or route.websocket.level not in ("explicit", "declared", "heuristic"):
-                continue
-            sec = m.location
-            reason: str | None = None
-            rewrite: Rewrite | None = None
-            if sec is not None and m.kind == "prefix" and sec.kind == "regex" and sec.matches(path):
-                if not alias_match(path, m.path):
-                    reason = (
-                        f"httpd compares the ProxyPass in `<{sec.node.name} {sec.pattern}>` with the path as the plain "
-                        f"prefix `{sec.pattern}` (a regex only when it holds `*`, `?` or `[`), so it matches no request"
-                    )
-            elif sec is not None and sec.kind == "prefix":
-                if not sec.matches(path) and sec.pattern.endswith("/") and sec.pattern.rstrip("/") == path.rstrip("/"):
-                    reason = f"`<Location {sec.pattern}>` ends with a slash, so {path} is outside it"
-                    rewrite = self._unslash(s, ep, m, sec)
-                elif not sec.matches(path) and sec.matches(path.lower()) is True and path != path.lower():
-                    reason = f"httpd compares `<Location {sec.pattern}>` with the path case-sensitively"
-            elif sec is None and m.kind == "prefix" and not alias_match(path, m.path):
-                if m.path.endswith("/") and m.path.rstrip("/") == path.rstrip("/"):
-                    reason = f"its path ends with a slash and httpd matches it whole, so {path} does not match {m.path}"
-                    rewrite = self._unslash(s, ep, m, None)
-                elif alias_match(path.lower(), m.path.lower()):
-                    reason = f"httpd compares ProxyPass paths case-sensitively, so {path} does not match {m.path}"
-            if reason is None:
-                continue
-            entry = (route, reason, m.node.source if sec is None else sec.node.head)
-            if rewrite is not None and fixed is None:
-                # the near miss wslint can fix comes first: the finding names it and its fix
-                fixed = rewrite
-                routes.insert(0, entry[0])
-                reasons.insert(0, entry[1])
-                causes.insert(0, entry[2])
-            else:
-                routes.append(entry[0])
-                reasons.append(entry[1])
-                causes.append(entry[2])
-        return tuple(routes), tuple(reasons), tuple(causes), fixed
-
-    # -- fixes the adapter computes, each checked by running the changed configuration ------------
-
-    def _works(self, s: Server, ep: Endpoint) -> bool:
-        """Whether every client's handshake to `ep` is upgraded in `s` (at the expected backend path)."""
-        for c in self.clients:
-            out = Router(s, self.context).run(ep.path, ep.query, c, ep.host_header, ep.effective_port, ep.tls)
-            if out.uncertain or out.kind != "proxied" or out.upgrade is None or not out.upgrade.enabled:
-                return False
-            expected = ep.expected_backend_path
-            if expected is not None and (out.backend_path or "").split("?", 1)[0] != expected:
-                return False
-        return True
-
-    @staticmethod
-    def _with_mapping(s: Server, old: Mapping, new: Mapping, pattern: str | None = None) -> Server:
-        """`s` with one ProxyPass changed (and its section's path, for a section's)."""
-        if old.location is not None:
-            section = replace(old.location, pattern=pattern or old.location.pattern)
-            new = replace(new, location=section)
-            section.mapping = new
-            locations: list[LocationSection] = [section if x is old.location else x for x in s.locations]
-        else:
-            locations = s.locations
-        workers = s.workers
-        if new.url != old.url and not new.excluded:
-            workers = [*workers, Worker(new.url, dict(new.params), new.node, new.kind == "regex")]
-        mappings = [new if x is old else x for x in s.mappings]
-        return replace(s, mappings=mappings, locations=locations, workers=workers)
-
-    def _unslash(self, s: Server, ep: Endpoint, m: Mapping, sec: LocationSection | None) -> Rewrite | None:
-        """The ProxyPass (or Location section) without the trailing slash of its path and its URL."""
-        if not m.url.endswith("/") or "://" not in m.url or m.url.split("://", 1)[1].count("/") < 1:
-            return None
-        url = m.url[:-1]
-        if sec is None:
-            new = replace(m, path=m.path.rstrip("/"), url=url)
-            if not self._works(self._with_mapping(s, m, new), ep):
-                return None
-            return Rewrite(m.node.source, _replace_words(m.node.text, {m.path: new.path, m.url: url}))
-        pattern = sec.pattern.rstrip("/")
-        new = replace(m, path=pattern, url=url)
-        if not self._works(self._with_mapping(s, m, new, pattern), ep):
-            return None
-        text = dedent(sec.node.text, sec.node.indent)
-        head, _, body = text.partition("\n")
-        body = "\n".join(
-            _replace_words(line, {m.url: url}) if line.strip() == m.node.text.strip() else line
-            for line in body.split("\n")
-        )
-        return Rewrite(sec.node.source, _replace_words(head, {sec.pattern: pattern}) + "\n" + body)
-
-    def _repair(self, s: Server, ep: Endpoint, out: Outcome) -> Rewrite | None:
-        """A change of the deciding line after which httpd upgrades the handshake (checked), if wslint knows one."""
-        rule = out.rule
-        if out.kind == "redirect" and out.reason == "rewrite-redirect" and rule is not None:
-            # exempt WebSocket handshakes from the redirect: a condition first (ANDed with the rule's)
-            exempt = Cond("%{HTTP:Upgrade}", "!=websocket", frozenset({"nc"}), rule.node)
-            if self._works(
-                replace(s, rules=[replace(x, conds=(exempt, *x.conds)) if x is rule else x for x in s.rules]), ep
-            ):
-                first = rule.conds[0].node if rule.conds else rule.node
-                return Rewrite(first.source, "RewriteCond %{HTTP:Upgrade} !=websocket [NC]\n" + first.text)
-        if out.kind == "local" and out.reason == "static" and rule is not None and rule.node.key == "rewriterule":
-            # a path rewritten without [PT] is looked for as a file: with [PT] mod_proxy maps it
-            flags = {**rule.flags, "pt": ""}
-            if self._works(replace(s, rules=[replace(x, flags=flags) if x is rule else x for x in s.rules]), ep):
-                args = rule.node.args
-                if len(args) > 2:
-                    text = _replace_words(
-                        rule.node.text, {args[2]: "[" + ",".join(["PT", *args[2].strip("[]").split(",")]) + "]"}
-                    )
-                else:
-                    text = rule.node.text + " [PT]"
-                return Rewrite(rule.node.source, text)
-        m = out.mapping
-        expected = ep.expected_backend_path
-        if (
-            out.kind == "proxied"
-            and expected is not None
-            and m is not None
-            and m.kind == "prefix"
-            and not m.excluded
-            and out.path_cause_kind == "proxy-pass"
-            and out.backend_path is not None
-        ):
-            # the URL's path that makes the backend receive the expected one
-            path = re.sub("/+", "/", ep.path) if s.merge_slashes else ep.path
-            rest = path[alias_match(path, m.path) :]
-            authority = re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*", m.url)
-            if (
-                authority is not None
-                and expected.endswith(rest)
-                and (rest.startswith("/") or expected[: len(expected) - len(rest)])
-            ):
-                url = authority.group(0) + expected[: len(expected) - len(rest)]
-                new = replace(m, url=url)
-                if self._works(self._with_mapping(s, m, new), ep):
-                    return Rewrite(m.node.source, _replace_words(m.node.text, {m.url: url}))
-        return None
-
-    def _mark_declared(self, results: list[EndpointResult]) -> tuple[list[Route], tuple[EndpointResult, ...]]:
-        declared: dict[int, EndpointResult] = {}
-        by_endpoint: dict[tuple[str, str | None], list[EndpointResult]] = {}
-        for r in results:
-            by_endpoint.setdefault((r.endpoint.raw, r.listener.id if r.listener else None), []).append(r)
-        for group in by_endpoint.values():
-            first = group[0]
-            if first.route is None or first.better_routes or first.elsewhere or first.near_misses:
-                continue
-            if any(x.route is not first.route for x in group) or first.outcome not in ("proxied", "error"):
-                continue
-            declared.setdefault(id(first.route), first)
-        renamed: dict[int, Route] = {}
-        for route in self.order:
-            hit = declared.get(id(route))
-            if hit is None or route.websocket.level in ("declared",):
-                continue
-            upstream = route.upstream
-            if upstream is not None and upstream.group is not None and upstream.group.health_check is not None:
-                hc = upstream.group.health_check
-                if hc.path.split("?", 1)[0] == hit.endpoint.path and hc.socket_path is None:
-                    pool = replace(upstream.group, health_check=replace(hc, socket_path=hit.endpoint.path))
-                    upstream = replace(upstream, group=pool)
-            renamed[id(route)] = replace(
-                route,
-                websocket=Intent("declared", f"the endpoint {hit.endpoint} is routed here", route.source),
-                upstream=upstream,
-            )
-
-        def remap(r: EndpointResult) -> EndpointResult:
-            changes: dict[str, object] = {}
-            if r.route is not None and id(r.route) in renamed:
-                changes["route"] = renamed[id(r.route)]
-            for name in ("better_routes", "elsewhere", "near_misses"):
-                value = getattr(r, name)
-                if any(id(x) in renamed for x in value):
-                    changes[name] = tuple(renamed.get(id(x), x) for x in value)
-            return replace(r, **changes) if changes else r  # type: ignore[arg-type]
-
-        routes = [renamed.get(id(r), r) for r in self.order]
-        return routes, tuple(remap(r) for r in results)
-
     # -- the whole configuration ---------------------------------------------------------
 
     def config(
@@ -945,15 +558,6 @@ class ApacheModel:
             endpoint_results=results,
             version_assumed=self.version_assumed,
         )
-
-
-def _replace_words(text: str, words: dict[str, str]) -> str:
-    """`text` with whole words replaced (each the first time it stands alone, quoted or not)."""
-    for old, new in words.items():
-        found = re.search(r'(?<![^\s"])' + re.escape(old) + r'(?![^\s">])', text)
-        if found is not None:
-            text = text[: found.start()] + new + text[found.end() :]
-    return text
 
 
 def _chain(conds: tuple[Cond, ...], results: list[bool]) -> bool:

@@ -7,16 +7,16 @@ from dataclasses import replace
 
 from wslint.adapters import AdapterOptions, Loaded
 from wslint.caddy.build import BuildOptions, CaddyModel, build_route, collect_spots, sample_path
-from wslint.caddy.declare import Declarer, declared
 from wslint.caddy.directives import Ctx
 from wslint.caddy.parser import Caddyfile, CaddyfileError, parse_caddyfile
+from wslint.caddy.simulator import CaddySimulator
 from wslint.caddy.sites import build_app
 from wslint.caddy.values import GroupCounter
+from wslint.declare import declare_endpoints
 from wslint.endpoints import EndpointError, parse_endpoint
 from wslint.findings import Diagnostic, Severity
 from wslint.inputs import InputFile
 from wslint.model import (
-    EndpointResult,
     Intent,
     MisplacedDirective,
     ProxyConfig,
@@ -138,8 +138,7 @@ def build_config(model: CaddyModel, ctx: Ctx, main: str) -> ProxyConfig:
     for s in model.spots:
         s.route = by_spot[id(s)]
     unclaimed(model, by_spot)
-    results = simulate(model, by_spot)
-    routes, results = declare_routes(model, list(by_spot.values()), results)
+    routes, results = declare_endpoints(CaddySimulator(model, by_spot), list(by_spot.values()), model.options.endpoints)
     misplaced = tuple(
         MisplacedDirective(
             snippet=Snippet(
@@ -182,7 +181,7 @@ def unclaimed(model: CaddyModel, by_spot: dict[int, Route]) -> None:
     """A reverse_proxy known only by its path is no WebSocket route when another one, whose matcher tests
     the Upgrade or Connection header, takes every browser's handshake for that path first and upgrades
     it (`reverse_proxy @ws ...` before `reverse_proxy /socket.io/* ... { transport http { read_timeout } }`)."""
-    dec = Declarer(model, by_spot)
+    dec = CaddySimulator(model, by_spot)
     for s in model.spots:
         mine = by_spot[id(s)]
         if mine.websocket.level not in ("heuristic", "possible"):
@@ -191,7 +190,7 @@ def unclaimed(model: CaddyModel, by_spot: dict[int, Route]) -> None:
             ep = parse_endpoint("ws://app.example.test" + sample_path(s.chain))
         except EndpointError:
             continue
-        got = [dec.run(ep, c, s.server, None, s.site) for c in model.options.clients]
+        got = [dec.handshake(ep, c, s.server, None, s.site) for c in model.options.clients]
         first = got[0].route if got else None
         if first is None or not all(
             r.route is first
@@ -205,74 +204,6 @@ def unclaimed(model: CaddyModel, by_spot: dict[int, Route]) -> None:
         why = f"every WebSocket handshake for its path goes to `{first.name}` first"
         new = replace(mine, websocket=Intent("none", why, first.source))
         by_spot[id(s)] = s.route = new
-
-
-def simulate(model: CaddyModel, by_spot: dict[int, Route]) -> tuple[EndpointResult, ...]:
-    dec = Declarer(model, by_spot)
-    out: list[EndpointResult] = []
-    for ep in model.options.endpoints:
-        servers, note = dec.servers_for(ep)
-        for server in servers:
-            if ep.host is None:
-                for site in server.sites:
-                    for c in model.options.clients:
-                        out.append(dec.run(ep, c, server, note, site))
-                continue
-            for c in model.options.clients:
-                out.append(dec.run(ep, c, server, note, None))
-    return tuple(out)
-
-
-def declare_routes(
-    model: CaddyModel, routes: list[Route], results: tuple[EndpointResult, ...]
-) -> tuple[list[Route], tuple[EndpointResult, ...]]:
-    """Routes an endpoint reaches cleanly become WebSocket routes by declaration."""
-    taken: dict[tuple[object, object], set[int]] = {}
-    for r in results:
-        taken.setdefault((r.endpoint, r.listener), set()).add(id(r.route))
-    mine: dict[int, list[EndpointResult]] = {}
-    for r in results:
-        if r.outcome != "proxied" or r.route is None or r.better_routes or r.near_misses or r.elsewhere:
-            continue
-        if len(taken[(r.endpoint, r.listener)]) > 1:
-            continue
-        mine.setdefault(id(r.route), []).append(r)
-    renamed: dict[int, Route] = {}
-    out: list[Route] = []
-    for route in routes:
-        found = mine.get(id(route))
-        if not found:
-            out.append(route)
-            continue
-        first = found[0]
-        new = declared(route, first)
-        hs = tuple(x.handshake for x in found if x.handshake is not None and x.endpoint == first.endpoint)
-        if len(hs) == len(route.handshakes):
-            new = replace(new, handshakes=hs)
-        up = new.upstream
-        if up is not None and up.group is not None and up.group.health_check is not None:
-            hc = up.group.health_check
-            if hc.path.split("?", 1)[0] == first.backend_path_only:
-                new = replace(
-                    new,
-                    upstream=replace(
-                        up, group=replace(up.group, health_check=replace(hc, socket_path=first.backend_path_only))
-                    ),
-                )
-        renamed[id(route)] = new
-        out.append(new)
-
-    def remap(r: EndpointResult) -> EndpointResult:
-        fields: dict[str, object] = {}
-        if r.route is not None and id(r.route) in renamed:
-            fields["route"] = renamed[id(r.route)]
-        for name in ("better_routes", "near_misses", "elsewhere"):
-            seq = getattr(r, name)
-            if any(id(x) in renamed for x in seq):
-                fields[name] = tuple(renamed.get(id(x), x) for x in seq)
-        return replace(r, **fields) if fields else r  # type: ignore[arg-type]
-
-    return out, tuple(remap(r) for r in results)
 
 
 def included_files(inp: InputFile, options: AdapterOptions) -> set[str]:

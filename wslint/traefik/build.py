@@ -10,7 +10,7 @@ else a diagnostic with the line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from wslint.clients import Client
 from wslint.endpoints import Endpoint
@@ -20,7 +20,6 @@ from wslint.model import (
     Action,
     BlockRef,
     Divergence,
-    EndpointResult,
     Header,
     HeaderScope,
     Intent,
@@ -718,7 +717,8 @@ class TraefikBuilder:
     # -- the whole configuration ---------------------------------------------------------------
 
     def build(self) -> ProxyConfig:
-        from wslint.traefik.routing import simulate_endpoints
+        from wslint.declare import declare_endpoints
+        from wslint.traefik.simulator import TraefikSimulator
 
         self._entry_points()
         for spec in self.inp.routers:
@@ -733,7 +733,7 @@ class TraefikBuilder:
                 route = self._route(router, ep)
                 self.routes.append(route)
                 self.placed[route.id] = (router, ep)
-        routes, results = simulate_endpoints(self)
+        routes, results = declare_endpoints(TraefikSimulator(self), self.routes, self.options.endpoints)
         upstreams = tuple(Upstream(s.qualified, s.urls, None, False, s.source) for s in self.inp.services.values())
         return ProxyConfig(
             proxy="traefik",
@@ -750,10 +750,6 @@ class TraefikBuilder:
             endpoint_results=results,
             version_assumed=self.options.version_assumed,
         )
-
-
-def declared(route: Route, result: EndpointResult) -> Route:
-    return replace(route, websocket=Intent("declared", f"the endpoint {result.endpoint} is routed here", route.source))
 
 
 def matches(router: LoadedRouter, req: SimRequest) -> bool | None:

@@ -20,7 +20,7 @@ route by declaration, and its handshakes are those of the endpoint.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from urllib.parse import unquote
 
 from wslint.caddy.build import (
@@ -47,8 +47,9 @@ from wslint.caddy.matchers import match_path, match_set
 from wslint.caddy.request import Request, Unknown, escape_path
 from wslint.caddy.routing import Outcome
 from wslint.clients import Client
+from wslint.declare import ProxySimulator
 from wslint.endpoints import Endpoint
-from wslint.model import EndpointOutcome, EndpointResult, Intent, Listener, Rewrite, Source, TraceStep
+from wslint.model import EndpointOutcome, EndpointResult, Listener, Rewrite, Source, TraceStep
 from wslint.model import Route as ModelRoute
 
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -139,10 +140,23 @@ class Miss:
     rewrite: Rewrite | None = None
 
 
-class Declarer:
+@dataclass(frozen=True)
+class Target:
+    """A server an endpoint's handshake is tried in, and for an endpoint without a host, one of its sites."""
+
+    server: Server
+    note: str | None = None
+    site: Site | None = None
+
+
+class CaddySimulator(ProxySimulator[Target]):
+    """Declared endpoints through Caddy: the server by port, the site by Host, its routes in directive order.
+    A result names its alternatives as the run finds them (they decide the repair it offers)."""
+
     def __init__(self, model: CaddyModel, routes: dict[int, ModelRoute]) -> None:
         self.model = model
         self.routes = routes
+        self.clients = model.options.clients
         # spots by server, by site and by handler: scanning every spot for every result made a
         # configuration of many sites quadratic (1,000 sites took 39 s)
         self._by_server: dict[int, list[Spot]] = {}
@@ -178,7 +192,16 @@ class Declarer:
             else None
         )
 
-    def run(
+    def targets(self, endpoint: Endpoint) -> list[Target]:
+        servers, note = self.servers_for(endpoint)
+        if endpoint.host is None:
+            return [Target(server, note, site) for server in servers for site in server.sites]
+        return [Target(server, note) for server in servers]
+
+    def run(self, endpoint: Endpoint, client: Client, target: Target) -> EndpointResult:
+        return self.handshake(endpoint, client, target.server, target.note, target.site)
+
+    def handshake(
         self, ep: Endpoint, client: Client, server: Server, note: str | None, site_hint: Site | None
     ) -> EndpointResult:
         tls = ep.tls
@@ -692,7 +715,3 @@ _RANKS = {"declared": 4, "explicit": 3, "heuristic": 2, "inherited": 2, "possibl
 
 def _rank(route: ModelRoute | None) -> int:
     return _RANKS.get(route.websocket.level, 0) if route is not None else -1
-
-
-def declared(route: ModelRoute, result: EndpointResult) -> ModelRoute:
-    return replace(route, websocket=Intent("declared", f"the endpoint {result.endpoint} is routed here", route.source))

@@ -20,9 +20,10 @@ connects without TLS, an entryPoint the client does not use).
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass
 
 from wslint.clients import Client
+from wslint.declare import ProxySimulator
 from wslint.endpoints import Endpoint
 from wslint.model import EndpointResult, Route, Source, TraceStep, UpstreamTarget
 from wslint.traefik.build import (
@@ -32,7 +33,6 @@ from wslint.traefik.build import (
     LoadedTcp,
     TraefikBuilder,
     client_headers,
-    declared,
     matches,
     positive_matchers,
     routing_path,
@@ -90,9 +90,23 @@ def _rank(route: Route | None) -> int:
     return INTENT_RANK.get(route.websocket.level, 0) if route is not None else -1
 
 
-class Simulation:
+@dataclass(frozen=True)
+class Target:
+    """An entryPoint an endpoint's handshake is tried on."""
+
+    entry_point: EntryPoint
+    # why every entryPoint is checked (none listens on the endpoint's port)
+    note: str | None = None
+
+
+class TraefikSimulator(ProxySimulator[Target]):
+    """Declared endpoints through Traefik: the entryPoint by port, TCP routers first, then the routers by
+    priority, their middlewares and service. A result names its near misses and better routers as the run
+    finds them (a miss's line is the cause of a 404)."""
+
     def __init__(self, b: TraefikBuilder) -> None:
         self.b = b
+        self.clients = b.options.clients
         self.route_of: dict[tuple[str, str], Route] = {}
         for route in b.routes:
             router, ep = b.placed[route.id]
@@ -168,7 +182,18 @@ class Simulation:
             return False if False in (left, right) else (None if None in (left, right) else True)
         return True if True in (left, right) else (None if None in (left, right) else False)
 
-    def run(self, endpoint: Endpoint, client: Client, ep: EntryPoint, note: str | None) -> EndpointResult:
+    def targets(self, endpoint: Endpoint) -> list[Target]:
+        eps, note = self.entry_points(endpoint)
+        return [Target(ep, note) for ep in eps]
+
+    def may_declare(self, result: EndpointResult) -> bool:
+        # a TCP router's bytes are no HTTP route's
+        return result.outcome == "proxied" and result.reason != "tcp-router"
+
+    def run(self, endpoint: Endpoint, client: Client, target: Target) -> EndpointResult:
+        return self.handshake(endpoint, client, target.entry_point, target.note)
+
+    def handshake(self, endpoint: Endpoint, client: Client, ep: EntryPoint, note: str | None) -> EndpointResult:
         steps: list[TraceStep] = []
         uncertain: list[str] = [note] if note else []
         tls = endpoint.tls
@@ -461,38 +486,3 @@ class Simulation:
         routes.append(route)
         reasons.append(why)
         causes.append(cause)
-
-
-def simulate_endpoints(b: TraefikBuilder) -> tuple[list[Route], tuple[EndpointResult, ...]]:
-    sim = Simulation(b)
-    results: list[EndpointResult] = []
-    for endpoint in b.options.endpoints:
-        eps, note = sim.entry_points(endpoint)
-        for ep in eps:
-            per_client = [sim.run(endpoint, c, ep, note) for c in b.options.clients]
-            results.extend(per_client)
-    by_id: dict[str, list[EndpointResult]] = {}
-    for r in results:
-        if r.outcome != "proxied" or r.route is None or r.better_routes or r.near_misses or r.reason == "tcp-router":
-            continue
-        by_id.setdefault(r.route.id, []).append(r)
-    renamed: dict[str, Route] = {}
-    routes: list[Route] = []
-    for route in b.routes:
-        mine = by_id.get(route.id)
-        if not mine:
-            routes.append(route)
-            continue
-        first = [r for r in mine if r.endpoint == mine[0].endpoint and r.handshake is not None]
-        new = declared(route, mine[0])
-        if len(first) == len(route.handshakes):
-            new = replace(new, handshakes=tuple(r.handshake for r in first if r.handshake is not None))
-        renamed[route.id] = new
-        routes.append(new)
-
-    def remap(r: EndpointResult) -> EndpointResult:
-        if r.route is not None and r.route.id in renamed:
-            return replace(r, route=renamed[r.route.id])
-        return r
-
-    return routes, tuple(remap(r) for r in results)
