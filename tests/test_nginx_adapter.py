@@ -11,7 +11,7 @@ from wslint.endpoints import parse_endpoint
 from wslint.findings import Severity
 from wslint.inputs import InputFile
 from wslint.model import ProxyConfig, Route
-from wslint.nginx.build import BuildOptions, ConfigBuilder
+from wslint.nginx.build import BuildOptions, NginxModel
 from wslint.nginx.loader import Loader, LoadOptions
 from wslint.nginx.locations import normalize_uri, select
 
@@ -33,7 +33,7 @@ def model(tmp_path: Path, files: dict[str, str], main: str = "site.conf", **buil
     loaded = Loader(LoadOptions(), diags).load(InputFile(main, str(tmp_path / main)))
     assert loaded is not None and not loaded.failed, diags
     opts = BuildOptions(version=build.pop("version", (1, 28, 0)), version_text="1.28.0", **build)  # type: ignore[arg-type]
-    return ConfigBuilder(loaded, opts).build()
+    return NginxModel(loaded, opts).build()
 
 
 def route(cfg: ProxyConfig, pattern: str) -> Route:

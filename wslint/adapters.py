@@ -122,7 +122,7 @@ def _traefik_includes(inp: InputFile, options: AdapterOptions) -> set[str]:
 
 
 def _traefik_read_together(inp: InputFile) -> set[str]:
-    from wslint.traefik.inputs import read_together
+    from wslint.traefik.loader import read_together
 
     return read_together(inp)
 

@@ -160,7 +160,7 @@ _MARKS: tuple[_Mark, ...] = (
     _m("apache", 1, "an Apache directive name ({})", r"^[ \t]*([A-Z][A-Za-z0-9]*)[ \t]+[^;{\n]*$", _APACHE_NAMES),
 )
 
-# Traefik's keys in YAML, TOML and labels (see traefik/inputs.py for what each style holds)
+# Traefik's keys in YAML, TOML and labels (see traefik/loader.py for what each style holds)
 _TRAEFIK_MARKS: tuple[_Mark, ...] = (
     _m(
         "traefik",

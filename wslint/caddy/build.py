@@ -30,7 +30,7 @@ from wslint.caddy.handshake import client_request, proxy_request
 from wslint.caddy.matchers import header_value_matches
 from wslint.caddy.parser import Caddyfile
 from wslint.caddy.request import go_regex
-from wslint.caddy.routing import Runner
+from wslint.caddy.routing import Router
 from wslint.clients import Client
 from wslint.endpoints import Endpoint
 from wslint.intent import path_signal
@@ -94,12 +94,12 @@ class CaddyModel:
     texts: dict[str, str]
     listeners: dict[tuple[str, int], Listener] = field(default_factory=dict)
     spots: list[Spot] = field(default_factory=list)
-    runners: dict[str, Runner] = field(default_factory=dict)
+    routers: dict[str, Router] = field(default_factory=dict)
 
-    def runner(self, server: Server) -> Runner:
-        if server.name not in self.runners:
-            self.runners[server.name] = Runner(server)
-        return self.runners[server.name]
+    def router(self, server: Server) -> Router:
+        if server.name not in self.routers:
+            self.routers[server.name] = Router(server)
+        return self.routers[server.name]
 
     def text_of(self, src: Source | None) -> str:
         """The text a source spans, continuation lines dedented."""
@@ -364,7 +364,7 @@ def handshake_for(
 ) -> UpstreamRequest:
     """The request this reverse_proxy sends for a browser's handshake on one of its paths."""
     req = client_request(client, host if port in (80, 443) else f"{host}:{port}", path, "", tls, port)
-    out = model.runner(spot.server).run(req.copy())
+    out = model.router(spot.server).run(req.copy())
     if out.handler is spot.handler and out.request is not None:
         return proxy_request(spot.handler, out.request, client)[0]
     return proxy_request(spot.handler, req, client)[0]

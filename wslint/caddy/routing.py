@@ -111,7 +111,7 @@ def describe_set(route: Route) -> str:
     return " or ".join(labels) if labels else "every request"
 
 
-class Runner:
+class Router:
     """Runs requests through one server's routes."""
 
     def __init__(self, server: Server) -> None:

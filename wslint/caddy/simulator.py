@@ -235,8 +235,8 @@ class CaddySimulator(ProxySimulator[Target]):
             uncertain.append("the endpoint has no host: which site answers cannot be known")
         if server.tls != tls and not server.automatic:
             return self._tls_mismatch(ep, client, server, steps, uncertain, tls, site_hint)
-        runner = self.model.runner(server)
-        out = runner.run(req.copy())
+        router = self.model.router(server)
+        out = router.run(req.copy())
         listener = self._listener(server, out.site or site_hint)
         if out.site is not None:
             steps.append(

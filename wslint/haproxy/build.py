@@ -21,7 +21,7 @@ from wslint.haproxy.acl import AclTest, Condition, TestResult
 from wslint.haproxy.parser import ParsedConfig, Section, Statement
 from wslint.haproxy.proxies import Proxy, Timeout, parse_time
 from wslint.haproxy.request import HTX_SINCE, HttpRequest, handshake_request
-from wslint.haproxy.routing import Flow, Outcome, Simulator, Switch
+from wslint.haproxy.routing import Flow, Outcome, Router, Switch
 from wslint.haproxy.samples import MapFile, SampleContext, match_values, read_map
 from wslint.intent import Strength, path_signal
 from wslint.model import (
@@ -133,7 +133,7 @@ class HaproxyModel:
         self.frontends = [p for p in proxies if p.is_frontend]
         self._maps: dict[str, MapFile | None] = {}
         self.default_path = self._default_path()
-        self.simulator = Simulator(self.backends, self.map_file, self.version)
+        self.router = Router(self.backends, self.map_file, self.version)
         self.listeners: dict[str, Listener] = {}
         self._routes: dict[tuple[str, str, int, str], Route] = {}
         self.route_order: list[Route] = []
@@ -253,8 +253,7 @@ class HaproxyModel:
         tests = positive_tests(switch.rule.cond if switch.rule else None, fe)
         path, host = literal_path(tests), literal_host(tests)
         outcomes = [
-            (c, self.simulator.run(fe, self.request(fe, c, host, path, None, None), switch))
-            for c in self.options.clients
+            (c, self.router.run(fe, self.request(fe, c, host, path, None, None), switch)) for c in self.options.clients
         ]
         handshakes = tuple(hs for _, o in outcomes if (hs := self.handshake(o)) is not None)
         idle = self.idle(fe, be, outcomes[0][1].flow) if outcomes else None
@@ -296,7 +295,7 @@ class HaproxyModel:
             return None
         found: Statement | None = None
         for c in self.options.clients:
-            out = self.simulator.run(fe, self.request(fe, c, host, path, None, None))
+            out = self.router.run(fe, self.request(fe, c, host, path, None, None))
             sw = out.switch
             if out.answer is not None or out.switch_uncertain or sw is None or sw.rule is None:
                 return None
@@ -327,7 +326,7 @@ class HaproxyModel:
             if not own and not any(_websocket_test(t) for t in tests):
                 continue
             client = self.options.clients[0]
-            out = self.simulator.run(fe, self.request(fe, client, literal_host(tests), other, None, None))
+            out = self.router.run(fe, self.request(fe, client, literal_host(tests), other, None, None))
             if out.answer is None and out.switch is not None and out.switch.rule is ub:
                 return ub.statement
         return None
@@ -488,8 +487,8 @@ class HaproxyModel:
             return ()
         verdicts: list[tuple[Client, bool | None, list[TestResult], Flow]] = []
         for c in self.options.clients:
-            flow = self.simulator.prepare(fe, self.request(fe, c, host, path, None, None))
-            ev = self.simulator.evaluator(fe, flow, fe.section)
+            flow = self.router.prepare(fe, self.request(fe, c, host, path, None, None))
+            ev = self.router.evaluator(fe, flow, fe.section)
             verdicts.append((c, ev.condition(rule.cond), ev.results, flow))
         values = {v for _, v, _, _ in verdicts}
         if values == {False}:
@@ -504,7 +503,7 @@ class HaproxyModel:
             if culprit is None:
                 continue
             test, matcher = culprit
-            elsewhere, _ = self.simulator.switch(fe, flow)
+            elsewhere, _ = self.router.switch(fe, flow)
             actual = elsewhere.backend.name if elsewhere is not None else "no backend (503)"
             sent = flow.request.values(test.header or "") or [] if test.header else []
             value = f" (`{test.header.capitalize()}: {', '.join(sent)}`)" if test.header and sent else ""
@@ -539,14 +538,14 @@ class HaproxyModel:
                 continue
             fixed = []
             for _, _, _, flow in verdicts:
-                ev = self.simulator.evaluator(fe, flow, fe.section)
+                ev = self.router.evaluator(fe, flow, fe.section)
                 ev.caseless = t
                 fixed.append(ev.condition(cond))
             if not all(v is True for v in fixed):
                 continue
             out = []
             for c, _, _, flow in verdicts:
-                elsewhere, _ = self.simulator.switch(fe, flow)
+                elsewhere, _ = self.router.switch(fe, flow)
                 sent = flow.request.values(t.header or "") or []
                 value = f" (`{(t.header or '').capitalize()}: {', '.join(sent)}`)" if sent else ""
                 out.append(

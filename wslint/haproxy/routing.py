@@ -143,7 +143,7 @@ class Outcome:
 MapResolver = Callable[[str, Section], MapFile | None]
 
 
-class Simulator:
+class Router:
     def __init__(
         self,
         backends: dict[str, Proxy],

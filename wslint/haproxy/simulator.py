@@ -108,7 +108,7 @@ class HaproxySimulator(ProxySimulator[Target]):
 
     def __init__(self, model: HaproxyModel) -> None:
         self.model = model
-        self.sim = model.simulator
+        self.sim = model.router
         self.clients = model.options.clients
         # each result's simulation, for the alternatives and the timeouts its route really gets
         self.outcomes: dict[tuple[Endpoint, str, str | None], Outcome] = {}

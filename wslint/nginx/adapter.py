@@ -8,7 +8,7 @@ import os
 from wslint.adapters import AdapterOptions, Loaded
 from wslint.findings import Diagnostic
 from wslint.inputs import InputFile, display_path
-from wslint.nginx.build import BuildOptions, ConfigBuilder
+from wslint.nginx.build import BuildOptions, NginxModel
 from wslint.nginx.loader import Loader, LoadOptions
 from wslint.nginx.tree import Directive
 from wslint.nginx.variables import collect_definitions, is_builtin, references
@@ -52,7 +52,7 @@ def load_nginx(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagno
         clients=options.clients,
         version_assumed=options.version_assumed,
     )
-    return Loaded(ConfigBuilder(loaded, build).build(), loader.texts())
+    return Loaded(NginxModel(loaded, build).build(), loader.texts())
 
 
 # the directories Debian's and the nginx.org packages' nginx.conf include in its http block

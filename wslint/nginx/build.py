@@ -236,7 +236,7 @@ def _body_of(text: str) -> str:
     return "\n".join(ln[indent:].rstrip() for ln in lines)
 
 
-class ConfigBuilder:
+class NginxModel:
     def __init__(self, loaded: LoadedConfig, options: BuildOptions) -> None:
         self.loaded = loaded
         self.root = loaded.root

@@ -45,7 +45,7 @@ from wslint.nginx.tree import Directive
 from wslint.nginx.upstreams import is_address, split_pass
 
 if TYPE_CHECKING:
-    from wslint.nginx.build import ConfigBuilder
+    from wslint.nginx.build import NginxModel
 
 MAX_CYCLES = 10
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
@@ -279,8 +279,8 @@ def wildcard_matches(mask: str, host: str) -> bool:
     return False
 
 
-class NginxRouter:
-    def __init__(self, builder: ConfigBuilder, servers: list[tuple[Directive, Listener]]) -> None:
+class Router:
+    def __init__(self, builder: NginxModel, servers: list[tuple[Directive, Listener]]) -> None:
         self.b = builder
         self.servers = servers
         self.capture_names = _capture_names(servers)

@@ -15,11 +15,11 @@ from wslint.endpoints import Endpoint
 from wslint.model import EndpointResult, Listener, Match, Route
 from wslint.nginx.evaluate import compile_regex
 from wslint.nginx.locations import BadRequest, normalize_uri
-from wslint.nginx.routing import NginxRouter, ServerChoice
+from wslint.nginx.routing import Router, ServerChoice
 from wslint.nginx.tree import Directive
 
 if TYPE_CHECKING:
-    from wslint.nginx.build import ConfigBuilder
+    from wslint.nginx.build import NginxModel
 
 
 def pattern_matches(match: Match, uri: str) -> bool:
@@ -37,8 +37,8 @@ def pattern_matches(match: Match, uri: str) -> bool:
 class NginxSimulator(ProxySimulator[ServerChoice | None]):
     """Declared endpoints through nginx: the server by port and Host, then the location."""
 
-    def __init__(self, builder: ConfigBuilder, placed: list[tuple[Directive, Listener]], routes: list[Route]) -> None:
-        self.router = NginxRouter(builder, placed)
+    def __init__(self, builder: NginxModel, placed: list[tuple[Directive, Listener]], routes: list[Route]) -> None:
+        self.router = Router(builder, placed)
         self.placed = placed
         self.routes = routes
         self.clients = builder.options.clients

@@ -5,8 +5,8 @@ from __future__ import annotations
 from wslint.adapters import AdapterOptions, Loaded
 from wslint.findings import Diagnostic
 from wslint.inputs import InputFile
-from wslint.traefik.build import BuildOptions, TraefikBuilder
-from wslint.traefik.inputs import load_inputs
+from wslint.traefik.build import BuildOptions, TraefikModel
+from wslint.traefik.loader import load_inputs
 
 
 def load_traefik(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagnostic]) -> Loaded:
@@ -25,7 +25,7 @@ def load_traefik(inp: InputFile, options: AdapterOptions, diagnostics: list[Diag
         endpoints=options.endpoints,
         clients=options.clients,
     )
-    return Loaded(TraefikBuilder(loaded, build, diagnostics).build(), loaded.texts)
+    return Loaded(TraefikModel(loaded, build, diagnostics).build(), loaded.texts)
 
 
 def included_files(inp: InputFile, options: AdapterOptions) -> set[str]:

@@ -255,7 +255,7 @@ def upstream_request(
     return UpstreamRequest(client.name, Setting("1.1"), url, req.request_uri, tuple(headers))
 
 
-class TraefikBuilder:
+class TraefikModel:
     def __init__(self, inp: TraefikInput, options: BuildOptions, diagnostics: list[Diagnostic]) -> None:
         self.inp = inp
         self.options = options

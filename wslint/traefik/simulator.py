@@ -31,7 +31,7 @@ from wslint.traefik.build import (
     EntryPoint,
     LoadedRouter,
     LoadedTcp,
-    TraefikBuilder,
+    TraefikModel,
     client_headers,
     matches,
     positive_matchers,
@@ -104,7 +104,7 @@ class TraefikSimulator(ProxySimulator[Target]):
     priority, their middlewares and service. A result names its near misses and better routers as the run
     finds them (a miss's line is the cause of a 404)."""
 
-    def __init__(self, b: TraefikBuilder) -> None:
+    def __init__(self, b: TraefikModel) -> None:
         self.b = b
         self.clients = b.options.clients
         self.route_of: dict[tuple[str, str], Route] = {}
