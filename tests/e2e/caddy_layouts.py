@@ -231,7 +231,7 @@ def ask_wslint(model: CaddyModel, probe: Probe, port: int, names: dict[str, str]
     if server is None:
         return None
     req = client_request(client, f"{probe.host}:{port}", probe.path, probe.query[1:], False, port)
-    out = model.runner(server).run(req.copy())
+    out = model.router(server).run(req.copy())
     if out.uncertain:
         return None
     if out.kind == "proxy":

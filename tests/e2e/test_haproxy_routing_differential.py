@@ -271,7 +271,7 @@ def ask_wslint(model: HaproxyModel, probe: Probe) -> tuple[str, str | None] | No
     fe = model.frontends[0]
     query = probe.query[1:] if probe.query else None
     req = handshake_request(client, probe.host, probe.path, query, False, fe.binds[0].port, model.version)
-    out = model.simulator.run(fe, req)
+    out = model.router.run(fe, req)
     if out.flow.uncertain:
         return None
     if out.answer is not None:
