@@ -5,14 +5,14 @@ receive it (a server, a frontend, an entryPoint, a virtual host: the simulator's
 client (browsers write `Connection` differently). Where a handshake lands on a route that cannot
 upgrade while another route could, the simulator names the *alternatives*: routes that also match
 but lose (`better_routes`), routes of other servers that would take it (`elsewhere`), routes written
-for nearly this path (`near_misses`). The landing route is then not what the user meant, and the
+for nearly this path (`misses`). The landing route is then not what the user meant, and the
 endpoint rules explain the precedence instead of blaming its headers.
 
 A route that every client's handshake reaches cleanly (proxied, no alternative, all clients on the
 same route: clients that disagree are a finding of their own, and the route some of them reach is
 not what the endpoint meant) becomes a WebSocket route by declaration: its handshakes become the
 endpoint's own, a health check that requests the socket's path is marked, and every reference to
-the route in the results (`route`, `better_routes`, `near_misses`, `elsewhere`) points at the
+the route in the results (`route`, `better_routes`, `misses`, `elsewhere`) points at the
 declared route.
 
 The per-proxy part is a `ProxySimulator`: which targets, one client's run, the alternatives of a
@@ -35,13 +35,11 @@ T = TypeVar("T")
 ALTERNATIVE_FIELDS = (
     "better_routes",
     "elsewhere",
-    "near_misses",
-    "near_miss_reasons",
-    "near_miss_causes",
+    "misses",
     "better_reasons",
     "rewrite",
 )
-_ROUTE_FIELDS = ("better_routes", "elsewhere", "near_misses")
+_ROUTE_FIELDS = ("better_routes", "elsewhere")
 
 
 class ProxySimulator(Generic[T]):
@@ -171,4 +169,6 @@ def _repoint(r: EndpointResult, renamed: dict[int, Route]) -> EndpointResult:
         value: tuple[Route, ...] = getattr(r, name)
         if any(id(x) in renamed for x in value):
             changes[name] = tuple(renamed.get(id(x), x) for x in value)
+    if any(id(m.route) in renamed for m in r.misses):
+        changes["misses"] = tuple(replace(m, route=renamed.get(id(m.route), m.route)) for m in r.misses)
     return replace(r, **changes) if changes else r  # type: ignore[arg-type]

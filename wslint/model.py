@@ -423,6 +423,119 @@ class TraceStep:
 
 EndpointOutcome = Literal["proxied", "redirect", "local", "no-route", "error"]
 
+# Why a handshake ended as it did (`result.reason`). Rules compare against these values only.
+Reason = Literal[
+    # proxied: by a route, a ProxyPass line, a RewriteRule [P], a TCP router, an upstream no resolver can name
+    "proxied",
+    "proxy-pass",
+    "rewrite-proxy",
+    "tcp-router",
+    "unresolvable",
+    # answered by the proxy itself
+    "return",
+    "try-files",
+    "static",
+    "deny",
+    "reject",
+    "rewrite-forbidden",
+    "auth",
+    "internal",
+    "error-page",
+    "no-handler",
+    "bad-request",
+    "cycle",
+    "upgrade-refused",
+    # redirects: one that only adds the trailing slash (auto-redirect), mod_alias's, Caddy's automatic HTTPS and
+    # `redir`, nginx's return/rewrite/error_page, mod_rewrite's [R], a Traefik entryPoint's and middleware's
+    "redirect",
+    "auto-redirect",
+    "alias-redirect",
+    "auto-https",
+    "redir",
+    "return-redirect",
+    "rewrite-redirect",
+    "error-page-redirect",
+    "entrypoint-redirect",
+    "redirect-middleware",
+    # no route: no location, backend, site or router takes the request
+    "no-location",
+    "no-backend",
+    "no-site",
+    "no-router",
+    # the proxy fails: no server up, no balancer member, a URL it cannot use, a TLS mismatch
+    "no-server",
+    "no-member",
+    "balancer-down",
+    "bad-url",
+    "error",
+    "plain-to-tls",
+    "tls-to-plain",
+    # what happens depends on what wslint cannot know
+    "unknown",
+]
+
+# What changed the path the upstream receives (`result.path_cause_kind`); `path_cause_text` says it as written.
+PathCause = Literal[
+    # nginx's and httpd's
+    "proxy-pass",
+    "rewrite",
+    "try-files",
+    "error-page",
+    # Caddy's (a reverse_proxy's own `rewrite` is proxy-rewrite)
+    "handle-path",
+    "uri",
+    "php-fastcgi",
+    "proxy-rewrite",
+    # HAProxy's http-request actions
+    "set-path",
+    "set-pathq",
+    "set-uri",
+    "set-query",
+    "replace-path",
+    "replace-pathq",
+    "replace-uri",
+    "normalize-uri",
+    # Traefik's middlewares
+    "strip-prefix",
+    "strip-prefix-regex",
+    "replace-path",
+    "replace-path-regex",
+    "add-prefix",
+]
+
+# How a route written for the endpoint misses it (`miss.kind`).
+MissKind = Literal[
+    # its pattern does not cover the path (nginx, HAProxy)
+    "pattern",
+    # a trailing slash the path lacks, another letter case, a regex section read as a plain prefix (httpd)
+    "trailing-slash",
+    "case",
+    "regex-as-prefix",
+    # an exact path where the client adds more, a rewrite (try_files, uri) before it (Caddy)
+    "exact-path",
+    "rewritten",
+    # a port in Host, a `tls` section (or none) unlike the connection, a v2 path template, another entryPoint
+    # (Traefik)
+    "host-has-port",
+    "tls-mismatch",
+    "v2-path-template",
+    "other-entrypoint",
+]
+
+
+@dataclass(frozen=True)
+class Miss:
+    """A route written for the endpoint that does not take its handshake, and why."""
+
+    route: Route
+    kind: MissKind
+    # the reason in words, for messages
+    reason: str = ""
+    # the line that makes it miss, where the finding stands (None: where the handshake went)
+    cause: Source | None = None
+    # that line's text rewritten so that it matches, when wslint knows it
+    replacement: str | None = None
+
 
 @dataclass(frozen=True)
 class EndpointResult:
@@ -440,24 +553,25 @@ class EndpointResult:
     handshake: UpstreamRequest | None
     steps: tuple[TraceStep, ...]
     cause: Source | None
-    reason: str
+    reason: Reason
     certain: bool
     uncertain: tuple[str, ...]
     path_cause: Source | None
-    path_cause_kind: str | None = None
+    path_cause_kind: PathCause | None = None
+    path_cause_text: str | None = None
     # the directive that answered, as written (a `return`, a `rewrite`)
     cause_text: str | None = None
-    # the server_name (or listen) line that selected the server
+    # the server_name (or listen) line that selected the server, and why it did
     server_cause: Source | None = None
+    server_reason: str | None = None
+    # answered by the server's own directives before any route is chosen (nginx: a server-level return)
+    server_level: bool = False
     # WebSocket routes that also match the path in the same server, but lose to `route`
     better_routes: tuple[Route, ...] = ()
     # WebSocket routes in other servers that would upgrade this endpoint
     elsewhere: tuple[Route, ...] = ()
-    # WebSocket routes of the chosen server that the path does not reach
-    near_misses: tuple[Route, ...] = ()
-    # why each near miss does not take the request, and the line to blame (Traefik)
-    near_miss_reasons: tuple[str, ...] = ()
-    near_miss_causes: tuple[Source | None, ...] = ()
+    # WebSocket routes of the chosen server written for this path that it does not reach
+    misses: tuple[Miss, ...] = ()
     # why each better route loses (Caddy: "written order" inside `route`, "directive order")
     better_reasons: tuple[str, ...] = ()
     # the deciding line rewritten so that the handshake goes where it should (HAProxy: a redirect
@@ -467,6 +581,11 @@ class EndpointResult:
     @property
     def host_known(self) -> bool:
         return self.endpoint.host is not None
+
+    @property
+    def near_misses(self) -> tuple[Route, ...]:
+        """The routes of `misses`."""
+        return tuple(m.route for m in self.misses)
 
     @property
     def upgrades(self) -> bool:

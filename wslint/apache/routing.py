@@ -25,7 +25,7 @@ from wslint.apache.parser import Node
 from wslint.apache.rewrite import Applied, Request, Rule, Unknown, compile_pattern, run_rules
 from wslint.clients import Client
 from wslint.intent import path_signal
-from wslint.model import Source, TraceStep
+from wslint.model import PathCause, Reason, Source, TraceStep
 
 UPGRADE_PARAM_SINCE = (2, 4, 47)
 MAX_TIMEOUTS_SINCE = (2, 4, 53)
@@ -64,7 +64,7 @@ class Upgrade:
 @dataclass
 class Outcome:
     kind: OutcomeKind
-    reason: str
+    reason: Reason
     cause: Source | None
     cause_text: str | None = None
     status: int | None = None
@@ -78,7 +78,7 @@ class Outcome:
     steps: list[TraceStep] = field(default_factory=list)
     uncertain: list[str] = field(default_factory=list)
     path_cause: Source | None = None
-    path_cause_kind: str | None = None
+    path_cause_kind: PathCause | None = None
     balancer: Balancer | None = None
     rewrite: Applied | None = None
 

@@ -21,7 +21,7 @@ from wslint.apache.routing import Outcome, Router, alias_match
 from wslint.clients import Client
 from wslint.declare import ProxySimulator
 from wslint.endpoints import Endpoint
-from wslint.model import EndpointOutcome, EndpointResult, Rewrite, Route, Source, TraceStep
+from wslint.model import EndpointOutcome, EndpointResult, Miss, MissKind, Rewrite, Route, Source, TraceStep
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,8 @@ class Target:
     servers: tuple[Server, ...]
     lead: tuple[TraceStep, ...]
     cause: Source
+    # why this virtual host answers
+    reason: str
     uncertain: str | None = None
 
 
@@ -52,11 +54,12 @@ class ApacheSimulator(ProxySimulator[Target]):
             lead = [TraceStep(note, None)] if note else []
             label = f"<VirtualHost {s.label}>" if s.node is not None else "the main server"
             lead.append(TraceStep(f"{label}: {why}", cause))
-            out.append(Target(s, tuple(servers), tuple(lead), cause, unsure))
+            out.append(Target(s, tuple(servers), tuple(lead), cause, why, unsure))
         return out
 
     def run(self, endpoint: Endpoint, client: Client, target: Target) -> EndpointResult:
-        return self.result(target.server, endpoint, client, list(target.lead), target.cause, target.uncertain)
+        result = self.result(target.server, endpoint, client, list(target.lead), target.cause, target.uncertain)
+        return replace(result, server_reason=target.reason)
 
     def alternatives(self, result: EndpointResult, target: Target) -> EndpointResult:
         return self._diagnose(target.server, list(target.servers), result.endpoint, result)
@@ -148,6 +151,7 @@ class ApacheSimulator(ProxySimulator[Target]):
             uncertain=tuple(dict.fromkeys(out.uncertain)),
             path_cause=out.path_cause,
             path_cause_kind=out.path_cause_kind,
+            path_cause_text={"rewrite": "RewriteRule", "proxy-pass": "ProxyPass"}.get(out.path_cause_kind or ""),
             cause_text=out.cause_text,
             server_cause=server_cause,
             rewrite=repair,
@@ -175,15 +179,9 @@ class ApacheSimulator(ProxySimulator[Target]):
             # wslint has a checked fix in this vhost
             return r
         # a route of this vhost written for nearly this path says more than another vhost that would take it
-        near, reasons, causes, fixed = self._near(s, ep, r)
+        near, fixed = self._near(s, ep, r)
         if near:
-            return replace(
-                r,
-                near_misses=near,
-                near_miss_reasons=reasons,
-                near_miss_causes=causes,
-                rewrite=r.rewrite or fixed,
-            )
+            return replace(r, misses=near, rewrite=r.rewrite or fixed)
         if ep.host is not None:
             for other in servers:
                 if other is s:
@@ -214,16 +212,12 @@ class ApacheSimulator(ProxySimulator[Target]):
                 found.append(route)
         return tuple(found)
 
-    def _near(
-        self, s: Server, ep: Endpoint, r: EndpointResult
-    ) -> tuple[tuple[Route, ...], tuple[str, ...], tuple[Source | None, ...], Rewrite | None]:
+    def _near(self, s: Server, ep: Endpoint, r: EndpointResult) -> tuple[tuple[Miss, ...], Rewrite | None]:
         """WebSocket routes of the vhost written for this path that do not match it: a path with a trailing
         slash the endpoint lacks, a path in another case, a `<LocationMatch>` whose ProxyPass httpd reads as a
         plain prefix. The first one's line rewritten, when wslint checked that httpd would then upgrade."""
         path = re.sub("/+", "/", ep.path) if s.merge_slashes else ep.path
-        routes: list[Route] = []
-        reasons: list[str] = []
-        causes: list[Source | None] = []
+        misses: list[Miss] = []
         fixed: Rewrite | None = None
         for d in self.model.deciders(s):
             route = self.model.route(d)
@@ -231,40 +225,45 @@ class ApacheSimulator(ProxySimulator[Target]):
             if route is r.route or m is None or route.websocket.level not in ("explicit", "declared", "heuristic"):
                 continue
             sec = m.location
-            reason: str | None = None
+            found: tuple[MissKind, str] | None = None
             rewrite: Rewrite | None = None
             if sec is not None and m.kind == "prefix" and sec.kind == "regex" and sec.matches(path):
                 if not alias_match(path, m.path):
-                    reason = (
+                    found = (
+                        "regex-as-prefix",
                         f"httpd compares the ProxyPass in `<{sec.node.name} {sec.pattern}>` with the path as the plain "
-                        f"prefix `{sec.pattern}` (a regex only when it holds `*`, `?` or `[`), so it matches no request"
+                        f"prefix `{sec.pattern}` (a regex only when it holds `*`, `?` or `[`), so it matches no "
+                        "request",
                     )
             elif sec is not None and sec.kind == "prefix":
                 if not sec.matches(path) and sec.pattern.endswith("/") and sec.pattern.rstrip("/") == path.rstrip("/"):
-                    reason = f"`<Location {sec.pattern}>` ends with a slash, so {path} is outside it"
+                    found = ("trailing-slash", f"`<Location {sec.pattern}>` ends with a slash, so {path} is outside it")
                     rewrite = self._unslash(s, ep, m, sec)
                 elif not sec.matches(path) and sec.matches(path.lower()) is True and path != path.lower():
-                    reason = f"httpd compares `<Location {sec.pattern}>` with the path case-sensitively"
+                    found = ("case", f"httpd compares `<Location {sec.pattern}>` with the path case-sensitively")
             elif sec is None and m.kind == "prefix" and not alias_match(path, m.path):
                 if m.path.endswith("/") and m.path.rstrip("/") == path.rstrip("/"):
-                    reason = f"its path ends with a slash and httpd matches it whole, so {path} does not match {m.path}"
+                    found = (
+                        "trailing-slash",
+                        f"its path ends with a slash and httpd matches it whole, so {path} does not match {m.path}",
+                    )
                     rewrite = self._unslash(s, ep, m, None)
                 elif alias_match(path.lower(), m.path.lower()):
-                    reason = f"httpd compares ProxyPass paths case-sensitively, so {path} does not match {m.path}"
-            if reason is None:
+                    found = (
+                        "case",
+                        f"httpd compares ProxyPass paths case-sensitively, so {path} does not match {m.path}",
+                    )
+            if found is None:
                 continue
-            entry = (route, reason, m.node.source if sec is None else sec.node.head)
+            # the finding stands where the handshake went: a miss names no line of its own
+            miss = Miss(route, found[0], found[1])
             if rewrite is not None and fixed is None:
                 # the near miss wslint can fix comes first: the finding names it and its fix
                 fixed = rewrite
-                routes.insert(0, entry[0])
-                reasons.insert(0, entry[1])
-                causes.insert(0, entry[2])
+                misses.insert(0, miss)
             else:
-                routes.append(entry[0])
-                reasons.append(entry[1])
-                causes.append(entry[2])
-        return tuple(routes), tuple(reasons), tuple(causes), fixed
+                misses.append(miss)
+        return tuple(misses), fixed
 
     # -- fixes the adapter computes, each checked by running the changed configuration ------------
 

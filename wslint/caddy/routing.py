@@ -39,7 +39,17 @@ from wslint.caddy.config import (
 )
 from wslint.caddy.matchers import MatcherError, match_any
 from wslint.caddy.request import Request, Unknown, go_regex, go_replacement
-from wslint.model import Source, TraceStep
+from wslint.model import PathCause, Source, TraceStep
+
+# the directive a rewrite comes from, as a path cause
+PATH_CAUSES: dict[str, PathCause] = {
+    "rewrite": "rewrite",
+    "uri": "uri",
+    "try_files": "try-files",
+    "handle_path": "handle-path",
+    "php_fastcgi": "php-fastcgi",
+    "reverse_proxy": "proxy-rewrite",
+}
 
 
 @dataclass
@@ -54,7 +64,7 @@ class Outcome:
     steps: list[TraceStep] = field(default_factory=list)
     uncertain: list[str] = field(default_factory=list)
     path_cause: Source | None = None
-    path_cause_kind: str | None = None
+    path_cause_kind: PathCause | None = None
     path_cause_text: str | None = None
     site: Site | None = None
     # rewrites that changed the path, in order: (source, what, from path, to path)
@@ -224,7 +234,8 @@ class Router:
                     out.uncertain.append(f"the rewrite depends on {exc}")
                 if req.path != before:
                     out.rewrites.append((h.source, h.origin, before, req.path))
-                    out.path_cause, out.path_cause_kind = h.source, h.origin
+                    out.path_cause, out.path_cause_kind = h.source, PATH_CAUSES.get(h.origin, "rewrite")
+                    out.path_cause_text = h.origin
                     out.steps.append(TraceStep(f"{_rewrite_text(h)} changes the path {before} to {req.path}", h.source))
                 elif req.query != before_q:
                     out.steps.append(TraceStep(f"{_rewrite_text(h)} changes the query", h.source))

@@ -49,7 +49,7 @@ from wslint.caddy.routing import Outcome
 from wslint.clients import Client
 from wslint.declare import ProxySimulator
 from wslint.endpoints import Endpoint
-from wslint.model import EndpointOutcome, EndpointResult, Listener, Rewrite, Source, TraceStep
+from wslint.model import EndpointOutcome, EndpointResult, Listener, Miss, MissKind, Reason, Rewrite, Source, TraceStep
 from wslint.model import Route as ModelRoute
 
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -133,11 +133,16 @@ def _fixed_pattern(p: str, path: str) -> str | None:
 
 
 @dataclass
-class Miss:
+class SpotMiss:
+    """A reverse_proxy written for the path that the handshake misses, and the line to change."""
+
     spot: Spot
+    kind: MissKind
     reason: str
     cause: Source | None
     rewrite: Rewrite | None = None
+    # the directive of a rewrite that ran first (try_files, uri, rewrite)
+    origin: str = ""
 
 
 @dataclass(frozen=True)
@@ -277,7 +282,7 @@ class CaddySimulator(ProxySimulator[Target]):
             steps.append(TraceStep("the server speaks TLS: Caddy answers a plain request with 400", None))
             kind: EndpointOutcome = "local"
             status: int | None = 400
-            reason = "plain-to-tls"
+            reason: Reason = "plain-to-tls"
         else:
             steps.append(TraceStep("the server speaks plain HTTP: the TLS handshake fails", None))
             kind, status, reason = "error", None, "tls-to-plain"
@@ -325,9 +330,9 @@ class CaddySimulator(ProxySimulator[Target]):
         better, near, elsewhere = self.explain(server, out, original, spot)
         extra: dict[str, object] = dict(
             better_routes=tuple(r for r in (self.route_of(s) for s in better) if r is not None),
-            near_misses=tuple(r for r in (self.route_of(m.spot) for m in near) if r is not None),
-            near_miss_reasons=tuple(m.reason for m in near if self.route_of(m.spot) is not None),
-            near_miss_causes=tuple(m.cause for m in near if self.route_of(m.spot) is not None),
+            misses=tuple(
+                Miss(route, m.kind, m.reason, m.cause) for m in near if (route := self.route_of(m.spot)) is not None
+            ),
             elsewhere=tuple(r for r in (self.route_of(s) for s in elsewhere) if r is not None),
         )
         rewrite = next((m.rewrite for m in near if m.rewrite is not None), None)
@@ -343,7 +348,7 @@ class CaddySimulator(ProxySimulator[Target]):
             if fix is not None and rewrite is None:
                 rewrite = fix
         extra["better_reasons"] = tuple(r for r, b in zip(reasons, better, strict=True) if self.route_of(b) is not None)
-        if near and rewrite is None and near[0].reason.startswith("`try_files"):
+        if near and rewrite is None and near[0].kind == "rewritten" and near[0].origin == "try_files":
             rewrite = self.scoped_try_files(out, near[0].spot)
         if not better and not near and elsewhere and ep.host is not None:
             rewrite = self.add_host(elsewhere[0], ep)
@@ -382,6 +387,7 @@ class CaddySimulator(ProxySimulator[Target]):
                 uncertain=tuple(dict.fromkeys(uncertain)),
                 path_cause=path_cause if target.split("?", 1)[0] != original.escaped_path else None,
                 path_cause_kind=path_kind if target.split("?", 1)[0] != original.escaped_path else None,
+                path_cause_text=out.path_cause_text if target.split("?", 1)[0] != original.escaped_path else None,
                 rewrite=rewrite,
                 **base,  # type: ignore[arg-type]
                 **extra,  # type: ignore[arg-type]
@@ -392,6 +398,7 @@ class CaddySimulator(ProxySimulator[Target]):
         cause_text = self.model.text_of(cause).split("\n", 1)[0] if cause is not None else None
         status = out.status
         location = out.location
+        reason: Reason
         if out.kind == "respond" and status in REDIRECTS and location:
             kind = "redirect"
             reason = "auto-https" if server.automatic or _auto(handler) else "redir"
@@ -445,6 +452,7 @@ class CaddySimulator(ProxySimulator[Target]):
             uncertain=tuple(dict.fromkeys(uncertain)),
             path_cause=path_cause,
             path_cause_kind=path_kind,
+            path_cause_text=out.path_cause_text,
             cause_text=cause_text,
             rewrite=rewrite,
             **base,  # type: ignore[arg-type]
@@ -455,14 +463,14 @@ class CaddySimulator(ProxySimulator[Target]):
 
     def explain(
         self, server: Server, out: Outcome, original: Request, chosen: Spot | None
-    ) -> tuple[list[Spot], list[Miss], list[Spot]]:
+    ) -> tuple[list[Spot], list[SpotMiss], list[Spot]]:
         site = out.site
         chosen_chain = [r for r in out.chain if not is_site_route(r)]
         mine = precision(chosen_chain, original) if out.kind in ("proxy", "respond", "error", "abort") else (-1, 0)
         chosen_ups = {u.dial for u in chosen.handler.upstreams} if chosen is not None else set()
         rewritten = out.request is not None and (out.request.path != original.path or bool(out.rewrites))
         better: list[Spot] = []
-        near: list[Miss] = []
+        near: list[SpotMiss] = []
         elsewhere: list[Spot] = []
         # another site's reverse_proxy matters only when this site did not proxy the handshake
         own_site_only = site is not None and out.kind == "proxy"
@@ -500,7 +508,7 @@ class CaddySimulator(ProxySimulator[Target]):
                 elsewhere.append(spot)
         return better, near, elsewhere
 
-    def _rewrite_miss(self, spot: Spot, out: Outcome, original: Request) -> Miss:
+    def _rewrite_miss(self, spot: Spot, out: Outcome, original: Request) -> SpotMiss:
         src, origin, before, after = out.rewrites[0] if out.rewrites else (None, "rewrite", original.path, "?")
         name = self.route_of(spot).name if self.route_of(spot) is not None else "reverse_proxy"  # type: ignore[union-attr]
         early = origin in EARLY
@@ -513,9 +521,9 @@ class CaddySimulator(ProxySimulator[Target]):
                 else ""
             )
         )
-        return Miss(spot, why, src)
+        return SpotMiss(spot, "rewritten", why, src, origin=origin)
 
-    def _path_miss(self, spot: Spot, original: Request) -> Miss | None:
+    def _path_miss(self, spot: Spot, original: Request) -> SpotMiss | None:
         for sets in chain_sets(spot.chain):
             for s in sets:
                 for m in s.matchers:
@@ -536,7 +544,7 @@ class CaddySimulator(ProxySimulator[Target]):
                             if "*" not in p
                             else f"`{p}` needs more after {p[:-1]}, and the client requests {original.path}"
                         )
-                        return Miss(spot, why, src, Rewrite(src, fixed) if src is not None else None)
+                        return SpotMiss(spot, "exact-path", why, src, Rewrite(src, fixed) if src is not None else None)
         return None
 
     def _would_match(self, spot: Spot, target: PathMatcher, fixed: str, req: Request) -> bool:

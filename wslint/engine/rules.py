@@ -92,7 +92,8 @@ class Rule:
     spec: RuleSpec
     when: LazyExpression
     at: LazyExpression | None
-    message: LazyTemplate
+    # by proxy
+    message: dict[str, LazyTemplate]
     fixes: dict[str, CompiledFix] = field(default_factory=dict)
     # `when` over a whole list of subjects in one render: the indexes that match
     matching: LazyTemplate | None = None
@@ -122,6 +123,20 @@ class RuleSet:
 
     def __len__(self) -> int:
         return len(self.rules)
+
+
+def _messages(env: ImmutableSandboxedEnvironment, spec: RuleSpec, check: bool) -> dict[str, LazyTemplate]:
+    """One compiled template per distinct message, shared by the proxies it serves."""
+    compiled: dict[str, LazyTemplate] = {}
+    out: dict[str, LazyTemplate] = {}
+    for proxy, source in spec.message.items():
+        if source not in compiled:
+            shared = len(set(spec.message.values())) == 1
+            compiled[source] = LazyTemplate(
+                env, source, f"{spec.path}: message" + ("" if shared else f".{proxy}"), check
+            )
+        out[proxy] = compiled[source]
+    return out
 
 
 def compile_rule(spec: RuleSpec, env: ImmutableSandboxedEnvironment, check: bool = True) -> Rule:
@@ -159,7 +174,7 @@ def compile_rule(spec: RuleSpec, env: ImmutableSandboxedEnvironment, check: bool
         spec=spec,
         when=when,
         at=_compile_expr(env, spec, "at", spec.at) if spec.at else None,
-        message=_compile_template(env, spec, "message", spec.message),
+        message=_messages(env, spec, check),
         fixes=fixes,
     )
 

@@ -179,7 +179,7 @@ def _finding(
         where = subject.source
     if not isinstance(where, Source):
         return None
-    message = " ".join(rule.message.render(**context).split())
+    message = " ".join(rule.message[config.proxy].render(**context).split())
     fix = None
     compiled = rule.fixes.get(config.proxy)
     if compiled is not None:

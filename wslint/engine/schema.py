@@ -82,7 +82,8 @@ class RuleSpec:
     requires_websocket: bool
     when: str
     at: str | None
-    message: str
+    # the message template for each proxy of the rule (one template may serve several)
+    message: Mapping[str, str]
     why: str
     client_sees: str
     fix: Mapping[str, FixSpec]
@@ -225,6 +226,33 @@ def coerce_option(kind: str, value: Any, path: str, field: str) -> Any:
     return str(value)
 
 
+def _messages(r: _Reader, proxies: tuple[str, ...]) -> dict[str, str]:
+    """`message:` as one template for every proxy, or a mapping from proxies to their own (`default`: the rest)."""
+    value = r.get("message", (str, dict))
+    if isinstance(value, str):
+        if not value.strip():
+            raise _err(r.path, "message", "must not be empty")
+        return dict.fromkeys(proxies, value)
+    out: dict[str, str] = {}
+    default = value.get("default")
+    for proxy, text in value.items():
+        if proxy == "default":
+            continue
+        if proxy not in proxies:
+            raise _err(r.path, f"message.{proxy}", "is not one of this rule's proxies")
+        if not isinstance(text, str) or not text.strip():
+            raise _err(r.path, f"message.{proxy}", "must be a non-empty template")
+        out[proxy] = text
+    if default is not None and (not isinstance(default, str) or not default.strip()):
+        raise _err(r.path, "message.default", "must be a non-empty template")
+    for proxy in proxies:
+        if proxy not in out:
+            if default is None:
+                raise _err(r.path, f"message.{proxy}", "missing (or give a `default` for the proxies not named)")
+            out[proxy] = default
+    return out
+
+
 def parse_rule(data: Any, path: str, builtin: bool) -> RuleSpec:
     r = _Reader(data, path, "")
     rule_id = r.text("id")
@@ -295,7 +323,7 @@ def parse_rule(data: Any, path: str, builtin: bool) -> RuleSpec:
         requires_websocket=bool(requires_ws),
         when=r.text("when"),
         at=r.text("at", required=False),
-        message=r.text("message"),
+        message=_messages(r, tuple(proxies_raw)),
         why=r.text("why"),
         client_sees=r.text("client_sees"),
         fix=fixes,

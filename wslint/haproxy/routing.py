@@ -28,7 +28,7 @@ from wslint.haproxy.parser import Section
 from wslint.haproxy.proxies import HttpRule, Proxy, Timeout, UseBackend, parse_time
 from wslint.haproxy.request import HTX_SINCE, HttpRequest, clean_connection, outgoing_connection
 from wslint.haproxy.samples import MapFile, SampleContext, compile_regex, match_one
-from wslint.model import Source, TraceStep
+from wslint.model import PathCause, Reason, Source, TraceStep
 
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 FINAL_ACTIONS = frozenset({"redirect", "return", "deny", "tarpit", "auth", "reject", "silent-drop", "use-service"})
@@ -69,7 +69,16 @@ NEUTRAL_ACTIONS = frozenset(
         "track-sc2",
     }
 )
-PATH_ACTIONS = ("set-path", "set-pathq", "set-uri", "set-query", "replace-path", "replace-pathq", "replace-uri")
+PATH_CAUSES: dict[str, PathCause] = {
+    "set-path": "set-path",
+    "set-pathq": "set-pathq",
+    "set-uri": "set-uri",
+    "set-query": "set-query",
+    "replace-path": "replace-path",
+    "replace-pathq": "replace-pathq",
+    "replace-uri": "replace-uri",
+}
+PATH_ACTIONS = tuple(PATH_CAUSES)
 
 SwitchKind = Literal["use_backend", "default_backend", "listen"]
 
@@ -79,7 +88,7 @@ class Answer:
     """HAProxy answers the handshake itself (or closes the connection: status None)."""
 
     status: int | None
-    reason: str
+    reason: Reason
     cause: Source
     text: str
     location: str | None = None
@@ -109,7 +118,7 @@ class Flow:
     steps: list[TraceStep] = field(default_factory=list)
     uncertain: list[str] = field(default_factory=list)
     path_cause: Source | None = None
-    path_cause_kind: str | None = None
+    path_cause_kind: PathCause | None = None
     path_rule: HttpRule | None = None
     touched: dict[str, Touched] = field(default_factory=dict)
     tunnel: Timeout | None = None
@@ -341,13 +350,17 @@ class Router:
             path, sep, query = value.partition("?")
             req.path, req.query = path, (query if sep else None)
         if req.url != before:
-            flow.path_cause, flow.path_cause_kind, flow.path_rule = rule.source, action, rule
+            flow.path_cause, flow.path_cause_kind, flow.path_rule = rule.source, PATH_CAUSES[action], rule
             flow.step(f"{rule.statement.text}: the path becomes {req.url}", rule.source)
 
     @staticmethod
     def _unknown_path(rule: HttpRule, flow: Flow) -> None:
         flow.request.path, flow.request.query = None, None
-        flow.path_cause, flow.path_cause_kind, flow.path_rule = rule.source, rule.action, rule
+        flow.path_cause, flow.path_cause_kind, flow.path_rule = (
+            rule.source,
+            PATH_CAUSES.get(rule.action, "set-path"),
+            rule,
+        )
         flow.uncertain.append(f"the path `{rule.statement.text}` at {rule.source} produces")
 
     def _normalize(self, rule: HttpRule, flow: Flow) -> None:
@@ -365,7 +378,7 @@ class Router:
             return
         if new != req.path:
             req.path = new
-            flow.path_cause, flow.path_cause_kind, flow.path_rule = rule.source, rule.action, rule
+            flow.path_cause, flow.path_cause_kind, flow.path_rule = rule.source, "normalize-uri", rule
             flow.step(f"{rule.statement.text}: the path becomes {new}", rule.source)
 
     def _redirect(self, rule: HttpRule, flow: Flow, ctx: SampleContext) -> Answer | None:

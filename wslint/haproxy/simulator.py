@@ -38,6 +38,7 @@ from wslint.model import (
     EndpointOutcome,
     EndpointResult,
     HealthCheck,
+    Miss,
     Rewrite,
     Route,
     Source,
@@ -181,6 +182,7 @@ class HaproxySimulator(ProxySimulator[Target]):
             uncertain=tuple(uncertain),
             path_cause=flow.path_cause,
             path_cause_kind=flow.path_cause_kind,
+            path_cause_text=flow.path_rule.action if flow.path_rule is not None else None,
             server_cause=bind.statement.source if bind else fe.section.source,
         )
         if out.answer is None and out.sent is not None and route is not None:
@@ -390,5 +392,5 @@ def _diagnose(
         return replace(r, better_routes=better)
     near = declarer.near_misses(fe, out)
     if near:
-        return replace(r, near_misses=near)
+        return replace(r, misses=tuple(Miss(route, "pattern") for route in near))
     return r

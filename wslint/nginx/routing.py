@@ -26,6 +26,8 @@ from wslint.model import (
     EndpointOutcome,
     EndpointResult,
     Listener,
+    PathCause,
+    Reason,
     Route,
     ServerName,
     Source,
@@ -136,8 +138,9 @@ class _State:
     matched_ifs: list[Directive] = field(default_factory=list)
     # the try_files line whose fallback URI is being served (that file exists)
     fallback_from: Source | None = None
-    path_cause_kind: str | None = None
+    path_cause_kind: PathCause | None = None
     server_cause: Source | None = None
+    server_reason: str | None = None
     # what nginx needs to make a redirect's Location absolute
     scheme: str = "http"
     port: int = 80
@@ -152,12 +155,17 @@ class _State:
         self.steps.append(TraceStep(text, source))
 
 
+def _directive_of(kind: PathCause | None) -> str | None:
+    """The directive that makes a path cause, as nginx spells it."""
+    return kind.replace("-", "_") if kind is not None else None
+
+
 @dataclass(frozen=True)
 class _Respond:
     status: int
     location: str | None
     cause: Source
-    reason: str
+    reason: Reason
     text: str | None = None
 
 
@@ -664,6 +672,7 @@ class Router:
             st.uncertain.append(choice.uncertain)
         st.step(f"server {listener.label}: {choice.reason}", choice.source or listener.source)
         st.server_cause = choice.source or listener.source
+        st.server_reason = choice.reason
         # regex captures are variables nginx knows everywhere: empty until a regex sets them
         ev.overrides.update(dict.fromkeys(self.capture_names, ""))
         if choice.regex is not None:
@@ -817,7 +826,7 @@ class Router:
                 st.uri, st.args = new_uri, new_args
                 st.internal = True
                 st.unparsed_valid = False
-                st.path_cause, st.path_cause_kind = d.source, "error_page"
+                st.path_cause, st.path_cause_kind = d.source, "error-page"
                 self._sync(ev, st)
                 st.step(f"internal redirect to {new_uri}", d.source)
                 return "restart"
@@ -871,7 +880,7 @@ class Router:
             st.uri, st.args = new_uri, new_args
             st.internal = True
             st.unparsed_valid = False
-            st.path_cause, st.path_cause_kind = try_files.source, "try_files"
+            st.path_cause, st.path_cause_kind = try_files.source, "try-files"
             st.fallback_from = try_files.source
             st.step(f"internal redirect to {new_uri}", try_files.source)
             return "restart"
@@ -932,7 +941,7 @@ class Router:
                 f"{pass_d.name} has variables and a URI: the upstream gets exactly {path} (no query)",
                 pass_d.source,
             )
-            st.path_cause, st.path_cause_kind = pass_d.source, "proxy_pass"
+            st.path_cause, st.path_cause_kind = pass_d.source, "proxy-pass"
         elif uri_part is None and st.unparsed_valid:
             path = st.target
         elif uri_part is None:
@@ -949,7 +958,7 @@ class Router:
             path = uri_part + rest_of(st.uri[len(info.name) :]) + args
             if uri_part != info.name:
                 st.step(f"proxy_pass with URI {uri_part}: the matched {info.name} is replaced", pass_d.source)
-                st.path_cause, st.path_cause_kind = pass_d.source, "proxy_pass"
+                st.path_cause, st.path_cause_kind = pass_d.source, "proxy-pass"
         st.step(f"{pass_d.name} to {host if host is not None else host_expr} with path {path}", pass_d.source)
         if route is None or pass_d.name != "proxy_pass":
             return UpstreamRequest(request.client, self.b.default_http_version(), host, path, ())
@@ -995,7 +1004,9 @@ class Router:
                 uncertain=tuple(st.uncertain),
                 path_cause=st.path_cause,
                 path_cause_kind=st.path_cause_kind,
+                path_cause_text=_directive_of(st.path_cause_kind),
                 server_cause=st.server_cause,
+                server_reason=st.server_reason,
             )
         kind: EndpointOutcome = "redirect" if outcome.status in REDIRECT_CODES else "local"
         if outcome.reason in ("no-location",):
@@ -1015,12 +1026,15 @@ class Router:
             handshake=None,
             steps=tuple(st.steps),
             cause=outcome.cause,
-            reason=("server-" if server_level else "") + outcome.reason,
+            reason=outcome.reason,
+            server_level=server_level,
             certain=not st.uncertain,
             uncertain=tuple(st.uncertain),
             path_cause=st.path_cause,
             path_cause_kind=st.path_cause_kind,
+            path_cause_text=_directive_of(st.path_cause_kind),
             server_cause=st.server_cause,
+            server_reason=st.server_reason,
             cause_text=outcome.text,
         )
 
@@ -1035,7 +1049,7 @@ class Router:
         location: str | None,
         steps: list[TraceStep],
         cause: Source | None,
-        reason: str,
+        reason: Reason,
     ) -> EndpointResult:
         return EndpointResult(
             endpoint,

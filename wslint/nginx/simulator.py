@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from wslint.clients import Client
 from wslint.declare import ProxySimulator
 from wslint.endpoints import Endpoint
-from wslint.model import EndpointResult, Listener, Match, Route
+from wslint.model import EndpointResult, Listener, Match, Miss, Route
 from wslint.nginx.evaluate import compile_regex
 from wslint.nginx.locations import BadRequest, normalize_uri
 from wslint.nginx.routing import Router, ServerChoice
@@ -73,7 +73,7 @@ class NginxSimulator(ProxySimulator[ServerChoice | None]):
             return result
         mine = [r for r in self.routes if r.listener.id == result.listener.id and r is not result.route]
         better = tuple(r for r in mine if r.upgrades and pattern_matches(r.match, uri))
-        near = tuple(r for r in mine if r.upgrades and not pattern_matches(r.match, uri))
+        near = tuple(Miss(r, "pattern") for r in mine if r.upgrades and not pattern_matches(r.match, uri))
         elsewhere: list[Route] = []
         if result.host_known:
             candidates, _ = self.router.candidates(result.endpoint)
@@ -84,4 +84,4 @@ class NginxSimulator(ProxySimulator[ServerChoice | None]):
                 other = self.router.run(result.endpoint, client, ServerChoice(server, listener, "for comparison", None))
                 if other.upgrades and other.route is not None:
                     elsewhere.append(other.route)
-        return replace(result, better_routes=better, elsewhere=tuple(elsewhere), near_misses=near)
+        return replace(result, better_routes=better, elsewhere=tuple(elsewhere), misses=near)

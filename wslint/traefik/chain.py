@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from wslint.model import Source, TraceStep
+from wslint.model import PathCause, Source, TraceStep
 from wslint.traefik.config import MiddlewareSpec
 from wslint.traefik.located import Node
 from wslint.traefik.matchers import canonical_header, go_regex
@@ -99,7 +99,8 @@ class Request:
     steps: list[TraceStep] = field(default_factory=list)
     uncertain: list[str] = field(default_factory=list)
     path_cause: Source | None = None
-    path_cause_kind: str | None = None
+    path_cause_kind: PathCause | None = None
+    path_cause_text: str | None = None
     # the middleware entry that last set (or removed) each header
     header_causes: dict[str, Source] = field(default_factory=dict)
     header_expressions: dict[str, str] = field(default_factory=dict)
@@ -184,12 +185,23 @@ def _redirect_regex(mw: MiddlewareSpec, req: Request) -> Redirect | None:
     return Redirect(_redirect_status(permanent, _text(mw.params.get("statusCode"))), new, mw)
 
 
+# the middlewares that change the path, by their (lower-case) type
+PATH_MIDDLEWARES: dict[str, PathCause] = {
+    "stripprefix": "strip-prefix",
+    "stripprefixregex": "strip-prefix-regex",
+    "replacepath": "replace-path",
+    "replacepathregex": "replace-path-regex",
+    "addprefix": "add-prefix",
+}
+
+
 def _set_path(req: Request, mw: MiddlewareSpec, path: str, what: str) -> None:
     if path != req.path:
         req.step(f"middleware {mw.qualified} ({mw.kind_label}) {what}: the path becomes {path}", mw.source)
         req.path = path
         req.path_cause = mw.source
-        req.path_cause_kind = mw.kind_label or mw.kind
+        req.path_cause_kind = PATH_MIDDLEWARES[mw.kind]
+        req.path_cause_text = mw.kind_label or mw.kind
 
 
 def _path_middleware(mw: MiddlewareSpec, req: Request) -> None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from wslint.clients import Client
 from wslint.declare import ProxySimulator
 from wslint.endpoints import Endpoint
-from wslint.model import EndpointResult, Route, Source, TraceStep, UpstreamTarget
+from wslint.model import EndpointResult, Miss, MissKind, Route, Source, TraceStep, UpstreamTarget
 from wslint.traefik.build import (
     INTENT_RANK,
     EntryPoint,
@@ -278,14 +278,12 @@ class TraefikSimulator(ProxySimulator[Target]):
                 backend_path=None,
                 handshake=None,
                 steps=tuple(steps),
-                cause=near[2][0] if near[2] else None,
+                cause=near[0].cause if near else None,
                 reason="no-router",
                 certain=not uncertain,
                 uncertain=tuple(uncertain),
                 path_cause=None,
-                near_misses=near[0],
-                near_miss_reasons=near[1],
-                near_miss_causes=near[2],
+                misses=near,
                 **base,  # type: ignore[arg-type]
             )
         how = "explicit priority" if chosen.explicit_priority else "the rule's length"
@@ -325,9 +323,7 @@ class TraefikSimulator(ProxySimulator[Target]):
             certain=not req.uncertain,
             uncertain=tuple(req.uncertain),
             better_routes=better_routes,
-            near_misses=near[0],
-            near_miss_reasons=near[1],
-            near_miss_causes=near[2],
+            misses=near,
             **base,
         )
         if redirect is not None:
@@ -363,6 +359,7 @@ class TraefikSimulator(ProxySimulator[Target]):
             reason="proxied",
             path_cause=req.path_cause,
             path_cause_kind=req.path_cause_kind,
+            path_cause_text=req.path_cause_text,
             **common,  # type: ignore[arg-type]
         )
 
@@ -390,10 +387,8 @@ class TraefikSimulator(ProxySimulator[Target]):
 
     def near_misses(
         self, endpoint: Endpoint, client: Client, ep: EntryPoint, chosen: LoadedRouter | None
-    ) -> tuple[tuple[Route, ...], tuple[str, ...], tuple[Source | None, ...]]:
-        routes: list[Route] = []
-        reasons: list[str] = []
-        causes: list[Source | None] = []
+    ) -> tuple[Miss, ...]:
+        found: list[Miss] = []
         chosen_route = self.route_of.get((chosen.name, ep.name)) if chosen is not None else None
         for router in self.b.routers:
             if router is chosen or router.spec.provider == "internal" or router.service is None:
@@ -417,7 +412,7 @@ class TraefikSimulator(ProxySimulator[Target]):
                     f"{'TLS' if other_tls else 'plain'} connections, and the client connects "
                     f"{'without' if other_tls else 'with'} TLS"
                 )
-                self._add(routes, reasons, causes, router, ep, why, router.spec.tls_source or router.spec.source)
+                self._add(found, router, ep, "tls-mismatch", why, router.spec.tls_source or router.spec.source)
                 continue
             sim = _sim(endpoint, client, endpoint.tls)
             if attached and self.b.tls_of(router, ep) == endpoint.tls and matches(router, sim) is False:
@@ -432,7 +427,7 @@ class TraefikSimulator(ProxySimulator[Target]):
                         f"router {router.name}'s `{m.text(router.rule)}` includes a port; Traefik compares the "
                         "Host without its port, so this matcher never matches"
                     )
-                    self._add(routes, reasons, causes, router, ep, why, router.span(m) or router.rule_span)
+                    self._add(found, router, ep, "host-has-port", why, router.span(m) or router.rule_span)
                     continue
                 templated = [
                     m
@@ -441,12 +436,14 @@ class TraefikSimulator(ProxySimulator[Target]):
                 ]
                 if router.syntax == "v3" and templated and _templates_as_v2(router.expr, sim) is True:
                     m = templated[0]
+                    written = matcher_v3(m.name, m.args)
                     why = (
                         f"router {router.name}'s `{m.text(router.rule)}` is a v2 path template, but Traefik v3 "
                         "compares PathPrefix and Path as plain text, braces included; write "
-                        f"{matcher_v3(m.name, m.args) or 'PathRegexp(...)'}"
+                        f"{written or 'PathRegexp(...)'}"
                     )
-                    self._add(routes, reasons, causes, router, ep, why, router.span(m) or router.rule_span)
+                    where = router.span(m) or router.rule_span
+                    self._add(found, router, ep, "v2-path-template", why, where, written)
                     continue
             if (
                 not attached
@@ -460,29 +457,24 @@ class TraefikSimulator(ProxySimulator[Target]):
                 )
                 target_ep = next((e for e in self.b.entry_points if e.name in router.entry_points), ep)
                 where = router.spec.entry_points[0].source if router.spec.entry_points else router.spec.source
-                self._add(routes, reasons, causes, router, target_ep, why, where)
+                self._add(found, router, target_ep, "other-entrypoint", why, where)
         if chosen_route is not None:
-            keep = [i for i, r in enumerate(routes) if _rank(r) >= _rank(chosen_route)]
-            routes = [routes[i] for i in keep]
-            reasons = [reasons[i] for i in keep]
-            causes = [causes[i] for i in keep]
-        return tuple(routes), tuple(reasons), tuple(causes)
+            found = [m for m in found if _rank(m.route) >= _rank(chosen_route)]
+        return tuple(found)
 
     def _add(
         self,
-        routes: list[Route],
-        reasons: list[str],
-        causes: list[Source | None],
+        found: list[Miss],
         router: LoadedRouter,
         ep: EntryPoint,
+        kind: MissKind,
         why: str,
         cause: Source | None,
+        replacement: str | None = None,
     ) -> None:
         route = self.route_of.get((router.name, ep.name)) or next(
             (r for (n, _), r in self.route_of.items() if n == router.name), None
         )
         if route is None:
             return
-        routes.append(route)
-        reasons.append(why)
-        causes.append(cause)
+        found.append(Miss(route, kind, why, cause, replacement))
