@@ -541,21 +541,30 @@ class Miss:
 class EndpointResult:
     """What the proxy does with one client's handshake to one declared endpoint."""
 
+    # the declared URL, and the browser (chrome, firefox, lowercase) whose handshake this is
     endpoint: Endpoint
     client: str
+    # the server (block, frontend, entryPoint, virtual host, site) that received it, and the route that took it
     listener: Listener | None
     route: Route | None
     outcome: EndpointOutcome
+    # the answer's status and Location when the proxy answers itself
     status: int | None
     location: str | None
+    # where it was proxied to, the path and query the upstream receives, and the request it sends
     upstream: str | None
     backend_path: str | None
     handshake: UpstreamRequest | None
+    # the decisions the proxy made, in order (`wslint route` prints them)
     steps: tuple[TraceStep, ...]
+    # the line that decided the outcome
     cause: Source | None
+    # why it ended so (see Values: Reason)
     reason: Reason
+    # False when the outcome depends on what wslint cannot know (then no rule judges it), and why
     certain: bool
     uncertain: tuple[str, ...]
+    # the line that changed the path the upstream receives, what kind of change, and its directive as written
     path_cause: Source | None
     path_cause_kind: PathCause | None = None
     path_cause_text: str | None = None

@@ -9,7 +9,7 @@ start-up time of a pre-commit hook.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,10 +19,20 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from wslint import safe_yaml
 from wslint.engine.codecache import CodeCache, default_directory
+from wslint.engine.contract import ContractError, check_template, roots
 from wslint.engine.sandbox import RuleEnvironment, make_environment
 from wslint.engine.schema import RuleFileError, RuleSpec, parse_rule
 
 Expression = Callable[..., Any]
+
+
+def _check_names(env: ImmutableSandboxedEnvironment, source: str, where: str, names: Mapping[str, Any] | None) -> None:
+    if names is None:
+        return
+    try:
+        check_template(env, source, names)
+    except ContractError as exc:
+        raise RuleFileError(f"{where}: {exc} (see docs/rule-contract.md)") from None
 
 
 class LazyTemplate:
@@ -33,12 +43,20 @@ class LazyTemplate:
     syntax is still checked at load, so a broken rule file fails up front.
     """
 
-    def __init__(self, env: ImmutableSandboxedEnvironment, source: str, where: str, check: bool = True) -> None:
+    def __init__(
+        self,
+        env: ImmutableSandboxedEnvironment,
+        source: str,
+        where: str,
+        check: bool = True,
+        names: Mapping[str, Any] | None = None,
+    ) -> None:
         if check:
             try:
                 env.parse(source)
             except TemplateSyntaxError as exc:
                 raise RuleFileError(f"{where}: invalid template (line {exc.lineno}): {exc.message}") from None
+            _check_names(env, source, where, names)
         self._env = env
         self._source = source
         self._compiled: Template | None = None
@@ -55,12 +73,20 @@ class LazyTemplate:
 class LazyExpression:
     """An expression checked at load and compiled on its first evaluation."""
 
-    def __init__(self, env: ImmutableSandboxedEnvironment, source: str, where: str, check: bool = True) -> None:
+    def __init__(
+        self,
+        env: ImmutableSandboxedEnvironment,
+        source: str,
+        where: str,
+        check: bool = True,
+        names: Mapping[str, Any] | None = None,
+    ) -> None:
         if check:
             try:
                 env.parse("{{ " + source + " }}")
             except TemplateSyntaxError as exc:
                 raise RuleFileError(f"{where}: invalid expression: {exc.message}") from None
+            _check_names(env, "{{ " + source + " }}", where, names)
         self._env = env
         self._source = source
         self._compiled: Expression | None = None
@@ -125,26 +151,28 @@ class RuleSet:
         return len(self.rules)
 
 
-def _messages(env: ImmutableSandboxedEnvironment, spec: RuleSpec, check: bool) -> dict[str, LazyTemplate]:
+def _messages(
+    env: ImmutableSandboxedEnvironment, spec: RuleSpec, check: bool, names: Mapping[str, Any]
+) -> dict[str, LazyTemplate]:
     """One compiled template per distinct message, shared by the proxies it serves."""
     compiled: dict[str, LazyTemplate] = {}
     out: dict[str, LazyTemplate] = {}
     for proxy, source in spec.message.items():
         if source not in compiled:
-            shared = len(set(spec.message.values())) == 1
-            compiled[source] = LazyTemplate(
-                env, source, f"{spec.path}: message" + ("" if shared else f".{proxy}"), check
-            )
+            field = "message" if len(set(spec.message.values())) == 1 else f"message.{proxy}"
+            compiled[source] = LazyTemplate(env, source, f"{spec.path}: {field}", check, names)
         out[proxy] = compiled[source]
     return out
 
 
 def compile_rule(spec: RuleSpec, env: ImmutableSandboxedEnvironment, check: bool = True) -> Rule:
+    names = roots(spec.scope)
+
     def _compile_expr(env: ImmutableSandboxedEnvironment, spec: RuleSpec, field: str, src: str) -> LazyExpression:
-        return LazyExpression(env, src, f"{spec.path}: {field}", check)
+        return LazyExpression(env, src, f"{spec.path}: {field}", check, names)
 
     def _compile_template(env: ImmutableSandboxedEnvironment, spec: RuleSpec, field: str, src: str) -> LazyTemplate:
-        return LazyTemplate(env, src, f"{spec.path}: {field}", check)
+        return LazyTemplate(env, src, f"{spec.path}: {field}", check, names)
 
     fixes: dict[str, CompiledFix] = {}
     for proxy, fix in spec.fix.items():
@@ -174,7 +202,7 @@ def compile_rule(spec: RuleSpec, env: ImmutableSandboxedEnvironment, check: bool
         spec=spec,
         when=when,
         at=_compile_expr(env, spec, "at", spec.at) if spec.at else None,
-        message=_messages(env, spec, check),
+        message=_messages(env, spec, check, names),
         fixes=fixes,
     )
 
