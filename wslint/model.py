@@ -357,11 +357,8 @@ class Route:
     unresolvable: bool = False
     # a route that provably takes every request this one matches
     shadowed_by: Route | None = None
-    # the rule as written, for proxies whose routes are selected by an expression (Traefik)
-    rule: str | None = None
-    # its explicit or computed priority, and how it was written (Traefik: yaml, toml, label, crd)
-    priority: int | None = None
-    style: str | None = None
+    # what only a Traefik router has (its rule, priority and configuration style); None for other proxies
+    traefik: TraefikRouter | None = None
     # every timeout that can close the route's idle tunnel (HAProxy); idle_timeout is the one that does
     idle: IdleTimeouts | None = None
     # whether the proxy tunnels WebSockets on this route at all (httpd: ws:// or upgrade=websocket, and a
@@ -411,6 +408,18 @@ class Route:
             and hs.connection_status == "ok"
             and hs.http_version.value == "1.1"
         )
+
+
+@dataclass(frozen=True)
+class TraefikRouter:
+    """What a Traefik router adds to a route: Traefik selects routers by a rule expression and a priority."""
+
+    # the rule as written
+    rule: str
+    # its explicit or computed priority (None: a TCP router's)
+    priority: int | None = None
+    # how it was written: yaml, toml, label, crd
+    style: str | None = None
 
 
 @dataclass(frozen=True)

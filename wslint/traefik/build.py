@@ -34,6 +34,7 @@ from wslint.model import (
     Setting,
     Snippet,
     Source,
+    TraefikRouter,
     Upstream,
     UpstreamProtocol,
     UpstreamRequest,
@@ -680,9 +681,7 @@ class TraefikModel:
             header_scope=HeaderScope(None, None, None, (), None),
             divergences=self.divergences(router),
             noun="router",
-            rule=router.rule,
-            priority=router.priority,
-            style=router.spec.style,
+            traefik=TraefikRouter(router.rule, router.priority, router.spec.style),
             block=self._block(router.spec),
         )
 

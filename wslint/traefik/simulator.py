@@ -364,7 +364,7 @@ class TraefikSimulator(ProxySimulator[Target]):
         )
 
     def _tcp_route(self, tcp: LoadedTcp, ep: EntryPoint) -> Route:
-        from wslint.model import Action, HeaderScope, Intent, Match
+        from wslint.model import Action, HeaderScope, Intent, Match, TraefikRouter
 
         where = tcp.spec.rule_node.source if tcp.spec.rule_node else tcp.spec.source
         target = tcp.spec.service.name if tcp.spec.service else "(none)"
@@ -382,7 +382,7 @@ class TraefikSimulator(ProxySimulator[Target]):
             idle_timeout=None,
             header_scope=HeaderScope(None, None, None, (), None),
             noun="TCP router",
-            rule=tcp.spec.rule,
+            traefik=TraefikRouter(tcp.spec.rule or ""),
         )
 
     def near_misses(
