@@ -24,15 +24,24 @@ from wslint.engine.sandbox import RuleEnvironment, make_environment
 from wslint.engine.schema import RuleFileError, RuleSpec, parse_rule
 
 Expression = Callable[..., Any]
+# the names a rule sees and their types (wslint.engine.contract), for the load-time check
+Names = Mapping[str, Any] | None
 
 
-def _check_names(env: ImmutableSandboxedEnvironment, source: str, where: str, names: Mapping[str, Any] | None) -> None:
-    if names is None:
-        return
+def _check(
+    env: ImmutableSandboxedEnvironment, template: str, where: str, kind: str, names: Mapping[str, Any] | None
+) -> None:
+    """At load: the template's syntax, and that every attribute it names is the model's."""
     try:
-        check_template(env, source, names)
-    except ContractError as exc:
-        raise RuleFileError(f"{where}: {exc} (see docs/rule-contract.md)") from None
+        env.parse(template)
+    except TemplateSyntaxError as exc:
+        line = f" (line {exc.lineno})" if kind == "template" else ""
+        raise RuleFileError(f"{where}: invalid {kind}{line}: {exc.message}") from None
+    if names is not None:
+        try:
+            check_template(env, template, names)
+        except ContractError as exc:
+            raise RuleFileError(f"{where}: {exc} (see docs/rule-contract.md)") from None
 
 
 class LazyTemplate:
@@ -40,23 +49,14 @@ class LazyTemplate:
 
     Compiling every message and fix template of every rule costs more than a
     small lint run; most never render because most runs find little. Their
-    syntax is still checked at load, so a broken rule file fails up front.
+    syntax and names are still checked at load, so a broken rule file fails up front.
     """
 
     def __init__(
-        self,
-        env: ImmutableSandboxedEnvironment,
-        source: str,
-        where: str,
-        check: bool = True,
-        names: Mapping[str, Any] | None = None,
+        self, env: ImmutableSandboxedEnvironment, source: str, where: str, check: bool = True, names: Names = None
     ) -> None:
         if check:
-            try:
-                env.parse(source)
-            except TemplateSyntaxError as exc:
-                raise RuleFileError(f"{where}: invalid template (line {exc.lineno}): {exc.message}") from None
-            _check_names(env, source, where, names)
+            _check(env, source, where, "template", names)
         self._env = env
         self._source = source
         self._compiled: Template | None = None
@@ -74,19 +74,10 @@ class LazyExpression:
     """An expression checked at load and compiled on its first evaluation."""
 
     def __init__(
-        self,
-        env: ImmutableSandboxedEnvironment,
-        source: str,
-        where: str,
-        check: bool = True,
-        names: Mapping[str, Any] | None = None,
+        self, env: ImmutableSandboxedEnvironment, source: str, where: str, check: bool = True, names: Names = None
     ) -> None:
         if check:
-            try:
-                env.parse("{{ " + source + " }}")
-            except TemplateSyntaxError as exc:
-                raise RuleFileError(f"{where}: invalid expression: {exc.message}") from None
-            _check_names(env, "{{ " + source + " }}", where, names)
+            _check(env, "{{ " + source + " }}", where, "expression", names)
         self._env = env
         self._source = source
         self._compiled: Expression | None = None
