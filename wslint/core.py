@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wslint import baseline, parallel, suppress
+from wslint import baseline, parallel, rule_keys, suppress
 from wslint.adapters import ADAPTERS, AdapterOptions
 from wslint.config import ProjectConfig
 from wslint.detect import cannot_tell, detect
@@ -276,12 +276,11 @@ def run(options: LintOptions, rules: RuleSet) -> Report:
     unique = sorted({(f.rule, f.path, f.line, f.column): f for f in findings}.values(), key=lambda f: f.sort_key)
     unique = [f for f in unique if not any(matches_finding(f, k) for k in options.project.ignored_for(f.path))]
     counted = len(unique)
-    known = {key for r in rules for key in (r.id, r.code)}
     visible = suppress.apply(
         unique,
         suppress.scan(all_texts),
         matches_finding,
-        lambda key: key in known or (key.isupper() and any(r.code.startswith(key) for r in rules)),
+        lambda key: any(rule_keys.names(key, r.id, r.code) for r in rules),
         diagnostics,
     )
     suppressed = counted - len(visible)
@@ -320,6 +319,5 @@ def _linted_elsewhere(linted: list[LintedConfig | None]) -> set[str]:
 
 
 def matches_finding(f: Finding, key: str) -> bool:
-    """A rule id, code or code prefix (WS1) naming this finding's rule."""
-    key = key.strip()
-    return key in (f.rule, f.code) or (key.isupper() and f.code.startswith(key))
+    """A rule id, code or code prefix (WS1), in any case, naming this finding's rule."""
+    return rule_keys.names(key, f.rule, f.code)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,7 +84,9 @@ def _final_newline(original: str, updated: str, newline: str) -> str:
     return updated
 
 
-def plan(findings: list[Finding], texts: Mapping[str, str]) -> Plan:
+def plan(findings: list[Finding], texts: Mapping[str, str], unsaved: Collection[str] = ()) -> Plan:
+    """The fixes to apply in one pass. `unsaved` names texts that are not files (standard input):
+    their fixes are planned for the diff as they are (`--fix` never writes them)."""
     result = Plan()
     pristine: dict[str, bool] = {}
     real: dict[str, str] = {}
@@ -97,7 +99,7 @@ def plan(findings: list[Finding], texts: Mapping[str, str]) -> Plan:
             continue
         paths = {e.path for e in f.fix.edits}
         for p in paths - pristine.keys():
-            pristine[p] = p in texts and os.path.isfile(p) and _pristine(p, texts[p])
+            pristine[p] = p in texts and (p in unsaved or (os.path.isfile(p) and _pristine(p, texts[p])))
             real[p] = os.path.realpath(p)
         if not all(pristine[p] for p in paths):
             # a file that changed since it was read refuses --fix (safe_writes); stock text is just skipped

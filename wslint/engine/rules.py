@@ -17,7 +17,7 @@ from typing import Any
 from jinja2 import Template, TemplateSyntaxError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from wslint import safe_yaml
+from wslint import rule_keys, safe_yaml
 from wslint.engine.codecache import CodeCache, default_directory
 from wslint.engine.contract import ContractError, check_template, roots
 from wslint.engine.sandbox import RuleEnvironment, make_environment
@@ -131,7 +131,7 @@ class RuleSet:
 
     def get(self, key: str) -> Rule | None:
         for r in self.rules:
-            if key in (r.id, r.code):
+            if rule_keys.names_exactly(key, r.id, r.code):
                 return r
         return None
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from jinja2 import TemplateError
 
+from wslint import rule_keys
 from wslint.engine.fixes import FixError, SourceTexts, build_fix
 from wslint.engine.rules import Rule, RuleSet
 from wslint.findings import Diagnostic, Finding, RouteRef, Severity
@@ -47,9 +48,8 @@ class RunSettings:
 
 
 def matches(rule: Rule, key: str) -> bool:
-    """--select/--ignore accept a rule id, a code, or a code prefix such as WS1."""
-    key = key.strip()
-    return key in (rule.id, rule.code) or (key.isupper() and rule.code.startswith(key))
+    """--select/--ignore accept a rule id, a code, or a code prefix such as WS1 (any case)."""
+    return rule_keys.names(key, rule.id, rule.code)
 
 
 def selected(rules: RuleSet, settings: RunSettings) -> list[Rule]:
@@ -116,7 +116,8 @@ def _version_tuple(text: str) -> tuple[int, ...]:
 
 
 def _severity(rule: Rule, subject: Any, overrides: Mapping[str, Severity]) -> Severity:
-    severity = overrides.get(rule.id, overrides.get(rule.code, rule.spec.severity))
+    named = [level for key, level in overrides.items() if rule_keys.names_exactly(key, rule.id, rule.code)]
+    severity = named[-1] if named else rule.spec.severity
     if isinstance(subject, Route):
         severity = min(severity, INTENT_CAP.get(subject.websocket.level, Severity.INFO))
     return severity

@@ -1,4 +1,8 @@
-"""GitLab's Code Quality report (the subset of Code Climate's format GitLab reads)."""
+"""GitLab's Code Quality report (the subset of Code Climate's format GitLab reads).
+
+GitLab matches `location.path` against the files of the merge request, so it is
+relative to the repository root (see FormatContext.from_root), wherever wslint ran.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ def format_gitlab(ctx: FormatContext) -> str:
             "categories": ["Bug Risk"],
             "severity": SEVERITY[f.severity],
             "fingerprint": f.fingerprint,
-            "location": {"path": f.path, "lines": {"begin": f.line}},
+            "location": {"path": ctx.from_root(f.path) or f.path, "lines": {"begin": f.line}},
         }
         for f in ctx.findings
     ]

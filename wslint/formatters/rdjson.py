@@ -1,7 +1,7 @@
 """reviewdog's Diagnostic Format (rdjson, and rdjsonl with one diagnostic per line).
 
-Fix edits become `suggestions`, which reviewdog posts as suggestion blocks a
-reviewer can commit with one click.
+Columns count UTF-8 bytes, as reviewdog does. Fix edits become `suggestions`,
+which reviewdog posts as suggestion blocks a reviewer can commit with one click.
 """
 
 from __future__ import annotations
@@ -9,32 +9,46 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from wslint.columns import Columns
 from wslint.findings import Finding, Severity
 from wslint.formatters.context import FormatContext
+from wslint.project import home, rule_doc_url
 
 SEVERITY = {Severity.ERROR: "ERROR", Severity.WARNING: "WARNING", Severity.INFO: "INFO"}
-SOURCE = {"name": "wslint", "url": "https://pypi.org/project/wslint/"}
 
 
-def _position(line: int, column: int | None) -> dict[str, int]:
-    return {"line": line, "column": column or 1}
+def _source() -> dict[str, str]:
+    url = home()
+    return {"name": "wslint", **({"url": url} if url else {})}
 
 
-def diagnostic(f: Finding) -> dict[str, Any]:
+def _position(columns: Columns, path: str, line: int, column: int) -> dict[str, int]:
+    return {"line": line, "column": columns.column(path, line, column)}
+
+
+def diagnostic(f: Finding, columns: Columns, documented: frozenset[str] = frozenset()) -> dict[str, Any]:
+    start = _position(columns, f.path, f.line, f.column or 1)
+    location_range: dict[str, Any] = {"start": start}
+    if f.end_line is not None and f.end_column is not None:
+        location_range["end"] = _position(columns, f.path, f.end_line, f.end_column)
+    code: dict[str, str] = {"value": f.code}
+    url = rule_doc_url(f.rule) if f.rule in documented else None
+    if url is not None:
+        code["url"] = url
     d: dict[str, Any] = {
         "message": f.message,
-        "location": {"path": f.path, "range": {"start": _position(f.line, f.column)}},
+        "location": {"path": f.path, "range": location_range},
         "severity": SEVERITY[f.severity],
-        "source": SOURCE,
-        "code": {"value": f.code, "url": f"https://pypi.org/project/wslint/#{f.rule}"},
+        "source": _source(),
+        "code": code,
         "original_output": f"{f.path}:{f.line}:{f.column or 1}: {f.severity.label} {f.code} {f.message}",
     }
     if f.fix is not None and f.fix.edits:
         d["suggestions"] = [
             {
                 "range": {
-                    "start": {"line": e.start_line, "column": e.start_column},
-                    "end": {"line": e.end_line, "column": e.end_column},
+                    "start": _position(columns, e.path, e.start_line, e.start_column),
+                    "end": _position(columns, e.path, e.end_line, e.end_column),
                 },
                 "text": e.new_text,
             }
@@ -44,10 +58,16 @@ def diagnostic(f: Finding) -> dict[str, Any]:
     return d
 
 
+def _diagnostics(ctx: FormatContext) -> list[dict[str, Any]]:
+    columns = ctx.columns("utf8")
+    documented = frozenset(s.id for s in ctx.rules if s.builtin)
+    return [diagnostic(f, columns, documented) for f in ctx.findings]
+
+
 def format_rdjson(ctx: FormatContext) -> str:
-    doc = {"source": SOURCE, "severity": "ERROR", "diagnostics": [diagnostic(f) for f in ctx.findings]}
+    doc = {"source": _source(), "severity": "ERROR", "diagnostics": _diagnostics(ctx)}
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 def format_rdjsonl(ctx: FormatContext) -> str:
-    return "".join(json.dumps(diagnostic(f), ensure_ascii=False) + "\n" for f in ctx.findings)
+    return "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in _diagnostics(ctx))

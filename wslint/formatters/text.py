@@ -1,4 +1,8 @@
-"""Compiler-style text: `path:line:col: severity CODE [rule] message`, then route and fix."""
+"""Compiler-style text: `path:line:col: severity CODE [rule] message`, then route and fix.
+
+Columns count characters. Problems with the input (diagnostics) are not part of
+the report: `format_text_diagnostics` renders them for stderr.
+"""
 
 from __future__ import annotations
 
@@ -52,11 +56,17 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def format_text_diagnostics(ctx: FormatContext, color: bool = False) -> str:
+    """The input's problems, one line each (for stderr): warnings and errors, and skipped files with --verbose."""
+    return "".join(
+        _diagnostic(d, color) + "\n"
+        for d in ctx.diagnostics
+        if d.severity >= Severity.WARNING or (ctx.verbose and d.kind == "skipped")
+    )
+
+
 def format_text(ctx: FormatContext) -> str:
     lines: list[str] = []
-    for d in ctx.diagnostics:
-        if d.severity >= Severity.WARNING or (ctx.verbose and d.kind == "skipped"):
-            lines.append(_diagnostic(d, ctx.color))
     for f in ctx.findings:
         lines.extend(_finding(f, ctx.color, ctx.quiet))
     if ctx.quiet:
@@ -79,7 +89,7 @@ def format_text(ctx: FormatContext) -> str:
         if not ctx.verbose:
             summary += " (--verbose lists them)"
     if problems:
-        summary += f"; {_count(problems, 'input error')} (see above)"
+        summary += f"; {_count(problems, 'input error')} (reported on stderr)"
     hidden = [
         f"{_count(ctx.suppressed, 'finding')} suppressed inline" if ctx.suppressed else "",
         f"{ctx.baselined} in the baseline" if ctx.baselined else "",

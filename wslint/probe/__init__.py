@@ -10,6 +10,7 @@ from wslint.findings import Finding
 from wslint.model import EndpointResult
 from wslint.probe.client import BROWSERS, Attempt, ProbeError, Target, attempt
 from wslint.probe.diagnose import diagnose
+from wslint.probe.predict import Disagreement, Prediction, disagreements
 
 __all__ = ["BROWSERS", "ProbeError", "ProbeReport", "make_target", "probe"]
 
@@ -22,10 +23,18 @@ class ProbeReport:
     diagnosis: list[str]
     predicted: list[EndpointResult] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    # where the live answers contradict the --config prediction
+    disagreements: list[Disagreement] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return all(a.ok for a in self.attempts)
+        return all(a.ok for a in self.attempts) and not self.disagreements
+
+    def tie(self, prediction: Prediction) -> None:
+        """Compare the live answers with what the configuration predicts."""
+        self.predicted = prediction.results
+        self.findings = prediction.findings
+        self.disagreements = disagreements(self.attempts, prediction)
 
 
 def make_target(url: str, connect: str | None = None, origin: str | None = None) -> Target:

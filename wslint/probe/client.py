@@ -6,6 +6,12 @@ here. Redirects are not followed (browsers do not follow them either). After a
 101 the client checks `Sec-WebSocket-Accept`, sends a ping (every compliant
 server answers it with a pong) and, if asked, stays silent for a while to see
 whether something cuts the idle connection.
+
+Like browsers it offers permessage-deflate, so the server answers as it
+answers them; when the server accepts, the messages it sends are inflated
+(wslint's own messages go uncompressed, which the extension allows). An
+extension the probe did not offer fails the connection, as in a browser. Every
+wait is bounded by --timeout as a whole, not per frame.
 """
 
 from __future__ import annotations
@@ -18,9 +24,19 @@ import socket
 import ssl
 import struct
 import time
+import zlib
 from dataclasses import dataclass, field
+from typing import Protocol
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+# what OpenSSL says when the other end answers a ClientHello in plain text (an HTTP port)
+PLAIN_ANSWERS = {
+    "WRONG_VERSION_NUMBER",
+    "UNKNOWN_PROTOCOL",
+    "HTTP_REQUEST",
+    "RECORD_LAYER_FAILURE",
+    "PACKET_LENGTH_TOO_LONG",
+}
 MAX_HEAD = 64 * 1024
 
 
@@ -55,6 +71,12 @@ BROWSERS: dict[str, Browser] = {
 }
 
 
+class _Conn(Protocol):
+    def recv(self, n: int, /) -> bytes: ...
+    def settimeout(self, value: float | None, /) -> None: ...
+    def sendall(self, data: bytes, /) -> None: ...
+
+
 class ProbeError(Exception):
     """The endpoint could not be reached at all (DNS, refused, TLS, timeout)."""
 
@@ -85,13 +107,116 @@ class Attempt:
     cut_after: float | None = None
     body: str = ""
     error: str | None = None
+    # the permessage-deflate parameters the server accepted, None without the extension
+    compression: str | None = None
+    # why the message sent with --message came back differently (or not at all)
+    echo_detail: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.upgraded and self.accept_valid is True and self.pong is not False and self.cut_after is None
+        return (
+            self.upgraded
+            and self.accept_valid is True
+            and self.pong is not False
+            and self.echo is not False
+            and self.cut_after is None
+            and self.error is None
+        )
 
 
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
+class _Inflater:
+    """permessage-deflate (RFC 7692) for the messages the server sends."""
+
+    def __init__(self, params: dict[str, str | None]) -> None:
+        bits = params.get("server_max_window_bits")
+        self.bits = int(bits) if bits and bits.isdigit() and 8 <= int(bits) <= 15 else 15
+        self.takeover = "server_no_context_takeover" not in params
+        self._inflate = zlib.decompressobj(-self.bits)
+
+    def message(self, payload: bytes) -> bytes:
+        if not self.takeover:
+            self._inflate = zlib.decompressobj(-self.bits)
+        return self._inflate.decompress(payload + b"\x00\x00\xff\xff", 1 << 20)
+
+
+def _extensions(header: str) -> list[tuple[str, dict[str, str | None]]]:
+    """`Sec-WebSocket-Extensions` as (name, parameters)."""
+    out: list[tuple[str, dict[str, str | None]]] = []
+    for item in header.split(","):
+        name, *params = (p.strip() for p in item.split(";"))
+        if not name:
+            continue
+        parsed: dict[str, str | None] = {}
+        for param in params:
+            key, sep, value = param.partition("=")
+            parsed[key.strip().lower()] = value.strip().strip('"') if sep else None
+        out.append((name.lower(), parsed))
+    return out
+
+
+def _negotiated(browser: Browser, header: str) -> tuple[_Inflater | None, str | None]:
+    """The inflater for what the server accepted, or why a browser would fail the connection."""
+    if not header:
+        return None, None
+    accepted = _extensions(header)
+    offered = {name for name, _ in _extensions(browser.extensions or "")}
+    for name, _ in accepted:
+        if name not in offered:
+            return (
+                None,
+                f"the server accepted the extension {name!r}, which was not offered: browsers fail the connection",
+            )
+    if len(accepted) != 1:
+        return None, f"the server accepted permessage-deflate {len(accepted)} times: browsers fail the connection"
+    params = accepted[0][1]
+    known = {
+        "server_no_context_takeover",
+        "client_no_context_takeover",
+        "server_max_window_bits",
+        "client_max_window_bits",
+    }
+    unknown = sorted(set(params) - known)
+    if unknown:
+        return None, f"the server answered permessage-deflate with an unknown parameter {unknown[0]!r}"
+    return _Inflater(params), None
+
+
+class _Reader:
+    """Frames from the server, messages reassembled and inflated, within deadlines."""
+
+    def __init__(self, sock: _Conn, inflater: _Inflater | None) -> None:
+        self.sock = sock
+        self.inflater = inflater
+
+    def frame(self, deadline: float) -> tuple[int, bytes]:
+        """The next control frame or whole message (opcode, payload); TimeoutError at the deadline."""
+        opcode = 0
+        parts: list[bytes] = []
+        compressed = False
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            self.sock.settimeout(left)
+            b1, op, data = _read_frame(self.sock)
+            if op >= 0x8:
+                return op, data
+            if op != 0:
+                opcode, compressed = op, bool(b1 & 0x40)
+            parts.append(data)
+            if b1 & 0x80:
+                payload = b"".join(parts)
+                if compressed:
+                    if self.inflater is None:
+                        raise ConnectionError("a compressed message without permessage-deflate")
+                    try:
+                        payload = self.inflater.message(payload)
+                    except zlib.error as exc:
+                        raise ConnectionError(f"a compressed message that does not inflate ({exc})") from None
+                return opcode, payload
+
+
+def _recv_exact(sock: _Conn, n: int) -> bytes:
     data = b""
     while len(data) < n:
         chunk = sock.recv(n - len(data))
@@ -113,7 +238,8 @@ def _frame(opcode: int, payload: bytes) -> bytes:
     return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
 
 
-def _read_frame(sock: socket.socket) -> tuple[int, bytes]:
+def _read_frame(sock: _Conn) -> tuple[int, int, bytes]:
+    """(first byte, opcode, payload) of one frame."""
     b1, b2 = _recv_exact(sock, 2)
     length = b2 & 0x7F
     if length == 126:
@@ -122,7 +248,7 @@ def _read_frame(sock: socket.socket) -> tuple[int, bytes]:
         length = struct.unpack("!Q", _recv_exact(sock, 8))[0]
     if b2 & 0x80:
         _recv_exact(sock, 4)
-    return b1 & 0x0F, _recv_exact(sock, min(length, 1 << 20))
+    return b1, b1 & 0x0F, _recv_exact(sock, min(length, 1 << 20))
 
 
 def _connect(target: Target, timeout: float, insecure: bool) -> socket.socket:
@@ -147,11 +273,21 @@ def _connect(target: Target, timeout: float, insecure: bool) -> socket.socket:
         context.verify_mode = ssl.CERT_NONE
     try:
         return context.wrap_socket(raw, server_hostname=target.host)
-    except ssl.SSLError as exc:
+    except ssl.SSLCertVerificationError as exc:
         raw.close()
         raise ProbeError(
-            f"TLS handshake with {target.host} failed: {exc.reason or exc} (use --insecure for test certificates)"
+            f"TLS handshake with {target.host} failed: {exc.verify_message or exc.reason or exc} "
+            "(--insecure accepts test certificates)"
         ) from None
+    except ssl.SSLError as exc:
+        raw.close()
+        where = f"{target.connect_host}:{target.connect_port}"
+        if exc.reason in PLAIN_ANSWERS:
+            raise ProbeError(
+                f"TLS handshake with {where} failed: it answered without TLS, so this port serves plain HTTP: "
+                "use ws:// (or http://) for it, or the port that serves TLS"
+            ) from None
+        raise ProbeError(f"TLS handshake with {where} failed: {exc.reason or exc}") from None
     except OSError as exc:
         raw.close()
         raise ProbeError(f"TLS handshake with {target.host} failed: {exc}") from None
@@ -219,7 +355,16 @@ def attempt(
         expected = base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
         result.accept_valid = result.headers.get("sec-websocket-accept") == expected
         result.upgraded = True
-        _after_upgrade(sock, result, timeout, idle, message)
+        inflater, refused = _negotiated(browser, result.headers.get("sec-websocket-extensions", ""))
+        if refused is not None:
+            result.error = refused
+            if message is not None:
+                result.echo, result.echo_detail = False, "not sent: the connection failed"
+            return result
+        if inflater is not None:
+            result.compression = result.headers.get("sec-websocket-extensions", "")
+        # frames the server sent right after its answer came with the head
+        _after_upgrade(_Reader(_Buffered(sock, rest), inflater), result, timeout, idle, message)
         return result
     except TimeoutError:
         result.error = f"no complete answer within {timeout:g}s"
@@ -235,25 +380,46 @@ def attempt(
         sock.close()
 
 
-def _after_upgrade(sock: socket.socket, result: Attempt, timeout: float, idle: float, message: str | None) -> None:
+class _Buffered:
+    """A socket whose first bytes were already read with the handshake's answer."""
+
+    def __init__(self, sock: socket.socket, pending: bytes) -> None:
+        self._sock = sock
+        self._pending = pending
+
+    def recv(self, n: int) -> bytes:
+        if self._pending:
+            out, self._pending = self._pending[:n], self._pending[n:]
+            return out
+        return self._sock.recv(n)
+
+    def settimeout(self, value: float | None) -> None:
+        self._sock.settimeout(value)
+
+    def sendall(self, data: bytes) -> None:
+        self._sock.sendall(data)
+
+
+def _after_upgrade(reader: _Reader, result: Attempt, timeout: float, idle: float, message: str | None) -> None:
+    sock = reader.sock
     try:
         sock.sendall(_frame(0x9, b"wslint"))
-        result.pong = _await(sock, 0xA, b"wslint")
-        if message is not None:
-            sock.sendall(_frame(0x1, message.encode()))
-            result.echo = _await(sock, 0x1, message.encode())
+        result.pong = _await(reader, 0xA, b"wslint", timeout)
     except (ConnectionError, OSError, TimeoutError):
-        result.pong = False if result.pong is None else result.pong
-        return
-    if idle <= 0:
+        result.pong = False
+    if message is not None:
+        if result.pong:
+            _echo(reader, result, timeout, message)
+        else:
+            result.echo, result.echo_detail = False, "not sent: nothing answered the ping"
+    if idle <= 0 or result.pong is False:
         return
     result.idle_seconds = idle
     start = time.monotonic()
     deadline = start + idle
-    while (left := deadline - time.monotonic()) > 0:
-        sock.settimeout(left)
+    while deadline - time.monotonic() > 0:
         try:
-            op, data = _read_frame(sock)
+            op, data = reader.frame(deadline)
         except TimeoutError:
             break
         except (ConnectionError, OSError):
@@ -265,21 +431,52 @@ def _after_upgrade(sock: socket.socket, result: Attempt, timeout: float, idle: f
         if op == 0x9:
             # answer the server's heartbeat as a browser does
             sock.sendall(_frame(0xA, data))
-    sock.settimeout(timeout)
     try:
         sock.sendall(_frame(0x9, b"after-idle"))
-        if not _await(sock, 0xA, b"after-idle"):
+        if not _await(reader, 0xA, b"after-idle", timeout):
             result.cut_after = round(time.monotonic() - start, 1)
     except (ConnectionError, OSError, TimeoutError):
         result.cut_after = round(time.monotonic() - start, 1)
 
 
-def _await(sock: socket.socket, opcode: int, payload: bytes) -> bool:
-    """Read frames until the expected one (answering nothing else); False on a close."""
-    for _ in range(32):
-        op, data = _read_frame(sock)
-        if op == 0x8:
-            return False
-        if op == opcode and data == payload:
-            return True
-    return False
+def _echo(reader: _Reader, result: Attempt, timeout: float, message: str) -> None:
+    """Send `message` and wait (at most `timeout`) for the same text to come back."""
+    sent = message.encode()
+    try:
+        reader.sock.sendall(_frame(0x1, sent))
+        deadline = time.monotonic() + timeout
+        other: bytes | None = None
+        while True:
+            op, data = reader.frame(deadline)
+            if op == 0x8:
+                result.echo, result.echo_detail = False, "the server closed the connection instead of answering"
+                return
+            if op == 0x9:
+                reader.sock.sendall(_frame(0xA, data))
+                continue
+            if op == 0x1 and data == sent:
+                result.echo = True
+                return
+            if op in (0x1, 0x2) and other is None:
+                other = data
+    except TimeoutError:
+        shown = "" if other is None else f" (it sent {other[:60].decode('utf-8', 'replace')!r} instead)"
+        result.echo, result.echo_detail = False, f"the message did not come back within {timeout:g}s{shown}"
+    except (ConnectionError, OSError) as exc:
+        result.echo, result.echo_detail = False, f"the connection failed before the echo: {exc}"
+
+
+def _await(reader: _Reader, opcode: int, payload: bytes, timeout: float) -> bool:
+    """Read frames until the expected one, at most `timeout` seconds; False on a close or at the deadline."""
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            op, data = reader.frame(deadline)
+            if op == 0x8:
+                return False
+            if op == opcode and data == payload:
+                return True
+            if op == 0x9:
+                reader.sock.sendall(_frame(0xA, data))
+    except TimeoutError:
+        return False

@@ -90,7 +90,7 @@ def diagnose(url: str, attempts: list[Attempt]) -> list[str]:
     lines: list[str] = []
     ok = [a for a in attempts if a.ok]
     bad = [a for a in attempts if not a.ok]
-    if not bad:
+    if not bad and attempts:
         lines.append(
             "every browser's handshake was upgraded"
             + (" and survived the idle period" if any(a.idle_seconds for a in attempts) else "")
@@ -116,6 +116,8 @@ def diagnose(url: str, attempts: list[Attempt]) -> list[str]:
                 if 300 <= a.status < 400
                 else STATUS_CAUSES.get(a.status, f"the handshake got {a.status} instead of 101")
             )
+            if a.status == 400 and "sent to HTTPS port" in a.body:
+                text = "the port serves TLS and the handshake came in plain text: use wss:// (or https://) for it"
             own = proxy_own_page(a)
             if own is not None and a.status in (404, 403, 400, 500, 503):
                 text = (
@@ -129,6 +131,8 @@ def diagnose(url: str, attempts: list[Attempt]) -> list[str]:
             text = "101 with a wrong Sec-WebSocket-Accept: a hop rewrote the handshake"
         elif a.pong is False:
             text = "101, but nothing answered a ping: the upgraded connection does not reach a WebSocket server"
+        elif a.echo is False:
+            text = f"101, but the message was not echoed: {a.echo_detail}"
         elif a.cut_after is not None:
             hint = next((h for lo, hi, h in IDLE_HINTS if lo <= a.cut_after <= hi), None)
             text = f"the idle connection was cut after about {a.cut_after:g} s" + (

@@ -21,9 +21,13 @@ def _attempt_line(a: Attempt) -> str:
     parts = [status]
     if a.upgraded:
         parts.append("accept ok" if a.accept_valid else "Sec-WebSocket-Accept WRONG")
+        if a.compression is not None:
+            parts.append("permessage-deflate")
+        if a.error is not None:
+            parts.append(a.error)
         parts.append("pong" if a.pong else "no pong")
         if a.echo is not None:
-            parts.append("echoed" if a.echo else "no echo")
+            parts.append("echoed" if a.echo else f"no echo ({a.echo_detail})")
         if a.idle_seconds:
             parts.append(
                 f"cut after {a.cut_after:g}s idle"
@@ -56,6 +60,9 @@ def _prediction(report: ProbeReport) -> list[str]:
         out.append(f"  server {e.listener.label} has `{e.name}` at {e.source}, which would upgrade it")
     for f in report.findings:
         out.append(f"  {f.path}:{f.line}: {f.severity.label} {f.code} [{f.rule}] {f.message}")
+    if report.disagreements:
+        out.append("live server and configuration disagree:")
+        out.extend(f"  {d.message}" for d in report.disagreements)
     return out
 
 
@@ -81,6 +88,8 @@ def _attempt_dict(a: Attempt) -> dict[str, Any]:
         "accept_valid": a.accept_valid,
         "pong": a.pong,
         "echo": a.echo,
+        "echo_detail": a.echo_detail,
+        "compression": a.compression,
         "idle_seconds": a.idle_seconds,
         "cut_after": a.cut_after,
         "headers": {k: v for k, v in a.headers.items() if k in (*SHOWN_HEADERS, "server", "via")},
@@ -111,6 +120,10 @@ def format_probe_json(report: ProbeReport) -> str:
         "findings": [
             {"rule": f.rule, "code": f.code, "path": f.path, "line": f.line, "message": f.message}
             for f in report.findings
+        ],
+        "disagreements": [
+            {"browsers": list(d.browsers), "live_status": d.live, "predicted": d.predicted, "message": d.message}
+            for d in report.disagreements
         ],
     }
     return json.dumps(doc, indent=2) + "\n"
