@@ -390,10 +390,18 @@ def check(
         bool,
         typer.Option(
             "--fix",
-            help="Apply the fixes (all or none; stderr names each file changed), then report what remains.",
+            help="Apply the fixes (all or none; stderr names each file changed and counts the fixes), "
+            "then report what remains.",
         ),
     ] = False,
-    diff: Annotated[bool, typer.Option("--diff", help="Print the fixes as a unified diff; change nothing.")] = False,
+    diff: Annotated[
+        bool,
+        typer.Option(
+            "--diff",
+            help="Print only the fixes, as a unified diff, on stdout (the text report goes to stderr, another "
+            "format needs --output); change nothing.",
+        ),
+    ] = False,
     statistics: Annotated[bool, typer.Option("--statistics", help="Add a count of findings per rule.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Text output: findings only, no details.")] = False,
     verbose: Annotated[
@@ -618,12 +626,15 @@ def probe_command(
     insecure: Annotated[bool, typer.Option(help="Accept any TLS certificate (test servers).")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for each answer.")] = 5.0,
     idle: Annotated[float, typer.Option(help="Stay silent this many seconds after the upgrade, then ping.")] = 0.0,
-    message: Annotated[str | None, typer.Option(help="Send this text after the upgrade and expect it echoed.")] = None,
+    message: Annotated[
+        str | None, typer.Option(help="Send this text after the upgrade and expect it echoed within --timeout.")
+    ] = None,
     output_format: Annotated[TraceFormat, typer.Option("--format", help="Output format.")] = TraceFormat.text,
 ) -> None:
     """Open real WebSocket handshakes the way browsers do, diagnose the answer, and point at the config line.
 
-    Exit code 0 when every browser upgraded (and survived --idle), 1 otherwise, 2 for usage or network errors.
+    Exit code 0 when every browser upgraded (survived --idle, echoed --message) and the answers agree with
+    --config, 1 otherwise, 2 for usage, configuration or network errors.
     """
     from wslint.endpoints import EndpointError
     from wslint.probe import BROWSERS, ProbeError, probe

@@ -27,8 +27,12 @@ class Seen:
 class Backend:
     """Runs an asyncio server in a thread; `port` is set once it listens."""
 
-    def __init__(self, check_origin: bool = False, expect_path: str | None = None) -> None:
+    def __init__(
+        self, check_origin: bool = False, expect_path: str | None = None, compression: str | None = "deflate"
+    ) -> None:
         self.check_origin = check_origin
+        # "deflate" (the websockets default, as many servers) accepts permessage-deflate; None refuses it
+        self.compression = compression
         # like a WebSocket server mounted at one path: any other path gets 404
         self.expect_path = expect_path
         self.seen = Seen()
@@ -60,7 +64,12 @@ class Backend:
     async def _main(self) -> None:
         self._stop = self._loop.create_future()
         async with serve(
-            self._echo, "127.0.0.1", 0, process_request=self._process_request, ping_interval=None
+            self._echo,
+            "127.0.0.1",
+            0,
+            process_request=self._process_request,
+            ping_interval=None,
+            compression=self.compression,
         ) as server:
             self.port = server.sockets[0].getsockname()[1]
             self._ready.set()

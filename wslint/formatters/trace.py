@@ -5,7 +5,28 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from wslint.model import EndpointResult
+from wslint.model import EndpointResult, Miss, MissKind
+
+# why a route written for the endpoint misses it, when the adapter gave no reason of its own
+MISSES: dict[MissKind, str] = {
+    "pattern": "its pattern does not match this path",
+    "trailing-slash": "its path ends in a slash this path lacks",
+    "case": "its path differs from this one in letter case",
+    "regex-as-prefix": "its regular expression is read as a plain prefix",
+    "exact-path": "it matches the exact path only",
+    "rewritten": "a rewrite before it changes the path",
+    "host-has-port": "its Host matcher includes a port",
+    "tls-mismatch": "its TLS setting differs from the connection's",
+    "v2-path-template": "it uses a v2 path template",
+    "other-entrypoint": "it is attached to another entryPoint",
+}
+
+
+def miss_text(m: Miss) -> str:
+    """Why the route misses, in the adapter's words when it has them (the lint message says the same)."""
+    if m.kind == "pattern" or not m.reason:
+        return MISSES[m.kind]
+    return m.reason
 
 
 def verdict(r: EndpointResult) -> str:
@@ -81,8 +102,8 @@ def format_trace_text(groups: list[list[EndpointResult]]) -> str:
             out.append(f"  note: `{b.name}` [{b.source}] would upgrade this path, but loses to {winner}")
         for e in first.elsewhere:
             out.append(f"  note: server {e.listener.label} has `{e.name}` [{e.source}], which would upgrade it")
-        for m in first.near_misses if not (first.better_routes or first.elsewhere) else ():
-            out.append(f"  note: `{m.name}` [{m.source}] upgrades, but its pattern does not match this path")
+        for m in first.misses if not (first.better_routes or first.elsewhere) else ():
+            out.append(f"  note: `{m.route.name}` [{m.route.source}] upgrades, but {miss_text(m)}")
         out.append(f"  => {verdict(first)}")
         for r in others:
             out.append(f"  => client {r.client}: {verdict(r)}")

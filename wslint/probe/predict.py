@@ -71,7 +71,8 @@ def predict(url: str, config: str, proxy: str | None) -> Prediction:
     if errors or not lint.configs:
         lines = [f"{_where(d)}error: {d.message}" for d in errors]
         raise ConfigProblem(lines or [f"--config {config}: wslint read no configuration from it"])
-    results = [r for cfg in lint.configs for r in cfg.endpoints]
+    # every client's result (a configuration lists one result per endpoint and server)
+    results = list({id(r): r for cfg in lint.configs for e in cfg.endpoints for r in cfg.results_for(e)}.values())
     routes = {(r.route.listener.label, r.route.name) for r in results if r.route}
     findings = [
         f
