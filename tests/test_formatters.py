@@ -180,3 +180,22 @@ def test_junit(rules: RuleSet) -> None:
     assert [c.get("name") for c in failing] == ["example-chat/conf.d/chat.conf"]
     (failure,) = failing[0].findall("failure")
     assert failure.text is not None and len(failure.text.splitlines()) == 3
+
+
+RDJSON = Path(__file__).parent / "data" / "rdjson"
+
+
+def _closed(schema: dict[str, Any]) -> dict[str, Any]:
+    """reviewdog's schema with additionalProperties false everywhere: every field wslint writes is one it defines."""
+    text = json.dumps(schema).replace('"additionalProperties": true', '"additionalProperties": false')
+    return dict(json.loads(text))
+
+
+@pytest.mark.parametrize("case", cases(), ids=lambda p: os.path.relpath(p, FIXTURES))
+def test_rdjson_of_every_fixture_validates(case: Path, rules: RuleSet) -> None:
+    ctx = context(case, rules)
+    result = _closed(json.loads((RDJSON / "DiagnosticResult.json").read_text()))
+    jsonschema.validate(json.loads(FORMATTERS["rdjson"](ctx)), result, cls=jsonschema.Draft4Validator)
+    one = _closed(json.loads((RDJSON / "Diagnostic.json").read_text()))
+    for line in FORMATTERS["rdjsonl"](ctx).splitlines():
+        jsonschema.validate(json.loads(line), one, cls=jsonschema.Draft4Validator)
