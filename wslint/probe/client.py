@@ -329,6 +329,7 @@ def attempt(
     result = Attempt(browser.name)
     key = base64.b64encode(os.urandom(16)).decode()
     sock = _connect(target, timeout, insecure)
+    reader: _Reader | None = None
     try:
         sock.settimeout(timeout)
         sock.sendall(handshake_request(target, browser, key, extra or [], subprotocols or []))
@@ -364,7 +365,8 @@ def attempt(
         if inflater is not None:
             result.compression = result.headers.get("sec-websocket-extensions", "")
         # frames the server sent right after its answer came with the head
-        _after_upgrade(_Reader(_Buffered(sock, rest), inflater), result, timeout, idle, message)
+        reader = _Reader(_Buffered(sock, rest), inflater)
+        _after_upgrade(reader, result, timeout, idle, message)
         return result
     except TimeoutError:
         result.error = f"no complete answer within {timeout:g}s"
@@ -373,11 +375,19 @@ def attempt(
         result.error = f"the connection failed: {exc}"
         return result
     finally:
-        if result.upgraded and result.cut_after is None:
-            # a clean close (1000), so the application does not log an abnormal disconnect
-            with contextlib.suppress(OSError):
-                sock.sendall(_frame(0x8, struct.pack("!H", 1000)))
+        if reader is not None and result.cut_after is None:
+            _close(reader, min(timeout, 1.0))
         sock.close()
+
+
+def _close(reader: _Reader, wait: float) -> None:
+    """The closing handshake as a browser does it: a close (1000), then the server's close, waited for
+    at most `wait` seconds, so that neither the application nor a proxy sees an abnormal disconnect."""
+    deadline = time.monotonic() + wait
+    with contextlib.suppress(OSError, ConnectionError, TimeoutError):
+        reader.sock.sendall(_frame(0x8, struct.pack("!H", 1000)))
+        while reader.frame(deadline)[0] != 0x8:
+            pass
 
 
 class _Buffered:
