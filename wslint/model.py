@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
 
-from wslint.endpoints import Endpoint
+from wslint.endpoints import Endpoint, EndpointOrigin
 
 T = TypeVar("T")
 
@@ -259,6 +259,8 @@ class UpstreamTarget:
 
 
 IntentLevel = Literal["declared", "explicit", "inherited", "heuristic", "possible", "none"]
+# how strongly each level says WebSockets reach a route
+INTENT_RANK: dict[str, int] = {"declared": 4, "explicit": 3, "heuristic": 2, "inherited": 2, "possible": 1, "none": 0}
 
 
 @dataclass(frozen=True)
@@ -268,6 +270,8 @@ class Intent:
     level: IntentLevel
     reason: str
     source: Source | None = None
+    # the app profile whose endpoint made it a WebSocket route (wslint.profiles)
+    origin: EndpointOrigin | None = None
 
     @property
     def carries_websockets(self) -> bool:
