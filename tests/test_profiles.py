@@ -190,3 +190,11 @@ def test_init_writes_the_apps_and_endpoints_it_recognizes(tmp_path: Path, monkey
     res = CliRunner().invoke(cli.app, ["init", "--no-scan"], catch_exceptions=False)
     assert "recognized" not in res.output
     assert "apps" not in (yaml.safe_load((tmp_path / ".wslint.yaml").read_text()) or {})
+
+
+def test_the_apps_heartbeat_sets_the_idle_time_its_socket_must_survive(tmp_path: Path, rules: RuleSet) -> None:
+    # 75 s is above the 60 s wslint asks of any WebSocket, below the 90 s TestChat's heartbeat needs
+    report = lint(tmp_path, WORKING.replace("proxy_read_timeout 1h", "proxy_read_timeout 75s"), rules)
+    (f,) = report.findings
+    assert f.code == "WS301" and "below the 90s it must survive (TestChat's heartbeat)" in f.message
+    assert lint(tmp_path, WORKING.replace("proxy_read_timeout 1h", "proxy_read_timeout 95s"), rules).findings == []

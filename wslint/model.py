@@ -390,6 +390,21 @@ class Route:
     def label(self) -> str:
         return f"{self.listener.label} {self.name}"
 
+    def idle_needed(self, threshold: float) -> float:
+        """The idle time the route's WebSockets must survive: the threshold (`--idle-threshold`), or longer when
+        the app profile whose endpoint reaches it needs longer (its heartbeat)."""
+        origin = self.websocket.origin
+        if origin is not None and origin.idle_timeout is not None and origin.idle_timeout > threshold:
+            return origin.idle_timeout
+        return threshold
+
+    def idle_reason(self, threshold: float) -> str:
+        """Where `idle_needed` comes from, for messages."""
+        origin = self.websocket.origin
+        if origin is not None and self.idle_needed(threshold) > threshold:
+            return f"{origin.name}'s heartbeat"
+        return "`--idle-threshold`"
+
     def handshake_for(self, client: str) -> UpstreamRequest | None:
         for h in self.handshakes:
             if h.client == client:
