@@ -51,7 +51,9 @@ def test_wheel_contains_every_rule_and_the_data(installed_wslint: Installed) -> 
     data = {p.name for pattern in ("*.json", "*.yaml") for p in (REPO / "wslint" / "data").glob(pattern)}
     assert "report-schema.json" in data
     assert {f"wslint/data/{d}" for d in data} <= names
-    assert not any(n.startswith(("tests/", "fixtures/", "rules/")) for n in names)
+    apps = {p.name for p in (REPO / "apps").glob("*.yaml")}
+    assert {f"wslint/apps/{a}" for a in apps} <= names
+    assert not any(n.startswith(("tests/", "fixtures/", "rules/", "apps/")) for n in names)
 
 
 @pytest.fixture
@@ -93,7 +95,7 @@ def test_version_and_help(installed_wslint: Installed, outside: Path) -> None:
     help_ = installed_wslint.run("--help", cwd=outside)
     assert help_.returncode == 0, help_.stderr
     commands = {line.split()[0] for line in help_.stdout.split("Commands:")[1].splitlines() if line.strip()}
-    assert commands == {"check", "init", "route", "probe", "rules", "explain"}
+    assert commands == {"check", "init", "route", "probe", "rules", "explain", "apps"}
 
 
 def test_check_finds_the_example_problems(installed_wslint: Installed, outside: Path) -> None:

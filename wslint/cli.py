@@ -340,6 +340,18 @@ def check(
         list[str] | None,
         typer.Option(help="A path that carries WebSockets, e.g. /ws/, checked in every server (repeatable)."),
     ] = None,
+    app_names: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--app",
+            help="Check this app's documented WebSocket endpoints (see `wslint apps`) wherever it is proxied "
+            "(repeatable).",
+        ),
+    ] = None,
+    no_apps: Annotated[
+        bool,
+        typer.Option("--no-apps", help="Do not recognize the apps a configuration proxies (--app still applies)."),
+    ] = False,
     endpoints_file: Annotated[
         str | None,
         typer.Option("--endpoints", help="YAML file listing WebSocket URLs (strings or {url, backend})."),
@@ -467,6 +479,8 @@ def check(
         skip_unknown=skip_unknown,
         confine=confine,
         jobs=jobs,
+        apps=_split(app_names),
+        no_apps=no_apps,
     )
     if fix and "-" in paths:
         raise _fail("--fix cannot write to stdin; use --diff")
@@ -537,15 +551,47 @@ def check(
 def init(
     path: Annotated[str, typer.Argument(help="Where to write the starter config.")] = ".wslint.yaml",
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+    scan: Annotated[
+        str | None,
+        typer.Option(
+            help="Directory whose configurations are read for the apps they proxy (default: the current one)."
+        ),
+    ] = ".",
+    no_scan: Annotated[
+        bool, typer.Option("--no-scan", help="Write the starter without reading any configuration.")
+    ] = False,
 ) -> None:
-    """Write a commented starter .wslint.yaml."""
-    from wslint.config import STARTER
+    """Write a commented starter .wslint.yaml, with the apps and endpoints the configurations here show."""
+    from wslint.config import starter
 
     target = Path(path)
     if target.exists() and not force:
         raise _fail(f"{path} already exists (use --force to overwrite it)")
-    write_atomically(target, STARTER)
-    typer.echo(f"wrote {path}")
+    apps: dict[str, list[str]] = {}
+    if not no_scan and scan is not None and Path(scan).is_dir():
+        apps = _recognized_apps(scan)
+    write_atomically(target, starter(apps))
+    found = f" with {len(apps)} recognized app{'s' if len(apps) != 1 else ''} ({', '.join(apps)})" if apps else ""
+    typer.echo(f"wrote {path}{found}")
+
+
+def _recognized_apps(directory: str) -> dict[str, list[str]]:
+    """The app profiles the configurations under `directory` show, and their endpoints (URLs)."""
+    from wslint.core import LintOptions, UsageError, run
+    from wslint.profiles import ProfileError, load_profiles
+
+    try:
+        options = LintOptions(paths=(directory,), profiles=load_profiles(), skip_unknown=True, jobs=1)
+        report = run(options, _load([]))
+    except (UsageError, ProfileError):
+        return {}
+    found: dict[str, list[str]] = {}
+    for cfg in report.configs:
+        for r in cfg.endpoints:
+            origin = r.endpoint.origin
+            if origin is not None and origin.certain and r.endpoint.raw not in found.get(origin.app, []):
+                found.setdefault(origin.app, []).append(r.endpoint.raw)
+    return found
 
 
 @app.command("route")
@@ -685,6 +731,21 @@ def list_rules(
     sys.stdout.write(rules_table(rules, output_format.value))
 
 
+@app.command("apps")
+def list_apps(
+    output_format: Annotated[TraceFormat, typer.Option("--format", help="Output format.")] = TraceFormat.text,
+) -> None:
+    """List the app profiles: the apps whose WebSocket endpoints wslint knows and how it recognizes them."""
+    from wslint.app_docs import apps_table
+    from wslint.profiles import ProfileError, load_profiles
+
+    try:
+        profiles = load_profiles()
+    except ProfileError as exc:
+        raise _fail(str(exc)) from None
+    sys.stdout.write(apps_table(profiles, output_format.value))
+
+
 @app.command()
 def explain(
     rule: Annotated[str, typer.Argument(help="Rule id or code, e.g. WS102 or upgrade-header-not-forwarded.")],
@@ -696,7 +757,17 @@ def explain(
     rules = _load(list(rules_dir or ()))
     found = rules.get(rule)
     if found is None:
-        raise _fail(f"no rule {rule!r} (see `wslint rules`)")
+        from wslint.app_docs import explain_app
+        from wslint.profiles import ProfileError, load_profiles
+
+        try:
+            profile = next((p for p in load_profiles() if p.id == rule.lower()), None)
+        except ProfileError as exc:
+            raise _fail(str(exc)) from None
+        if profile is None:
+            raise _fail(f"no rule or app {rule!r} (see `wslint rules` and `wslint apps`)")
+        sys.stdout.write(explain_app(profile))
+        return
     sys.stdout.write(explain_rule(found))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,9 @@ class ProjectConfig:
     rules: tuple[str, ...] = ()
     base_dir: str = "."
     limits: Limits = field(default_factory=Limits)
+    # app profiles checked on every configuration, and whether others are recognized (None: not said)
+    apps: tuple[str, ...] = ()
+    recognize_apps: bool | None = None
 
     def ignored_for(self, path: str) -> tuple[str, ...]:
         """Rules ignored for a file by `per-path-ignores` (globs relative to the config's directory)."""
@@ -85,7 +88,7 @@ def parse_config(data: Any, source: str, base_dir: str) -> ProjectConfig:
         raise ConfigError(f"{source}: expected a mapping of settings")
     known = {
         "select", "ignore", "severity", "per-path-ignores", "endpoints", "versions", "roots",
-        "idle-threshold", "fail-on", "rules", "limits",
+        "idle-threshold", "fail-on", "rules", "limits", "apps", "recognize-apps",
     }  # fmt: skip
     for key in data:
         if key not in known:
@@ -139,8 +142,13 @@ def parse_config(data: Any, source: str, base_dir: str) -> ProjectConfig:
     fail_on = data.get("fail-on")
     if fail_on is not None and fail_on not in FAIL_ON:
         raise _err(source, "fail-on", f"must be one of {', '.join(FAIL_ON)}, got {fail_on!r}")
+    recognize_apps = data.get("recognize-apps")
+    if recognize_apps is not None and not isinstance(recognize_apps, bool):
+        raise _err(source, "recognize-apps", "expected true or false")
     base = Path(base_dir)
     return ProjectConfig(
+        apps=_strings(data.get("apps") or [], source, "apps"),
+        recognize_apps=recognize_apps,
         limits=_limits(data.get("limits"), source),
         path=source,
         select=_strings(data.get("select") or [], source, "select"),
@@ -221,6 +229,15 @@ def discover(start: Path) -> Path | None:
     return None
 
 
+def starter(apps: Mapping[str, Sequence[str]]) -> str:
+    """The starter .wslint.yaml; the apps recognized in the configurations, and their endpoints, filled in."""
+    if not apps:
+        return STARTER
+    endpoints = "".join(f"  - {url}   # {app}\n" for app, urls in apps.items() for url in urls)
+    text = STARTER.replace("endpoints:\n", "endpoints:\n" + endpoints, 1)
+    return text.replace("# apps: [mattermost]\n", f"apps: [{', '.join(apps)}]\n", 1)
+
+
 STARTER = """\
 # wslint configuration. Every key is optional. The rules are documented in
 # docs/rules/README.md of the wslint repository (`wslint explain RULE` shows a rule's page).
@@ -246,6 +263,12 @@ versions:
 # Absolute include paths of the server, mapped to this repository.
 roots:
   # /etc/nginx: deploy/nginx
+
+# Apps whose documented WebSocket endpoints are checked (see `wslint apps`). wslint
+# recognizes the apps a configuration proxies by their names (an upstream called
+# mattermost); name them here to check them wherever they are proxied.
+# apps: [mattermost]
+# recognize-apps: true
 
 # Rules by id, code or code prefix, in any case (see `wslint rules`).
 # select: [WS1, WS5]

@@ -7,7 +7,7 @@ and returns values (a `Report`), never prints.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from wslint.findings import Diagnostic, Finding, Severity
 from wslint.inputs import InputFile, display_path
 from wslint.model import ProxyConfig
 from wslint.path_endpoints import focus_path_endpoints
+from wslint.profiles import AppProfile, endpoints_of, forced, recognize
 
 DEFAULT_NGINX_VERSION = ADAPTERS["nginx"].default_version
 
@@ -58,6 +59,11 @@ class LintOptions:
     jobs: int = 0
     # Report.configs holds the route models; off, workers need not send them back (they are big)
     keep_models: bool = True
+    # app profiles (wslint.profiles): those recognized in a configuration add their endpoints; `apps` names
+    # profiles checked on every configuration whatever it shows
+    profiles: tuple[AppProfile, ...] = ()
+    apps: tuple[str, ...] = ()
+    recognize_apps: bool = True
 
 
 @dataclass(frozen=True)
@@ -245,13 +251,23 @@ def run(options: LintOptions, rules: RuleSet) -> Report:
         inp, kind = target
         loading: list[Diagnostic] = []
         result = ADAPTERS[kind].load(inp, per_kind[kind], loading)
-        if result.config is None:
+        config = result.config
+        if config is None:
             return _Outcome(None, None, {}, (), tuple(loading), ())
+        extra = app_endpoints(config, options, per_kind[kind].endpoints)
+        if extra:
+            # the app's endpoints are simulated like declared ones: the configuration is read again with them
+            loading = []
+            with_apps = replace(per_kind[kind], endpoints=(*per_kind[kind].endpoints, *extra))
+            result = ADAPTERS[kind].load(inp, with_apps, loading)
+            config = result.config
+            if config is None:
+                return _Outcome(None, None, {}, (), tuple(loading), ())
         checking: list[Diagnostic] = []
         texts = dict(result.texts)
-        found = run_rules(focus_path_endpoints(result.config), active, settings, texts, checking)
-        model = result.config if keep_models else None
-        return _Outcome(LintedConfig.of(result.config), model, texts, tuple(found), tuple(loading), tuple(checking))
+        found = run_rules(focus_path_endpoints(config), active, settings, texts, checking)
+        model = config if keep_models else None
+        return _Outcome(LintedConfig.of(config), model, texts, tuple(found), tuple(loading), tuple(checking))
 
     workers = parallel.worker_count(options.jobs, len(targets))
     # dropped as soon as their rules have run: a worker would pickle them back, which costs more
@@ -316,6 +332,17 @@ def _linted_elsewhere(linted: list[LintedConfig | None]) -> set[str]:
         else:
             kept.add(cfg.main_file)
     return dropped
+
+
+def app_endpoints(config: ProxyConfig, options: LintOptions, declared: tuple[Endpoint, ...]) -> tuple[Endpoint, ...]:
+    """The endpoints of the app profiles a configuration shows it proxies, and of those named outright."""
+    if not options.profiles:
+        return ()
+    found = recognize(config, options.profiles) if options.recognize_apps else []
+    named = [p for p in options.profiles if p.id in options.apps]
+    if named:
+        found += forced(config, named, "--app or apps: in the configuration file")
+    return endpoints_of(found, declared)
 
 
 def matches_finding(f: Finding, key: str) -> bool:

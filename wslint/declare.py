@@ -27,7 +27,7 @@ from typing import Generic, TypeVar
 
 from wslint.clients import Client
 from wslint.endpoints import Endpoint
-from wslint.model import EndpointResult, HealthCheck, Intent, Route
+from wslint.model import INTENT_RANK, EndpointResult, HealthCheck, Intent, Route
 
 T = TypeVar("T")
 
@@ -139,7 +139,7 @@ def _declared(sim: ProxySimulator[T], route: Route, mine: list[EndpointResult]) 
     handshakes = tuple(r.handshake for r in mine if r.handshake is not None and r.endpoint == first.endpoint)
     new = replace(
         route,
-        websocket=Intent("declared", f"the endpoint {first.endpoint} is routed here", route.source),
+        websocket=_intent(route, first),
         # a route that was no WebSocket route has no handshakes yet: the endpoint's are its own
         handshakes=handshakes if len(handshakes) == len(route.handshakes) or not route.handshakes else route.handshakes,
     )
@@ -158,6 +158,20 @@ def _declared(sim: ProxySimulator[T], route: Route, mine: list[EndpointResult]) 
     ):
         new = replace(new, upstream=replace(up, group=replace(group, health_check=replace(check, socket_path=socket))))
     return new
+
+
+def _intent(route: Route, result: EndpointResult) -> Intent:
+    """Declared by the endpoint; an app profile's endpoint that a path only suggests makes it a possible
+    WebSocket route at most (its findings stay hints), never less than it was."""
+    origin = result.endpoint.origin
+    if origin is None:
+        return Intent("declared", f"the endpoint {result.endpoint} is routed here", route.source)
+    if origin.certain:
+        return Intent("declared", f"{origin.name}'s endpoint {result.endpoint} is routed here", route.source, origin)
+    if INTENT_RANK[route.websocket.level] >= INTENT_RANK["possible"]:
+        return route.websocket
+    why = f"{origin.name}'s endpoint {result.endpoint} may be routed here"
+    return Intent("possible", why, route.source, origin)
 
 
 def _repoint(r: EndpointResult, renamed: dict[int, Route]) -> EndpointResult:

@@ -22,6 +22,27 @@ class EndpointError(ValueError):
 
 
 @dataclass(frozen=True)
+class EndpointOrigin:
+    """Where an endpoint that nobody declared comes from: an app profile (wslint.profiles)."""
+
+    # the profile's id and the app's name
+    app: str
+    name: str
+    # what shows the configuration proxies the app ("upstream `mattermost`")
+    evidence: str
+    # strong evidence; findings of an endpoint only suggested by a path are info at most
+    certain: bool
+    # where the app documents this endpoint
+    docs: str
+    # the idle time the app's socket must survive, in seconds (its heartbeat)
+    idle_timeout: float | None = None
+
+    def describe(self) -> str:
+        how = "recognized by" if self.certain else "suggested by"
+        return f"{self.name}'s WebSocket endpoint, {how} {self.evidence}; {self.docs}"
+
+
+@dataclass(frozen=True)
 class Endpoint:
     raw: str
     scheme: str | None
@@ -32,6 +53,8 @@ class Endpoint:
     expected_backend_path: str | None = None
     # "/a?" sends a "?" with an empty query, and nginx passes it on as is
     has_query: bool = False
+    # an app profile's endpoint (None: declared by the user)
+    origin: EndpointOrigin | None = None
 
     @property
     def tls(self) -> bool:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
 
-from wslint.endpoints import Endpoint
+from wslint.endpoints import Endpoint, EndpointOrigin
 
 T = TypeVar("T")
 
@@ -259,6 +259,8 @@ class UpstreamTarget:
 
 
 IntentLevel = Literal["declared", "explicit", "inherited", "heuristic", "possible", "none"]
+# how strongly each level says WebSockets reach a route
+INTENT_RANK: dict[str, int] = {"declared": 4, "explicit": 3, "heuristic": 2, "inherited": 2, "possible": 1, "none": 0}
 
 
 @dataclass(frozen=True)
@@ -268,6 +270,8 @@ class Intent:
     level: IntentLevel
     reason: str
     source: Source | None = None
+    # the app profile whose endpoint made it a WebSocket route (wslint.profiles)
+    origin: EndpointOrigin | None = None
 
     @property
     def carries_websockets(self) -> bool:
@@ -385,6 +389,21 @@ class Route:
     @property
     def label(self) -> str:
         return f"{self.listener.label} {self.name}"
+
+    def idle_needed(self, threshold: float) -> float:
+        """The idle time the route's WebSockets must survive: the threshold (`--idle-threshold`), or longer when
+        the app profile whose endpoint reaches it needs longer (its heartbeat)."""
+        origin = self.websocket.origin
+        if origin is not None and origin.idle_timeout is not None and origin.idle_timeout > threshold:
+            return origin.idle_timeout
+        return threshold
+
+    def idle_reason(self, threshold: float) -> str:
+        """Where `idle_needed` comes from, for messages."""
+        origin = self.websocket.origin
+        if origin is not None and self.idle_needed(threshold) > threshold:
+            return f"{origin.name}'s heartbeat"
+        return "`--idle-threshold`"
 
     def handshake_for(self, client: str) -> UpstreamRequest | None:
         for h in self.handshakes:

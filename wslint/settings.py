@@ -15,6 +15,7 @@ from wslint.config import ConfigError, ProjectConfig, discover, load_file
 from wslint.core import LintOptions, UsageError, parse_root
 from wslint.durations import parse_duration
 from wslint.endpoints import EndpointError, load_endpoints_file, parse_endpoint
+from wslint.profiles import ProfileError, load_profiles
 
 DEFAULT_IDLE = "60s"
 
@@ -43,6 +44,8 @@ class CliArgs:
     skip_unknown: bool = False
     confine: bool = False
     jobs: int = 0
+    apps: tuple[str, ...] = ()
+    no_apps: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,15 @@ def resolve(args: CliArgs) -> Resolved:
             raise UsageError(str(exc)) from None
     if args.write_baseline and args.baseline is None:
         raise UsageError("--write-baseline needs --baseline FILE")
+    try:
+        profiles = load_profiles()
+    except ProfileError as exc:
+        raise UsageError(str(exc)) from None
+    apps = tuple(dict.fromkeys(a.lower() for a in (*project.apps, *args.apps)))
+    known_apps = {p.id for p in profiles}
+    for app in apps:
+        if app not in known_apps:
+            raise UsageError(f"no app profile {app!r} (see `wslint apps`)")
     if args.jobs < 0:
         raise UsageError(f"--jobs must be 0 (decide by the number of files) or more, got {args.jobs}")
     options = LintOptions(
@@ -116,6 +128,9 @@ def resolve(args: CliArgs) -> Resolved:
         skip_unknown=args.skip_unknown,
         confine=args.confine,
         jobs=args.jobs,
+        profiles=profiles,
+        apps=apps,
+        recognize_apps=not args.no_apps and project.recognize_apps is not False,
     )
     return Resolved(
         options=options,

@@ -49,7 +49,18 @@ from wslint.caddy.routing import Outcome
 from wslint.clients import Client
 from wslint.declare import ProxySimulator
 from wslint.endpoints import Endpoint
-from wslint.model import EndpointOutcome, EndpointResult, Listener, Miss, MissKind, Reason, Rewrite, Source, TraceStep
+from wslint.model import (
+    INTENT_RANK,
+    EndpointOutcome,
+    EndpointResult,
+    Listener,
+    Miss,
+    MissKind,
+    Reason,
+    Rewrite,
+    Source,
+    TraceStep,
+)
 from wslint.model import Route as ModelRoute
 
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -718,8 +729,5 @@ def _auto(handler: object) -> bool:
     return isinstance(handler, StaticResponse) and handler.name == "automatic_https"
 
 
-_RANKS = {"declared": 4, "explicit": 3, "heuristic": 2, "inherited": 2, "possible": 1, "none": 0}
-
-
 def _rank(route: ModelRoute | None) -> int:
-    return _RANKS.get(route.websocket.level, 0) if route is not None else -1
+    return INTENT_RANK.get(route.websocket.level, 0) if route is not None else -1

@@ -22,7 +22,7 @@ from typing import Any
 from jinja2 import nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from wslint import model
+from wslint import endpoints, model
 from wslint.endpoints import Endpoint
 
 SCOPE_SUBJECTS: dict[str, tuple[str, type]] = {
@@ -71,7 +71,7 @@ def _hints(cls: type) -> dict[str, Any]:
     found = _HINTS.get(cls)
     if found is not None:
         return found
-    namespace = {**vars(model), "Endpoint": Endpoint}
+    namespace = {**vars(model), **vars(endpoints)}
     out: dict[str, Any] = {}
     if dataclasses.is_dataclass(cls):
         out.update(typing.get_type_hints(cls, namespace))

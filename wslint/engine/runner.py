@@ -120,6 +120,9 @@ def _severity(rule: Rule, subject: Any, overrides: Mapping[str, Severity]) -> Se
     severity = named[-1] if named else rule.spec.severity
     if isinstance(subject, Route):
         severity = min(severity, INTENT_CAP.get(subject.websocket.level, Severity.INFO))
+    elif isinstance(subject, EndpointResult) and subject.endpoint.origin and not subject.endpoint.origin.certain:
+        # an app only suggested by a path: what its endpoint shows is a hint
+        severity = min(severity, Severity.INFO)
     return severity
 
 
@@ -181,6 +184,15 @@ def _finding(
     if not isinstance(where, Source):
         return None
     message = " ".join(rule.message[config.proxy].render(**context).split())
+    origin = (
+        subject.endpoint.origin
+        if isinstance(subject, EndpointResult)
+        else subject.websocket.origin
+        if isinstance(subject, Route)
+        else None
+    )
+    if origin is not None:
+        message += f" ({origin.describe()})"
     fix = None
     compiled = rule.fixes.get(config.proxy)
     if compiled is not None:

@@ -67,7 +67,6 @@ from wslint.traefik.ruleparse import (
 )
 from wslint.traefik.v2to3 import convert_v2
 
-INTENT_RANK = {"declared": 4, "explicit": 3, "heuristic": 2, "inherited": 2, "possible": 1, "none": 0}
 MAX_PRIORITY = 2**63 - 1
 UPGRADE_HEADERS = ("upgrade", "connection")
 

@@ -25,9 +25,8 @@ from dataclasses import dataclass
 from wslint.clients import Client
 from wslint.declare import ProxySimulator
 from wslint.endpoints import Endpoint
-from wslint.model import EndpointResult, Miss, MissKind, Route, Source, TraceStep, UpstreamTarget
+from wslint.model import INTENT_RANK, EndpointResult, Miss, MissKind, Route, Source, TraceStep, UpstreamTarget
 from wslint.traefik.build import (
-    INTENT_RANK,
     EntryPoint,
     LoadedRouter,
     LoadedTcp,
