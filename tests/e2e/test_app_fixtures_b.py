@@ -63,6 +63,7 @@ class Broken:
 
 
 NO_UPGRADE = Broken("no-upgrade")
+OUTLINE_DOCUMENT = "/collaboration/document.3f1c7d02-5a6b-4c8d-9e0f-1a2b3c4d5e6f"
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,26 @@ CASES = [
     Case("nginx", "app-frigate-broken", {"/ws": NO_UPGRADE, "/live/mse/api/ws": NO_UPGRADE}),
     Case("apache", "app-frigate"),
     Case("apache", "app-frigate-broken", {"/ws": NO_UPGRADE, "/live/jsmpeg/front_door": NO_UPGRADE}),
+    Case("nginx", "app-outline"),
+    Case("nginx", "app-outline-broken", {OUTLINE_DOCUMENT: NO_UPGRADE}),
+    Case("caddy", "app-outline"),
+    Case("caddy", "app-outline-broken", {OUTLINE_DOCUMENT: NO_UPGRADE}),
+    Case("nginx", "app-socket-io"),
+    Case("nginx", "app-socket-io-broken", {"/socket.io/": Broken("idle-cut", idle=3.5)}),
+    Case("traefik", "app-socket-io"),
+    Case("traefik", "app-socket-io-broken", {"/socket.io/": NO_UPGRADE}),
+    Case("nginx", "app-aspnetcore-signalr"),
+    Case("nginx", "app-aspnetcore-signalr-broken", {"/chathub": NO_UPGRADE}),
+    Case("haproxy", "app-aspnetcore-signalr"),
+    Case("haproxy", "app-aspnetcore-signalr-broken", {"/hubs/chat": NO_UPGRADE}),
+    Case("nginx", "app-phoenix"),
+    Case("nginx", "app-phoenix-broken", {"/live/websocket": NO_UPGRADE}),
+    Case("caddy", "app-phoenix"),
+    Case("caddy", "app-phoenix-broken", {"/live/websocket": Broken("no-upgrade", clients=frozenset({"lowercase"}))}),
+    Case("nginx", "app-rails-actioncable"),
+    Case("nginx", "app-rails-actioncable-broken", {"/cable": NO_UPGRADE}),
+    Case("traefik", "app-rails-actioncable"),
+    Case("traefik", "app-rails-actioncable-broken", {"/cable": NO_UPGRADE}),
 ]
 
 
