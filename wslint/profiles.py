@@ -44,6 +44,9 @@ class AppSocket:
     # clients open paths below it too
     prefix: bool
     source: str
+    # only some installations use it (Phoenix channels beside LiveView): checked only when the app is named
+    # outright (--app, apps:), never on recognition alone
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,7 @@ def parse_profile(data: Any, path: str) -> AppProfile:
         if not isinstance(item, dict):
             raise _fail(path, field, "expected a mapping")
         for key in item:
-            if key not in ("path", "query", "prefix", "source"):
+            if key not in ("path", "query", "prefix", "source", "optional"):
                 raise _fail(path, f"{field}.{key}", "unknown key")
         ws_path, query, source = item.get("path"), item.get("query", ""), item.get("source")
         if not isinstance(ws_path, str) or not ws_path.startswith("/"):
@@ -122,10 +125,11 @@ def parse_profile(data: Any, path: str) -> AppProfile:
             raise _fail(path, f"{field}.query", "expected a string")
         if not isinstance(source, str) or not source.startswith("https://"):
             raise _fail(path, f"{field}.source", "must be the https:// URL the path is documented at")
-        prefix = item.get("prefix", False)
-        if not isinstance(prefix, bool):
-            raise _fail(path, f"{field}.prefix", "expected true or false")
-        sockets.append(AppSocket(ws_path, query, prefix, source))
+        prefix, optional = item.get("prefix", False), item.get("optional", False)
+        for key, value in (("prefix", prefix), ("optional", optional)):
+            if not isinstance(value, bool):
+                raise _fail(path, f"{field}.{key}", "expected true or false")
+        sockets.append(AppSocket(ws_path, query, prefix, source, optional))
     idle: float | None = None
     if "idle_timeout" in data:
         idle = parse_duration(str(data["idle_timeout"]))
@@ -202,6 +206,8 @@ class Recognition:
     evidence: str
     # strong evidence (a name, or a distinctive path with the app's port); otherwise only a hint
     certain: bool
+    # selected outright (--app, apps:), not recognized
+    named: bool = False
 
 
 def _words(text: str) -> list[str]:
@@ -259,17 +265,18 @@ def _matches_path(route: Route, paths: Sequence[str]) -> str | None:
 
 
 _TRAEFIK_HOST = re.compile(r"Host\(\s*`([^`]+)`")
+# a host name a client can use (not a label such as HAProxy's "frontend web", a wildcard or a variable)
+_HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 
 
 def _host(route: Route, listener: Listener) -> str | None:
     """The host a client uses for the route: a Traefik rule's Host, else the server's first plain name."""
     if route.traefik is not None:
         m = _TRAEFIK_HOST.search(route.traefik.rule)
-        return m.group(1).lower() if m else None
-    for n in listener.server_names:
-        if n.kind == "exact" and n.name and n.name not in ("_", "localhost") and "$" not in n.name:
-            return n.name.lower()
-    return None
+        names = [m.group(1)] if m else []
+    else:
+        names = [n.name for n in listener.server_names if n.kind == "exact"]
+    return next((n.lower() for n in names if _HOSTNAME.match(n.lower())), None)
 
 
 def recognize(config: ProxyConfig, profiles: Sequence[AppProfile]) -> list[Recognition]:
@@ -311,7 +318,8 @@ def forced(config: ProxyConfig, profiles: Sequence[AppProfile], why: str) -> lis
     for route in config.routes:
         host = _host(route, route.listener)
         for profile in profiles:
-            out.setdefault((profile.id, route.listener.id, host), Recognition(profile, route.listener, host, why, True))
+            key = (profile.id, route.listener.id, host)
+            out.setdefault(key, Recognition(profile, route.listener, host, why, True, named=True))
     return list(out.values())
 
 
@@ -325,7 +333,7 @@ def endpoints_of(recognitions: Iterable[Recognition], declared: Sequence[Endpoin
         tls = bool(address and address.ssl)
         port = address.port if address is not None else None
         for socket in rec.profile.websockets:
-            if (rec.host, socket.path) in taken:
+            if (rec.host, socket.path) in taken or (socket.optional and not rec.named):
                 continue
             taken.add((rec.host, socket.path))
             target = socket.path + (f"?{socket.query}" if socket.query else "")
