@@ -208,6 +208,8 @@ class Recognition:
     certain: bool
     # selected outright (--app, apps:), not recognized
     named: bool = False
+    # the path prefix the app is served under (`location /grafana/`): its endpoints are below it
+    mount: str = ""
 
 
 def _words(text: str) -> list[str]:
@@ -231,7 +233,8 @@ def _upstream_names(route: Route) -> list[tuple[str, str]]:
     if up is not None:
         if up.group is not None:
             out.append(("upstream", up.group.name))
-        out.append(("upstream", up.url.split("://", 1)[-1]))
+        # the URL's host and port: a path segment (`http://10.0.0.5:3000/grafana/`) names no upstream
+        out.append(("upstream", up.url.split("://", 1)[-1].split("/", 1)[0]))
         if up.group is not None:
             out.extend(("upstream server", s) for s in up.group.servers)
     if route.traefik is not None:
@@ -265,6 +268,7 @@ def _matches_path(route: Route, paths: Sequence[str]) -> str | None:
 
 
 _TRAEFIK_HOST = re.compile(r"Host\(\s*`([^`]+)`")
+_TRAEFIK_PREFIX = re.compile(r"PathPrefix\(\s*`([^`]+)`")
 # a host name a client can use (not a label such as HAProxy's "frontend web", a wildcard or a variable)
 _HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 
@@ -277,6 +281,23 @@ def _host(route: Route, listener: Listener) -> str | None:
     else:
         names = [n.name for n in listener.server_names if n.kind == "exact"]
     return next((n.lower() for n in names if _HOSTNAME.match(n.lower())), None)
+
+
+def _mount(route: Route, profile: AppProfile) -> str:
+    """Where the route serves the app: the root, unless the route is a prefix that none of the app's own paths
+    starts with (an app under a sub-path, `location /grafana/`)."""
+    if route.traefik is not None:
+        m = _TRAEFIK_PREFIX.search(route.traefik.rule)
+        prefix = m.group(1) if m else None
+    elif route.match.kind == "named" and route.match.pattern.startswith("/") and " " not in route.match.pattern:
+        # a Caddy path matcher (`handle /admin/*`)
+        prefix = route.match.pattern
+    else:
+        prefix = _path_of(route)
+    prefix = (prefix or "").rstrip("*").rstrip("/")
+    if not prefix or any(w.path.startswith(prefix) for w in profile.websockets) or prefix in profile.paths:
+        return ""
+    return prefix
 
 
 def recognize(config: ProxyConfig, profiles: Sequence[AppProfile]) -> list[Recognition]:
@@ -308,7 +329,7 @@ def recognize(config: ProxyConfig, profiles: Sequence[AppProfile]) -> list[Recog
                     certain = bool(ports)
                     evidence = f"`{route.name}`" + (f" proxied to port {min(ports)}" if ports else "")
             if evidence is not None:
-                found[key] = Recognition(profile, listener, host, evidence, certain)
+                found[key] = Recognition(profile, listener, host, evidence, certain, mount=_mount(route, profile))
     return sorted(found.values(), key=lambda r: (r.profile.id, r.listener.id, r.host or ""))
 
 
@@ -333,10 +354,11 @@ def endpoints_of(recognitions: Iterable[Recognition], declared: Sequence[Endpoin
         tls = bool(address and address.ssl)
         port = address.port if address is not None else None
         for socket in rec.profile.websockets:
-            if (rec.host, socket.path) in taken or (socket.optional and not rec.named):
+            path = rec.mount + socket.path
+            if (rec.host, path) in taken or (socket.optional and not rec.named):
                 continue
-            taken.add((rec.host, socket.path))
-            target = socket.path + (f"?{socket.query}" if socket.query else "")
+            taken.add((rec.host, path))
+            target = path + (f"?{socket.query}" if socket.query else "")
             if rec.host is None:
                 raw = target
             else:
