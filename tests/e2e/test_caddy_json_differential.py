@@ -287,42 +287,9 @@ def _dropped_upgrade() -> dict[str, Any]:
     return cfg
 
 
-class CaddyJson(Caddy):
+def caddy_json_run(binary: str, prefix: Path, config: str) -> Caddy:
     """The harness's caddy, run on a JSON file (no adapter): `caddy run --config caddy.json`."""
-
-    def __init__(self, binary: str, prefix: Path, config: str) -> None:
-        super().__init__(binary, prefix, config)
-        self.path = prefix / "caddy.json"
-
-    def check(self) -> None:
-        self.prefix.mkdir(parents=True, exist_ok=True)
-        (self.prefix / "home").mkdir(exist_ok=True)
-        self.path.write_text(self.caddyfile)
-        res = subprocess.run(
-            [self.binary, "validate", "--config", str(self.path)],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            env=self.env,
-            cwd=self.prefix,
-        )
-        assert res.returncode == 0, res.stderr[-2000:]
-
-    def start(self, port: int) -> None:
-        from tests.e2e.proxies import wait_for_port
-
-        self.check()
-        with self.log.open("wb") as out:
-            self.proc = subprocess.Popen(
-                [self.binary, "run", "--config", str(self.path)],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=self.prefix,
-                env=self.env,
-            )
-        if not wait_for_port(port, 10):
-            self.stop()
-            raise RuntimeError(f"caddy did not listen on {port}: {self.output()}")
+    return Caddy(binary, prefix, config, adapter=None)
 
 
 @pytest.mark.parametrize(
@@ -355,7 +322,7 @@ def test_json_verdicts_match_caddy_run(
         verdicts = {r.client: r.upgrades for c in report.configs for r in c.endpoint_results}
         assert set(verdicts) == set(CONNECTION_HEADERS)
         # what caddy does
-        proxy = CaddyJson(caddy_bin, tmp_path / "run", text)
+        proxy = caddy_json_run(caddy_bin, tmp_path / "run", text)
         proxy.start(port)
         try:
             real = {c: handshake(port, "/ws/chat", f"app.example.test:{port}", c).ok for c in CONNECTION_HEADERS}
@@ -417,7 +384,7 @@ def test_automatic_https_on_json_matches_caddy_run(
             for c in report.configs
             for r in c.endpoint_results
         }
-        proxy = CaddyJson(caddy_bin, tmp_path / "run", text)
+        proxy = caddy_json_run(caddy_bin, tmp_path / "run", text)
         proxy.start(port)
         try:
             real = {(str(port), c): handshake(port, "/ws", f"127.0.0.1:{port}", c).status for c in CONNECTION_HEADERS}

@@ -86,11 +86,11 @@ def _traefik_errors(binary: str, work: Path, target: str) -> tuple[bool, str]:
     first, *rest = dynamic
     # the readiness router answers once its backend does: only then is the configuration applied
     with Backend() as ready:
-        proxy = Traefik(binary, work.parent / f"{work.name}-traefik", ready.port)
+        proxy = Traefik(binary, work.parent / f"{work.name}-traefik", ready.port, first.read_text(), first.name)
         for p in rest:
             proxy.write_dynamic(p.read_text(), p.name)
         try:
-            proxy.start(first.read_text(), first.name)
+            proxy.start()
             log = proxy.log_text()
         except RuntimeError as exc:  # it never applied the configuration
             return False, str(exc)

@@ -53,7 +53,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.e2e.proxies import ConfigRefused, Nginx, free_port, wait_for_port
+from tests.e2e.nginx_proxy import Nginx
+from tests.e2e.proxies import ConfigRefused, free_port
 from wslint.core import LintOptions, run
 from wslint.endpoints import parse_endpoint
 from wslint.engine.rules import RuleSet, load_rules
@@ -284,10 +285,8 @@ class World:
         ports = (free_port(), free_port())
         site = self.site_text(template, ports)
         nginx = Nginx(self.binary, prefix, site)
-        nginx.start(ports[0])
+        nginx.start(*(ports if PORTS[1] in template else ports[:1]))
         try:
-            if PORTS[1] in template and not wait_for_port(ports[1]):
-                raise RuntimeError(f"nginx did not listen on {ports[1]}: {nginx.error_log()}")
             seen = [ask_nginx(ports[r.port], r.host, r.target) for r in requests]
         finally:
             nginx.stop()

@@ -65,8 +65,10 @@ def echo_port() -> Iterator[int]:
 
 @pytest.fixture(scope="module")
 def live(traefik_bin: str, echo_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Traefik]:
-    proxy = Traefik(traefik_bin, tmp_path_factory.mktemp("traefik-diff"), echo_port, watch=True)
-    proxy.start("# filled by each example\n")
+    proxy = Traefik(
+        traefik_bin, tmp_path_factory.mktemp("traefik-diff"), echo_port, "# filled by each example\n", watch=True
+    )
+    proxy.start()
     yield proxy
     proxy.stop()
 
@@ -238,8 +240,8 @@ def test_entrypoint_timeouts_do_not_cut_an_idle_websocket(traefik_bin: str, tmp_
         '  services:\n    app:\n      loadBalancer:\n        servers:\n          - url: "http://127.0.0.1:{port}"\n'
     )
     with Backend() as app:
-        proxy = Traefik(traefik_bin, tmp_path, app.port, transport=TIMEOUTS)
-        proxy.start(dynamic.replace("{port}", str(app.port)))
+        proxy = Traefik(traefik_bin, tmp_path, app.port, dynamic.replace("{port}", str(app.port)), transport=TIMEOUTS)
+        proxy.start()
         try:
             outcome = handshake(proxy.port, "/ws/idle", f"app.test:{proxy.port}", "chrome", idle=2.5)
         finally:
