@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
 
 from tests.e2e.caddy_layouts import BACKENDS, layouts, load
+from tests.e2e.generated import draw_examples
 
 pytestmark = pytest.mark.realproxy
 
@@ -66,44 +66,31 @@ def concrete(layout: str) -> str:
     return text
 
 
-STATS = {"layouts": 0, "refused": 0}
+LAYOUTS = 400
 
 
-@settings(
-    derandomize=True,
-    database=None,
-    deadline=None,
-    max_examples=400,
-    phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(layout=layouts())
-def test_generated_caddyfiles_adapt_like_caddy(
-    layout: str, caddy_bin: str, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    tmp = tmp_path_factory.mktemp("adapt")
-    text = concrete(layout)
-    theirs = caddy_json(caddy_bin, text, tmp)
-    mine = wslint_json(text, tmp)
-    STATS["layouts"] += 1
-    if isinstance(theirs, str):
-        STATS["refused"] += 1
-        assert isinstance(mine, str), f"caddy {theirs}, wslint accepts:\n{text}"
-        return
-    assert mine == theirs, "\n".join(
-        [
-            text,
-            "wslint:",
-            json.dumps(mine, indent=1, sort_keys=True),
-            "caddy:",
-            json.dumps(theirs, indent=1, sort_keys=True),
-        ]
-    )
-
-
-def test_the_generated_caddyfiles_were_compared() -> None:
-    if STATS["layouts"] == 0:
-        pytest.skip("the generated layouts did not run (caddy missing)")
-    assert STATS["layouts"] >= 300
+def test_generated_caddyfiles_adapt_like_caddy(caddy_bin: str, tmp_path: Path) -> None:
+    generated = draw_examples(layouts(), LAYOUTS, "caddy adapt")
+    refused = 0
+    for i, layout in enumerate(generated):
+        tmp = tmp_path / f"layout{i}"
+        tmp.mkdir()
+        text = concrete(layout)
+        theirs = caddy_json(caddy_bin, text, tmp)
+        mine = wslint_json(text, tmp)
+        if isinstance(theirs, str):
+            refused += 1
+            assert isinstance(mine, str), f"caddy {theirs}, wslint accepts:\n{text}"
+            continue
+        assert mine == theirs, "\n".join(
+            [
+                text,
+                "wslint:",
+                json.dumps(mine, indent=1, sort_keys=True),
+                "caddy:",
+                json.dumps(theirs, indent=1, sort_keys=True),
+            ]
+        )
+    assert len(generated) >= 300
     # most layouts are valid Caddyfiles
-    assert STATS["refused"] < STATS["layouts"] / 4
+    assert refused < len(generated) / 4

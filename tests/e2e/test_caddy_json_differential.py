@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
 
 from tests.e2e.backends import Backend
 from tests.e2e.caddy_layouts import BACKENDS, PROBES, ask_wslint, layouts, load
 from tests.e2e.caddy_proxy import Caddy
+from tests.e2e.generated import draw_examples
 from tests.e2e.proxies import free_port
 from tests.e2e.test_caddy_adapt_differential import _normalize, concrete
 from tests.e2e.wsclient import CONNECTION_HEADERS, handshake
@@ -43,7 +43,6 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "caddy"
 OPTIONS = re.compile(r"#\s*wslint-test:\s*(.+)")
 PORT = 8080
 PORTS = {b: 9100 + i for i, b in enumerate(BACKENDS)}
-STATS = {"fixtures": 0, "layouts": 0, "refused": 0, "probes": 0}
 _RULES: list[RuleSet] = []
 
 
@@ -132,7 +131,6 @@ def test_fixture_json_lints_like_its_caddyfile(case: Path, caddy_bin: str, tmp_p
     theirs = lint(tmp_path / "caddy.json", urls)
     assert theirs.linted and theirs.linted[0].proxy == "caddy"
     assert summary(theirs) == summary(mine), text
-    STATS["fixtures"] += 1
 
 
 def json_model(text: str, path: Path) -> CaddyModel | None:
@@ -150,23 +148,23 @@ LAYOUT_URLS = (
 )
 
 
-@settings(
-    derandomize=True,
-    database=None,
-    deadline=None,
-    max_examples=200,
-    phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(layout=layouts())
-def test_generated_layouts_json_lints_like_the_caddyfile(
-    layout: str, caddy_bin: str, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    for https in (False, True):
-        compare_layout(layout, https, caddy_bin, tmp_path_factory.mktemp("json"))
+LAYOUTS = 200
 
 
-def compare_layout(layout: str, https: bool, caddy_bin: str, tmp: Path) -> None:
+def test_generated_layouts_json_lints_like_the_caddyfile(caddy_bin: str, tmp_path: Path) -> None:
+    stats = {"layouts": 0, "refused": 0, "probes": 0}
+    for i, layout in enumerate(draw_examples(layouts(), LAYOUTS, "caddy json")):
+        for https in (False, True):
+            tmp = tmp_path / f"layout{i}-{'https' if https else 'http'}"
+            tmp.mkdir()
+            compare_layout(layout, https, caddy_bin, tmp, stats)
+    # every layout, twice, was compared, most of them as JSON
+    assert stats["layouts"] >= 300
+    assert stats["refused"] < stats["layouts"] / 4
+    assert stats["probes"] > 10000
+
+
+def compare_layout(layout: str, https: bool, caddy_bin: str, tmp: Path, stats: dict[str, int]) -> None:
     """The layout as written (plain HTTP, automatic HTTPS off), or with its sites on HTTPS: automatic HTTPS
     on, which Caddy applies to the JSON at run time (TLS on 8080, redirects on port 80)."""
     text = concrete(layout)
@@ -176,9 +174,9 @@ def compare_layout(layout: str, https: bool, caddy_bin: str, tmp: Path) -> None:
         urls = [u.replace("ws://", "wss://") for u in urls] + ["ws://app.example.test/ws/chat"]
     (tmp / "Caddyfile").write_text(text)
     adapted = adapt(caddy_bin, tmp / "Caddyfile", tmp / "home")
-    STATS["layouts"] += 1
+    stats["layouts"] += 1
     if adapted is None:
-        STATS["refused"] += 1
+        stats["refused"] += 1
         return
     (tmp / "caddy.json").write_text(adapted)
     # the tree read from the JSON prints back as caddy's JSON
@@ -197,18 +195,15 @@ def compare_layout(layout: str, https: bool, caddy_bin: str, tmp: Path) -> None:
             probe,
             text,
         )
-        STATS["probes"] += 1
+        stats["probes"] += 1
     # and the same findings and endpoint results
     assert summary(lint(tmp / "caddy.json", urls)) == summary(lint(tmp / "Caddyfile", urls)), text
 
 
-def test_the_json_of_every_fixture_and_layout_was_compared() -> None:
-    if STATS["layouts"] == 0:
-        pytest.skip("the comparisons did not run (caddy missing)")
-    assert STATS["fixtures"] >= 5
-    assert STATS["layouts"] >= 300
-    assert STATS["refused"] < STATS["layouts"] / 4
-    assert STATS["probes"] > 10000
+def test_most_fixtures_are_compared_as_json(caddy_bin: str, tmp_path: Path) -> None:
+    """test_fixture_json_lints_like_its_caddyfile compares a fixture only when caddy adapts it."""
+    adapted = [case for case in FIXTURE_CASES if adapt(caddy_bin, case / "Caddyfile", tmp_path / case.name) is not None]
+    assert len(adapted) >= 5, adapted
 
 
 # -- handshakes through `caddy run --config caddy.json` ---------------------------------------------------

@@ -14,12 +14,7 @@ Hand-written cases pin the behaviors the rules depend on.
 
 from __future__ import annotations
 
-import socket
-import socketserver
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,122 +23,26 @@ import pytest
 from tests.e2e.caddy_layouts import BACKENDS, PROBES, Answer, Probe, ask_wslint, layouts, load
 from tests.e2e.caddy_proxy import Caddy, with_globals
 from tests.e2e.generated import batches, draw_examples
+from tests.e2e.named_backends import exchange, named_backends, upgrade_request
 from tests.e2e.proxies import ConfigRefused, free_port, free_ports
 from wslint.caddy.build import CaddyModel
 from wslint.clients import CLIENTS
 
 pytestmark = pytest.mark.realproxy
 
-REQUEST_TIMEOUT = 5.0
-
-
-class _Echo(socketserver.BaseRequestHandler):
-    def handle(self) -> None:
-        self.request.settimeout(REQUEST_TIMEOUT)
-        data = b""
-        try:
-            while b"\r\n\r\n" not in data:
-                chunk = self.request.recv(4096)
-                if not chunk:
-                    return
-                data += chunk
-        except OSError:
-            return
-        head = data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
-        target = head[0].split(b" ")[1]
-        fields: dict[bytes, bytes] = {}
-        for line in head[1:]:
-            key, _, value = line.partition(b":")
-            # repeated header lines are one list, as Go's Header keeps them
-            name = key.strip().lower()
-            value = value.strip().replace(b" ", b"_")
-            fields[name] = fields[name] + b"," + value if name in fields else value
-        name = self.server.backend_name.encode()  # type: ignore[attr-defined]
-        body = (
-            b"backend="
-            + name
-            + b" target="
-            + target
-            + b" conn="
-            + fields.get(b"connection", b"")
-            + b" up="
-            + fields.get(b"upgrade", b"")
-            + b"\n"
-        )
-        self.request.sendall(
-            b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
-        )
-
-
-class _Server(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-
-
-@contextmanager
-def echo_servers() -> Iterator[dict[str, int]]:
-    servers = []
-    ports: dict[str, int] = {}
-    try:
-        for name in BACKENDS:
-            srv = _Server(("127.0.0.1", 0), _Echo)
-            srv.backend_name = name  # type: ignore[attr-defined]
-            threading.Thread(target=srv.serve_forever, daemon=True).start()
-            servers.append(srv)
-            ports[name] = srv.server_address[1]
-        yield ports
-    finally:
-        for srv in servers:
-            srv.shutdown()
-            srv.server_close()
-
 
 def ask_caddy(port: int, probe: Probe) -> Answer:
     client = next(c for c in CLIENTS if c.name == probe.client)
-    request = (
-        f"GET {probe.path}{probe.query} HTTP/1.1\r\nHost: {probe.host}:{port}\r\nConnection: {client.connection}\r\n"
-        "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
-    )
-    data = b""
-    deadline = time.monotonic() + REQUEST_TIMEOUT
-    with socket.create_connection(("127.0.0.1", port), timeout=REQUEST_TIMEOUT) as sock:
-        sock.sendall(request.encode())
-        while not _complete(data):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"no complete answer for {probe}")
-            sock.settimeout(left)
-            try:
-                chunk = sock.recv(65536)
-            except ConnectionResetError:
-                chunk = b""
-            if not chunk:
-                break
-            data += chunk
-    if not data:
-        return "abort", None, "", ""
-    head, _, body = data.partition(b"\r\n\r\n")
-    status = head.split(b" ", 2)[1].decode()
-    if status == "200" and body.startswith(b"backend="):
-        fields = dict(part.split("=", 1) for part in body.decode().split())
+    request = upgrade_request(f"{probe.path}{probe.query}", f"{probe.host}:{port}", client.connection)
+    status, fields = exchange(port, request)
+    if fields is not None:
         return fields["backend"], fields["target"], fields["conn"].replace("_", " "), fields["up"]
     return status, None, "", ""
 
 
-def _complete(data: bytes) -> bool:
-    head, sep, body = data.partition(b"\r\n\r\n")
-    if not sep:
-        return False
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            return len(body) >= int(value.strip())
-    return False
-
-
 @pytest.fixture(scope="module")
 def backends() -> Iterator[dict[str, int]]:
-    with echo_servers() as ports:
+    with named_backends(BACKENDS) as ports:
         yield ports
 
 

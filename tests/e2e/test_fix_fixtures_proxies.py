@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,14 +23,15 @@ from tests.e2e.apache_proxy import MODULES
 from tests.e2e.backends import Backend
 from tests.e2e.traefik_proxy import Traefik
 from tests.test_fixtures import annotations, apache_cases, caddy_cases, haproxy_cases, traefik_cases
+from tests.wslint_cli import Completed, wslint_in
 
 pytestmark = pytest.mark.realproxy
 
 CHECK_TIMEOUT = 60
 
 
-def _wslint(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "wslint", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+def _wslint(cwd: Path, *args: str) -> Completed:
+    return wslint_in(cwd, *args)
 
 
 CASES = [
