@@ -57,6 +57,13 @@ def lint(tmp_path: Path, rules: RuleSet) -> LintFn:
     return _lint
 
 
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    if not pluginmanager.has_plugin("xdist"):
+        # pyproject's addopts say `--numprocesses=4`: without pytest-xdist (not installed, or
+        # `-p no:xdist`) the option still parses, and the tests run in this one process
+        parser.addoption("--numprocesses", dest="numprocesses", help="ignored: pytest-xdist is not active")
+
+
 def in_ci() -> bool:
     return bool(os.environ.get("CI"))
 

@@ -11,13 +11,17 @@ swaps in free ports.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
+import urllib.error
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 from tests.e2e.harness import CHECK_SETTLE, Run, run_example
-from tests.e2e.proxies import ProxyProcess, find_binary, substitute
+from tests.e2e.proxies import ProxyProcess, find_binary, free_port, substitute
 from wslint.engine.schema import E2ESpec
 
 GLOBAL = """\
@@ -94,3 +98,50 @@ def run_caddy(binary: str, caddyfile: str, prefix: Path, e2e: E2ESpec) -> Run:
         socket_only=True,
         settle=CHECK_SETTLE if "health_" in caddyfile else 0.0,
     )
+
+
+class CaddyAdapter(ProxyProcess):
+    """A caddy serving nothing but its admin API on 127.0.0.1, to adapt Caddyfiles.
+
+    POST /adapt runs the Caddyfile adapter `caddy adapt` runs and answers the JSON it prints (checked equal,
+    errors included): one request instead of one process (~22 ms of CPU) per Caddyfile. Only for
+    Caddyfiles without imports, which `caddy adapt` resolves from the file's directory.
+    """
+
+    name = "caddy-admin"
+
+    def __init__(self, binary: str, prefix: Path) -> None:
+        super().__init__(binary, prefix)
+        self.port = free_port()
+        self.path = prefix / "admin.json"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        for name in ("HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME"):
+            env[name] = str(self.prefix / "home")
+        return env
+
+    def write(self) -> None:
+        (self.prefix / "home").mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps({"admin": {"listen": f"127.0.0.1:{self.port}"}}))
+
+    def check_command(self) -> list[str]:
+        return [self.binary, "validate", "--config", str(self.path)]
+
+    def run_command(self) -> list[str]:
+        return [self.binary, "run", "--config", str(self.path)]
+
+    def adapt(self, caddyfile: str) -> tuple[dict[str, Any] | None, str]:
+        """(the JSON configuration, "") or (None, caddy's error)."""
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/adapt",
+            data=caddyfile.encode(),
+            headers={"Content-Type": "text/caddyfile"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                result: dict[str, Any] = json.load(answer)["result"]
+                return result, ""
+        except urllib.error.HTTPError as exc:
+            return None, str(json.loads(exc.read() or b"{}").get("error", exc))
