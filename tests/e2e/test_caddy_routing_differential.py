@@ -7,7 +7,9 @@ rewrite and uri. Each backend is an echo server that answers with its name
 and the request target it received. The same handshakes (three clients'
 `Connection` headers, several hosts, paths and queries) go to caddy and
 through wslint's simulation, and the answer must be equal: the backend and
-the path and query it received, or the status Caddy answered itself.
+the path and query it received, or the status Caddy answered itself. One
+caddy serves 20 layouts at a time, each on a port of its own (so each is a
+server of its own there); wslint reads each layout alone.
 
 Hand-written cases pin the behaviors the rules depend on.
 """

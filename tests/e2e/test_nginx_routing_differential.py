@@ -11,8 +11,9 @@ names, default servers and now and then the wildcard address; server-level
 with and without variables, an upstream block; `rewrite` with each flag,
 `return`, `try_files`, `error_page`) and request targets (query strings, `//`,
 percent-encoding, dot segments, missing trailing slashes, Hosts that match
-nothing or are invalid), runs nginx once per layout, sends every request, and
-compares each answer with wslint's.
+nothing or are invalid), serves the layouts from one nginx 25 at a time (each
+on ports of its own, so no layout sees another's servers), sends every
+request, and compares each answer with wslint's.
 
 How nginx's answer is read:
 
@@ -26,7 +27,9 @@ How nginx's answer is read:
 * no file exists under the root, as wslint assumes for a WebSocket path.
 
 wslint is asked through `wslint.core.run` with the URLs as endpoints, on the
-very file nginx loaded; its server and location are mapped back to tags by the
+layout's text alone, included by the nginx.conf nginx would run it with alone
+(the batch's nginx reads the same server blocks, and the shared http-level
+lines once); its server and location are mapped back to tags by the
 `# S1` / `# L3` comment on the line of the block. Results wslint marks
 uncertain (the servers of a port listen on different addresses) are counted
 and left out, and so are answers where wslint assumes that the fallback URI of
@@ -263,7 +266,7 @@ class Stats:
 
 
 class World:
-    """The recording backend, the rules, a prefix directory; nginx is started per site."""
+    """The recording backend, the rules, a prefix directory; nginx is started per batch of layouts."""
 
     def __init__(self, binary: str, prefix: Path, recorder: Recorder, rules: RuleSet) -> None:
         self.binary = binary
