@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.installed_wheel import Installed, build_and_install
+from tests.run_once import build_once
 from wslint.core import LintOptions, Report, run
 from wslint.engine.rules import RuleSet, load_rules
 
@@ -26,9 +27,9 @@ def rules() -> RuleSet:
 
 @pytest.fixture(scope="session")
 def installed_wslint(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    """wslint built as a wheel and installed in a fresh venv outside the checkout, once per session
-    (the packaging and GitHub Action tests share it)."""
-    return build_and_install(tmp_path_factory.mktemp("installed"))
+    """wslint built as a wheel and installed in a fresh venv outside the checkout, once per test run
+    (the packaging and GitHub Action tests share it, on whichever pytest-xdist workers they run)."""
+    return build_once(tmp_path_factory, "installed", build_and_install)
 
 
 LintFn = Callable[..., Report]
@@ -56,6 +57,13 @@ def lint(tmp_path: Path, rules: RuleSet) -> LintFn:
     return _lint
 
 
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    if not pluginmanager.has_plugin("xdist"):
+        # pyproject's addopts say `--numprocesses=4`: without pytest-xdist (not installed, or
+        # `-p no:xdist`) the option still parses, and the tests run in this one process
+        parser.addoption("--numprocesses", dest="numprocesses", help="ignored: pytest-xdist is not active")
+
+
 def in_ci() -> bool:
     return bool(os.environ.get("CI"))
 
@@ -66,12 +74,33 @@ def _no_github_actions(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """How many inputs the fuzz tests tried (CI's record that they ran, and how much)."""
+def _tried_here() -> dict[str, int]:
     import sys
 
-    fuzzing = sys.modules.get("tests.fuzzing")
-    tried = getattr(fuzzing, "TRIED", None)
+    return dict(getattr(sys.modules.get("tests.fuzzing"), "TRIED", None) or {})
+
+
+# what the pytest-xdist workers' fuzz tests tried, summed in the controller
+_TRIED_BY_WORKERS: dict[str, int] = {}
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: hand the counts to the controller
+        workeroutput["fuzz_tried"] = _tried_here()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    for proxy, n in getattr(node, "workeroutput", {}).get("fuzz_tried", {}).items():
+        _TRIED_BY_WORKERS[proxy] = _TRIED_BY_WORKERS.get(proxy, 0) + n
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """How many inputs the fuzz tests tried (CI's record that they ran, and how much)."""
+    tried = _tried_here()
+    for proxy, n in _TRIED_BY_WORKERS.items():
+        tried[proxy] = tried.get(proxy, 0) + n
     if tried:
         counts = ", ".join(f"{proxy} {n}" for proxy, n in sorted(tried.items()))
         terminalreporter.write_line(f"fuzzing: {sum(tried.values())} inputs linted twice each ({counts})")

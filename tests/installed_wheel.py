@@ -84,7 +84,9 @@ def build_and_install(base: Path) -> Installed:
     for info in source.glob("*.egg-info"):
         shutil.rmtree(info)
     venv = base / "venv"
-    _check([sys.executable, "-m", "venv", str(venv)], cwd=base)
+    # the venv gets no pip of its own (bootstrapping one takes longer than the rest of the install):
+    # the tests' pip installs into it, as it would with the venv's own pip
+    _check([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=base)
     installed = Installed(source=source, wheel=wheel, venv=venv)
-    _check([str(installed.python), "-m", "pip", "install", "-q", str(wheel)], cwd=base)
+    _check([sys.executable, "-m", "pip", "--python", str(installed.python), "install", "-q", str(wheel)], cwd=base)
     return installed

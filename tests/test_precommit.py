@@ -1,8 +1,13 @@
-"""The pre-commit hook, for real: a repository holding all five proxies, `pre-commit try-repo` against this checkout.
+"""The pre-commit hook, for real: a repository holding all five proxies, `pre-commit run` with this checkout's hook.
 
 One repository, three commits' worth of changes: every proxy's broken file refused, all fixed accepted, then a
 change to included files only (an nginx snippet, a Caddy import, an Apache site, a Traefik dynamic file) refused
-through the files that include them. One repository keeps the hook environment to a single install per run.
+through the files that include them.
+
+The hook comes from a configuration naming this checkout at its HEAD, or, with uncommitted changes, at a commit
+of them in a clone (what `pre-commit try-repo` does). Not try-repo itself: it installs the hook's environment
+into a store of its own on every call (7 s each, three calls); with one configuration and one PRE_COMMIT_HOME
+the three runs share a single install.
 """
 
 from __future__ import annotations
@@ -136,19 +141,50 @@ def pre_commit() -> str:
     return exe
 
 
+def _hook_repository(shadow: Path) -> tuple[str, str]:
+    """This checkout and its HEAD; with uncommitted changes to tracked files (staged or not), a clone with
+    them committed and that commit, as `pre-commit try-repo` takes them (untracked files are left out)."""
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True, timeout=60
+    ).stdout.strip()
+    changed = subprocess.run(
+        ["git", "diff", "--name-only", "-z", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split("\0")
+    changed = [c for c in changed if c]
+    if not changed:
+        return str(REPO), head
+    _git(REPO.parent, "clone", "-q", "--no-checkout", str(REPO), str(shadow))
+    _git(shadow, "checkout", "-q", "-b", "wslint-test-changes", head)
+    for rel in changed:
+        if (REPO / rel).is_file():
+            (shadow / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / rel, shadow / rel)
+        elif (shadow / rel).exists():
+            (shadow / rel).unlink()
+    _git(shadow, "add", "-A", "--", *changed)
+    _git(shadow, "-c", "user.email=test@example.invalid", "-c", "user.name=test", "commit", "-q", "-m", "changes")
+    rev = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=shadow, capture_output=True, text=True, check=True, timeout=60
+    ).stdout.strip()
+    return str(shadow), rev
+
+
 def test_hook_refuses_broken_configs_of_every_proxy_accepts_fixed_and_catches_snippets(
-    tmp_path: Path, pre_commit: str, tmp_path_factory: pytest.TempPathFactory
+    tmp_path: Path, pre_commit: str
 ) -> None:
     work = tmp_path / "project"
     work.mkdir()
     _git(work, "init", "-q")
     _git(work, "config", "user.email", "test@example.invalid")
     _git(work, "config", "user.name", "test")
-    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path_factory.getbasetemp() / "pre-commit-home")}
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
+    repo, rev = _hook_repository(tmp_path / "hook-repo")
+    config = tmp_path / "pre-commit-config.yaml"
+    config.write_text(yaml.safe_dump({"repos": [{"repo": repo, "rev": rev, "hooks": [{"id": "wslint"}]}]}))
 
     def hook() -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [pre_commit, "try-repo", str(REPO), "wslint", "--color", "never"],
+            [pre_commit, "run", "--config", str(config), "--color", "never"],
             cwd=work,
             capture_output=True,
             text=True,

@@ -24,6 +24,23 @@ class Seen:
     hosts: list[str] = field(default_factory=list)
 
 
+class _HttpOnly(ServerConnection):
+    """Drops a connection whose first bytes are not an HTTP method (a FastCGI, uwsgi or SCGI record)
+    at once, as an HTTP server does, instead of waiting for a request line that never comes: the proxy
+    in front answers 502 now rather than the client timing out."""
+
+    _first = True
+
+    def data_received(self, data: bytes) -> None:
+        if self._first:
+            self._first = False
+            method = data.split(b" ", 1)[0]
+            if not (method.isalpha() and method.isupper()):
+                self.transport.close()
+                return
+        super().data_received(data)
+
+
 class Backend:
     """Runs an asyncio server in a thread; `port` is set once it listens."""
 
@@ -70,6 +87,7 @@ class Backend:
             process_request=self._process_request,
             ping_interval=None,
             compression=self.compression,
+            create_connection=_HttpOnly,
         ) as server:
             self.port = server.sockets[0].getsockname()[1]
             self._ready.set()
@@ -88,6 +106,22 @@ class Backend:
         if self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set_result, None)
         self._thread.join(5)
+
+
+class SocketOnlyBackend(Backend):
+    """The echo backend, except that a plain request to the socket path gets 400, as Mattermost,
+    SignalR hubs and Socket.IO answer it (what fails an HTTP health check aimed at the socket)."""
+
+    def __init__(self, socket_path: str, expect_path: str | None = None) -> None:
+        super().__init__(expect_path=expect_path)
+        self.socket_path = socket_path.split("?", 1)[0]
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        upgrade = request.headers.get("Upgrade", "")
+        if "websocket" not in upgrade.lower() and request.path.split("?", 1)[0] == self.socket_path:
+            self.seen.paths.append(request.path)
+            return connection.respond(HTTPStatus.BAD_REQUEST, "websocket only\n")
+        return super()._process_request(connection, request)
 
 
 class NotFoundBackend:

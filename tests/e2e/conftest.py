@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
 import pytest
 
 from tests.conftest import in_ci
 from tests.e2e.proxies import find_binary
+
+if TYPE_CHECKING:
+    from tests.e2e.caddy_proxy import CaddyAdapter
 
 
 @pytest.fixture(scope="session")
@@ -62,3 +68,14 @@ def caddy_bin() -> str:
             pytest.fail("caddy is not installed, but CI must run the real-proxy tests (.ci/run installs it)")
         pytest.skip("caddy binary not found (apt-get install caddy); CI installs it and runs these tests")
     return binary
+
+
+@pytest.fixture(scope="session")
+def caddy_adapter(caddy_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CaddyAdapter]:
+    """One caddy per session (per pytest-xdist worker) whose admin API adapts Caddyfiles."""
+    from tests.e2e.caddy_proxy import CaddyAdapter
+
+    adapter = CaddyAdapter(caddy_bin, tmp_path_factory.mktemp("caddy-admin"))
+    adapter.start(adapter.port)
+    yield adapter
+    adapter.stop()

@@ -1,14 +1,23 @@
-"""Run a configuration fragment through a real proxy and report what clients experienced."""
+"""Run a rule example through a real proxy and report what clients experienced.
+
+The same for every proxy: the example's backends on free ports, the proxy
+started on its own (a refusal is an outcome), the example's probe as every
+simulated client (one Chrome connection for an idle probe), the proxy stopped.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from tests.e2e.backends import Backend, NotFoundBackend
-from tests.e2e.proxies import ConfigRefused, Nginx, free_port, substitute
+from tests.e2e.backends import Backend, NotFoundBackend, SocketOnlyBackend
+from tests.e2e.proxies import ConfigRefused, ProxyProcess, free_port
 from tests.e2e.wsclient import CONNECTION_HEADERS, Outcome, handshake, plain_get
 from wslint.engine.schema import E2ESpec
+
+# active health checks run every 500 ms in the examples; give them time to mark a server
+CHECK_SETTLE = 1.5
 
 
 @dataclass
@@ -44,30 +53,50 @@ class Run:
         return "\n".join(lines)
 
 
-def run_nginx(binary: str, site: str, prefix: Path, e2e: E2ESpec) -> Run:
-    """Start nginx with `site`, then run the example's probe with every simulated client."""
-    path, probe, idle, host = e2e.path, e2e.probe, e2e.idle, e2e.host
-    with (
-        Backend(check_origin=probe == "origin-check", expect_path=e2e.backend) as app,
-        NotFoundBackend() as other,
-    ):
+# (proxy port, app port, other port) -> the proxy to start
+MakeProxy = Callable[[int, int, int], ProxyProcess]
+
+
+def run_example(
+    make: MakeProxy,
+    e2e: E2ESpec,
+    *,
+    socket_only: bool = False,
+    settle: float = 0.0,
+    clients: Sequence[str] | None = None,
+) -> Run:
+    """Start the proxy `make` builds, wait `settle` seconds (health checks), then run the example's probe.
+
+    socket_only: the application answers a plain request to the socket path with 400 (what fails a
+    health check aimed at it); else it serves a page there, and checks Origin for an origin-check probe.
+    clients: who connects (default: every client, only Chrome for an idle probe).
+    """
+    app: Backend = (
+        SocketOnlyBackend(e2e.path, expect_path=e2e.backend)
+        if socket_only
+        else Backend(check_origin=e2e.probe == "origin-check", expect_path=e2e.backend)
+    )
+    with app, NotFoundBackend() as other:
         port = free_port()
-        nginx = Nginx(binary, prefix, substitute(site, port, app.port, other.port))
-        result = Run(expect_plain=probe == "plain-http")
+        proxy = make(port, app.port, other.port)
+        result = Run(expect_plain=e2e.probe == "plain-http")
         try:
-            nginx.start(port)
+            proxy.start(port)
         except ConfigRefused as exc:
             result.refused = str(exc)
             return result
         try:
-            host_header = f"{host}:{port}"
-            clients = ["chrome"] if probe == "idle" else list(CONNECTION_HEADERS)
+            if settle:
+                time.sleep(settle)
+            host_header = f"{e2e.host}:{port}"
+            if clients is None:
+                clients = ["chrome"] if e2e.probe == "idle" else list(CONNECTION_HEADERS)
             for client in clients:
-                result.outcomes.append(handshake(port, path, host_header, client, idle=idle))
+                result.outcomes.append(handshake(port, e2e.path, host_header, client, idle=e2e.idle))
             if result.expect_plain:
-                result.plain_status = plain_get(port, path, host_header)
+                result.plain_status = plain_get(port, e2e.path, host_header)
             result.backend_paths = list(app.seen.paths)
-            result.log = nginx.error_log() if not result.works else ""
+            result.log = proxy.output() if not result.works else ""
         finally:
-            nginx.stop()
+            proxy.stop()
         return result

@@ -39,7 +39,6 @@ import base64
 import os
 import re
 import socket
-import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -53,7 +52,7 @@ from hypothesis import strategies as st
 
 from tests.e2e.apache_proxy import Apache
 from tests.e2e.backends import Backend
-from tests.e2e.proxies import free_port, wait_for_port
+from tests.e2e.proxies import free_ports
 from wslint.adapters import AdapterOptions
 from wslint.apache.adapter import load_model
 from wslint.apache.simulator import ApacheSimulator
@@ -298,19 +297,16 @@ class World:
     def compare(self, template: str, requests: list[Request]) -> list[Verdict]:
         """Serve `template` with httpd, send every request as every client, and ask wslint the same."""
         self.runs += 1
-        ports = (free_port(), free_port())
-        while ports[1] == ports[0]:
-            ports = (ports[0], free_port())
+        p0, p1 = free_ports(2)
+        ports = (p0, p1)
         site = self.site_text(template, ports)
         root = self.root / f"run{self.runs}"
         httpd = Apache(self.binary, root, site, ports[0])
-        httpd.start()
+        httpd.start(*(ports if PORTS[1] in template else ports[:1]))
         try:
-            if PORTS[1] in template and not wait_for_port(ports[1]):
-                raise RuntimeError(f"httpd did not listen on {ports[1]}: {httpd.error_log()}")
             seen = [(r, c, self.ask_httpd(ports[r.port], r, c)) for r in requests for c in CLIENT_NAMES]
         finally:
-            stop(httpd)
+            httpd.stop()
         urls = list(dict.fromkeys(f"ws://{r.host}:{ports[r.port]}{r.target}" for r in requests))
         diagnostics: list[Diagnostic] = []
         options = AdapterOptions(version=(2, 4, 71), version_text="2.4.71", version_assumed=False)
@@ -350,20 +346,6 @@ class World:
             for f in report.findings
             if upgraded.get(f.message.split(": ", 1)[0], False)
         ]
-
-
-def stop(httpd: Apache) -> None:
-    """SIGTERM, and SIGKILL if a tunnel still holds it after two seconds (the PID is ours)."""
-    proc = httpd.proc
-    if proc is None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(2)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
-    httpd.proc = None
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 """wslint's Caddyfile reading, compared with `caddy adapt` on generated layouts.
 
-`caddy adapt` prints the JSON configuration Caddy runs. wslint builds the
+`caddy adapt` prints the JSON configuration Caddy runs (asked here of caddy's
+admin API, which runs the same adapter: one caddy for all). wslint builds the
 same route tree (directive order, sorting by path length, handle groups,
 route blocks in written order, merged routes, site matchers), and prints it
 the same way; for every generated Caddyfile both must be equal (group names
@@ -10,14 +11,14 @@ compared by order of appearance).
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
 
 from tests.e2e.caddy_layouts import BACKENDS, layouts, load
+from tests.e2e.caddy_proxy import CaddyAdapter
+from tests.e2e.generated import draw_examples
 
 pytestmark = pytest.mark.realproxy
 
@@ -40,15 +41,11 @@ def _normalize(obj: Any, names: dict[str, str]) -> Any:
     return obj
 
 
-def caddy_json(binary: str, text: str, tmp: Path) -> dict[str, Any] | str:
-    cfg = tmp / "Caddyfile"
-    cfg.write_text(text)
-    res = subprocess.run(
-        [binary, "adapt", "--config", str(cfg), "--adapter", "caddyfile"], capture_output=True, text=True, timeout=30
-    )
-    if res.returncode != 0:
-        return "refused: " + (res.stderr.strip().splitlines() or [""])[-1]
-    servers = json.loads(res.stdout).get("apps", {}).get("http", {}).get("servers", {})
+def caddy_json(adapter: CaddyAdapter, text: str) -> dict[str, Any] | str:
+    adapted, error = adapter.adapt(text)
+    if adapted is None:
+        return "refused: " + error
+    servers = adapted.get("apps", {}).get("http", {}).get("servers", {})
     return _normalize({n: {"listen": s.get("listen"), "routes": s.get("routes", [])} for n, s in servers.items()}, {})
 
 
@@ -66,44 +63,31 @@ def concrete(layout: str) -> str:
     return text
 
 
-STATS = {"layouts": 0, "refused": 0}
+LAYOUTS = 400
 
 
-@settings(
-    derandomize=True,
-    database=None,
-    deadline=None,
-    max_examples=400,
-    phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(layout=layouts())
-def test_generated_caddyfiles_adapt_like_caddy(
-    layout: str, caddy_bin: str, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    tmp = tmp_path_factory.mktemp("adapt")
-    text = concrete(layout)
-    theirs = caddy_json(caddy_bin, text, tmp)
-    mine = wslint_json(text, tmp)
-    STATS["layouts"] += 1
-    if isinstance(theirs, str):
-        STATS["refused"] += 1
-        assert isinstance(mine, str), f"caddy {theirs}, wslint accepts:\n{text}"
-        return
-    assert mine == theirs, "\n".join(
-        [
-            text,
-            "wslint:",
-            json.dumps(mine, indent=1, sort_keys=True),
-            "caddy:",
-            json.dumps(theirs, indent=1, sort_keys=True),
-        ]
-    )
-
-
-def test_the_generated_caddyfiles_were_compared() -> None:
-    if STATS["layouts"] == 0:
-        pytest.skip("the generated layouts did not run (caddy missing)")
-    assert STATS["layouts"] >= 300
+def test_generated_caddyfiles_adapt_like_caddy(caddy_adapter: CaddyAdapter, tmp_path: Path) -> None:
+    generated = draw_examples(layouts(), LAYOUTS, "caddy adapt")
+    refused = 0
+    for i, layout in enumerate(generated):
+        tmp = tmp_path / f"layout{i}"
+        tmp.mkdir()
+        text = concrete(layout)
+        theirs = caddy_json(caddy_adapter, text)
+        mine = wslint_json(text, tmp)
+        if isinstance(theirs, str):
+            refused += 1
+            assert isinstance(mine, str), f"caddy {theirs}, wslint accepts:\n{text}"
+            continue
+        assert mine == theirs, "\n".join(
+            [
+                text,
+                "wslint:",
+                json.dumps(mine, indent=1, sort_keys=True),
+                "caddy:",
+                json.dumps(theirs, indent=1, sort_keys=True),
+            ]
+        )
+    assert len(generated) >= 300
     # most layouts are valid Caddyfiles
-    assert STATS["refused"] < STATS["layouts"] / 4
+    assert refused < len(generated) / 4

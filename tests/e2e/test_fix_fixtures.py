@@ -6,20 +6,20 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.test_fixtures import FIXTURES, annotations, cases
+from tests.wslint_cli import Completed, wslint_in
 
 pytestmark = pytest.mark.realproxy
 
 REFUSING = {"config-invalid", "undefined-variable"}
 
 
-def _wslint(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "wslint", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+def _wslint(cwd: Path, *args: str) -> Completed:
+    return wslint_in(cwd, *args)
 
 
 def _nginx_accepts(binary: str, work: Path, target: str) -> tuple[bool, str]:

@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,14 +23,15 @@ from tests.e2e.apache_proxy import MODULES
 from tests.e2e.backends import Backend
 from tests.e2e.traefik_proxy import Traefik
 from tests.test_fixtures import annotations, apache_cases, caddy_cases, haproxy_cases, traefik_cases
+from tests.wslint_cli import Completed, wslint_in
 
 pytestmark = pytest.mark.realproxy
 
 CHECK_TIMEOUT = 60
 
 
-def _wslint(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "wslint", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+def _wslint(cwd: Path, *args: str) -> Completed:
+    return wslint_in(cwd, *args)
 
 
 CASES = [
@@ -86,11 +86,11 @@ def _traefik_errors(binary: str, work: Path, target: str) -> tuple[bool, str]:
     first, *rest = dynamic
     # the readiness router answers once its backend does: only then is the configuration applied
     with Backend() as ready:
-        proxy = Traefik(binary, work.parent / f"{work.name}-traefik", ready.port)
+        proxy = Traefik(binary, work.parent / f"{work.name}-traefik", ready.port, first.read_text(), first.name)
         for p in rest:
             proxy.write_dynamic(p.read_text(), p.name)
         try:
-            proxy.start(first.read_text(), first.name)
+            proxy.start()
             log = proxy.log_text()
         except RuntimeError as exc:  # it never applied the configuration
             return False, str(exc)

@@ -17,20 +17,16 @@ backend name from a map file, replace-path).
 
 from __future__ import annotations
 
-import socket
-import socketserver
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from tests.e2e.generated import draw_examples
 from tests.e2e.haproxy_proxy import HAProxy
+from tests.e2e.named_backends import exchange, named_backends, upgrade_request
 from tests.e2e.proxies import free_port
 from wslint.adapters import AdapterOptions
 from wslint.clients import CLIENTS
@@ -43,54 +39,7 @@ from wslint.inputs import InputFile
 pytestmark = pytest.mark.realproxy
 
 BACKENDS = ("b0", "b1", "b2", "b3")
-REQUEST_TIMEOUT = 5.0
 NO_BACKEND = "503"
-
-
-# --- the servers behind haproxy --------------------------------------------------------------
-
-
-class _Echo(socketserver.BaseRequestHandler):
-    def handle(self) -> None:
-        self.request.settimeout(REQUEST_TIMEOUT)
-        data = b""
-        try:
-            while b"\r\n\r\n" not in data:
-                chunk = self.request.recv(4096)
-                if not chunk:
-                    return
-                data += chunk
-        except OSError:
-            return
-        target = data.split(b"\r\n", 1)[0].split(b" ")[1]
-        name = self.server.backend_name.encode()  # type: ignore[attr-defined]
-        body = b"backend=" + name + b" target=" + target + b"\n"
-        self.request.sendall(
-            b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
-        )
-
-
-class _Server(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-
-
-@contextmanager
-def echo_servers() -> Iterator[dict[str, int]]:
-    servers = []
-    ports: dict[str, int] = {}
-    try:
-        for name in BACKENDS:
-            srv = _Server(("127.0.0.1", 0), _Echo)
-            srv.backend_name = name  # type: ignore[attr-defined]
-            threading.Thread(target=srv.serve_forever, daemon=True).start()
-            servers.append(srv)
-            ports[name] = srv.server_address[1]
-        yield ports
-    finally:
-        for srv in servers:
-            srv.shutdown()
-            srv.server_close()
 
 
 # --- layouts ------------------------------------------------------------------------------------
@@ -228,41 +177,8 @@ PROBES = tuple(
 
 def ask_haproxy(port: int, probe: Probe) -> tuple[str, str | None]:
     client = next(c for c in CLIENTS if c.name == probe.client)
-    request = (
-        f"GET {probe.path}{probe.query} HTTP/1.1\r\nHost: {probe.host}\r\nConnection: {client.connection}\r\n"
-        "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
-    )
-    data = b""
-    deadline = time.monotonic() + REQUEST_TIMEOUT
-    with socket.create_connection(("127.0.0.1", port), timeout=REQUEST_TIMEOUT) as sock:
-        sock.sendall(request.encode())
-        # haproxy keeps the connection open after its own answers: read what Content-Length says
-        while not _complete(data):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"no complete answer for {probe}")
-            sock.settimeout(left)
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    status = head.split(b" ", 2)[1].decode()
-    if status != "200":
-        return status, None
-    fields = dict(part.split("=", 1) for part in body.decode().split())
-    return fields["backend"], fields["target"]
-
-
-def _complete(data: bytes) -> bool:
-    head, sep, body = data.partition(b"\r\n\r\n")
-    if not sep:
-        return False
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            return len(body) >= int(value.strip())
-    return False
+    status, fields = exchange(port, upgrade_request(f"{probe.path}{probe.query}", probe.host, client.connection))
+    return (fields["backend"], fields["target"]) if fields is not None else (status, None)
 
 
 def ask_wslint(model: HaproxyModel, probe: Probe) -> tuple[str, str | None] | None:
@@ -282,7 +198,7 @@ def ask_wslint(model: HaproxyModel, probe: Probe) -> tuple[str, str | None] | No
 
 @pytest.fixture(scope="module")
 def backends() -> Iterator[dict[str, int]]:
-    with echo_servers() as ports:
+    with named_backends(BACKENDS) as ports:
         yield ports
 
 
@@ -318,34 +234,19 @@ def compare(binary: str, layout: str, tmp: Path, ports: dict[str, int]) -> tuple
     return compared, wrong
 
 
-STATS = {"layouts": 0, "probes": 0}
+LAYOUTS = 60
 
 
-@settings(
-    derandomize=True,
-    database=None,
-    deadline=None,
-    max_examples=60,
-    # no shrinking: a failure reports the generated layout as it is, in bounded time
-    phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(layout=layouts())
-def test_generated_layouts_route_like_haproxy(
-    layout: str, haproxy_bin: str, backends: dict[str, int], tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    compared, wrong = compare(haproxy_bin, layout, tmp_path_factory.mktemp("layout"), backends)
-    STATS["layouts"] += 1
-    STATS["probes"] += compared
-    assert not wrong, "\n".join([layout, *wrong[:10]])
-
-
-def test_the_generated_layouts_were_compared() -> None:
-    # runs after the property test (file order): it really compared layouts and probes
-    if STATS["layouts"] == 0:
-        pytest.skip("the generated layouts did not run (haproxy missing)")
-    assert STATS["layouts"] >= 50
-    assert STATS["probes"] >= STATS["layouts"] * len(PROBES) * 0.9
+def test_generated_layouts_route_like_haproxy(haproxy_bin: str, backends: dict[str, int], tmp_path: Path) -> None:
+    generated = draw_examples(layouts(), LAYOUTS, "haproxy routing")
+    probes = 0
+    for i, layout in enumerate(generated):
+        compared, wrong = compare(haproxy_bin, layout, tmp_path / f"layout{i}", backends)
+        probes += compared
+        assert not wrong, "\n".join([layout, *wrong[:10]])
+    # it really compared layouts and probes
+    assert len(generated) >= 50
+    assert probes >= len(generated) * len(PROBES) * 0.9
 
 
 HAND_WRITTEN = {

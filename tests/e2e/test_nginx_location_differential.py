@@ -37,7 +37,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.proxies import ConfigRefused, Nginx, free_port
+from tests.e2e.nginx_proxy import Nginx
+from tests.e2e.proxies import ConfigRefused, free_port
 from wslint.findings import Diagnostic
 from wslint.inputs import InputFile
 from wslint.nginx.loader import Loader, LoadOptions

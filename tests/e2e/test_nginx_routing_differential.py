@@ -11,8 +11,9 @@ names, default servers and now and then the wildcard address; server-level
 with and without variables, an upstream block; `rewrite` with each flag,
 `return`, `try_files`, `error_page`) and request targets (query strings, `//`,
 percent-encoding, dot segments, missing trailing slashes, Hosts that match
-nothing or are invalid), runs nginx once per layout, sends every request, and
-compares each answer with wslint's.
+nothing or are invalid), serves the layouts from one nginx 25 at a time (each
+on ports of its own, so no layout sees another's servers), sends every
+request, and compares each answer with wslint's.
 
 How nginx's answer is read:
 
@@ -26,7 +27,9 @@ How nginx's answer is read:
 * no file exists under the root, as wslint assumes for a WebSocket path.
 
 wslint is asked through `wslint.core.run` with the URLs as endpoints, on the
-very file nginx loaded; its server and location are mapped back to tags by the
+layout's text alone, included by the nginx.conf nginx would run it with alone
+(the batch's nginx reads the same server blocks, and the shared http-level
+lines once); its server and location are mapped back to tags by the
 `# S1` / `# L3` comment on the line of the block. Results wslint marks
 uncertain (the servers of a port listen on different addresses) are counted
 and left out, and so are answers where wslint assumes that the fallback URI of
@@ -50,10 +53,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.e2e.proxies import ConfigRefused, Nginx, free_port, wait_for_port
+from tests.e2e.generated import batches, draw_examples
+from tests.e2e.nginx_proxy import Nginx
+from tests.e2e.proxies import ConfigRefused, free_ports
 from wslint.core import LintOptions, run
 from wslint.endpoints import parse_endpoint
 from wslint.engine.rules import RuleSet, load_rules
@@ -262,7 +266,7 @@ class Stats:
 
 
 class World:
-    """The recording backend, the rules, a prefix directory; nginx is started per site."""
+    """The recording backend, the rules, a prefix directory; nginx is started per batch of layouts."""
 
     def __init__(self, binary: str, prefix: Path, recorder: Recorder, rules: RuleSet) -> None:
         self.binary = binary
@@ -279,24 +283,64 @@ class World:
 
     def compare(self, template: str, requests: list[Request]) -> list[Verdict]:
         """Serve `template` with nginx, send every request, and ask wslint about the same URLs."""
+        (verdicts,) = self.compare_many([(template, requests)])
+        return verdicts
+
+    def compare_many(self, layouts: list[tuple[str, list[Request]]]) -> list[list[Verdict]]:
+        """Serve every layout from one nginx, each on ports of its own (its servers are the only ones
+        there), and ask wslint about each one's URLs with that layout's file alone.
+
+        The layouts share their http-level preamble, which nginx reads once; each one's servers come
+        from its own file."""
         self.runs += 1
         prefix = self.prefix / f"run{self.runs}"
-        ports = (free_port(), free_port())
-        site = self.site_text(template, ports)
-        nginx = Nginx(self.binary, prefix, site)
-        nginx.start(ports[0])
+        all_ports = free_ports(2 * len(layouts))
+        head = "\n".join(PREAMBLE) + "\n"
+        served = []
+        includes = []
+        prefix.mkdir(parents=True)
+        for i, (template, requests) in enumerate(layouts):
+            assert template.startswith(head), template
+            ports = (all_ports[2 * i], all_ports[2 * i + 1])
+            site = self.site_text(template, ports)
+            servers = prefix / f"layout{i}.conf"
+            servers.write_text(self.site_text(template[len(head) :], ports))
+            includes.append(f"include {servers};")
+            # what wslint lints: the layout alone, in the prefix nginx would have run it from alone
+            alone = Nginx(self.binary, self.prefix / f"run{self.runs}-layout{i}", site)
+            alone.write()
+            listening = ports if PORTS[1] in template else ports[:1]
+            served.append((site, requests, ports, alone.prefix / "site.conf", listening))
+        nginx = Nginx(
+            self.binary,
+            prefix,
+            self.site_text(head, all_ports[:2]) + "\n".join(includes) + "\n",
+            # every listening socket takes a connection slot of the worker
+            worker_connections=64 + 2 * len(layouts),
+        )
         try:
-            if PORTS[1] in template and not wait_for_port(ports[1]):
-                raise RuntimeError(f"nginx did not listen on {ports[1]}: {nginx.error_log()}")
-            seen = [ask_nginx(ports[r.port], r.host, r.target) for r in requests]
+            nginx.start(*(p for *_, listening in served for p in listening))
+        except ConfigRefused:
+            if len(layouts) == 1:
+                raise
+            for one in layouts:
+                self.compare(*one)  # raises for the layout nginx refuses
+            raise
+        try:
+            seen = [[ask_nginx(ports[r.port], r.host, r.target) for r in requests] for _, requests, ports, *_ in served]
         finally:
             nginx.stop()
+        return [
+            self._verdicts(site, requests, ports, path, answers)
+            for (site, requests, ports, path, _), answers in zip(served, seen, strict=True)
+        ]
+
+    def _verdicts(
+        self, site: str, requests: list[Request], ports: tuple[int, int], path: Path, seen: list[Seen]
+    ) -> list[Verdict]:
         lines = site.splitlines()
         urls = [f"ws://{r.host}:{ports[r.port]}{r.target}" for r in requests]
-        report = run(
-            LintOptions(paths=(str(prefix / "site.conf"),), endpoints=tuple(parse_endpoint(u) for u in urls)),
-            self.rules,
-        )
+        report = run(LintOptions(paths=(str(path),), endpoints=tuple(parse_endpoint(u) for u in urls)), self.rules)
         assert report.configs, f"wslint loaded nothing: {report.diagnostics}"
         first_client = report.configs[0].endpoints[0].client
         results = [r for r in report.configs[0].endpoints if r.client == first_client]
@@ -658,37 +702,28 @@ def layouts(draw: st.DrawFn) -> tuple[tuple[Srv, ...], list[Request]]:
     return srvs, reqs
 
 
-# How many layouts hypothesis generates: about 0.1 s each (one nginx start, ~18 requests).
+# How many layouts hypothesis generates (~18 requests each), and how many one nginx serves at once.
 MAX_EXAMPLES = 300
+BATCH = 25
 
 
 def test_generated_layouts_agree_with_nginx(world: World) -> None:
     stats = Stats()
-
-    # no shrinking: every step would restart nginx, and a failure already lists every request
-    # that disagrees with the whole configuration
-    @settings(
-        derandomize=True,
-        max_examples=MAX_EXAMPLES,
-        deadline=None,
-        database=None,
-        phases=(Phase.explicit, Phase.generate),
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
-    @given(layouts())
-    def check(layout: tuple[tuple[Srv, ...], list[Request]]) -> None:
-        srvs, reqs = layout
-        template = render(srvs)
+    generated = draw_examples(layouts(), MAX_EXAMPLES, "nginx routing")
+    for batch in batches(generated, BATCH):
+        templates = [(render(srvs), reqs) for srvs, reqs in batch]
         try:
-            verdicts = world.compare(template, reqs)
+            found = world.compare_many(templates)
         except ConfigRefused as exc:
-            raise AssertionError(f"nginx refused a generated configuration: {exc}\n{template}") from None
-        stats.add(verdicts)
-        wrong = [str(v) for v in verdicts if not v.agrees]
-        assert not wrong, "wslint's routing differs from nginx:\n" + "\n".join(wrong) + "\n" + template
-
-    check()
+            raise AssertionError(f"nginx refused a generated configuration: {exc}") from None
+        wrong = []
+        for (template, _), verdicts in zip(templates, found, strict=True):
+            stats.add(verdicts)
+            if bad := [str(v) for v in verdicts if not v.agrees]:
+                wrong.append("\n".join(bad) + "\n" + template)
+        assert not wrong, "wslint's routing differs from nginx:\n" + "\n\n".join(wrong)
     print(f"\nrouting differential: {stats}")
+    assert stats.layouts == len(generated) >= MAX_EXAMPLES * 0.9, stats
     assert stats.compared >= MAX_EXAMPLES * 10, stats
     assert stats.proxied >= MAX_EXAMPLES * 2, stats
 
@@ -1104,12 +1139,9 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def case_verdicts(world: World) -> dict[str, list[Verdict]]:
-    """Every hand-written case served by its own nginx, asked once."""
-    out = {}
-    for case in CASES:
-        requests = [Request(0, a.host, a.target) for a in case.asks]
-        out[case.id] = world.compare(render(case.servers), requests)
-    return out
+    """Every hand-written case served by one nginx (each on its own ports), asked once."""
+    layouts = [(render(case.servers), [Request(0, a.host, a.target) for a in case.asks]) for case in CASES]
+    return {case.id: verdicts for case, verdicts in zip(CASES, world.compare_many(layouts), strict=True)}
 
 
 def _documented(ask: Ask, port: int) -> Seen:

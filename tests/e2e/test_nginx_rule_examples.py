@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import run_nginx
+from tests.e2e.nginx_proxy import run_nginx
 from wslint.core import LintOptions, run
 from wslint.edits import apply_edits
 from wslint.engine.rules import load_rules

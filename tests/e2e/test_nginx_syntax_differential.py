@@ -44,6 +44,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.run_once import build_once
 from tests.test_fixtures import FIXTURES, cases
 from wslint.core import LintOptions, Report, run
 from wslint.engine.rules import RuleSet
@@ -335,7 +336,16 @@ class Outcome:
 
 
 @pytest.fixture(scope="session")
-def outcomes(nginx_bin: str, env: Path, modules: list[str], rules: RuleSet) -> dict[str, Outcome]:
+def outcomes(
+    nginx_bin: str, env: Path, modules: list[str], rules: RuleSet, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Outcome]:
+    """Every case through nginx -t and wslint (~9 s), once per run: the pytest-xdist workers share it."""
+    return build_once(
+        tmp_path_factory, "nginx-syntax-outcomes", lambda _: compute_outcomes(nginx_bin, env, modules, rules)
+    )
+
+
+def compute_outcomes(nginx_bin: str, env: Path, modules: list[str], rules: RuleSet) -> dict[str, Outcome]:
     todo = all_cases()
     base = Path(tempfile.mkdtemp(prefix="wslint-syntax-"))
     works = {}

@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.e2e.backends import Backend, NotFoundBackend
-from tests.e2e.proxies import Nginx, free_port, substitute
+from tests.e2e.nginx_proxy import Nginx
+from tests.e2e.proxies import free_port, substitute
 from wslint.cli import app
 
 pytestmark = pytest.mark.realproxy

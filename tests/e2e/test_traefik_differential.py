@@ -7,7 +7,8 @@ with a watched file provider loads each in turn; requests shaped like
 Firefox's handshake (`Connection: keep-alive, Upgrade`) go through it to a
 backend that reports which router's header it received and the path. wslint
 must name the same router (or none) and the same upstream path. Results
-wslint marks uncertain (equal priorities) are skipped and counted.
+wslint marks uncertain (equal priorities) are skipped and counted. The router
+sets are drawn up front (tests/e2e/generated.py), derandomized, never shrunk.
 
 Also here: the entryPoint timeouts that wslint deliberately does not report
 do not cut an idle upgraded connection.
@@ -23,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tests.e2e.backends import Backend
+from tests.e2e.generated import draw_examples
 from tests.e2e.traefik_proxy import Traefik, http_get
 from tests.e2e.wsclient import handshake
 from wslint.core import LintOptions, run
@@ -38,7 +39,6 @@ pytestmark = pytest.mark.realproxy
 RULES = load_rules()
 SEGMENTS = ["a", "ab", "ws", "socket.io", "x"]
 HOSTS = ["h1.test", "h2.test"]
-COUNTS = {"examples": 0, "requests": 0, "compared": 0, "uncertain": 0}
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -65,8 +65,10 @@ def echo_port() -> Iterator[int]:
 
 @pytest.fixture(scope="module")
 def live(traefik_bin: str, echo_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Traefik]:
-    proxy = Traefik(traefik_bin, tmp_path_factory.mktemp("traefik-diff"), echo_port, watch=True)
-    proxy.start("# filled by each example\n")
+    proxy = Traefik(
+        traefik_bin, tmp_path_factory.mktemp("traefik-diff"), echo_port, "# filled by each example\n", watch=True
+    )
+    proxy.start()
     yield proxy
     proxy.stop()
 
@@ -161,66 +163,53 @@ def _marker(n: int) -> str:
     )
 
 
-@settings(
-    derandomize=True,
-    database=None,
-    deadline=None,
-    max_examples=40,
-    # a failing example is printed whole; shrinking it would restart traefik's reload many times
-    phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(generated=router_set())
-def test_router_and_path_match_the_real_traefik(
-    generated: tuple[str, list[tuple[str, str]]],
-    live: Traefik,
-    echo_port: int,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> None:
-    text, requests = generated
-    COUNTS["examples"] += 1
-    n = COUNTS["examples"]
-    dynamic = text.replace("ECHO", str(echo_port)).replace("  routers:\n", "  routers:\n" + _marker(n), 1)
-    live.write_dynamic(dynamic)
-    live.wait_ready(f"/__gen_{n}")
-    lint_dir = tmp_path_factory.mktemp("lint")
-    (lint_dir / "dynamic.yml").write_text(dynamic)
-    endpoints = tuple(dict.fromkeys(parse_endpoint(f"ws://{host}{path}") for host, path in requests))
-    report = run(LintOptions(paths=(str(lint_dir / "dynamic.yml"),), proxy="traefik", endpoints=endpoints), RULES)
-    assert not [d for d in report.diagnostics if d.severity.label == "error"], report.diagnostics
-    (config,) = report.configs
-    for endpoint in endpoints:
-        COUNTS["requests"] += 1
-        (result,) = [r for r in config.endpoint_results if r.endpoint == endpoint and r.client == "firefox"]
-        status, headers = http_get(
-            live.port,
-            endpoint.path,
-            endpoint.host_header or "",
-            {
-                "Connection": "keep-alive, Upgrade",
-                "Upgrade": "websocket",
-                "Sec-WebSocket-Version": "13",
-                "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-            },
-        )
-        if not result.certain:
-            COUNTS["uncertain"] += 1
-            continue
-        COUNTS["compared"] += 1
-        real_router = headers.get("x-seen-router") or None if status == 200 else None
-        mine = result.route.match.pattern.split("@")[0] if result.route is not None else None
-        context = f"\n{dynamic}\nrequest {endpoint}: traefik {status} {headers}, wslint {result.outcome} {mine}"
-        assert mine == real_router, "router differs" + context
-        if mine is not None:
-            assert headers.get("x-seen-path") == result.backend_path, "path differs" + context
+EXAMPLES = 40
 
 
-def test_differential_counts() -> None:
-    """Runs after the property test (file order): it must have compared real requests."""
-    if COUNTS["examples"] == 0:
-        pytest.skip("the differential test did not run (traefik absent)")
-    print(f"traefik differential: {COUNTS}")
-    assert COUNTS["compared"] >= 50, COUNTS
+def test_router_and_path_match_the_real_traefik(live: Traefik, echo_port: int, tmp_path: Path) -> None:
+    """Each generated router set is written into the watched provider directory in turn; a marker router
+    of its own tells when traefik has applied it. Failures print the whole dynamic configuration."""
+    counts = {"examples": 0, "requests": 0, "compared": 0, "uncertain": 0}
+    for n, (text, requests) in enumerate(draw_examples(router_set(), EXAMPLES, "traefik routing"), 1):
+        counts["examples"] += 1
+        dynamic = text.replace("ECHO", str(echo_port)).replace("  routers:\n", "  routers:\n" + _marker(n), 1)
+        live.write_dynamic(dynamic)
+        live.wait_ready(f"/__gen_{n}")
+        lint_dir = tmp_path / f"lint{n}"
+        lint_dir.mkdir()
+        (lint_dir / "dynamic.yml").write_text(dynamic)
+        endpoints = tuple(dict.fromkeys(parse_endpoint(f"ws://{host}{path}") for host, path in requests))
+        report = run(LintOptions(paths=(str(lint_dir / "dynamic.yml"),), proxy="traefik", endpoints=endpoints), RULES)
+        assert not [d for d in report.diagnostics if d.severity.label == "error"], report.diagnostics
+        (config,) = report.configs
+        for endpoint in endpoints:
+            counts["requests"] += 1
+            (result,) = [r for r in config.endpoint_results if r.endpoint == endpoint and r.client == "firefox"]
+            status, headers = http_get(
+                live.port,
+                endpoint.path,
+                endpoint.host_header or "",
+                {
+                    "Connection": "keep-alive, Upgrade",
+                    "Upgrade": "websocket",
+                    "Sec-WebSocket-Version": "13",
+                    "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+                },
+            )
+            if not result.certain:
+                counts["uncertain"] += 1
+                continue
+            counts["compared"] += 1
+            real_router = headers.get("x-seen-router") or None if status == 200 else None
+            mine = result.route.match.pattern.split("@")[0] if result.route is not None else None
+            context = f"\n{dynamic}\nrequest {endpoint}: traefik {status} {headers}, wslint {result.outcome} {mine}"
+            assert mine == real_router, "router differs" + context
+            if mine is not None:
+                assert headers.get("x-seen-path") == result.backend_path, "path differs" + context
+    print(f"traefik differential: {counts}")
+    # it compared real requests
+    assert counts["examples"] >= EXAMPLES * 0.9, counts
+    assert counts["compared"] >= 50, counts
 
 
 TIMEOUTS = """\
@@ -238,8 +227,8 @@ def test_entrypoint_timeouts_do_not_cut_an_idle_websocket(traefik_bin: str, tmp_
         '  services:\n    app:\n      loadBalancer:\n        servers:\n          - url: "http://127.0.0.1:{port}"\n'
     )
     with Backend() as app:
-        proxy = Traefik(traefik_bin, tmp_path, app.port, transport=TIMEOUTS)
-        proxy.start(dynamic.replace("{port}", str(app.port)))
+        proxy = Traefik(traefik_bin, tmp_path, app.port, dynamic.replace("{port}", str(app.port)), transport=TIMEOUTS)
+        proxy.start()
         try:
             outcome = handshake(proxy.port, "/ws/idle", f"app.test:{proxy.port}", "chrome", idle=2.5)
         finally:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.proxies import free_port, wait_for_port
+from tests.e2e.proxies import ProxyProcess, free_port, stop_process, wait_for_ports
 from tests.traefik_refusal_cases import CASES, Case, router
 from wslint.core import LintOptions, Report, run
 from wslint.engine.rules import load_rules
@@ -66,12 +66,7 @@ class Running:
         return [json.loads(line).get("error", "") for line in lines if line.startswith("{")]
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
+        stop_process(self.proc, ProxyProcess.stop_grace)
 
 
 def start(binary: str, workdir: Path, files: dict[str, str], watch: bool) -> Running:
@@ -90,7 +85,7 @@ def start(binary: str, workdir: Path, files: dict[str, str], watch: bool) -> Run
         cwd=workdir,
     )
     running = Running(proc, workdir, api)
-    if not wait_for_port(api, 15):
+    if not wait_for_ports([api], 15, proc):
         running.stop()
         raise RuntimeError("traefik did not listen")
     return running
@@ -101,7 +96,7 @@ def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> bool:
     while time.monotonic() < deadline:
         if check():
             return True
-        time.sleep(0.1)
+        time.sleep(0.02)
     return False
 
 
