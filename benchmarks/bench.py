@@ -20,6 +20,7 @@ results. Nothing here is a unit test.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -155,6 +156,41 @@ def generate_tree(directory: Path, sites: int, servers: int) -> Path:
     return root
 
 
+# shapes that were quadratic (issue 19): one nginx server of many locations, a Caddy JSON server of
+# many routes, an HAProxy directory (haproxy -f DIR/) of many files that name each other's backends
+def generate_nginx_locations(directory: Path, locations: int) -> Path:
+    conf = directory / f"nginx-locations-{locations}.conf"
+    body = "".join(f"    location /l{i}/ {{ proxy_pass http://127.0.0.1:9000; }}\n" for i in range(locations))
+    conf.write_text(f"server {{\n    listen 80;\n{body}}}\n")
+    return conf
+
+
+def generate_caddy_json(directory: Path, routes: int) -> Path:
+    conf = directory / f"caddy-{routes}.json"
+    items = [
+        {
+            "match": [{"host": [f"s{i}.example.test"], "path": [f"/r{i}/ws", f"/r{i}/api/*"]}],
+            "handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": f"127.0.0.1:{3000 + i % 100}"}]}],
+        }
+        for i in range(routes)
+    ]
+    conf.write_text(json.dumps({"apps": {"http": {"servers": {"s": {"listen": [":80"], "routes": items}}}}}))
+    return conf
+
+
+def generate_haproxy_directory(directory: Path, files: int) -> Path:
+    conf = directory / f"haproxy-d-{files}"
+    conf.mkdir()
+    (conf / "0000-defaults.cfg").write_text(HAPROXY_HEAD.split("frontend")[0])
+    for i in range(1, files):
+        other = i % (files - 1) + 1
+        (conf / f"{i:05d}.cfg").write_text(
+            f"frontend f{i}\n    bind :{10000 + i}\n    default_backend b{other}\n\n"
+            f"backend b{i}\n    server a 127.0.0.1:9000\n"
+        )
+    return conf
+
+
 def measure(argv: list[str], repeat: int) -> tuple[float, float]:
     """(median wall seconds, peak RSS in MiB) of running argv to completion."""
     times: list[float] = []
@@ -269,6 +305,19 @@ def main() -> None:
                 rows.append(_row(f"{n:,} sites ({_kib(conf)})", lint, split_floor(conf), args.repeat))
             _print(title, rows, "split")
             _growth("sites", sizes, rows)
+
+        shapes = []
+        for n in [2_000, 20_000] if not args.quick else [2_000]:
+            conf = generate_nginx_locations(base, n)
+            shapes.append(_row(f"nginx, {n:,} locations", wslint(str(conf), *out), crossplane_floor(conf), 1))
+        for n in [100, 1_000]:
+            conf = generate_caddy_json(base, n)
+            shapes.append(_row(f"Caddy JSON, {n:,} routes", wslint(str(conf), *out), yaml_floor(conf), 1))
+        for n in [200, 2_000]:
+            conf = generate_haproxy_directory(base, n)
+            first = next(conf.glob("*.cfg"))
+            shapes.append(_row(f"HAProxy dir, {n:,} files", wslint(str(conf), *out), split_floor(first), 1))
+        _print("shapes once quadratic (floor: parsing; for the directory, one of its files)", shapes, "floor")
 
         tree = generate_tree(base, 200, 20)
         confs = sorted(tree.glob("*/nginx.conf"))

@@ -74,33 +74,45 @@ def _no_github_actions(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
 
 
-def _tried_here() -> dict[str, int]:
+_COUNTERS = ("TRIED", "FIXED", "PROXY_CHECKED")
+
+
+def _counts_here() -> dict[str, dict[str, int]]:
+    """The fuzz module's counters in this process, by counter and proxy."""
     import sys
 
-    return dict(getattr(sys.modules.get("tests.fuzzing"), "TRIED", None) or {})
+    fuzzing = sys.modules.get("tests.fuzzing")
+    return {name: dict(getattr(fuzzing, name, None) or {}) for name in _COUNTERS}
 
 
-# what the pytest-xdist workers' fuzz tests tried, summed in the controller
-_TRIED_BY_WORKERS: dict[str, int] = {}
+# what the pytest-xdist workers' fuzz tests counted, summed in the controller
+_BY_WORKERS: dict[str, dict[str, int]] = {name: {} for name in _COUNTERS}
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: hand the counts to the controller
-        workeroutput["fuzz_tried"] = _tried_here()
+        workeroutput["fuzz_counts"] = _counts_here()
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
-    for proxy, n in getattr(node, "workeroutput", {}).get("fuzz_tried", {}).items():
-        _TRIED_BY_WORKERS[proxy] = _TRIED_BY_WORKERS.get(proxy, 0) + n
+    for name, by_proxy in getattr(node, "workeroutput", {}).get("fuzz_counts", {}).items():
+        for proxy, n in by_proxy.items():
+            _BY_WORKERS[name][proxy] = _BY_WORKERS[name].get(proxy, 0) + n
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """How many inputs the fuzz tests tried (CI's record that they ran, and how much)."""
-    tried = _tried_here()
-    for proxy, n in _TRIED_BY_WORKERS.items():
-        tried[proxy] = tried.get(proxy, 0) + n
+    counts = _counts_here()
+    for name, by_proxy in _BY_WORKERS.items():
+        for proxy, n in by_proxy.items():
+            counts[name][proxy] = counts[name].get(proxy, 0) + n
+    tried, fixed, checked = counts["TRIED"], counts["FIXED"], counts["PROXY_CHECKED"]
     if tried:
-        counts = ", ".join(f"{proxy} {n}" for proxy, n in sorted(tried.items()))
-        terminalreporter.write_line(f"fuzzing: {sum(tried.values())} inputs linted twice each ({counts})")
+        listed = ", ".join(f"{proxy} {n}" for proxy, n in sorted(tried.items()))
+        terminalreporter.write_line(f"fuzzing: {sum(tried.values())} inputs linted twice each ({listed})")
+        per = ", ".join(f"{p} {fixed.get(p, 0)}/{checked.get(p, 0)}" for p in sorted(tried))
+        terminalreporter.write_line(
+            f"fuzzing: --fix reached a fixed point on every input; changed / checked by the real proxy: {per}"
+        )

@@ -125,14 +125,15 @@ def test_unreadable_file_and_directory_as_include(here: Path, monkeypatch: pytes
     code, out = lint("site.conf")
     assert code == 2 and "site.conf:1: error: snippets is a directory, not a file" in out
     (here / "site.conf").write_text("server { listen 80; }\n")
-    real = Path.read_bytes
+    real = os.open
 
-    def denied(self: Path) -> bytes:
-        if self.name == "site.conf":
+    def denied(path: str, flags: int, *args: int, **kwargs: int) -> int:
+        if str(path).endswith("site.conf"):
             raise PermissionError(13, "Permission denied")
-        return real(self)
+        return real(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", denied)
+    # root reads a file of mode 000: the refusal is simulated where every read opens its file
+    monkeypatch.setattr("wslint.textfiles.os.open", denied)
     code, out = lint("site.conf")
     assert code == 2 and "site.conf: error: cannot read site.conf: Permission denied" in out
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.fuzzing import SETTINGS, check_property, lint_file, mutate
+from tests.fuzzing import SETTINGS, check_fix, check_property, lint_file, mutate
 from wslint.endpoints import parse_endpoint
 
 FIXTURES = sorted((Path(__file__).resolve().parents[1] / "fixtures" / "nginx").rglob("*.conf"))
@@ -91,3 +91,14 @@ def test_mutated_fixtures_never_crash(text: str) -> None:
 @given(generated())
 def test_generated_configs_never_crash(text: str) -> None:
     check_property("site.conf", text, "nginx", endpoints=ENDPOINTS)
+
+
+def test_server_name_fix_is_not_offered_where_the_name_already_is() -> None:
+    """Found by the fix property: two servers with one server_name (nginx takes the first and ignores the
+    other's); WS505's fix named the host again in the second server on every --fix."""
+    text = (
+        "server {\n    listen 127.0.0.1:8080;\n    server_name app.example.test;\n}\n"
+        "server {\n    listen 127.0.0.1:8080;\n    server_name app.example.test;\n"
+        "    location / { proxy_pass http://127.0.0.1:9001; }\n}\n"
+    )
+    check_fix("site.conf", text, "nginx", ENDPOINTS)

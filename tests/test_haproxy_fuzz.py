@@ -14,7 +14,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.fuzzing import SETTINGS, check_property, mutate
+from tests.fuzzing import SETTINGS, check_fix, check_property, mutate
 from wslint.endpoints import parse_endpoint
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "haproxy"
@@ -120,3 +120,18 @@ def test_mutated_fixtures_never_crash(text: str) -> None:
 @given(generated())
 def test_generated_configs_never_crash(text: str) -> None:
     check_property("haproxy.cfg", text, "haproxy", endpoints=ENDPOINTS)
+
+
+def test_redirect_exemption_is_not_offered_when_it_cannot_work() -> None:
+    """Found by the fix property: the WebSocket exemption of a redirect tests the Upgrade header, which an
+    earlier rule deletes; each --fix appended another copy of it. No fix is offered there now."""
+    text = (
+        "defaults base\n    mode http\n    timeout client 30s\n    timeout server 30s\n"
+        "frontend fe\n    bind :80\n    http-request del-header Upgrade\n    http-request redirect scheme https\n"
+        "    default_backend b0\nbackend b0\n    server s 127.0.0.1:9001\n"
+    )
+    check_fix("haproxy.cfg", text, "haproxy", ENDPOINTS)
+    exempted = text.replace(
+        "redirect scheme https\n", "redirect scheme https unless { req.hdr(upgrade) -i websocket }\n"
+    )
+    check_fix("haproxy.cfg", exempted.replace("    http-request del-header Upgrade\n", ""), "haproxy", ENDPOINTS)

@@ -6,6 +6,7 @@ sees `ProxyConfig`s. Registering a proxy here is all the core needs.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,22 @@ class AdapterOptions:
     limits: Limits = field(default_factory=Limits)
     # never read includes outside the linted file's directory and the --root directories
     confine: bool = False
+
+    def confinement(self, disk_path: str | None) -> tuple[str, ...] | None:
+        """With --confine, the directories (real paths) no read may leave: the linted file's own and
+        the local side of each --root; None without --confine."""
+        if not self.confine:
+            return None
+        base = os.path.dirname(os.path.realpath(disk_path)) if disk_path else os.getcwd()
+        return (base, *(os.path.realpath(local) for _, local in self.roots))
+
+
+def inside(path: str, directories: tuple[str, ...] | None) -> bool:
+    """Whether `path`, links resolved, lies in one of `directories` (always, when they are None)."""
+    if directories is None:
+        return True
+    real = os.path.realpath(path)
+    return any(real == d or real.startswith(d.rstrip(os.sep) + os.sep) for d in directories)
 
 
 @dataclass(frozen=True)
@@ -86,6 +103,12 @@ def _haproxy_includes(inp: InputFile, options: AdapterOptions) -> set[str]:
     return included_files(inp, options)
 
 
+def _haproxy_read_together(inp: InputFile) -> set[str]:
+    from wslint.haproxy.adapter import read_together
+
+    return read_together(inp)
+
+
 def _apache(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagnostic]) -> Loaded:
     from wslint.apache.adapter import load_apache
 
@@ -137,7 +160,14 @@ ADAPTERS: dict[str, Adapter] = {
         _nginx_includes,
         re.compile(r"(?:^|[\s;{}])include\s", re.M),
     ),
-    "haproxy": Adapter("haproxy", DEFAULT_VERSIONS["haproxy"], _haproxy, ("haproxy.cfg",), _haproxy_includes),
+    "haproxy": Adapter(
+        "haproxy",
+        DEFAULT_VERSIONS["haproxy"],
+        _haproxy,
+        ("haproxy.cfg",),
+        _haproxy_includes,
+        read_together=_haproxy_read_together,
+    ),
     "traefik": Adapter(
         "traefik",
         DEFAULT_VERSIONS["traefik"],

@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 
 from wslint.findings import Finding
+from wslint.limits import Limits
+from wslint.textfiles import TextFileError, read_text
 
 VERSION = 1
 
@@ -39,9 +41,9 @@ def write(path: Path, findings: list[Finding]) -> str:
 
 def read(path: Path) -> set[str]:
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise BaselineError(f"{path}: cannot read the baseline: {exc.strerror or exc}") from None
+        doc = json.loads(read_text(str(path), str(path), Limits().file_size))
+    except TextFileError as exc:
+        raise BaselineError(f"cannot read the baseline: {exc}") from None
     except json.JSONDecodeError as exc:
         raise BaselineError(f"{path}: not a wslint baseline: {exc}") from None
     if not isinstance(doc, dict) or doc.get("version") != VERSION or not isinstance(doc.get("findings"), list):

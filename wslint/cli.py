@@ -158,10 +158,14 @@ def resolve_format(fmt: OutputFormat) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Readers see the old file or the whole new one, never half a report."""
-    tmp = path.with_name(f".{path.name}.wslint-tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    """Readers see the old file or the whole new one, never half a report; a link at `path` is replaced,
+    not followed; a failure is a usage error naming the file (see safe_writes.write_reports)."""
+    from wslint import safe_writes
+
+    try:
+        safe_writes.write_reports({str(path): text})
+    except safe_writes.ReportNotWritten as exc:
+        raise _fail(str(exc)) from None
 
 
 def proxy_versions(options: LintOptions, report: Report) -> dict[str, str]:
@@ -423,6 +427,13 @@ def check(
         bool,
         typer.Option(help="Never read includes outside the linted file's directory and the --root directories."),
     ] = False,
+    limit: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Raise or lower a limit: file-size=20MB, files, include-depth, nesting, yaml-nodes "
+            "(a config file may only lower them)."
+        ),
+    ] = None,
     skip_unknown: Annotated[
         bool,
         typer.Option("--skip-unknown", help="Skip files that are not a configuration wslint reads (for hooks)."),
@@ -481,6 +492,7 @@ def check(
         jobs=jobs,
         apps=_split(app_names),
         no_apps=no_apps,
+        limits=tuple(limit or ()),
     )
     if fix and "-" in paths:
         raise _fail("--fix cannot write to stdin; use --diff")
@@ -528,6 +540,7 @@ def check(
         root=source_root(),
         cwd=os.getcwd(),
         fail_on=resolved.fail_on,
+        config=resolved.project.path,
     )
     if fmt == "text":
         sys.stderr.write(format_text_diagnostics(ctx, _use_color(color, sys.stderr) and fmt == "text"))
@@ -540,10 +553,7 @@ def check(
         if not (diff and fmt == "text" and quiet):
             stream.write(rendered)
     else:
-        try:
-            write_atomically(Path(output), rendered)
-        except OSError as exc:
-            raise _fail(f"cannot write {output}: {exc.strerror or exc}") from None
+        write_atomically(Path(output), rendered)
     raise typer.Exit(EXIT_USAGE if failed else exit_code(report, resolved.fail_on))
 
 
@@ -691,12 +701,13 @@ def probe_command(
     unknown = [b for b in names if b not in BROWSERS]
     if unknown:
         raise _fail(f"--browser: unknown browser {unknown[0]!r} (use chrome, firefox, safari)")
-    extra: list[tuple[str, str]] = []
-    for h in header or ():
-        name, sep, value = h.partition(":")
-        if not sep or not name.strip():
-            raise _fail(f"--header needs 'Name: value', got {h!r}")
-        extra.append((name.strip(), value.strip()))
+    from wslint.probe import inputs
+
+    try:
+        extra = [inputs.header(h) for h in header or ()]
+        url, origin = inputs.url(url), inputs.origin(origin)
+    except inputs.RequestTextError as exc:
+        raise _fail(str(exc)) from None
     if timeout <= 0 or idle < 0:
         raise _fail("--timeout must be positive and --idle not negative")
     prediction = None

@@ -1,15 +1,28 @@
 """Project configuration: `.wslint.yaml`, or `[tool.wslint]` in `pyproject.toml`.
 
 Found by walking up from the first linted path to the repository root (the
-directory holding `.git`); `--config FILE` names one explicitly. Every key is
-validated: an unknown key or a bad value is an error naming the key, because a
-misspelt `ignore:` that silently ignores nothing is worse than no config.
-Command-line options win over the file.
+directory holding `.git`); without one, the walk stops at the user's home
+directory and never reaches the filesystem root or a world-writable directory
+(a `/tmp/.wslint.yaml` anyone could have left), nor takes a file another user owns.
+`--config FILE` names one explicitly. Every key is validated: an unknown key or
+a bad value is an error naming the key, because a misspelt `ignore:` that
+silently ignores nothing is worse than no config. Command-line options win over
+the file.
+
+A configuration file lives in the repository it configures, so a pull request
+can change it: in CI on a stranger's pull request it is untrusted input. It
+may therefore narrow what wslint reads and spends, never widen it: `roots:`
+and `rules:` must stay inside the repository (links resolved), and `limits:`
+may only lower the defaults. Widening is for the command line (`--root`,
+`--rules`, `--limit`), which the workflow's author writes, not the pull
+request.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import os
+import stat
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +34,7 @@ from wslint.durations import parse_duration
 from wslint.endpoints import Endpoint, EndpointError, parse_endpoint
 from wslint.findings import Severity
 from wslint.limits import Limits, parse_size
+from wslint.textfiles import TextFileError, read_text
 
 CONFIG_NAMES = (".wslint.yaml", ".wslint.yml")
 PROXY_KINDS = ("nginx", "haproxy", "traefik", "apache", "caddy")
@@ -146,6 +160,11 @@ def parse_config(data: Any, source: str, base_dir: str) -> ProjectConfig:
     if recognize_apps is not None and not isinstance(recognize_apps, bool):
         raise _err(source, "recognize-apps", "expected true or false")
     base = Path(base_dir)
+    repository = repository_of(base)
+    for server, local in roots.items():
+        _inside_repository(base / str(local), repository, source, f"roots.{server}", "--root SERVER=LOCAL")
+    for directory in _strings(data.get("rules") or [], source, "rules"):
+        _inside_repository(base / directory, repository, source, "rules", "--rules DIR")
     return ProjectConfig(
         apps=_strings(data.get("apps") or [], source, "apps"),
         recognize_apps=recognize_apps,
@@ -165,6 +184,28 @@ def parse_config(data: Any, source: str, base_dir: str) -> ProjectConfig:
     )
 
 
+def repository_of(directory: Path) -> Path:
+    """The repository a configuration file in `directory` belongs to: the nearest directory at or above
+    it holding `.git`, else the directory itself."""
+    here = directory.resolve()
+    for d in (here, *here.parents):
+        if (d / ".git").exists():
+            return d
+    return here
+
+
+def _inside_repository(path: Path, repository: Path, source: str, key: str, flag: str) -> None:
+    real = os.path.realpath(path)
+    top = str(repository)
+    if real != top and not real.startswith(top.rstrip(os.sep) + os.sep):
+        raise _err(
+            source,
+            key,
+            f"{path} is outside the repository ({top}): a configuration file may not make wslint read "
+            f"outside it; pass {flag} on the command line instead",
+        )
+
+
 def _limits(raw: Any, source: str) -> Limits:
     if raw is None:
         return Limits()
@@ -177,16 +218,25 @@ def _limits(raw: Any, source: str) -> Limits:
         number = parse_size(value)
         if number is None or number <= 0:
             raise _err(source, f"limits.{key}", f"expected a positive number (sizes may say 10MB), got {value!r}")
-        values[str(key).replace("-", "_")] = number
+        name = str(key).replace("-", "_")
+        default = getattr(Limits(), name)
+        if number > default:
+            raise _err(
+                source,
+                f"limits.{key}",
+                f"{value!r} is above the default of {default}: a configuration file may only lower a limit; "
+                f"pass --limit {key}={value} on the command line to raise it",
+            )
+        values[name] = number
     return Limits(**values)
 
 
 def load_file(path: Path) -> ProjectConfig:
     shown = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{shown}: cannot read: {exc.strerror or exc}") from None
+        text = read_text(str(path), shown, Limits().file_size)
+    except TextFileError as exc:
+        raise ConfigError(str(exc)) from None
     if path.name == "pyproject.toml":
         try:
             data = tomllib.loads(text).get("tool", {}).get("wslint")
@@ -202,8 +252,8 @@ def load_file(path: Path) -> ProjectConfig:
 
 def _has_tool_section(path: Path) -> bool:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = read_text(str(path), str(path), Limits().file_size)
+    except TextFileError:
         return False
     try:
         return "wslint" in tomllib.loads(text).get("tool", {})
@@ -213,18 +263,22 @@ def _has_tool_section(path: Path) -> bool:
 
 
 def discover(start: Path) -> Path | None:
-    """The nearest config file from `start` upward, stopping at the repository root."""
+    """The nearest config file from `start` upward, stopping at the repository root; outside a repository
+    at the user's home directory, before the filesystem root or a world-writable directory."""
     here = start.resolve()
     if here.is_file():
         here = here.parent
+    in_repository = any((d / ".git").exists() for d in (here, *here.parents))
+    home = _home()
     for directory in (here, *here.parents):
-        for name in CONFIG_NAMES:
-            if (directory / name).is_file():
-                return directory / name
-        pyproject = directory / "pyproject.toml"
-        if pyproject.is_file() and _has_tool_section(pyproject):
-            return pyproject
-        if (directory / ".git").exists():
+        if not in_repository and (directory.parent == directory or _world_writable(directory)):
+            return None
+        for candidate in (*(directory / n for n in CONFIG_NAMES), directory / "pyproject.toml"):
+            if not candidate.is_file() or (not in_repository and not _owned_by_us(candidate)):
+                continue
+            if candidate.name != "pyproject.toml" or _has_tool_section(candidate):
+                return candidate
+        if (directory / ".git").exists() or (not in_repository and directory == home):
             return None
     return None
 
@@ -236,6 +290,29 @@ def starter(apps: Mapping[str, Sequence[str]]) -> str:
     endpoints = "".join(f"  - {url}   # {app}\n" for app, urls in apps.items() for url in urls)
     text = STARTER.replace("endpoints:\n", "endpoints:\n" + endpoints, 1)
     return text.replace("# apps: [mattermost]\n", f"apps: [{', '.join(apps)}]\n", 1)
+
+
+def _home() -> Path | None:
+    try:
+        return Path.home().resolve()
+    except (RuntimeError, OSError):
+        return None
+
+
+def _world_writable(directory: Path) -> bool:
+    """Anyone may put a file there (/tmp, /var/tmp): a config found there is nobody's in particular."""
+    try:
+        return bool(os.stat(directory).st_mode & stat.S_IWOTH)
+    except OSError:
+        return True
+
+
+def _owned_by_us(path: Path) -> bool:
+    try:
+        owner = os.stat(path).st_uid
+    except OSError:
+        return False
+    return owner in (0, os.geteuid())
 
 
 STARTER = """\

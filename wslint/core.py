@@ -24,6 +24,7 @@ from wslint.inputs import InputFile, display_path
 from wslint.model import ProxyConfig
 from wslint.path_endpoints import focus_path_endpoints
 from wslint.profiles import AppProfile, endpoints_of, forced, recognize
+from wslint.textfiles import unreadable
 
 DEFAULT_NGINX_VERSION = ADAPTERS["nginx"].default_version
 
@@ -178,8 +179,11 @@ def _inputs(
             )
             continue
         if kind is None:
+            why = unreadable(str(path), shown) if candidate.text is None else None
             diagnostics.append(
-                Diagnostic(
+                Diagnostic("io", Severity.ERROR, why, shown)
+                if why is not None
+                else Diagnostic(
                     "usage",
                     Severity.ERROR,
                     cannot_tell(shown, candidate.text[:65536] if candidate.text is not None else ""),
@@ -289,6 +293,17 @@ def run(options: LintOptions, rules: RuleSet) -> Report:
         all_texts.update(o.texts)
         findings.extend(o.findings)
         diagnostics.extend(o.rule_diagnostics)
+    for proxy in sorted({cfg.proxy for cfg in linted}):
+        if not any(proxy in r.spec.proxies for r in active):
+            # a configuration file can turn every rule off (ignore: [WS]); that is said, never silent
+            where = f" (by select/ignore; configuration: {options.project.path})" if options.project.path else ""
+            diagnostics.append(
+                Diagnostic(
+                    "config",
+                    Severity.WARNING,
+                    f"every rule for {proxy} is turned off{where}: its configurations were read, nothing was checked",
+                )
+            )
     unique = sorted({(f.rule, f.path, f.line, f.column): f for f in findings}.values(), key=lambda f: f.sort_key)
     unique = [f for f in unique if not any(matches_finding(f, k) for k in options.project.ignored_for(f.path))]
     counted = len(unique)

@@ -25,6 +25,7 @@ from wslint.adapters import ADAPTERS, AdapterOptions
 from wslint.detect import detect
 from wslint.findings import Diagnostic, Severity
 from wslint.inputs import InputFile, display_path
+from wslint.textfiles import is_regular_file, read_head
 
 HEAD_BYTES = 65536
 
@@ -129,12 +130,8 @@ class Candidate:
 
 
 def _read(disk: str, max_bytes: int) -> str | None:
-    try:
-        with open(disk, "rb") as fh:
-            data = fh.read(max_bytes + 1)
-    except OSError:
-        return None
-    if b"\0" in data[:HEAD_BYTES]:
+    data = read_head(disk, max_bytes)
+    if data is None or b"\0" in data[:HEAD_BYTES]:
         return None
     return data[:max_bytes].decode("utf-8", errors="replace")
 
@@ -185,7 +182,7 @@ class Finder:
             out: list[Candidate] = []
             seen: set[str] = set()
             for f in list_files(directory):
-                if not is_candidate_name(f) or not os.path.isfile(f):
+                if not is_candidate_name(f) or not is_regular_file(f):
                     continue
                 c = self.candidate(f)
                 if c.real not in seen:

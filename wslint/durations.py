@@ -15,6 +15,14 @@ _UNITS = {
     "y": 31536000.0,
 }
 _PART = re.compile(r"\s*(\d+)(ms|s|m|h|d|w|M|y)?\s*")
+# the longest time any proxy stores (nginx: milliseconds in a signed 64-bit integer, about 292 million
+# years); a longer one is no time value, and its digits would overflow a float
+MAX_SECONDS = float((2**63 - 1) // 1000)
+
+
+def bounded_seconds(value: float) -> float | None:
+    """`value` when it is a time a proxy can hold (0 to MAX_SECONDS), None otherwise."""
+    return value if 0 <= value <= MAX_SECONDS else None
 
 
 def parse_duration(text: str, default_unit: str = "s") -> float | None:
@@ -28,9 +36,12 @@ def parse_duration(text: str, default_unit: str = "s") -> float | None:
         m = _PART.match(text, pos)
         if not m or m.end() == pos:
             return None
-        total += int(m.group(1)) * _UNITS[m.group(2) or default_unit]
+        digits = m.group(1)
+        if len(digits) > 20:
+            return None
+        total += int(digits) * _UNITS[m.group(2) or default_unit]
         pos = m.end()
-    return total
+    return bounded_seconds(total)
 
 
 def format_duration(seconds: float) -> str:

@@ -9,10 +9,11 @@ meant to change it. A bare `/path` has no host: every server is considered.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from wslint import safe_yaml
+from wslint.limits import Limits
+from wslint.textfiles import TextFileError, read_text
 
 DEFAULT_PORTS = {"ws": 80, "http": 80, "wss": 443, "https": 443}
 
@@ -133,11 +134,9 @@ def _backend(fragment: str, raw: str) -> str | None:
 def load_endpoints_file(path: str) -> list[Endpoint]:
     """A YAML list of URLs, or of {url: ..., backend: ...} mappings."""
     try:
-        data = safe_yaml.load(Path(path).read_text(encoding="utf-8"), path)
-    except OSError as exc:
-        raise EndpointError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise EndpointError(f"{path}: not valid UTF-8") from None
+        data = safe_yaml.load(read_text(path, path, Limits().file_size), path)
+    except TextFileError as exc:
+        raise EndpointError(str(exc)) from None
     except safe_yaml.YamlError as exc:
         raise EndpointError(str(exc)) from None
     if isinstance(data, dict) and "endpoints" in data:

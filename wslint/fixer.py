@@ -137,13 +137,22 @@ def plan(findings: list[Finding], texts: Mapping[str, str], unsaved: Collection[
     return result
 
 
+def _split_lines(text: str) -> list[str]:
+    """Lines ending at "\n" only (splitlines() would also break at U+2028, VT, FF...: not a proxy's lines)."""
+    parts = text.split("\n")
+    out = [p + "\n" for p in parts[:-1]]
+    if parts[-1]:
+        out.append(parts[-1])
+    return out
+
+
 def unified_diff(new_texts: Mapping[str, str], texts: Mapping[str, str]) -> str:
     out: list[str] = []
     for path in sorted(new_texts):
         out.extend(
             difflib.unified_diff(
-                texts[path].splitlines(keepends=True),
-                new_texts[path].splitlines(keepends=True),
+                _split_lines(texts[path]),
+                _split_lines(new_texts[path]),
                 fromfile=f"a/{path}",
                 tofile=f"b/{path}",
             )

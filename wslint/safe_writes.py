@@ -420,3 +420,59 @@ def restore(written: Iterable[Written]) -> tuple[list[str], list[str]]:
         except (OSError, _Refuse) as exc:
             unrestored.append(f"{name} ({_why(exc) if isinstance(exc, OSError) else exc})")
     return restored, unrestored
+
+
+class ReportNotWritten(Exception):
+    """A report, baseline or starter file could not be written: `path` as given, and why."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"cannot write {path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+def write_reports(files: Mapping[str, str]) -> None:
+    """Write files wslint makes (a report, a baseline, a starter config), all of them or none.
+
+    Unlike a fixed configuration, such a file is wslint's own output: a path
+    that is a symbolic link (one a pull request can commit, pointing anywhere
+    the CI runner may write) is replaced by the new file, never written
+    through. Each text goes to a temporary file made by mkstemp next to its
+    path (never a predictable name, which a link could sit on), is synced, and
+    only when every one is staged are they renamed into place; a failure
+    (no space, a read-only file system, no permission) removes what was staged
+    and raises ReportNotWritten naming the file.
+    """
+    staged: list[tuple[str, str]] = []
+    try:
+        for path, text in files.items():
+            if os.path.isdir(path) and not os.path.islink(path):
+                raise ReportNotWritten(path, "it is a directory")
+            directory, name = os.path.split(path)
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".wslint-tmp", dir=directory or ".")
+            except OSError as exc:
+                raise ReportNotWritten(path, _why(exc)) from None
+            staged.append((tmp, path))
+            try:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.fchmod(fd, 0o666 & ~umask)
+                _write_all(fd, text.encode("utf-8"))
+                os.fsync(fd)
+            except OSError as exc:
+                raise ReportNotWritten(path, _why(exc)) from None
+            finally:
+                os.close(fd)
+        for i, (tmp, path) in enumerate(staged):
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                raise ReportNotWritten(path, _why(exc)) from None
+            staged[i] = ("", path)
+            _sync_directory(path)
+    finally:
+        for tmp, _ in staged:
+            if tmp:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)

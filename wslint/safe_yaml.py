@@ -17,6 +17,12 @@ import yaml
 # libyaml's C loader when PyYAML was built with it: same nodes, several times faster
 _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+# scalars whose value a constructor converts, and can fail to: an explicit `!!int abc`, `!!timestamp abc`
+# or `!!bool maybe`, a date that does not exist, an integer of more digits than Python converts
+_CONVERTED = {f"tag:yaml.org,2002:{name}": name for name in ("int", "float", "bool", "timestamp", "binary")}
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_CONVERSION_ERRORS = (ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError, yaml.YAMLError)
+
 DEFAULT_MAX_NODES = 2_000_000
 DEFAULT_MAX_DEPTH = 200
 
@@ -85,6 +91,8 @@ def _duplicates(root: yaml.Node, source: str) -> None:
         if id(node) in seen_nodes:
             continue
         seen_nodes.add(id(node))
+        if isinstance(node, yaml.ScalarNode) and node.tag in _CONVERTED:
+            _check_scalar(node, source)
         if isinstance(node, yaml.MappingNode):
             keys: dict[str, int] = {}
             for k, _ in node.value:
@@ -98,6 +106,18 @@ def _duplicates(root: yaml.Node, source: str) -> None:
                         )
                     keys[k.value] = line
         stack.extend(_children(node))
+
+
+def _check_scalar(node: yaml.ScalarNode, source: str) -> None:
+    """A scalar whose tag (written or implied) its value does not fit is an error on its line."""
+    try:
+        _CONSTRUCTOR.yaml_constructors[node.tag](_CONSTRUCTOR, node)
+    except _CONVERSION_ERRORS:
+        line = node.start_mark.line + 1
+        shown = node.value if len(node.value) <= 40 else f"{node.value[:36]}... ({len(node.value)} characters)"
+        raise YamlError(
+            f"{source}: not valid YAML (line {line}): {shown!r} is not a valid !!{_CONVERTED[node.tag]}", line
+        ) from None
 
 
 def compose_all(text: str, source: str, limits: Limits = Limits()) -> list[yaml.Node]:
@@ -123,7 +143,10 @@ def construct(node: yaml.Node, source: str = "<yaml>") -> Any:
         return loader.construct_document(node)
     except RecursionError:
         raise YamlError(f"{source}: nested too deeply to read", node.start_mark.line + 1) from None
-    except yaml.YAMLError as exc:
+    except _CONVERSION_ERRORS as exc:
+        if not isinstance(exc, yaml.YAMLError):
+            # compose_all checks every converted scalar first; this is the net under that check
+            raise YamlError(f"{source}: not valid YAML: a value its tag refuses ({exc})") from None
         mark = getattr(exc, "problem_mark", None) or node.start_mark
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise YamlError(f"{source}: not valid YAML (line {mark.line + 1}): {problem}", mark.line + 1) from None

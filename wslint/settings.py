@@ -7,7 +7,7 @@ before any file is read, and reported as a usage or config error.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from wslint import baseline as baselines
@@ -15,6 +15,7 @@ from wslint.config import ConfigError, ProjectConfig, discover, load_file
 from wslint.core import LintOptions, UsageError, parse_root
 from wslint.durations import parse_duration
 from wslint.endpoints import EndpointError, load_endpoints_file, parse_endpoint
+from wslint.limits import Limits, parse_size
 from wslint.profiles import ProfileError, load_profiles
 
 DEFAULT_IDLE = "60s"
@@ -46,6 +47,8 @@ class CliArgs:
     jobs: int = 0
     apps: tuple[str, ...] = ()
     no_apps: bool = False
+    # --limit NAME=VALUE: the command line may raise a limit, a configuration file only lower it
+    limits: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,11 +70,25 @@ def project_config(args: CliArgs) -> ProjectConfig:
     return load_file(found) if found is not None else ProjectConfig()
 
 
+def _with_limits(project: ProjectConfig, given: tuple[str, ...]) -> ProjectConfig:
+    values: dict[str, int] = {}
+    for item in given:
+        name, eq, value = item.partition("=")
+        if not eq or name.strip() not in Limits.names():
+            raise UsageError(f"--limit takes NAME=VALUE with a NAME of {', '.join(Limits.names())}, got {item!r}")
+        number = parse_size(value)
+        if number is None or number <= 0:
+            raise UsageError(f"--limit {name}: expected a positive number (sizes may say 10MB), got {value!r}")
+        values[name.strip().replace("-", "_")] = number
+    return replace(project, limits=replace(project.limits, **values)) if values else project
+
+
 def resolve(args: CliArgs) -> Resolved:
     try:
         project = project_config(args)
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
+    project = _with_limits(project, args.limits)
     idle_text = args.idle_threshold
     threshold = parse_duration(idle_text) if idle_text is not None else project.idle_threshold
     if idle_text is not None and threshold is None:

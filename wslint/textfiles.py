@@ -7,9 +7,10 @@ before any parser sees it.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from functools import lru_cache
-from pathlib import Path
 
 
 class TextFileError(Exception):
@@ -33,18 +34,119 @@ def decode(data: bytes, shown: str) -> str:
         raise TextFileError(f"{shown} is not valid UTF-8 (byte 0x{data[exc.start]:02x} on line {line})", line) from None
 
 
-def read_text(disk_path: str, shown: str, max_bytes: int) -> str:
-    """The file's text, refusing directories, files over `max_bytes`, binary and non-UTF-8 files."""
+def read_bounded(disk_path: str, shown: str, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most `max_bytes`, or TextFileError saying why not.
+
+    The one way wslint reads a file it was given or led to by a configuration: the
+    file is opened without blocking (a FIFO would wait forever for a writer) and its
+    type checked on the open descriptor, so a device (`/dev/zero`, whose size says
+    0), a FIFO or a socket, under its own name or behind a symbolic link, is refused
+    before a byte is read, and no read goes past the limit (a file that grows while
+    it is read is refused too).
+    """
+    fd = _open_regular(disk_path, shown)
     try:
-        if os.path.isdir(disk_path):
-            raise TextFileError(f"{shown} is a directory, not a file")
-        size = os.path.getsize(disk_path)
-        if size > max_bytes:
-            raise TextFileError(f"{shown} is {size} bytes, over the limit of {max_bytes} bytes (limits: file-size)")
-        data = Path(disk_path).read_bytes()
+        meta = os.fstat(fd)
+        if meta.st_size > max_bytes:
+            raise TextFileError(_over(shown, meta.st_size, max_bytes))
+        chunks: list[bytes] = []
+        got = 0
+        while True:
+            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - got))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+            if got > max_bytes:
+                raise TextFileError(_over(shown, got, max_bytes, "at least "))
     except OSError as exc:
         raise TextFileError(f"cannot read {shown}: {exc.strerror or exc}") from None
-    return decode(data, shown)
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
+def _open_regular(disk_path: str, shown: str) -> int:
+    """A descriptor of the regular file, opened without blocking; TextFileError for anything else."""
+    try:
+        fd = os.open(disk_path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.EISDIR:
+            raise TextFileError(f"{shown} is a directory, not a file") from None
+        raise TextFileError(f"cannot read {shown}: {exc.strerror or exc}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError as exc:
+        os.close(fd)
+        raise TextFileError(f"cannot read {shown}: {exc.strerror or exc}") from None
+    if stat.S_ISREG(mode):
+        return fd
+    os.close(fd)
+    if stat.S_ISDIR(mode):
+        raise TextFileError(f"{shown} is a directory, not a file")
+    raise TextFileError(f"{shown} is not a regular file ({_kind(mode)}); wslint reads only files")
+
+
+def unreadable(disk_path: str, shown: str) -> str | None:
+    """Why the file cannot be read at all (not a regular file, no permission), or None when it can."""
+    try:
+        os.close(_open_regular(disk_path, shown))
+    except TextFileError as exc:
+        return str(exc)
+    return None
+
+
+def read_text(disk_path: str, shown: str, max_bytes: int) -> str:
+    """The file's text, refusing directories, anything but a regular file, files over `max_bytes`,
+    binary and non-UTF-8 files."""
+    return decode(read_bounded(disk_path, shown, max_bytes), shown)
+
+
+def read_head(disk_path: str, max_bytes: int) -> bytes | None:
+    """Up to `max_bytes` from the start of a regular file (enough to tell what it is), or None when it is
+    no regular file or cannot be read; never blocks on a FIFO or reads a device."""
+    try:
+        fd = os.open(disk_path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        chunks: list[bytes] = []
+        got = 0
+        while got < max_bytes:
+            chunk = os.read(fd, min(1 << 20, max_bytes - got))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def is_regular_file(path: str) -> bool:
+    """Whether `path` (followed through links) is a regular file: what a listing may hand to read_bounded."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def _over(shown: str, size: int, max_bytes: int, qualifier: str = "") -> str:
+    return f"{shown} is {qualifier}{size} bytes, over the limit of {max_bytes} bytes (limits: file-size)"
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a file"
 
 
 @lru_cache(maxsize=16)

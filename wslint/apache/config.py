@@ -19,7 +19,7 @@ from typing import Literal
 
 from wslint.apache.parser import Node
 from wslint.apache.rewrite import Rule, collect, compile_pattern
-from wslint.durations import parse_duration
+from wslint.durations import bounded_seconds, parse_duration
 from wslint.model import Source
 
 PER_DIR = ("location", "locationmatch", "directory", "directorymatch", "files", "filesmatch", "if", "elseif", "else")
@@ -36,8 +36,10 @@ def params_of(words: tuple[str, ...]) -> dict[str, str]:
 
 
 def seconds(value: str) -> float | None:
+    if len(value) > 20:
+        return None
     if value.isdigit():
-        return float(value)
+        return bounded_seconds(float(value))
     if value.lower().endswith("ms") and value[:-2].isdigit():
         return int(value[:-2]) / 1000
     return parse_duration(value)

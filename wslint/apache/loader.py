@@ -27,9 +27,16 @@ from wslint.findings import Diagnostic, Severity
 from wslint.inputs import InputFile, display_path
 from wslint.limits import Limits
 from wslint.model import Source
+from wslint.textfiles import TextFileError, read_bounded
 
 CONDITIONALS = ("ifmodule", "ifdefine", "ifversion", "ifdirective", "ifsection", "iffile")
 _VAR = re.compile(r"\$\{([A-Za-z0-9_.:-]+)\}")
+
+
+class _ExpansionTooLarge(Exception):
+    """A variable expansion past the limit (already reported): the configuration is not read further."""
+
+
 _DIRECTIVES = {d.lower(): m for d, m in MODULE_DIRECTIVES.items()}
 _BUILTIN = {d.lower() for d in BUILTIN_DIRECTIVES}
 
@@ -143,22 +150,9 @@ class Loader:
         else:
             assert inp.disk_path is not None
             try:
-                if os.path.isdir(inp.disk_path):
-                    self._diag("io", Severity.ERROR, f"{inp.path} is a directory, not a file", *where)
-                    return None
-                size = os.path.getsize(inp.disk_path)
-                if size > self.limits.file_size:
-                    self._diag(
-                        "io",
-                        Severity.ERROR,
-                        f"{inp.path} is {size} bytes, over the limit of {self.limits.file_size} bytes",
-                        *where,
-                    )
-                    return None
-                with open(inp.disk_path, "rb") as fh:
-                    data = fh.read()
-            except OSError as exc:
-                self._diag("io", Severity.ERROR, f"cannot read {inp.path}: {exc.strerror or exc}", *where)
+                data = read_bounded(inp.disk_path, inp.path, self.limits.file_size)
+            except TextFileError as exc:
+                self._diag("io", Severity.ERROR, str(exc), *where)
                 return None
             if b"\0" in data:
                 self._diag("io", Severity.ERROR, f"{inp.path} is not a text file", *where)
@@ -205,11 +199,14 @@ class Loader:
             return None
         base = os.path.dirname(os.path.abspath(inp.disk_path)) if inp.disk_path else os.getcwd()
         state = _State(server_root=base)
-        out = self._expand(nodes, None, state, [self._key(inp)], base, known=False)
-        if state.saw_load:
-            # modules are known: decide every <IfModule> again with what is really loaded
-            state = _State(server_root=base)
-            out = self._expand(nodes, None, state, [self._key(inp)], base, known=True)
+        try:
+            out = self._expand(nodes, None, state, [self._key(inp)], base, known=False)
+            if state.saw_load:
+                # modules are known: decide every <IfModule> again with what is really loaded
+                state = _State(server_root=base)
+                out = self._expand(nodes, None, state, [self._key(inp)], base, known=True)
+        except _ExpansionTooLarge:
+            return None
         return Loaded(
             nodes=out,
             files=self.files,
@@ -234,6 +231,21 @@ class Loader:
             # an undefined name comes from httpd's environment (Debian's envvars): left as written
             return state.defines.get(m.group(1), m.group(0))
 
+        # a Define may hold ten uses of the one before it: eight levels make a 10^9-character word
+        # (httpd itself builds it). Its length is known before it is built, and bounded like a file's
+        limit = self.limits.file_size
+        for w in node.words:
+            size = len(w.value) + sum(len(sub(m)) - len(m.group(0)) for m in _VAR.finditer(w.value))
+            if size > limit:
+                self._diag(
+                    "parse",
+                    Severity.ERROR,
+                    f"expanding the ${{...}} variables of {node.name} makes a value of {size} characters, over "
+                    f"the limit of {limit} (limits: file-size); the rest of the configuration is not read",
+                    node.source.path,
+                    node.source.line,
+                )
+                raise _ExpansionTooLarge
         words = tuple(replace(w, value=_VAR.sub(sub, w.value)) for w in node.words)
         return replace(node, words=words)
 

@@ -28,7 +28,7 @@ from wslint.model import (
 def _error(exc: CaddyfileError, main: str) -> Diagnostic:
     t = exc.token
     if t is not None and t.path:
-        return Diagnostic("parse", Severity.ERROR, str(exc), t.path, t.line, t.column)
+        return Diagnostic("parse", Severity.ERROR, exc.shown(main), t.path, t.line, t.column)
     w = exc.where
     if w is not None:
         return Diagnostic("parse", Severity.ERROR, str(exc), w.path, w.line, w.column)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,8 +91,26 @@ def _refuse_constant(name: str) -> Any:
     raise _NotJson(name)
 
 
+class _OutOfRange(ValueError):
+    pass
+
+
+def _number(text: str) -> int | float:
+    """A JSON number Caddy can hold: no Go number type takes more than 64 bits (and Python's int()
+    refuses a 4,300-digit literal with an error of its own)."""
+    is_float = any(c in text for c in ".eE")
+    if not is_float and len(text.lstrip("-")) > 20:
+        raise _OutOfRange(text)
+    value = float(text) if is_float else int(text)
+    if isinstance(value, int) and not -(2**63) <= value < 2**64:
+        raise _OutOfRange(text)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _OutOfRange(text)
+    return value
+
+
 # the stdlib's scanner (C), strict as Go's decoder: no NaN or Infinity, no control characters in strings
-_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_int=_number, parse_float=_number)
 _SCAN = json.scanner.make_scanner(_DECODER)  # type: ignore[attr-defined]
 _SCAN_STRING = json.decoder.scanstring  # type: ignore[attr-defined]
 _WS = re.compile(r"[ \t\n\r]*")
@@ -243,6 +262,12 @@ def parse_json(text: str, path: str, nesting: int = 200) -> JValue:
         raise JsonError(f"invalid character: {exc} is no JSON value", Source(path, line, col)) from None
     except RecursionError:
         raise JsonError(f"nested more than {nesting} levels deep (limits: nesting)", Source(path, 1, 1)) from None
+    except _OutOfRange as exc:
+        shown = str(exc) if len(str(exc)) <= 24 else f"{str(exc)[:20]}... ({len(str(exc))} characters)"
+        at = text.find(str(exc)[:64])
+        raise JsonError(
+            f"number {shown} is out of range (no Caddy value holds it)", Source(path, *doc.pos(max(at, 0)))
+        ) from None
     kind = _kind(plain)
     # only validated: the reader asks the scanner again for what it reads
     scalar = None if kind in ("object", "array") else plain

@@ -18,13 +18,15 @@ import fnmatch
 import os
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from wslint.caddy.lexer import Token, tokenize
 from wslint.findings import Diagnostic, Severity
 from wslint.inputs import InputFile, display_path
 from wslint.limits import Limits
 from wslint.model import BlockRef, Position, Source
-from wslint.textfiles import lines_of
+from wslint.quoting import mask_word
+from wslint.textfiles import TextFileError, lines_of, read_bounded
 
 # imports can multiply tokens (a snippet importing another twice, many levels deep)
 MAX_TOKENS = 2_000_000
@@ -40,6 +42,23 @@ class CaddyfileError(Exception):
         super().__init__(message)
         self.token = token
         self.where = where
+
+    def shown(self, main: str) -> str:
+        """The message as a report may show it: a token of an imported file (which can be any file, a
+        secrets file too) is quoted only when it is, or nearly is, a name Caddy knows (see quoting)."""
+        t = self.token
+        if t is None or not t.path or t.path == main:
+            return str(self)
+        return mask_word(str(self), t.text, _known_names())
+
+
+@lru_cache(maxsize=1)
+def _known_names() -> frozenset[str]:
+    from wslint.caddy.directives import SITE_DIRECTIVES
+    from wslint.caddy.order import DIRECTIVE_ORDER
+    from wslint.caddy.sites import GLOBAL_OPTIONS
+
+    return frozenset((*DIRECTIVE_ORDER, *SITE_DIRECTIVES, *GLOBAL_OPTIONS, "import", "{", "}"))
 
 
 @dataclass
@@ -188,18 +207,9 @@ class _Reader:
         if text is None:
             assert disk is not None
             try:
-                size = os.path.getsize(disk)
-            except OSError as exc:
-                raise CaddyfileError(f"cannot read {shown}: {exc.strerror or exc}", where) from None
-            if size > self.limits.file_size:
-                raise CaddyfileError(
-                    f"{shown} is {size} bytes, over the limit of {self.limits.file_size} bytes", where
-                ) from None
-            try:
-                with open(disk, "rb") as fh:
-                    data = fh.read()
-            except OSError as exc:
-                raise CaddyfileError(f"cannot read {shown}: {exc.strerror or exc}", where) from None
+                data = read_bounded(disk, shown, self.limits.file_size)
+            except TextFileError as exc:
+                raise CaddyfileError(str(exc), where) from None
             if b"\0" in data:
                 raise CaddyfileError(f"{shown} is not a text file", where)
             try:
@@ -668,7 +678,7 @@ def parse_caddyfile(inp: InputFile, limits: Limits, confine: bool, diagnostics: 
             Diagnostic(
                 "parse",
                 Severity.ERROR,
-                str(exc),
+                exc.shown(inp.path),
                 t.path if t is not None else inp.path,
                 t.line if t is not None else None,
                 t.column if t is not None else None,

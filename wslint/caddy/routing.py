@@ -89,14 +89,16 @@ class _Frame:
 
 
 def _exact_hosts(route: Route) -> frozenset[str] | None:
-    """The host names a route matches when each of its matcher sets is only a list of exact hosts."""
+    """The only host names a route can match: each of its matcher sets tests the host against exact names
+    (and maybe more: a request of another host fails the set whatever the rest says); None otherwise."""
     hosts: set[str] = set()
     if not route.match:
         return None
     for ms in route.match:
-        if len(ms.matchers) != 1 or not isinstance(ms.matchers[0], HostMatcher):
+        host = next((m for m in ms.matchers if isinstance(m, HostMatcher)), None)
+        if host is None:
             return None
-        for h in ms.matchers[0].hosts:
+        for h in host.hosts:
             if "*" in h or "{" in h:
                 return None
             hosts.add(h.lower())

@@ -362,7 +362,7 @@ class CaddySimulator(ProxySimulator[Target]):
         if near and rewrite is None and near[0].kind == "rewritten" and near[0].origin == "try_files":
             rewrite = self.scoped_try_files(out, near[0].spot)
         if not better and not near and elsewhere and ep.host is not None:
-            rewrite = self.add_host(elsewhere[0], ep)
+            rewrite = self.add_host(elsewhere[0], ep, out.site)
             if base.get("server_cause") is None:
                 base["server_cause"] = elsewhere[0].site.key_sources[-1]
         if out.kind == "proxy" and spot is not None and route is not None and out.request is not None:
@@ -691,10 +691,13 @@ class CaddySimulator(ProxySimulator[Target]):
         rest = text.split(None, 1)[1]
         return Rewrite(src, f"@not_websocket {test}\nredir @not_websocket {rest}")
 
-    def add_host(self, spot: Spot, ep: Endpoint) -> Rewrite | None:
-        """The endpoint's host added to the addresses of the site that has the route."""
+    def add_host(self, spot: Spot, ep: Endpoint, selected: Site | None) -> Rewrite | None:
+        """The endpoint's host added to the addresses of the site that has the route; none when the site that
+        selects the host names it (Caddy refuses one address in two sites: "ambiguous site definition")."""
         site = spot.site
         if not site.key_sources or not site.keys or ep.host is None:
+            return None
+        if selected is not None and ep.host.lower() in (h.lower() for h in selected.hosts):
             return None
         last_key, src = site.keys[-1], site.key_sources[-1]
         scheme, sep, rest = last_key.rpartition("://")

@@ -13,7 +13,7 @@ from wslint.caddy.config import (
 from wslint.caddy.lexer import Token
 from wslint.caddy.matchers import matcher_token
 from wslint.caddy.parser import CaddyfileError, Node
-from wslint.durations import parse_duration
+from wslint.durations import bounded_seconds, parse_duration
 from wslint.model import Source
 
 
@@ -91,8 +91,10 @@ def duration(text: str, where: Token) -> float:
     seconds = parse_duration(text)
     if seconds is None:
         try:
-            return float(text)
+            seconds = bounded_seconds(float(text)) if len(text) <= 64 else None
         except ValueError:
+            seconds = None
+        if seconds is None:
             raise CaddyfileError(f"bad duration value '{text}'", where) from None
     return seconds
 

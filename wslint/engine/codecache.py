@@ -29,7 +29,9 @@ from types import CodeType
 
 import jinja2
 
-_VERSION_KEY = f"{jinja2.__version__}:{importlib.util.MAGIC_NUMBER.hex()}"
+# the environment's compile settings are part of the key too: RuleEnvironment intercepts `*` and `**`,
+# which changes the compiled code (bump the word when the sandbox compiles differently)
+_VERSION_KEY = f"{jinja2.__version__}:{importlib.util.MAGIC_NUMBER.hex()}:intercepted-binops"
 
 
 def default_directory() -> Path | None:

@@ -21,8 +21,18 @@ class FixError(Exception):
     """The fix cannot be placed (no position known): the finding is kept without one."""
 
 
+# Only "\n" breaks a line, and only spaces and tabs indent one: that is how every proxy reads its file.
+# str.splitlines() and str.strip() also take U+0085, U+2028, VT, FF and FS, which can stand inside a
+# directive (httpd accepts them in a ProxyPass URL): a fix made with them would split that directive.
+_BLANKS = " \t\r"
+
+
 def _lines(text: str) -> list[str]:
-    return [line.rstrip() for line in text.strip("\n").splitlines()]
+    return [line.rstrip(_BLANKS) for line in text.strip("\n").split("\n")]
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip(" \t"))]
 
 
 class SourceTexts:
@@ -86,9 +96,9 @@ def insert_into(block: BlockRef, text: str, position: str, texts: SourceTexts) -
 def replace(source: Source, text: str, texts: SourceTexts) -> TextEdit:
     if source.column is None or source.end_line is None or source.end_column is None:
         raise FixError(f"the extent of {source} is not known")
-    lines = _lines(text.strip())
+    lines = _lines(text.strip(_BLANKS + "\n"))
     first = _line_text(texts, source.path, source.line) or ""
-    indent = first[: len(first) - len(first.lstrip())]
+    indent = _indent(first)
     new = "\n".join([lines[0], *(indent + line for line in lines[1:])]) if lines else ""
     return TextEdit(source.path, source.line, source.column, source.end_line, source.end_column, new)
 
@@ -101,10 +111,10 @@ def insert_after(source: Source, text: str, texts: SourceTexts) -> TextEdit:
     if line is None:
         raise FixError(f"{source.path} is not a file wslint can edit")
     first = _line_text(texts, source.path, source.line) or ""
-    indent = first[: len(first) - len(first.lstrip())]
+    indent = _indent(first)
     body = "".join(indent + ln + "\n" for ln in _lines(text))
     rest = line[(source.end_column or 1) - 1 :]
-    if rest.strip() and not rest.strip().startswith("#"):
+    if rest.strip(_BLANKS) and not rest.strip(_BLANKS).startswith("#"):
         # something follows on the same line: insert right after the directive
         return TextEdit(
             source.path,
@@ -122,8 +132,8 @@ def insert_before(source: Source, text: str, texts: SourceTexts) -> TextEdit:
     first = _line_text(texts, source.path, source.line)
     if first is None:
         raise FixError(f"{source.path} is not a file wslint can edit")
-    indent = first[: len(first) - len(first.lstrip())]
-    if first[: (source.column or 1) - 1].strip():
+    indent = _indent(first)
+    if first[: (source.column or 1) - 1].strip(_BLANKS):
         raise FixError(f"{source} does not start its line")
     body = "".join((indent + ln if ln else ln) + "\n" for ln in _lines(text))
     return TextEdit(source.path, source.line, 1, source.line, 1, body)
@@ -137,7 +147,7 @@ def delete(source: Source, texts: SourceTexts) -> TextEdit:
     if first is not None and last is not None:
         before = first[: source.column - 1]
         after = last[source.end_column - 1 :]
-        if not before.strip() and (not after.strip() or after.strip().startswith("#")):
+        if not before.strip(_BLANKS) and (not after.strip(_BLANKS) or after.strip(_BLANKS).startswith("#")):
             return TextEdit(source.path, source.line, 1, source.end_line + 1, 1, "")
     return TextEdit(source.path, source.line, source.column, source.end_line, source.end_column, "")
 

@@ -22,6 +22,8 @@ from wslint.engine.codecache import CodeCache, default_directory
 from wslint.engine.contract import ContractError, check_template, roots
 from wslint.engine.sandbox import RuleEnvironment, make_environment
 from wslint.engine.schema import RuleFileError, RuleSpec, parse_rule
+from wslint.limits import Limits
+from wslint.textfiles import TextFileError, read_text
 
 Expression = Callable[..., Any]
 # the names a rule sees and their types (wslint.engine.contract), for the load-time check
@@ -229,9 +231,9 @@ def user_rule_files(directory: str) -> list[tuple[str, str]]:
     out = []
     for f in sorted(path.glob("*.y*ml")):
         try:
-            out.append((str(f), f.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise RuleFileError(f"{f}: cannot read: {exc}") from None
+            out.append((str(f), read_text(str(f), str(f), Limits().file_size)))
+        except TextFileError as exc:
+            raise RuleFileError(str(exc)) from None
     return out
 
 

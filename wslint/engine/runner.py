@@ -4,7 +4,8 @@ The engine, not the rule, decides a finding's severity: a rule's verdict on a
 route that is only *believed* to carry WebSockets (by its path) is capped at
 warning, or at info for weak hints, while routes the user declared or the
 configuration itself upgrades keep the rule's severity. A rule that raises is
-reported as an internal diagnostic and the others go on.
+reported as an internal diagnostic naming its file, and the others go on; a
+rule a user wrote runs within a time budget per configuration (see budget).
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from jinja2 import TemplateError
-
 from wslint import rule_keys
+from wslint.engine.budget import BudgetSpent, time_budget
 from wslint.engine.fixes import FixError, SourceTexts, build_fix
 from wslint.engine.rules import Rule, RuleSet
 from wslint.findings import Diagnostic, Finding, RouteRef, Severity
@@ -28,6 +28,9 @@ SCOPE_VARIABLE = {
     "misplaced_directive": "misplaced",
     "endpoint": "result",
 }
+
+# seconds a user's rule may take over one configuration (the shipped rules are wslint's own code)
+USER_RULE_BUDGET = 20.0
 
 INTENT_CAP = {
     "declared": Severity.ERROR,
@@ -164,7 +167,9 @@ def _matching(rule: Rule, config: ProxyConfig, subjects: list[Any], options: Map
             version=_version_tuple(config.version),
             proxy=config.proxy,
         )
-    except (TemplateError, TypeError, AttributeError, ValueError, KeyError, IndexError):
+    except BudgetSpent:
+        raise
+    except Exception:  # whatever a rule's expression raises, the per-subject pass names it
         return None
     return [subjects[int(i)] for i in out.split()]
 
@@ -226,6 +231,54 @@ def _finding(
     )
 
 
+def _failed(rule: Rule, message: str, where: Source | None) -> Diagnostic:
+    """A rule that could not be evaluated, named with its file (a user's rule is theirs to fix)."""
+    return Diagnostic(
+        "internal",
+        Severity.ERROR,
+        f"rule {rule.id} ({rule.code}, {rule.spec.path}) {message}",
+        where.path if where else None,
+        where.line if where else None,
+    )
+
+
+def _rule_findings(
+    rule: Rule,
+    config: ProxyConfig,
+    settings: RunSettings,
+    sources: SourceTexts,
+    diagnostics: list[Diagnostic],
+) -> list[Finding]:
+    options = {name: opt.default for name, opt in rule.spec.options.items()}
+    options.update(settings.options.get(rule.id, {}))
+    subjects = list(_subjects(config, rule))
+    if not subjects:
+        return []
+    out: list[Finding] = []
+    matching = _matching(rule, config, subjects, options)
+    for subject in subjects if matching is None else matching:
+        try:
+            if matching is None:
+                finding = _one(rule, config, subject, options, sources, diagnostics, settings.severity)
+            else:
+                context = {
+                    SCOPE_VARIABLE[rule.spec.scope]: subject,
+                    "config": config,
+                    "options": dict(options),
+                    "version": _version_tuple(config.version),
+                    "proxy": config.proxy,
+                }
+                finding = _finding(rule, config, subject, context, sources, diagnostics, settings.severity)
+        except BudgetSpent:
+            raise
+        except Exception as exc:  # a rule's template or expression failed: the rule's error
+            diagnostics.append(_failed(rule, f"failed: {type(exc).__name__}: {exc}", getattr(subject, "source", None)))
+            continue
+        if finding is not None:
+            out.append(finding)
+    return out
+
+
 def run_rules(
     config: ProxyConfig,
     rules: Iterable[Rule],
@@ -238,46 +291,23 @@ def run_rules(
     for rule in rules:
         if config.proxy not in rule.spec.proxies:
             continue
-        options = {name: opt.default for name, opt in rule.spec.options.items()}
-        options.update(settings.options.get(rule.id, {}))
-        subjects = list(_subjects(config, rule))
-        if not subjects:
-            continue
-        matching = _matching(rule, config, subjects, options)
-        for subject in subjects if matching is None else matching:
-            try:
-                if matching is None:
-                    finding = _one(rule, config, subject, options, sources, diagnostics, settings.severity)
-                else:
-                    context = {
-                        SCOPE_VARIABLE[rule.spec.scope]: subject,
-                        "config": config,
-                        "options": dict(options),
-                        "version": _version_tuple(config.version),
-                        "proxy": config.proxy,
-                    }
-                    finding = _finding(rule, config, subject, context, sources, diagnostics, settings.severity)
-            except (
-                TemplateError,
-                TypeError,
-                AttributeError,
-                ValueError,
-                KeyError,
-                IndexError,
-            ) as exc:
-                where = getattr(subject, "source", None)
-                diagnostics.append(
-                    Diagnostic(
-                        "internal",
-                        Severity.ERROR,
-                        f"rule {rule.id} ({rule.code}) failed: {type(exc).__name__}: {exc}",
-                        where.path if where else None,
-                        where.line if where else None,
-                    )
+        mine: list[Diagnostic] = []
+        try:
+            with time_budget(None if rule.spec.builtin else USER_RULE_BUDGET):
+                findings = _rule_findings(rule, config, settings, sources, mine)
+        except BudgetSpent:
+            # what the rule found before it was stopped is incomplete: none of it is reported
+            diagnostics.append(
+                _failed(
+                    rule,
+                    f"was stopped after {USER_RULE_BUDGET:g} s on this configuration (its time budget); "
+                    "none of its findings are reported",
+                    Source(config.files[0], 1) if config.files else None,
                 )
-                continue
-            if finding is None:
-                continue
+            )
+            continue
+        diagnostics.extend(mine)
+        for finding in findings:
             key = (finding.rule, finding.path, finding.line, finding.column or 0)
             earlier = found.get(key)
             if earlier is None:
@@ -288,8 +318,8 @@ def run_rules(
                 primary, other = (finding, earlier) if finding.severity > earlier.severity else (earlier, finding)
                 assert other.route is not None and primary.route is not None
                 labels = [other.route.name or other.route.match, *earlier.related, *finding.related]
-                mine = primary.route.name or primary.route.match
-                related = tuple(dict.fromkeys(x for x in labels if x is not None and x != mine))
+                mine_label = primary.route.name or primary.route.match
+                related = tuple(dict.fromkeys(x for x in labels if x is not None and x != mine_label))
                 found[key] = replace(primary, related=related)
     return fingerprinted(sorted(found.values(), key=lambda f: f.sort_key), sources)
 

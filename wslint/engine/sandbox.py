@@ -6,6 +6,11 @@ no mutation of lists or dicts) with StrictUndefined, so a misspelled name is an
 error instead of an empty string. Values taken from configurations are passed
 as data and never compiled as templates: `{{ x }}` inside a config comes out
 verbatim.
+
+The sandbox bounds what one expression can build: `range()` at 100,000 items
+(Jinja's own cap), and here `**` and `*`, which could make a number of a
+billion digits or a string of gigabytes in one C call that no timer
+interrupts. How long a rule may loop is the time budget's business (budget.py).
 """
 
 from __future__ import annotations
@@ -13,10 +18,16 @@ from __future__ import annotations
 from typing import Any
 
 from jinja2 import StrictUndefined, Template
+from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from wslint.durations import format_duration
 from wslint.engine.codecache import CodeCache
+
+# the largest value `*` and `**` may make in a rule: a string or list of this many items, an integer of
+# this many bits
+MAX_PRODUCT = 1_000_000
 
 
 def _plural(count: int, word: str, plural: str | None = None) -> str:
@@ -31,6 +42,18 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
     so each verdict is computed once: the checks dominated rule evaluation on
     large configurations. The verdicts themselves are the sandbox's own.
     """
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        big_power = isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and right > 0
+        if operator == "**" and big_power and right * abs(left).bit_length() > MAX_PRODUCT:
+            raise SecurityError(f"{left} ** {right} is larger than a rule may compute")
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(count, int) and len(seq) * count > MAX_PRODUCT:
+                    raise SecurityError(f"a sequence of {len(seq) * count} items is larger than a rule may build")
+        return super().call_binop(context, operator, left, right)
 
     def __init__(self, code_cache: CodeCache | None = None, **options: Any) -> None:
         super().__init__(**options)

@@ -44,6 +44,8 @@ class FormatContext:
     cwd: str | None = None
     # the lowest severity that fails the run (--fail-on); "never" fails on nothing
     fail_on: str = "warning"
+    # the configuration file the settings came from (None: defaults and command line only)
+    config: str | None = None
 
     @property
     def skipped(self) -> tuple[Diagnostic, ...]:

@@ -141,6 +141,8 @@ def format_sarif(ctx: FormatContext) -> str:
                     {
                         "executionSuccessful": not any(d.severity >= Severity.ERROR for d in ctx.diagnostics),
                         "toolExecutionNotifications": [_notification(ctx, d, columns) for d in ctx.diagnostics],
+                        # which settings produced the results: a pull request can change the file
+                        **({"properties": {"configurationFile": ctx.config}} if ctx.config else {}),
                     }
                 ],
                 "results": [_result(ctx, f, index, columns) for f in ctx.findings],

@@ -58,11 +58,13 @@ def _count(n: int, word: str) -> str:
 
 def format_text_diagnostics(ctx: FormatContext, color: bool = False) -> str:
     """The input's problems, one line each (for stderr): warnings and errors, and skipped files with --verbose."""
-    return "".join(
-        _diagnostic(d, color) + "\n"
+    lines = [f"configuration: {ctx.config or 'none found (defaults and the command line)'}"] if ctx.verbose else []
+    lines += [
+        _diagnostic(d, color)
         for d in ctx.diagnostics
         if d.severity >= Severity.WARNING or (ctx.verbose and d.kind == "skipped")
-    )
+    ]
+    return "".join(line + "\n" for line in lines)
 
 
 def format_text(ctx: FormatContext) -> str:

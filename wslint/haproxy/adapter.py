@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 
-from wslint.adapters import AdapterOptions, Loaded
+from wslint.adapters import AdapterOptions, Loaded, inside
 from wslint.declare import declare_endpoints
 from wslint.findings import Diagnostic
 from wslint.haproxy.build import BuildOptions, HaproxyModel
@@ -12,6 +13,7 @@ from wslint.haproxy.parser import ParsedConfig, config_files, parse, parse_files
 from wslint.haproxy.proxies import ProxyBuilder
 from wslint.haproxy.simulator import HaproxySimulator
 from wslint.inputs import InputFile
+from wslint.limits import Limits
 
 
 def load_model(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagnostic]) -> HaproxyModel | None:
@@ -25,7 +27,7 @@ def load_model(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagno
     parsed = parse(inp, options.version, diagnostics, options.limits)
     if parsed is None or parsed.failed:
         return None
-    split = _split_directory(inp, parsed, options.version)
+    split = _split_directory(inp, parsed, options)
     if split is not None:
         parsed = split
     builder = ProxyBuilder(parsed, options.version, diagnostics)
@@ -39,8 +41,10 @@ def load_model(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagno
         clients=options.clients,
         version_assumed=options.version_assumed,
         roots=options.roots,
+        confine=options.confinement(inp.disk_path),
+        file_size=options.limits.file_size,
     )
-    return HaproxyModel(parsed, proxies, builder.defaults, build)
+    return HaproxyModel(parsed, proxies, builder.defaults, build, diagnostics)
 
 
 def load_haproxy(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagnostic]) -> Loaded:
@@ -75,7 +79,7 @@ def _defined_and_used(parsed: ParsedConfig) -> tuple[set[str], set[str]]:
     return defined, used
 
 
-def _split_directory(inp: InputFile, parsed: ParsedConfig, version: tuple[int, ...]) -> ParsedConfig | None:
+def _split_directory(inp: InputFile, parsed: ParsedConfig, options: AdapterOptions) -> ParsedConfig | None:
     """A file that names backends or defaults only its sibling `*.cfg` files define is one part
     of a configuration loaded with `haproxy -f DIR/`: the directory is read whole, in HAProxy's
     (lexical) order, and reported with this file first."""
@@ -84,15 +88,18 @@ def _split_directory(inp: InputFile, parsed: ParsedConfig, version: tuple[int, .
     defined, used = _defined_and_used(parsed)
     missing = used - defined
     directory = os.path.dirname(os.path.abspath(inp.disk_path))
-    siblings = config_files(directory)
-    if not missing or len(siblings) < 2:
+    if not missing:
+        return None
+    confine = options.confinement(inp.disk_path)
+    siblings = [f for f in _listing(directory) if inside(f, confine)]
+    if len(siblings) < 2 or len(siblings) > options.limits.files:
         return None
     shown_dir = os.path.dirname(inp.path)
     items: list[tuple[str, str | None]] = [
         (inp.path if os.path.samefile(f, inp.disk_path) else os.path.join(shown_dir, os.path.basename(f)), f)
         for f in siblings
     ]
-    whole = parse_files(items, version, [])
+    whole = parse_files(items, options.version, [], limits=options.limits)
     if whole is None or whole.failed:
         return None
     all_defined, _ = _defined_and_used(whole)
@@ -101,6 +108,44 @@ def _split_directory(inp: InputFile, parsed: ParsedConfig, version: tuple[int, .
     whole.main = inp.path
     whole.files = [inp.path, *(f for f in whole.files if f != inp.path)]
     return whole
+
+
+def read_together(inp: InputFile) -> set[str]:
+    """Real paths of the directory's `*.cfg` files when this one names backends or defaults only they
+    define (haproxy -f DIR/): one of them is linted for all. Without that, each of 2,000 such files read
+    all the others again, and the directory took minutes."""
+    if inp.disk_path is None or os.path.isdir(inp.disk_path):
+        return set()
+    # which names a file defines and uses does not depend on the version
+    parsed = parse(inp, (2, 6, 0), [], Limits())
+    if parsed is None or parsed.failed or len(parsed.files) != 1:
+        return set()
+    defined, used = _defined_and_used(parsed)
+    if not used - defined:
+        return set()
+    siblings = _listing(os.path.dirname(os.path.abspath(inp.disk_path)))
+    if len(siblings) < 2 or len(siblings) > Limits().files:
+        return set()
+    return set(_real_paths(siblings))
+
+
+def _listing(directory: str) -> tuple[str, ...]:
+    """config_files of a directory, listed once per run while the directory is unchanged."""
+    try:
+        changed = os.stat(directory).st_mtime_ns
+    except OSError:
+        return ()
+    return _listed(directory, changed)
+
+
+@lru_cache(maxsize=64)
+def _listed(directory: str, changed: int) -> tuple[str, ...]:
+    return tuple(config_files(directory))
+
+
+@lru_cache(maxsize=64)
+def _real_paths(files: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(os.path.realpath(f) for f in files)
 
 
 def included_files(inp: InputFile, options: AdapterOptions) -> set[str]:

@@ -15,15 +15,19 @@ import os
 import re
 from dataclasses import dataclass, replace
 
+from wslint.adapters import inside
 from wslint.clients import CLIENTS, Client
 from wslint.endpoints import Endpoint
+from wslint.findings import Diagnostic, Severity
 from wslint.haproxy.acl import AclTest, Condition, TestResult
 from wslint.haproxy.parser import ParsedConfig, Section, Statement
 from wslint.haproxy.proxies import Proxy, Timeout, parse_time
 from wslint.haproxy.request import HTX_SINCE, HttpRequest, handshake_request
 from wslint.haproxy.routing import Flow, Outcome, Router, Switch
 from wslint.haproxy.samples import MapFile, SampleContext, match_values, read_map
+from wslint.inputs import display_path
 from wslint.intent import Strength, path_signal
+from wslint.limits import Limits
 from wslint.model import (
     Action,
     Divergence,
@@ -48,6 +52,7 @@ from wslint.model import (
     UpstreamRequest,
     UpstreamTarget,
 )
+from wslint.textfiles import TextFileError
 
 UPGRADE_HEADERS = ("upgrade", "connection")
 _NAME_WORDS = re.compile(r"[^A-Za-z0-9]+")
@@ -61,6 +66,9 @@ class BuildOptions:
     clients: tuple[Client, ...] = CLIENTS
     version_assumed: bool = False
     roots: tuple[tuple[str, str], ...] = ()
+    # with --confine, the directories map and pattern files must be in
+    confine: tuple[str, ...] | None = None
+    file_size: int = Limits().file_size
 
 
 def positive_tests(cond: Condition | None, proxy: Proxy) -> list[AclTest]:
@@ -122,9 +130,16 @@ class HaproxyModel:
     """Proxies, their routes and the simulator, for one configuration."""
 
     def __init__(
-        self, parsed: ParsedConfig, proxies: list[Proxy], defaults: list[Proxy], options: BuildOptions
+        self,
+        parsed: ParsedConfig,
+        proxies: list[Proxy],
+        defaults: list[Proxy],
+        options: BuildOptions,
+        diagnostics: list[Diagnostic] | None = None,
     ) -> None:
         self.parsed = parsed
+        # what reading map files found (they are read when a route or request first needs them)
+        self.diagnostics = diagnostics if diagnostics is not None else []
         self.proxies = proxies
         self.defaults = defaults
         self.options = options
@@ -168,8 +183,32 @@ class HaproxyModel:
                 base = origin
             path = os.path.normpath(os.path.join(base, path))
         if path not in self._maps:
-            self._maps[path] = read_map(path)
+            self._maps[path] = self._read_map(path, section)
         return self._maps[path]
+
+    def _read_map(self, path: str, section: Section) -> MapFile | None:
+        """The map file, or None (what it decides is unknown): one that is not there is the server's own
+        business, one that is there but cannot be read, or lies outside --confine, is said."""
+        where = (section.source.path, section.source.line)
+        if not inside(path, self.options.confine):
+            self.diagnostics.append(
+                Diagnostic(
+                    "include",
+                    Severity.ERROR,
+                    f"map file {display_path(path)} leaves the confined directories (--confine); it was not read",
+                    *where,
+                )
+            )
+            return None
+        if not os.path.lexists(path):
+            return None
+        try:
+            return read_map(path, self.options.file_size)
+        except TextFileError as exc:
+            self.diagnostics.append(
+                Diagnostic("io", Severity.WARNING, f"{exc}; what the map decides is unknown", *where)
+            )
+            return None
 
     # -- listeners ------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from wslint.durations import bounded_seconds
 from wslint.findings import Diagnostic, Severity
 from wslint.haproxy.acl import AclTable, Condition, ConditionError, condition_start, parse_condition, parse_test
 from wslint.haproxy.keywords import RemovedUse, removed_keyword
@@ -29,9 +30,9 @@ UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 def parse_time(text: str) -> float | None:
     """Seconds for an HAProxy time (milliseconds unless a unit says otherwise)."""
     m = TIME.match(text.strip())
-    if m is None:
+    if m is None or len(m.group(1)) > 20:
         return None
-    return int(m.group(1)) * UNITS[m.group(2) or "ms"]
+    return bounded_seconds(int(m.group(1)) * UNITS[m.group(2) or "ms"])
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,7 @@ class ProxyBuilder:
         self.diagnostics = diagnostics
         self.failed = False
         self.proxies: list[Proxy] = []
+        self._by_name: dict[str, Proxy] | None = None
         self.defaults: list[Proxy] = []
 
     def error(self, message: str, source: Source) -> None:
@@ -385,11 +387,17 @@ class ProxyBuilder:
                 for rule in [*p.http_request, *p.redirects]:
                     self._check_acls(p, rule.cond, rule.statement)
 
+    def _backends_by_name(self) -> dict[str, Proxy]:
+        # made once, not once per frontend: 2,000 frontends over 2,000 backends were 4 million steps
+        if self._by_name is None:
+            self._by_name = {p.name: p for p in self.proxies if p.is_backend}
+        return self._by_name
+
     def _check_modes(self, fe: Proxy) -> None:
         """An HTTP frontend cannot hand requests to a TCP backend: HAProxy refuses to start."""
         if fe.mode != "http":
             return
-        by_name = {p.name: p for p in self.proxies if p.is_backend}
+        by_name = self._backends_by_name()
         targets = [(ub.target, ub.statement) for ub in fe.use_backends if not ub.dynamic]
         if fe.default_backend is not None and fe.default_backend.args:
             targets.append((fe.default_backend.args[0], fe.default_backend))

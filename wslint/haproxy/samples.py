@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from wslint.haproxy.request import HttpRequest, split_tokens
+from wslint.inputs import display_path
+from wslint.textfiles import read_text
 
 Values = list[str] | None
 
@@ -247,16 +249,13 @@ class MapFile:
     entries: tuple[tuple[str, str], ...]
 
 
-def read_map(path: str) -> MapFile | None:
-    """A map (or pattern) file: one key and its value per line, `#` comments."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            lines = fh.read().splitlines()
-    except (OSError, UnicodeDecodeError):
-        return None
+def read_map(path: str, max_bytes: int) -> MapFile:
+    """A map (or pattern) file: one key and its value per line, `#` comments; TextFileError when it is no
+    regular text file within the size limit."""
+    lines = read_text(path, display_path(path), max_bytes).split("\n")
     entries = []
     for line in lines:
-        text = line.lstrip(" \t")
+        text = line.rstrip("\r").lstrip(" \t")
         if not text or text.startswith("#"):
             continue
         key, _, rest = text.replace("\t", " ").partition(" ")

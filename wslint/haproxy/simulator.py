@@ -213,7 +213,13 @@ class HaproxySimulator(ProxySimulator[Target]):
             kind = "error"
         rewrite = None
         if answer.rule is not None and answer.reason in ("redirect", "return", "deny", "auth"):
-            rewrite = exempt_websockets(answer.rule.statement.text, answer.rule.cond, answer.rule.source)
+            # the exemption tests the Upgrade header: no use once an earlier rule removed it, or when it is
+            # there already (adding it again would never end: each --fix added another copy)
+            upgrade = out.flow.request.values("upgrade")
+            still_sent = upgrade is None or any("websocket" in v.lower() for v in upgrade)
+            exempted = answer.rule.cond is not None and WS_EXEMPTION in answer.rule.cond.text
+            if still_sent and not exempted:
+                rewrite = exempt_websockets(answer.rule.statement.text, answer.rule.cond, answer.rule.source)
         return (
             EndpointResult(
                 route=route,

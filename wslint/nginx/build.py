@@ -202,23 +202,19 @@ def _mark_shadowed(routes: list[Route]) -> list[Route]:
     prefix, unless the prefix has ^~; a regex that is a plain string found in
     (or, with ^, starting) the prefix matches every URI the prefix does.
     """
-    by_level: dict[tuple[str, str | None], list[Route]] = {}
+    # only the regex siblings can shadow: listing them once per level keeps a server of 20,000 prefix
+    # locations linear (scanning every sibling for each took minutes)
+    regexes: dict[tuple[str, str | None], list[Route]] = {}
     for r in routes:
-        by_level.setdefault((r.listener.id, r.parent), []).append(r)
+        if r.match.kind in ("regex", "regex_caseless"):
+            regexes.setdefault((r.listener.id, r.parent), []).append(r)
     out: list[Route] = []
     for r in routes:
         if r.match.kind != "prefix":
             out.append(r)
             continue
-        siblings = by_level[(r.listener.id, r.parent)]
-        winner = next(
-            (
-                s
-                for s in siblings
-                if s.match.kind in ("regex", "regex_caseless") and covers_prefix(s.match, r.match.pattern)
-            ),
-            None,
-        )
+        siblings = regexes.get((r.listener.id, r.parent), ())
+        winner = next((s for s in siblings if covers_prefix(s.match, r.match.pattern)), None)
         out.append(replace(r, shadowed_by=winner) if winner is not None else r)
     return out
 

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from wslint.findings import Diagnostic, Severity
 from wslint.inputs import InputFile, display_path
 from wslint.model import BlockRef, Position, Source
 from wslint.nginx import crossplane_adapter as cp
-from wslint.nginx import syntax
+from wslint.nginx import directive_table, syntax
 from wslint.nginx.directive_form import Version
 from wslint.nginx.directive_table import DEBIAN_MODULES
 from wslint.nginx.positions import Extent, LexicalProblem, LineIndex, scan
 from wslint.nginx.tree import Directive, SourceFile, file_block
+from wslint.quoting import mask_quoted
+from wslint.textfiles import TextFileError, read_bounded
 
 # Files every nginx package installs next to nginx.conf. A repository often does
 # not carry them; when missing they are assumed present and irrelevant here.
@@ -229,34 +231,9 @@ class Loader:
         else:
             assert inp.disk_path is not None
             try:
-                if os.path.isdir(inp.disk_path):
-                    self._diag(
-                        "io",
-                        Severity.ERROR,
-                        f"{inp.path} is a directory, not a file",
-                        where_path,
-                        where_line,
-                    )
-                    return None
-                size = os.path.getsize(inp.disk_path)
-                if size > self.options.max_file_bytes:
-                    self._diag(
-                        "io",
-                        Severity.ERROR,
-                        f"{inp.path} is {size} bytes, over the limit of {self.options.max_file_bytes} bytes",
-                        where_path,
-                        where_line,
-                    )
-                    return None
-                data = Path(inp.disk_path).read_bytes()
-            except OSError as exc:
-                self._diag(
-                    "io",
-                    Severity.ERROR,
-                    f"cannot read {inp.path}: {exc.strerror or exc}",
-                    where_path,
-                    where_line,
-                )
+                data = read_bounded(inp.disk_path, inp.path, self.options.max_file_bytes)
+            except TextFileError as exc:
+                self._diag("io", Severity.ERROR, str(exc), where_path, where_line)
                 return None
             if b"\0" in data:
                 self._diag("io", Severity.ERROR, f"{inp.path} is not a text file", where_path, where_line)
@@ -357,10 +334,12 @@ class Loader:
                 _recontext(loaded.root, CONTEXT_PATHS[context])
         # misplacements the rules explain (and fix) are theirs, unless nginx refuses more
         hard = any(i.severity >= Severity.ERROR and not i.by_rule for i in issues)
+        main = loaded.files[0] if loaded.files else None
         for i in issues:
             if i.by_rule and not hard:
                 continue
-            self._diag("parse", i.severity, i.message, i.path, i.line)
+            message = i.message if i.path == main else mask_quoted(i.message, directive_table.names(settings.version))
+            self._diag("parse", i.severity, message, i.path, i.line)
             if i.severity >= Severity.ERROR:
                 loaded.failed = True
 
@@ -625,15 +604,21 @@ class Loader:
 
 def _crossplane_text(text: str, problem: LexicalProblem | None, braces: tuple[int, ...]) -> str | None:
     """The text crossplane reads, when it is not the file's: what nginx read before a problem (its open
-    blocks closed), and `}` inside words escaped (nginx reads them as part of the word)."""
-    if problem is None and not braces:
+    blocks closed), `}` inside words escaped (nginx reads them as part of the word), and a lone CR made a
+    space: crossplane reads files with universal newlines, so a CR would end a comment and start a line,
+    while for nginx it is a blank like any other and only LF ends a comment or a line."""
+    lone_cr = "\r" in text and _LONE_CR.search(text) is not None
+    if problem is None and not braces and not lone_cr:
         return None
     out = text if problem is None else text[: problem.cut]
     for offset in reversed(braces):
         out = out[:offset] + "\\" + out[offset:]
     if problem is not None:
         out += "\n" + "}" * problem.depth
-    return out
+    return _LONE_CR.sub(" ", out) if lone_cr else out
+
+
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 def _modules(loaded: LoadedConfig) -> syntax.Modules:

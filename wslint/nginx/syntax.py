@@ -25,6 +25,7 @@ import difflib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from wslint.durations import parse_duration
 from wslint.findings import Severity
 from wslint.nginx import contexts, directive_table
 from wslint.nginx.directive_form import Form, Version
@@ -54,6 +55,12 @@ _WORLD = {
     "mail": "mail",
     "mail server": "mail",
 }
+# the time values wslint reads (the idle timeouts): nginx refuses one it cannot parse or hold, and so does wslint
+_TIMES = frozenset(
+    f"{module}_{what}_timeout"
+    for module in ("proxy", "uwsgi", "scgi", "grpc", "fastcgi", "memcached")
+    for what in ("read", "send", "connect")
+)
 # the inside of a block nginx reads with the block's own handler (types, geo, ...), and of a map
 OPAQUE = "<entries>"
 MAP = "<map>"
@@ -203,6 +210,9 @@ def _mismatch(d: Directive, f: Form) -> str | None:
         return f'invalid number of arguments in "{d.name}" directive ({_takes(f)}, not {count})'
     if f.flag and d.args[0].lower() not in ("on", "off"):
         return f'invalid value "{d.args[0]}" in "{d.name}" directive, it must be "on" or "off"'
+    if d.name in _TIMES and d.args and parse_duration(d.args[0]) is None:
+        shown = d.args[0] if len(d.args[0]) <= 40 else f"{d.args[0][:36]}... ({len(d.args[0])} characters)"
+        return f'"{d.name}" directive invalid value ("{shown}" is not a time nginx can hold)'
     return None
 
 
@@ -252,6 +262,8 @@ def _unknown(d: Directive, ctx: str, settings: Settings, seen: set[str]) -> Issu
             message += f' (did you mean "{close[0]}"?)'
         if not strict:
             message += f"; nginx refuses it unless a module defines it that {settings.modules.why}"
+    if d.name.startswith("\ufeff"):
+        message += "; the file starts with a UTF-8 byte order mark, which nginx reads as part of the name"
     return Issue(d.source.path, terminator_line(d), message, Severity.ERROR if strict else Severity.WARNING)
 
 

@@ -197,8 +197,7 @@ class _Reader:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError
-            self.sock.settimeout(left)
-            b1, op, data = _read_frame(self.sock)
+            b1, op, data = _read_frame(self.sock, deadline)
             if op >= 0x8:
                 return op, data
             if op != 0:
@@ -216,10 +215,20 @@ class _Reader:
                 return opcode, payload
 
 
-def _recv_exact(sock: _Conn, n: int) -> bytes:
+def _recv_by(sock: _Conn, n: int, deadline: float) -> bytes:
+    """One recv that may wait only until `deadline`: --timeout bounds a whole answer, so a server sending a
+    byte every few seconds cannot hold the probe longer (a per-recv timeout would never fire)."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError
+    sock.settimeout(left)
+    return sock.recv(n)
+
+
+def _recv_exact(sock: _Conn, n: int, deadline: float) -> bytes:
     data = b""
     while len(data) < n:
-        chunk = sock.recv(n - len(data))
+        chunk = _recv_by(sock, n - len(data), deadline)
         if not chunk:
             raise ConnectionError("the connection was closed")
         data += chunk
@@ -238,17 +247,17 @@ def _frame(opcode: int, payload: bytes) -> bytes:
     return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
 
 
-def _read_frame(sock: _Conn) -> tuple[int, int, bytes]:
+def _read_frame(sock: _Conn, deadline: float) -> tuple[int, int, bytes]:
     """(first byte, opcode, payload) of one frame."""
-    b1, b2 = _recv_exact(sock, 2)
+    b1, b2 = _recv_exact(sock, 2, deadline)
     length = b2 & 0x7F
     if length == 126:
-        length = struct.unpack("!H", _recv_exact(sock, 2))[0]
+        length = struct.unpack("!H", _recv_exact(sock, 2, deadline))[0]
     elif length == 127:
-        length = struct.unpack("!Q", _recv_exact(sock, 8))[0]
+        length = struct.unpack("!Q", _recv_exact(sock, 8, deadline))[0]
     if b2 & 0x80:
-        _recv_exact(sock, 4)
-    return b1, b1 & 0x0F, _recv_exact(sock, min(length, 1 << 20))
+        _recv_exact(sock, 4, deadline)
+    return b1, b1 & 0x0F, _recv_exact(sock, min(length, 1 << 20), deadline)
 
 
 def _connect(target: Target, timeout: float, insecure: bool) -> socket.socket:
@@ -333,9 +342,10 @@ def attempt(
     try:
         sock.settimeout(timeout)
         sock.sendall(handshake_request(target, browser, key, extra or [], subprotocols or []))
+        head_by = time.monotonic() + timeout
         data = b""
         while b"\r\n\r\n" not in data and len(data) < MAX_HEAD:
-            chunk = sock.recv(4096)
+            chunk = _recv_by(sock, 4096, head_by)
             if not chunk:
                 break
             data += chunk

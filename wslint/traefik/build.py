@@ -16,6 +16,7 @@ from wslint.clients import Client
 from wslint.endpoints import Endpoint
 from wslint.findings import Diagnostic, Severity
 from wslint.intent import path_signal
+from wslint.limits import Limits
 from wslint.model import (
     Action,
     BlockRef,
@@ -255,6 +256,19 @@ def upstream_request(
     return UpstreamRequest(client.name, Setting("1.1"), url, req.request_uri, tuple(headers))
 
 
+# services within services and chains within chains that wslint follows (limits: nesting)
+MAX_REFERENCE_DEPTH = Limits().nesting
+
+
+class _TooDeep(Exception):
+    def __init__(self, what: str, name: str, source: Source | None) -> None:
+        super().__init__(
+            f"{what} {name} is nested more than {MAX_REFERENCE_DEPTH} levels deep (limits: nesting); "
+            "wslint does not follow it"
+        )
+        self.source = source
+
+
 class TraefikModel:
     def __init__(self, inp: TraefikInput, options: BuildOptions, diagnostics: list[Diagnostic]) -> None:
         self.inp = inp
@@ -405,6 +419,8 @@ class TraefikModel:
             return [mw]
         if key in seen:
             return []
+        if len(seen) >= MAX_REFERENCE_DEPTH:
+            raise _TooDeep("middleware chain", key, mw.source)
         out: list[MiddlewareSpec] = []
         refs = mw.params.get("middlewares")
         for ref in refs.elements() if refs is not None else []:
@@ -416,12 +432,20 @@ class TraefikModel:
 
     def _service(self, name: str, provider: str) -> ServiceSpec | None:
         svc = self.inp.services.get(qualify(name, provider))
-        if svc is not None and not svc.urls and svc.children:
-            # weighted/mirroring/failover: the first child service carries the handshake
-            child = self._service(svc.children[0], svc.provider)
-            if child is not None:
-                return ServiceSpec(svc.name, svc.provider, svc.kind, child.urls, child.pass_host_header, svc.source)
-        return svc
+        # weighted/mirroring/failover: the first child service carries the handshake; followed in a loop,
+        # since a file can nest them deeper than Python recurses (and name a service in its own list)
+        path: list[ServiceSpec] = []
+        here = svc
+        while here is not None and not here.urls and here.children:
+            if here in path:
+                return svc
+            if len(path) >= MAX_REFERENCE_DEPTH:
+                raise _TooDeep("service", qualify(here.name, here.provider), here.source)
+            path.append(here)
+            here = self.inp.services.get(qualify(here.children[0], here.provider))
+        if svc is None or here is None or here is svc:
+            return svc
+        return ServiceSpec(svc.name, svc.provider, svc.kind, here.urls, here.pass_host_header, svc.source)
 
     def _load_router(self, spec: RouterSpec) -> None:
         parsed = self._parse(spec, False)
@@ -720,7 +744,10 @@ class TraefikModel:
 
         self._entry_points()
         for spec in self.inp.routers:
-            self._load_router(spec)
+            try:
+                self._load_router(spec)
+            except _TooDeep as exc:
+                self._diag(Severity.ERROR, f"router {spec.qualified}: {exc}", exc.source)
         self._redirection_routers()
         for tcp in self.inp.tcp_routers:
             self._load_tcp(tcp)

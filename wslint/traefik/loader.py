@@ -17,11 +17,13 @@ import os
 import re
 from pathlib import Path
 
+from wslint.adapters import inside
+from wslint.durations import bounded_seconds
 from wslint.findings import Diagnostic, Severity
 from wslint.inputs import InputFile, display_path
 from wslint.limits import Limits
 from wslint.model import Source
-from wslint.textfiles import TextFileError, read_text
+from wslint.textfiles import TextFileError, read_head, read_text
 from wslint.traefik.config import (
     EntryPointSpec,
     MiddlewareSpec,
@@ -57,9 +59,11 @@ DYNAMIC_SUFFIXES = (".yml", ".yaml", ".toml")
 
 
 class _Reader:
-    def __init__(self, diagnostics: list[Diagnostic], limits: Limits) -> None:
+    def __init__(self, diagnostics: list[Diagnostic], limits: Limits, confine: tuple[str, ...] | None = None) -> None:
         self.diagnostics = diagnostics
         self.limits = limits
+        # with --confine, the directories the file provider's files must be in
+        self.confine = confine
         self.texts: dict[str, str] = {}
         self.files: list[str] = []
         self.failed = False
@@ -92,6 +96,10 @@ class _Reader:
         if inp.text is not None:
             text = inp.text
         else:
+            if inp.path not in self.files and len(self.files) >= self.limits.files:
+                self.error(f"more than {self.limits.files} files to read (limits: files); stopping", None, inp.path)
+                self.failed = True
+                return None
             try:
                 text = read_text(inp.disk_path or inp.path, inp.path, self.limits.file_size)
             except TextFileError as exc:
@@ -205,8 +213,10 @@ def _duration(node: Node | None) -> float | None:
     text = _text(node)
     if text is None:
         return None
+    if len(text) > 64:
+        return None
     if re.fullmatch(r"\d+(\.\d+)?", text):
-        return float(text)
+        return bounded_seconds(float(text))
     total = 0.0
     units = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
     parts = re.findall(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)", text)
@@ -214,7 +224,7 @@ def _duration(node: Node | None) -> float | None:
         return None
     for amount, unit in parts:
         total += float(amount) * units[unit]
-    return total
+    return bounded_seconds(total)
 
 
 # -- dynamic configuration -----------------------------------------------------------
@@ -399,6 +409,14 @@ def read_static(doc: Node, path: str, reader: _Reader) -> StaticSpec:
         base = Path(path).parent
         filename = _text(file_provider.get("filename"))
         directory = _text(file_provider.get("directory"))
+        for given in (filename, directory):
+            if given and not inside(str(base / given), reader.confine):
+                reader.error(
+                    f"the file provider's {given!r} leaves the confined directories (--confine); it was not read",
+                    spec.provider_source,
+                )
+                reader.failed = True
+                return spec
         if filename:
             target = base / filename
             if target.is_file():
@@ -408,20 +426,23 @@ def read_static(doc: Node, path: str, reader: _Reader) -> StaticSpec:
         if directory:
             target = base / directory
             if target.is_dir():
-                spec.provider_files.extend(provider_directory(target))
+                spec.provider_files.extend(provider_directory(target, reader.limits.files + 1))
             else:
                 spec.provider_missing = directory
     return spec
 
 
-def provider_directory(directory: Path) -> list[str]:
-    """The files the file provider reads from a directory: .yml, .yaml, .toml, subdirectories too."""
+def provider_directory(directory: Path, at_most: int) -> list[str]:
+    """The files the file provider reads from a directory: .yml, .yaml, .toml, subdirectories too; the walk
+    stops at `at_most` files (the reader refuses more than the file limit, it need not list a whole disk)."""
     out: list[str] = []
     for root, dirs, files in os.walk(directory):
         dirs.sort()
         for name in sorted(files):
             if name.endswith(DYNAMIC_SUFFIXES):
                 out.append(display_path(os.path.join(root, name)))
+                if len(out) >= at_most:
+                    return out
     return out
 
 
@@ -743,13 +764,10 @@ def sibling_dynamic_files(inp: InputFile) -> list[str]:
     here = Path(inp.disk_path)
     out: list[str] = []
     for p in sorted(here.parent.iterdir()):
-        if p == here or not p.is_file() or not p.name.endswith(DYNAMIC_SUFFIXES):
+        if p == here or not p.name.endswith(DYNAMIC_SUFFIXES):
             continue
-        try:
-            head = p.read_text(encoding="utf-8", errors="replace")[:65536]
-        except OSError:
-            continue
-        if _DYNAMIC_TOP.search(head):
+        head = read_head(str(p), 65536)
+        if head is not None and _DYNAMIC_TOP.search(head.decode("utf-8", errors="replace")):
             out.append(display_path(str(p)))
     return out
 
@@ -758,19 +776,21 @@ def read_together(inp: InputFile) -> set[str]:
     """Real paths of the file-provider files a dynamic file is read with (none for other files)."""
     if inp.disk_path is None:
         return set()
-    try:
-        head = Path(inp.disk_path).read_text(encoding="utf-8", errors="replace")[:65536]
-    except OSError:
-        return set()
-    if not _DYNAMIC_TOP.search(head):
+    head = read_head(inp.disk_path, 65536)
+    if head is None or not _DYNAMIC_TOP.search(head.decode("utf-8", errors="replace")):
         return set()
     here = os.path.realpath(inp.disk_path)
     directory = os.path.dirname(inp.disk_path)
     return {here} | {os.path.realpath(os.path.join(directory, os.path.basename(f))) for f in sibling_dynamic_files(inp)}
 
 
-def load_inputs(inp: InputFile, diagnostics: list[Diagnostic], limits: Limits | None = None) -> TraefikInput | None:
-    reader = _Reader(diagnostics, limits or Limits())
+def load_inputs(
+    inp: InputFile,
+    diagnostics: list[Diagnostic],
+    limits: Limits | None = None,
+    confine: tuple[str, ...] | None = None,
+) -> TraefikInput | None:
+    reader = _Reader(diagnostics, limits or Limits(), confine)
     text = reader.read(inp)
     if text is None:
         return None

@@ -281,6 +281,9 @@ def _under_array(keys: tuple[str, ...], counters: dict[tuple[str, ...], int]) ->
 
 
 def _from_plain(value: Any, path: str, at: tuple[str, ...], positions: dict[tuple[str, ...], Source]) -> Node:
+    if len(at) > 200:
+        where = positions.get(at) or _nearest(at, positions)
+        raise LoadError("nested more than 200 levels deep (limits: nesting)", where.line if where else None)
     here = positions.get(at)
     fallback = here or _nearest(at, positions) or Source(path, 1, 1)
     if isinstance(value, dict):
