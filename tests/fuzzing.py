@@ -124,7 +124,7 @@ def check_fix(
     endpoints: tuple[Endpoint, ...] = (),
     versions: Mapping[str, str | None] | None = None,
 ) -> None:
-    """--fix, as the command runs it (three passes at most), reaches a fixed point the proxy accepts."""
+    """--fix, as the command runs it (fixer.PASSES passes at most), reaches a fixed point the proxy accepts."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp) / "work"
         work.mkdir()
@@ -138,7 +138,7 @@ def check_fix(
             if report.has_errors:
                 return
             changed = False
-            for _ in range(3):
+            for _ in range(fixer.PASSES):
                 planned = fixer.plan(report.findings, report.texts)
                 if not planned.new_texts:
                     break

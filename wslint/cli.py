@@ -254,7 +254,7 @@ def _fix(report: Report, options: LintOptions, rules: RuleSet, write: bool) -> _
     shown: list[str] = []
     journal: list[safe_writes.Written] = []
     counts: dict[str, int] = {}
-    for _ in range(3):
+    for _ in range(fixer.PASSES):
         planned = fixer.plan(report.findings, report.texts, unsaved)
         if not planned.new_texts:
             break

@@ -23,6 +23,10 @@ from wslint import safe_writes
 from wslint.edits import apply_edits
 from wslint.findings import Finding, TextEdit
 
+# a fix can uncover another (an earlier directive the fixed one overrode takes effect): --fix re-lints and
+# fixes again until nothing changes, at most this many times
+PASSES = 8
+
 
 @dataclass
 class Plan:

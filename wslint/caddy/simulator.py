@@ -661,13 +661,14 @@ class CaddySimulator(ProxySimulator[Target]):
         if not patterns or not files:
             return None
         unit = _unit(self.model.texts.get(src.path, ""), src.line)
+        name = self._matcher_name("try_files", src)
         return Rewrite(
             src,
-            "@try_files {\n"
+            f"@{name} {{\n"
             f"{unit}not path {' '.join(patterns)}\n"
             f"{unit}file {' '.join(files)}\n"
             "}\n"
-            "rewrite @try_files {http.matchers.file.relative}",
+            f"rewrite @{name} {{http.matchers.file.relative}}",
         )
 
     def exempt_websockets(self, src: Source | None) -> Rewrite | None:
@@ -681,15 +682,24 @@ class CaddySimulator(ProxySimulator[Target]):
         if len(words) < 2 or words[0] != "redir" or words[1].startswith("@"):
             return None
         test = "not header_regexp Upgrade (?i)^websocket$"
+        name = self._matcher_name("not_websocket", src)
         if words[1] == "*" or words[1].startswith("/"):
             if len(words) < 3:
                 return None
             unit = _unit(self.model.texts.get(src.path, ""), src.line)
             rest = text.split(None, 2)[2]
             head = "" if words[1] == "*" else f"{unit}path {words[1]}\n"
-            return Rewrite(src, f"@not_websocket {{\n{head}{unit}{test}\n}}\nredir @not_websocket {rest}")
+            return Rewrite(src, f"@{name} {{\n{head}{unit}{test}\n}}\nredir @{name} {rest}")
         rest = text.split(None, 1)[1]
-        return Rewrite(src, f"@not_websocket {test}\nredir @not_websocket {rest}")
+        return Rewrite(src, f"@{name} {test}\nredir @{name} {rest}")
+
+    def _matcher_name(self, name: str, src: Source) -> str:
+        """`name`, or `name_LINE` when the file already defines it or another line may get the same fix: Caddy
+        refuses a matcher defined twice in a site ("matcher is defined more than once")."""
+        text = self.model.texts.get(src.path, "")
+        directive = self.model.text_of(src).split(None, 1)[0]
+        others = sum(1 for line in text.split("\n") if line.split(None, 1)[:1] == [directive])
+        return f"{name}_{src.line}" if f"@{name}" in text or others > 1 else name
 
     def add_host(self, spot: Spot, ep: Endpoint, selected: Site | None) -> Rewrite | None:
         """The endpoint's host added to the addresses of the site that has the route; none when the site that

@@ -148,6 +148,23 @@ def text_span(texts: dict[str, str], where: Source | None, needle: str) -> Sourc
     return Source(where.path, where.line, col, where.line, col + len(needle))
 
 
+def written_in_place(texts: dict[str, str], span: Source, value: str) -> str | None:
+    """`value` as it must be written over `span` (a decoded string's place in the file): escaped for the quotes
+    around it (YAML and TOML double quotes take backslash escapes, YAML single quotes double a quote); None when
+    the quotes cannot hold it (a TOML literal string with a quote)."""
+    lines = lines_of(texts.get(span.path, ""))
+    line = lines[span.line - 1] if 0 < span.line <= len(lines) else ""
+    column = span.column or 1
+    quote = line[column - 2] if column > 1 and column - 2 < len(line) else ""
+    if quote == '"':
+        return value.replace("\\", "\\\\").replace('"', '\\"')
+    if quote == "'":
+        if not span.path.endswith(".toml"):
+            return value.replace("'", "''")
+        return None if "'" in value else value
+    return value
+
+
 def positive_matchers(expr: Expr, negated: bool = False) -> list[tuple[Matcher, bool]]:
     """Every matcher with whether it is negated (an odd number of `!` above it)."""
     if isinstance(expr, Matcher):
@@ -390,6 +407,8 @@ class TraefikModel:
             source = node.source if node is not None else spec.source
             span = text_span(self.inp.texts, source, spec.rule) or source
             converted = convert_v2(spec.rule) if other == "v2" else None
+            if converted and span.end_column is not None:
+                converted = written_in_place(self.inp.texts, span, converted)
             self.misplaced.append(
                 MisplacedDirective(
                     snippet=Snippet(
