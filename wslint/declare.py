@@ -74,6 +74,12 @@ class ProxySimulator(Generic[T]):
         """A declared route with what the proxy works out from the endpoint's own requests."""
         return route
 
+    def explained(self, route: Route, declared: Sequence[Route]) -> Intent | None:
+        """For a route no endpoint reaches: its intent once the declared routes show where the WebSockets
+        go (an outer route whose upgrade headers are there for a declared route nested in it is no WebSocket
+        route), or None when they change nothing."""
+        return None
+
 
 def _landing(r: EndpointResult) -> tuple[int, str, object]:
     return (id(r.route), r.outcome, r.cause)
@@ -122,15 +128,16 @@ def declare_endpoints(
     if not declared:
         return list(routes), tuple(results)
     renamed: dict[int, Route] = {}
-    out: list[Route] = []
     for route in routes:
         mine = declared.get(id(route))
-        if not mine:
-            out.append(route)
-            continue
-        new = sim.refine(_declared(sim, route, mine), mine)
-        renamed[id(route)] = new
-        out.append(new)
+        if mine:
+            renamed[id(route)] = sim.refine(_declared(sim, route, mine), mine)
+    reached = list(renamed.values())
+    for route in routes:
+        intent = None if id(route) in renamed else sim.explained(route, reached)
+        if intent is not None:
+            renamed[id(route)] = replace(route, websocket=intent)
+    out = [renamed.get(id(route), route) for route in routes]
     return out, tuple(_repoint(r, renamed) for r in results)
 
 

@@ -237,6 +237,8 @@ def _unknown(d: Directive, ctx: str, settings: Settings, seen: set[str]) -> Issu
     note = directive_table.other_version_note(d.name, settings.version)
     # a directive of another nginx version: refused for sure when the version was given
     strict = not settings.version_assumed if note else settings.modules.known
+    # one an older nginx had: WS603 (removed-keyword) reports it with its replacement
+    removed = directive_table.removed_in(d.name, settings.version) is not None
     if not strict and d.name in seen:
         return None
     seen.add(d.name)
@@ -252,7 +254,7 @@ def _unknown(d: Directive, ctx: str, settings: Settings, seen: set[str]) -> Issu
             message += f' (did you mean "{close[0]}"?)'
         if not strict:
             message += f"; nginx refuses it unless a module defines it that {settings.modules.why}"
-    return Issue(d.source.path, terminator_line(d), message, Severity.ERROR if strict else Severity.WARNING)
+    return Issue(d.source.path, terminator_line(d), message, Severity.ERROR if strict else Severity.WARNING, removed)
 
 
 def _fits(name: str, ctx: str, version: Version) -> bool:

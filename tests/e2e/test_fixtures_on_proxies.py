@@ -1,0 +1,64 @@
+"""Annotated fixtures proven on the real proxy: finding-free ones upgrade and echo, broken ones fail.
+
+Each case is a fixture of fixtures/<proxy>/ (see fixture_runs.py for the shape they are written
+in). Its expectations and its verdict on the real binary must agree: a fixture that expects no
+finding works for every client and endpoint it declares, a fixture that expects a finding breaks a
+handshake (or the proxy refuses it), and the rule it expects is named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.fixture_runs import run_fixture
+from tests.test_fixtures import FIXTURES, annotations
+
+pytestmark = pytest.mark.realproxy
+
+ROOT = FIXTURES.parent
+
+
+@dataclass(frozen=True)
+class Case:
+    path: str
+    # seconds the socket stays silent before the echo (an idle-timeout case)
+    idle: float = 0.0
+
+    @property
+    def proxy(self) -> str:
+        return self.path.split("/", 1)[0]
+
+    @property
+    def target(self) -> Path:
+        main = {"nginx": "nginx.conf", "haproxy": "haproxy.cfg", "apache": "httpd.conf", "caddy": "Caddyfile"}
+        p = ROOT / self.path
+        return p if p.is_file() else p / main[self.proxy]
+
+
+CASES = [
+    Case("nginx/nested-websocket-location.conf", idle=3),
+    Case("nginx/nested-websocket-location-declared.conf", idle=3),
+    Case("nginx/nested-websocket-location-inherits-timeout.conf", idle=3),
+]
+
+
+@pytest.fixture
+def binary(request: pytest.FixtureRequest) -> Callable[[str], str]:
+    def get(proxy: str) -> str:
+        return str(request.getfixturevalue(f"{proxy}_bin"))
+
+    return get
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.path)
+def test_fixture_verdict_matches_the_proxy(case: Case, tmp_path: Path, binary: Callable[[str], str]) -> None:
+    expect, _, _ = annotations(case.target) if case.proxy == "nginx" else annotations(case.target, ROOT / case.proxy)
+    result = run_fixture(case.proxy, binary(case.proxy), case.target, tmp_path, idle=case.idle)
+    if expect:
+        assert result.broken, f"{case.path} expects {sorted(expect)} but works on {case.proxy}:\n{result.describe()}"
+    else:
+        assert result.works, f"{case.path} expects no finding but fails on {case.proxy}:\n{result.describe()}"
