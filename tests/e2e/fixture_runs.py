@@ -75,9 +75,11 @@ def _start(proxy: str, binary: str, text: str, prefix: Path, port: int) -> Start
     return Started(caddy)
 
 
-def run_fixture(proxy: str, binary: str, fixture: Path, prefix: Path, idle: float = 0.0) -> Run:
-    """Start the proxy with the fixture's text, then open every endpoint it declares with every client."""
-    endpoints = endpoints_of(fixture)
+def run_fixture(
+    proxy: str, binary: str, fixture: Path, prefix: Path, idle: float = 0.0, urls: tuple[str, ...] = ()
+) -> Run:
+    """Start the proxy with the fixture's text, then open every endpoint it declares (or `urls`) with every client."""
+    endpoints = [parse_endpoint(u) for u in urls] or endpoints_of(fixture)
     assert endpoints, f"{fixture}: a fixture proven on the proxy declares its endpoints with --ws-url"
     text = fixture.read_text()
     backends = {e.expected_backend_path for e in endpoints}
