@@ -286,3 +286,34 @@ def test_vhosts_on_different_addresses_make_the_choice_uncertain(tmp_path: Path)
     _, results = declare_endpoints(ApacheSimulator(m), m.order, (parse_endpoint("ws://a.test/x"),))
     assert results and not any(r.certain for r in results)
     assert "different addresses" in results[0].uncertain[0]
+
+
+UNKNOWN = "RewriteCond %{DOCUMENT_ROOT}%{REQUEST_URI} !-f"
+
+
+@pytest.mark.parametrize(
+    ("conds", "expected"),
+    [
+        # ANDed: one condition that fails decides, whatever the unknown one says (and in any order)
+        ([UNKNOWN, "RewriteCond %{REQUEST_URI} ^/api/"], False),
+        (["RewriteCond %{REQUEST_URI} ^/api/", UNKNOWN], False),
+        # nothing fails: the unknown one leaves it undecided
+        ([UNKNOWN, "RewriteCond %{REQUEST_URI} ^/ws/"], None),
+        # an [OR] chain with a member that holds holds
+        ([UNKNOWN + " [OR]", "RewriteCond %{REQUEST_URI} ^/ws/"], True),
+        ([UNKNOWN + " [OR]", "RewriteCond %{REQUEST_URI} ^/api/"], None),
+        # a %N back-reference to an undecided condition is undecided too
+        ([UNKNOWN, "RewriteCond %1 ^x"], None),
+    ],
+)
+def test_rewrite_conditions_are_decided_when_one_fails(conds: list[str], expected: bool | None) -> None:
+    from wslint.apache.parser import parse
+    from wslint.apache.rewrite import Request, Unknown, collect, conds_hold
+
+    (rule,) = collect(parse("\n".join([*conds, "RewriteRule ^ - [L]"]) + "\n", "site.conf"))
+    req = Request("/ws/", "", "app.test", {}, False, 80, "app.test")
+    if expected is None:
+        with pytest.raises(Unknown):
+            conds_hold(rule, req, ("",), [])
+    else:
+        assert conds_hold(rule, req, ("",), []) is expected

@@ -8,6 +8,9 @@ handshake (or the proxy refuses it), and the rule it expects is named.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +32,8 @@ class Case:
     idle: float = 0.0
     # the URLs to open when the fixture declares a path without a host (--ws-path)
     urls: tuple[str, ...] = ()
+    # a broken fixture whose every finding wslint fixes: with the fixes applied, it works
+    fixable: bool = False
 
     @property
     def proxy(self) -> str:
@@ -50,6 +55,11 @@ CASES = [
     Case("haproxy/tcp-path-waits-for-request"),
     Case("haproxy/ws-path-acme-frontend", urls=("ws://app.example.test:8080/ws",)),
     Case("nginx/ws-path-other-site.conf", urls=("ws://app.example.test:8080/ws/",)),
+    Case("apache/section-line-comment"),
+    Case("apache/section-line-comment-correct"),
+    Case("apache/rewritecond-file-test-and-false"),
+    Case("apache/rewritecond-file-test-and-false-correct"),
+    Case("caddy/upstream-with-path", fixable=True),
 ]
 
 
@@ -63,9 +73,22 @@ def binary(request: pytest.FixtureRequest) -> Callable[[str], str]:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.path)
 def test_fixture_verdict_matches_the_proxy(case: Case, tmp_path: Path, binary: Callable[[str], str]) -> None:
-    expect, _, _ = annotations(case.target) if case.proxy == "nginx" else annotations(case.target, ROOT / case.proxy)
+    expect, _, options = (
+        annotations(case.target) if case.proxy == "nginx" else annotations(case.target, ROOT / case.proxy)
+    )
     result = run_fixture(case.proxy, binary(case.proxy), case.target, tmp_path, idle=case.idle, urls=case.urls)
     if expect:
         assert result.broken, f"{case.path} expects {sorted(expect)} but works on {case.proxy}:\n{result.describe()}"
     else:
         assert result.works, f"{case.path} expects no finding but fails on {case.proxy}:\n{result.describe()}"
+    if not case.fixable:
+        return
+    # the fixes wslint applies leave a configuration the proxy loads and that works
+    work = tmp_path / "fixed-case"
+    shutil.copytree(case.target.parent, work)
+    (work / ".git").mkdir()
+    args = [case.target.name, "--proxy", case.proxy, *options, "--fix"]
+    fix = subprocess.run([sys.executable, "-m", "wslint", *args], cwd=work, capture_output=True, text=True, timeout=120)
+    assert fix.returncode == 0, fix.stdout + fix.stderr
+    fixed = run_fixture(case.proxy, binary(case.proxy), work / case.target.name, tmp_path / "fixed", idle=case.idle)
+    assert fixed.works, f"{case.path} with wslint's fixes fails on {case.proxy}:\n{fixed.describe()}"
