@@ -60,6 +60,16 @@ CASES = [
     Case("apache/rewritecond-file-test-and-false"),
     Case("apache/rewritecond-file-test-and-false-correct"),
     Case("caddy/upstream-with-path", fixable=True),
+    # realistic configurations (the source of each is in its file)
+    Case("nginx/realworld-mattermost-regex-websocket.conf"),
+    Case("nginx/realworld-mattermost-websocket-http10.conf"),
+    Case("nginx/realworld-code-server-no-http11.conf"),
+    Case("nginx/realworld-uptime-kuma.conf"),
+    Case("nginx/realworld-jitsi-xmpp-websocket.conf"),
+    Case("nginx/realworld-vaultwarden-notifications.conf"),
+    Case("nginx/realworld-immich.conf"),
+    Case("nginx/realworld-portainer-websocket-api.conf"),
+    Case("nginx/realworld-jellyfin-socket-variable.conf"),
 ]
 
 
