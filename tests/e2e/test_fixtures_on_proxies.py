@@ -70,6 +70,13 @@ CASES = [
     Case("nginx/realworld-immich.conf"),
     Case("nginx/realworld-portainer-websocket-api.conf"),
     Case("nginx/realworld-jellyfin-socket-variable.conf"),
+    Case("haproxy/realworld-opnsense-nbproc-chksize"),
+    Case("haproxy/realworld-vaultwarden-hub-negotiate"),
+    Case("haproxy/realworld-grafana-subpath-regsub"),
+    Case("haproxy/realworld-jitsi-room-stickiness"),
+    Case("haproxy/realworld-home-assistant-forwarded"),
+    Case("haproxy/realworld-uptime-kuma-host-port"),
+    Case("haproxy/realworld-mattermost-ws-backend"),
 ]
 
 
