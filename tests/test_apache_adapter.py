@@ -317,3 +317,21 @@ def test_rewrite_conditions_are_decided_when_one_fails(conds: list[str], expecte
             conds_hold(rule, req, ("",), [])
     else:
         assert conds_hold(rule, req, ("",), []) is expected
+
+
+def test_a_ws_url_without_mod_proxy_wstunnel_fails_before_2_4_47(tmp_path: Path) -> None:
+    """Uptime Kuma's recipe without mod_proxy_wstunnel (uptime-kuma issue #2633): 500 on httpd 2.4.29,
+    working since mod_proxy_http handles ws:// URLs (2.4.47; the fixture is proven on 2.4.71)."""
+    from wslint.core import LintOptions, run
+    from wslint.endpoints import parse_endpoint
+    from wslint.engine.rules import load_rules
+
+    fixture = Path(__file__).parents[1] / "fixtures/apache/realworld-uptime-kuma-no-wstunnel/httpd.conf"
+    endpoint = parse_endpoint("ws://status.example.test:8080/socket.io/?EIO=4&transport=websocket")
+
+    def rules_at(version: str) -> list[str]:
+        options = LintOptions(paths=(str(fixture),), proxy="apache", endpoints=(endpoint,), versions={"apache": version})
+        return [f.rule for f in run(options, load_rules()).findings]
+
+    assert rules_at("2.4.29") == ["proxy-module-missing"]
+    assert rules_at("2.4.71") == []

@@ -77,6 +77,16 @@ CASES = [
     Case("haproxy/realworld-home-assistant-forwarded"),
     Case("haproxy/realworld-uptime-kuma-host-port"),
     Case("haproxy/realworld-mattermost-ws-backend"),
+    Case("apache/realworld-mattermost-rewrite-location"),
+    Case("apache/realworld-uptime-kuma-rewrite"),
+    Case("apache/realworld-vaultwarden-upgrade-param"),
+    Case("apache/realworld-code-server-rewrite-pair"),
+    Case("apache/realworld-jellyfin-socket-first"),
+    Case("apache/realworld-immich-upgrade-timeout"),
+    Case("apache/realworld-spreed-signaling-rewrite-skip"),
+    Case("apache/realworld-mattermost-docroot-file-test"),
+    Case("apache/realworld-uptime-kuma-no-wstunnel"),
+    Case("apache/realworld-uptime-kuma-catchall-rewrite-first"),
 ]
 
 
