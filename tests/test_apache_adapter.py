@@ -286,3 +286,54 @@ def test_vhosts_on_different_addresses_make_the_choice_uncertain(tmp_path: Path)
     _, results = declare_endpoints(ApacheSimulator(m), m.order, (parse_endpoint("ws://a.test/x"),))
     assert results and not any(r.certain for r in results)
     assert "different addresses" in results[0].uncertain[0]
+
+
+UNKNOWN = "RewriteCond %{DOCUMENT_ROOT}%{REQUEST_URI} !-f"
+
+
+@pytest.mark.parametrize(
+    ("conds", "expected"),
+    [
+        # ANDed: one condition that fails decides, whatever the unknown one says (and in any order)
+        ([UNKNOWN, "RewriteCond %{REQUEST_URI} ^/api/"], False),
+        (["RewriteCond %{REQUEST_URI} ^/api/", UNKNOWN], False),
+        # nothing fails: the unknown one leaves it undecided
+        ([UNKNOWN, "RewriteCond %{REQUEST_URI} ^/ws/"], None),
+        # an [OR] chain with a member that holds holds
+        ([UNKNOWN + " [OR]", "RewriteCond %{REQUEST_URI} ^/ws/"], True),
+        ([UNKNOWN + " [OR]", "RewriteCond %{REQUEST_URI} ^/api/"], None),
+        # a %N back-reference to an undecided condition is undecided too
+        ([UNKNOWN, "RewriteCond %1 ^x"], None),
+    ],
+)
+def test_rewrite_conditions_are_decided_when_one_fails(conds: list[str], expected: bool | None) -> None:
+    from wslint.apache.parser import parse
+    from wslint.apache.rewrite import Request, Unknown, collect, conds_hold
+
+    (rule,) = collect(parse("\n".join([*conds, "RewriteRule ^ - [L]"]) + "\n", "site.conf"))
+    req = Request("/ws/", "", "app.test", {}, False, 80, "app.test")
+    if expected is None:
+        with pytest.raises(Unknown):
+            conds_hold(rule, req, ("",), [])
+    else:
+        assert conds_hold(rule, req, ("",), []) is expected
+
+
+def test_a_ws_url_without_mod_proxy_wstunnel_fails_before_2_4_47(tmp_path: Path) -> None:
+    """Uptime Kuma's recipe without mod_proxy_wstunnel (uptime-kuma issue #2633): 500 on httpd 2.4.29,
+    working since mod_proxy_http handles ws:// URLs (2.4.47; the fixture is proven on 2.4.71)."""
+    from wslint.core import LintOptions, run
+    from wslint.endpoints import parse_endpoint
+    from wslint.engine.rules import load_rules
+
+    fixture = Path(__file__).parents[1] / "fixtures/apache/realworld-uptime-kuma-no-wstunnel/httpd.conf"
+    endpoint = parse_endpoint("ws://status.example.test:8080/socket.io/?EIO=4&transport=websocket")
+
+    def rules_at(version: str) -> list[str]:
+        options = LintOptions(
+            paths=(str(fixture),), proxy="apache", endpoints=(endpoint,), versions={"apache": version}
+        )
+        return [f.rule for f in run(options, load_rules()).findings]
+
+    assert rules_at("2.4.29") == ["proxy-module-missing"]
+    assert rules_at("2.4.71") == []

@@ -212,3 +212,25 @@ def test_a_huge_line_is_read_in_linear_time(tmp_path: Path, monkeypatch: pytest.
     (tmp_path / "Caddyfile").write_text("a.test {\n\trespond " + "x" * 5_000_000 + "\n}\n")
     code, out = invoke("Caddyfile", "--proxy", "caddy", "--color", "never")
     assert code == 0, out
+
+
+@pytest.mark.parametrize(
+    ("block", "words"),
+    [
+        ("proxy /ws app:3000 {\n\t\twebsocket\n\t}", "`reverse_proxy /ws* app:3000`"),
+        (
+            "proxy / app:3000 {\n\t\ttransparent\n\t\tpolicy ip_hash\n\t}",
+            "`reverse_proxy app:3000` with `lb_policy ip_hash`",
+        ),
+        ("proxy /chat/ app:3000 {\n\t\twithout /chat\n\t}", "inside `handle_path /chat* { }`"),
+        ("gzip", "Caddy 2 uses encode gzip"),
+    ],
+)
+def test_caddy1_directives_are_named_with_their_caddy2_form(tmp_path: Path, block: str, words: str) -> None:
+    from wslint.core import LintOptions, run
+    from wslint.engine.rules import load_rules
+
+    path = tmp_path / "Caddyfile"
+    path.write_text(f"app.test {{\n\t{block}\n}}\n")
+    (diag,) = run(LintOptions(paths=(str(path),), proxy="caddy"), load_rules()).diagnostics
+    assert diag.line == 2 and "Caddy 1 syntax" in diag.message and words in diag.message

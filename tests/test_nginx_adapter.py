@@ -407,20 +407,42 @@ def test_a_map_entry_has_two_words(lint: LintFn) -> None:
     assert (diag.line, diag.message.split(" (")[0]) == (2, "invalid number of the map parameters")
 
 
-@pytest.mark.parametrize(
-    ("version", "severity"),
-    [("1.22.1", None), ("1.28.0", Severity.ERROR), (None, Severity.WARNING)],
-)
-def test_a_directive_removed_in_a_later_version(lint: LintFn, version: str | None, severity: Severity | None) -> None:
+@pytest.mark.parametrize("version", ["1.22.1", "1.28.0", None])
+def test_a_directive_removed_in_a_later_version(lint: LintFn, version: str | None) -> None:
+    """`ssl on` (removed in 1.25.1) is WS603 at the modelled version, assumed or given, and the rest is linted."""
     text = MAIN.replace("listen 80;", "listen 443;\n        ssl on;") % "return 200;"
     report = lint(text, name="nginx.conf", **({"nginx_version": version} if version else {}))
-    if severity is None:
-        assert report.diagnostics == []
+    assert report.diagnostics == []
+    if version == "1.22.1":
+        assert report.findings == []
         return
-    (diag,) = report.diagnostics
-    assert (diag.line, diag.severity) == (5, severity)
-    assert "it was removed in nginx 1.25.1" in diag.message
-    assert ("(assumed; pass --nginx-version)" in diag.message) == (version is None)
+    (finding,) = report.findings
+    assert (finding.rule, finding.line) == ("removed-keyword", 5)
+    assert "was removed in nginx 1.25.1" in finding.message
+    assert ("(wslint assumes it; pass --nginx-version)" in finding.message) == (version is None)
+    assert finding.fix is not None
+    assert [e.new_text for e in finding.fix.edits if e.new_text] == ["listen 443 ssl;"]
+
+
+@pytest.mark.parametrize(
+    ("server", "action"),
+    [
+        ("listen 443 ssl;\n        ssl on;", "delete"),
+        ("listen 443;\n        listen [::]:443;\n        ssl on;", "explain"),
+        ("listen 443;\n        ssl off;", "delete"),
+    ],
+)
+def test_ssl_on_moves_to_the_one_listen(lint: LintFn, server: str, action: str) -> None:
+    report = lint(MAIN.replace("listen 80;", server) % "return 200;", name="nginx.conf", nginx_version="1.28.0")
+    (subject,) = report.configs[0].misplaced_directives
+    assert (subject.directive, subject.replace_action) == ("ssl", action)
+
+
+def test_a_removed_directive_beside_another_refusal_is_a_diagnostic(lint: LintFn) -> None:
+    text = MAIN.replace("listen 80;", "listen 443;\n        ssl on;\n        no_such_thing 1;") % "return 200;"
+    report = lint(text, name="nginx.conf", nginx_version="1.28.0")
+    assert report.findings == []
+    assert [(d.line, d.severity) for d in report.diagnostics] == [(5, Severity.ERROR), (6, Severity.ERROR)]
 
 
 def test_a_location_snippet_is_read_in_a_location(lint: LintFn) -> None:

@@ -74,6 +74,12 @@ class ProxySimulator(Generic[T]):
         """A declared route with what the proxy works out from the endpoint's own requests."""
         return route
 
+    def explained(self, route: Route, declared: Sequence[Route]) -> Intent | None:
+        """For a route no endpoint reaches: its intent once the declared routes show where the WebSockets
+        go (an outer route whose upgrade headers are there for a declared route nested in it is no WebSocket
+        route), or None when they change nothing."""
+        return None
+
 
 def _landing(r: EndpointResult) -> tuple[int, str, object]:
     return (id(r.route), r.outcome, r.cause)
@@ -105,11 +111,37 @@ def simulate(sim: ProxySimulator[T], endpoints: Sequence[Endpoint]) -> list[list
     return groups
 
 
+# the routes a path without a host is meant for, by their own configuration (a weak path hint is not enough)
+_MEANT = ("declared", "explicit", "inherited", "heuristic")
+
+
+def _other_sites_left_out(groups: list[list[EndpointResult]], routes: Sequence[Route]) -> list[list[EndpointResult]]:
+    """For a path without a host (`--ws-path`), tried in every server or frontend: once one of them routes it
+    to a WebSocket route, the places without any WebSocket route where it only reaches a plain one (another
+    site's catch-all, an ACME frontend on port 80) are other sites, neither declared nor judged."""
+    websocket = {r.listener.id for r in routes if r.websocket.carries_websockets}
+
+    def plain(group: list[EndpointResult]) -> bool:
+        return all(
+            r.route is not None and r.route.websocket.level == "none" and r.route.listener.id not in websocket
+            for r in group
+        )
+
+    meant = {
+        g[0].endpoint
+        for g in groups
+        if g
+        and g[0].endpoint.host is None
+        and all(r.route is not None and r.route.websocket.level in _MEANT for r in g)
+    }
+    return [g for g in groups if not (g and g[0].endpoint in meant and plain(g))]
+
+
 def declare_endpoints(
     sim: ProxySimulator[T], routes: Sequence[Route], endpoints: Sequence[Endpoint]
 ) -> tuple[list[Route], tuple[EndpointResult, ...]]:
     """The routes with those the endpoints reach made WebSocket routes, and every endpoint result."""
-    groups = simulate(sim, endpoints)
+    groups = _other_sites_left_out(simulate(sim, endpoints), routes)
     results = [r for g in groups for r in g]
     declared: dict[int, list[EndpointResult]] = {}
     for group in groups:
@@ -122,15 +154,16 @@ def declare_endpoints(
     if not declared:
         return list(routes), tuple(results)
     renamed: dict[int, Route] = {}
-    out: list[Route] = []
     for route in routes:
         mine = declared.get(id(route))
-        if not mine:
-            out.append(route)
-            continue
-        new = sim.refine(_declared(sim, route, mine), mine)
-        renamed[id(route)] = new
-        out.append(new)
+        if mine:
+            renamed[id(route)] = sim.refine(_declared(sim, route, mine), mine)
+    reached = list(renamed.values())
+    for route in routes:
+        intent = None if id(route) in renamed else sim.explained(route, reached)
+        if intent is not None:
+            renamed[id(route)] = replace(route, websocket=intent)
+    out = [renamed.get(id(route), route) for route in routes]
     return out, tuple(_repoint(r, renamed) for r in results)
 
 

@@ -548,6 +548,8 @@ MissKind = Literal[
     "tls-mismatch",
     "v2-path-template",
     "other-entrypoint",
+    # a mode tcp frontend that chooses the backend before the request it tests has arrived (HAProxy)
+    "before-request",
 ]
 
 

@@ -176,6 +176,23 @@ def _span(line: _Line, begin: int, stop: int, path: str) -> Source:
     return Source(path, ln, col, end_ln, end_col + 1)
 
 
+# sections httpd gives exactly one argument (core's dirsection, urlsection, filesection, <If>, <ProxyMatch>)
+SINGLE_ARGUMENT = frozenset(
+    {"location", "locationmatch", "directory", "directorymatch", "files", "filesmatch", "proxymatch", "if", "elseif"}
+)
+
+
+def _too_many_arguments(name: str, words: list[Word]) -> str | None:
+    """httpd's complaint about a section line with more arguments than the section takes."""
+    key = name.lower()
+    if key in SINGLE_ARGUMENT and len(words) > 1:
+        yet = "" if key in ("if", "elseif") else " (yet)"
+        return f"Multiple <{name}> arguments not{yet} supported."
+    if key == "proxy" and any("=" not in w.value for w in words[1:]):
+        return "Invalid Proxy parameter. Parameter must be in the form 'key=value'"
+    return None
+
+
 def parse(text: str, path: str, max_nesting: int = 200) -> list[Node]:
     """The directives of one file; raises ParseError for what httpd refuses to read."""
     root: list[Node] = []
@@ -192,9 +209,11 @@ def parse(text: str, path: str, max_nesting: int = 200) -> list[Node]:
         head = Source(path, *line.position(start), line.last, line.end_column)
         raw = "\n".join(p.rstrip("\r") for p in physical[line.first - 1 : line.last]).strip(" \t")
         if body.startswith("</"):
-            name = body[2:].rstrip(">").strip()
-            if not body.endswith(">"):
-                raise ParseError(f"</{name} directive missing closing '>'", line.first, head.column)
+            # httpd reads the first word as the end of the section; the rest of the line is ignored
+            first = body.split()[0]
+            name = first[2:].rstrip(">")
+            if not first.endswith(">"):
+                raise ParseError(f"</{name}> directive missing closing '>'", line.first, head.column)
             if not stack:
                 raise ParseError(f"</{name}> without matching <{name}> section", line.first, head.column)
             section = stack.pop()
@@ -209,10 +228,11 @@ def parse(text: str, path: str, max_nesting: int = 200) -> list[Node]:
             section.text = "\n".join(p.rstrip("\r") for p in physical[section.source.line - 1 : line.last]).strip(" \t")
             continue
         if body.startswith("<"):
-            if not body.endswith(">"):
+            # the arguments end at the line's last '>' (ap_strrchr): what follows it is ignored
+            close_at = line.text.rfind(">", start, end)
+            if close_at == -1:
                 name = body[1:].split()[0] if body[1:].split() else ""
                 raise ParseError(f"<{name} directive missing closing '>'", line.first, head.column)
-            close_at = end - 1
             i = start + 1
             while i < close_at and line.text[i] not in " \t":
                 i += 1
@@ -220,6 +240,9 @@ def parse(text: str, path: str, max_nesting: int = 200) -> list[Node]:
             if not name:
                 raise ParseError("a section without a name ('<>')", line.first, head.column)
             words = split_words(line, i, close_at, path)
+            too_many = _too_many_arguments(name, words)
+            if too_many is not None:
+                raise ParseError(too_many, line.first, head.column)
             node = Node(name, tuple(words), head, head, raw, children=[], indent=indent)
             (stack[-1].children if stack else root).append(node)  # type: ignore[union-attr]
             node.parent = stack[-1] if stack else None

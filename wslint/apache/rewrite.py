@@ -243,21 +243,39 @@ def cond_holds(cond: Cond, req: Request, rule_groups: tuple[str, ...], cond_grou
 
 
 def conds_hold(rule: Rule, req: Request, rule_groups: tuple[str, ...], tested: list[tuple[Cond, bool]]) -> bool:
-    """The rule's conditions, `[OR]` chains included (a chain holds when one of its members does)."""
+    """The rule's conditions, `[OR]` chains included (a chain holds when one of its members does).
+
+    A condition wslint cannot evaluate (an unknown variable, `expr`) leaves its chain undecided, but
+    the conditions are ANDed: one chain that fails decides them all, whatever the undecided ones say.
+    Only when none fails does an undecided one make the answer unknown (raised).
+    """
     groups: list[str] = [""]
-    ok = True
-    chain_ok = False
+    groups_known = True
+    undecided: Unknown | None = None
+    chain: bool | None = False
+    why: Unknown | None = None
     for i, cond in enumerate(rule.conds):
-        holds = cond_holds(cond, req, rule_groups, groups)
-        tested.append((cond, holds))
-        chain_ok = chain_ok or holds
+        holds: bool | None
+        if not groups_known and re.search(r"%\d", cond.test):
+            # its %N refers to a condition whose match wslint does not know
+            holds, why = None, why or Unknown(f"the condition `{cond.node.text}`")
+        else:
+            try:
+                holds = cond_holds(cond, req, rule_groups, groups)
+                tested.append((cond, holds))
+            except Unknown as exc:
+                holds, why, groups_known = None, why or exc, False
+        chain = True if chain is True or holds is True else (None if chain is None or holds is None else False)
         if cond.ornext and i + 1 < len(rule.conds):
             continue
-        if not chain_ok:
-            ok = False
-            break
-        chain_ok = False
-    return ok
+        if chain is False:
+            return False
+        if chain is None:
+            undecided = undecided or why
+        chain, why = False, None
+    if undecided is not None:
+        raise undecided
+    return True
 
 
 def run_rules(rules: list[Rule], req: Request, host_url: Callable[[str], str]) -> Applied:

@@ -356,7 +356,14 @@ def build_route(model: CaddyModel, spot: Spot) -> ModelRoute:
         noun=noun,
         text=model.text_of(src),
         body_text="",
+        unresolvable=first is not None and undialable(first.written),
     )
+
+
+def undialable(written: str) -> bool:
+    """An upstream without a scheme that has a path (`127.0.0.1:9001/ws`): Caddy 2.6 takes it whole for
+    the address to dial (`127.0.0.1:9001/ws:80`) and answers 502; with a scheme it refuses the file."""
+    return "/" in written and "://" not in written and not written.startswith("unix/") and "{" not in written
 
 
 def handshake_for(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from wslint.caddy.caddy1 import caddy1_subdirective_hint
 from wslint.caddy.config import (
     HeaderOps,
     HealthCheck,
@@ -111,7 +112,7 @@ def reverse_proxy_directive(node: Node, defs: dict[str, MatcherSet], ctx: Ctx) -
                     rp.stream_close_delay = child.source
                 continue
             if since is None:
-                raise CaddyfileError(f"unrecognized subdirective {sub}", child.head)
+                raise CaddyfileError(f"unrecognized subdirective {sub}{caddy1_subdirective_hint(sub)}", child.head)
             if sub == "stream_close_delay":
                 rp.stream_close_delay = child.source
             continue

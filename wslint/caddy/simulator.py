@@ -712,8 +712,13 @@ class CaddySimulator(ProxySimulator[Target]):
         last_key, src = site.keys[-1], site.key_sources[-1]
         scheme, sep, rest = last_key.rpartition("://")
         hostport, slash, path = rest.partition("/")
+        if not hostport:
+            # an address wslint cannot take apart (`//host:port`): no edit rather than a wrong one
+            return None
         port = hostport.rsplit(":", 1)[1] if hostport.count(":") == 1 else ""
         new = (scheme + sep if sep else "") + ep.host + (f":{port}" if port else "") + (slash + path if slash else "")
+        if new in site.keys:
+            return None
         return Rewrite(src, f"{last_key}, {new}")
 
 

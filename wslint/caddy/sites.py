@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from wslint.caddy.caddy1 import caddy1_hint
 from wslint.caddy.config import (
     HostMatcher,
     HttpApp,
@@ -308,6 +309,7 @@ def build_app(cf: Caddyfile, version: tuple[int, ...]) -> tuple[HttpApp, Options
 
                 if node.name not in PARSERS:
                     hint = "" if b.has_braces else " (did you mean to define a second site? use braces around each)"
+                    hint = caddy1_hint(node) or hint
                     raise CaddyfileError(f"unrecognized directive: {node.name}{hint}", node.head)
             values.extend(parse_directive(node, defs, ctx))
         binds = [h for v in values if v.cls == "bind" for h in v.value]

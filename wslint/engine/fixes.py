@@ -148,8 +148,26 @@ def delete(source: Source, texts: SourceTexts) -> TextEdit:
         before = first[: source.column - 1]
         after = last[source.end_column - 1 :]
         if not before.strip(_BLANKS) and (not after.strip(_BLANKS) or after.strip(_BLANKS).startswith("#")):
+            if source.path.endswith((".yml", ".yaml")) and _only_child(texts, source):
+                raise FixError(f"deleting line {source.line} leaves its parent key empty, which Traefik refuses")
             return TextEdit(source.path, source.line, 1, source.end_line + 1, 1, "")
     return TextEdit(source.path, source.line, source.column, source.end_line, source.end_column, "")
+
+
+def _only_child(texts: SourceTexts, source: Source) -> bool:
+    """The lines are all a YAML `key:` line holds: without them its value would be null."""
+    assert source.end_line is not None
+    lines = texts.lines(source.path) or []
+    own = len(_indent(lines[source.line - 1])) if 0 < source.line <= len(lines) else 0
+
+    def content(i: int) -> str | None:
+        line = lines[i] if 0 <= i < len(lines) else None
+        return None if line is None or not line.strip() or line.lstrip().startswith("#") else line
+
+    above = next((lines[i] for i in range(source.line - 2, -1, -1) if content(i) is not None), None)
+    below = next((lines[i] for i in range(source.end_line, len(lines)) if content(i) is not None), None)
+    parent = above is not None and len(_indent(above)) < own and above.rstrip().endswith(":")
+    return parent and (below is None or len(_indent(below)) < own)
 
 
 def build_fix(fix: CompiledFix, context: dict[str, Any], texts: SourceTexts) -> Fix | None:

@@ -31,6 +31,9 @@ def miss_text(m: Miss) -> str:
 
 def verdict(r: EndpointResult) -> str:
     """One line: what the client will see."""
+    if not r.certain and r.status is None and r.outcome in ("local", "error"):
+        # nothing was decided: say so rather than name a status
+        return "wslint cannot tell what the proxy does with it (see uncertain above)"
     if r.outcome == "proxied":
         hs = r.handshake
         if r.upgrades:

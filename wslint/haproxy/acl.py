@@ -57,6 +57,10 @@ PREDEFINED: dict[str, bool | None] = {
 }
 
 
+# the predefined ACLs that read the request: all false before it arrives
+REQUEST_ACLS = frozenset(n for n in PREDEFINED if n.startswith(("HTTP", "METH_")) or n in ("REQ_CONTENT", "RDP_COOKIE"))
+
+
 @dataclass(frozen=True)
 class AclTest:
     """One test: an `acl` line's criterion and patterns, or an anonymous ACL's."""
@@ -278,6 +282,8 @@ class Evaluator:
     def acl(self, name: str) -> bool | None:
         if name in self.table.acls:
             return _any(self.test(t) for t in self.table.acls[name])
+        if self.ctx.request.before_request and name in REQUEST_ACLS:
+            return False
         return PREDEFINED.get(name)
 
     def term(self, term: Term) -> bool | None:

@@ -20,6 +20,7 @@ from wslint.clients import CLIENTS, Client
 from wslint.endpoints import Endpoint
 from wslint.findings import Diagnostic, Severity
 from wslint.haproxy.acl import AclTest, Condition, TestResult
+from wslint.haproxy.keywords import removed_global
 from wslint.haproxy.parser import ParsedConfig, Section, Statement
 from wslint.haproxy.proxies import Proxy, Timeout, parse_time
 from wslint.haproxy.request import HTX_SINCE, HttpRequest, handshake_request
@@ -646,22 +647,29 @@ class HaproxyModel:
     # -- the whole configuration -----------------------------------------------------
 
     def misplaced(self) -> list[MisplacedDirective]:
+        uses = [
+            (s, use)
+            for s in self.parsed.sections
+            if s.kind == "global"
+            for use in (removed_global(st, self.version) for st in s.statements)
+            if use is not None
+        ]
+        uses += [(p.section, use) for p in [*self.defaults, *self.proxies] for use in p.removed]
         out = []
-        for p in [*self.defaults, *self.proxies]:
-            for use in p.removed:
-                st = use.statement
-                out.append(
-                    MisplacedDirective(
-                        snippet=Snippet(use.keyword, st.args, st.text, st.source, (p.kind,)),
-                        allowed=(),
-                        enclosing=p.section.block,
-                        target=None,
-                        removed_in=".".join(map(str, use.removed.since)),
-                        reason=use.removed.advice,
-                        replacement=use.replacement,
-                        replace_action=use.action,
-                    )
+        for section, use in uses:
+            st = use.statement
+            out.append(
+                MisplacedDirective(
+                    snippet=Snippet(use.keyword, st.args, st.text, st.source, (section.kind,)),
+                    allowed=(),
+                    enclosing=section.block,
+                    target=None,
+                    removed_in=".".join(map(str, use.removed.since)),
+                    reason=use.removed.advice,
+                    replacement=use.replacement,
+                    replace_action=use.action,
                 )
+            )
         return out
 
     def config(self, routes: list[Route], results: tuple[object, ...]) -> ProxyConfig:

@@ -66,6 +66,29 @@ KEYWORDS: dict[str, Removed] = {
 KEYWORDS["appsession"] = Removed(_v("1.6"), "Use stick tables or 'cookie' persistence instead.")
 # "has no effect, is deprecated, and will be removed in version 2.7" (the 2.6 warning)
 KEYWORDS["bind-process"] = Removed(_v("2.7"), "Remove it: threads replaced processes.")
+# removed in 2.3-dev7 ("doesn't exist anymore"), in 2.5-dev1 ("not supported any more since 2.5")
+KEYWORDS["monitor-net"] = Removed(
+    _v("2.3"), "Use 'http-request return status 200 if { src <network> }' instead.", "http-request return"
+)
+KEYWORDS["grace"] = Removed(_v("2.5"), "Remove it: a stopping HAProxy no longer waits a grace time.")
+
+# the global section's keywords (src/cfgparse-global.c)
+GLOBAL_KEYWORDS: dict[str, Removed] = {
+    # removed in 2.3-dev6: from then on an unknown keyword
+    "debug": Removed(_v("2.3"), "Remove it: start haproxy with -d to debug."),
+    "nbproc": Removed(
+        _v("2.5"), "Remove it: threads are used automatically on multi-processor machines (see 'nbthread')."
+    ),
+    "tune.chksize": Removed(_v("2.5"), "Remove it: tune.bufsize is used instead."),
+}
+
+# `mode health`: "doesn't exist anymore" since 2.3
+MODE_HEALTH = Removed(_v("2.3"), "Use 'http-request return status 200' in an HTTP frontend instead.")
+# `process` on a bind line: a warning in 2.5 and 2.6, refused from 2.7 ("please use 'thread' instead")
+BIND_PROCESS = Removed(_v("2.7"), "Remove 'process': threads replaced processes (use 'thread' if needed).")
+# an address on the frontend or listen line, HAProxy 1.4's syntax: "please use the 'bind' keyword for
+# listening addresses" since 1.6 (src/cfgparse-listen.c), and the section is not created
+HEADER_ADDRESS = Removed(_v("1.6"), "Use the 'bind' keyword for listening addresses.", "bind")
 
 OPTIONS: dict[str, Removed] = {
     # a warning (treated as httpclose) up to 2.4, refused from 2.5
@@ -74,10 +97,14 @@ OPTIONS: dict[str, Removed] = {
     # HTX is the only mode since 2.1; from 2.5 the option is unknown
     "http-use-htx": Removed(_v("2.5"), "Remove it: HTX is the only HTTP mode."),
     "http_proxy": Removed(_v("2.5"), "Use 'http-request set-dst' and 'http-request set-uri' instead."),
+    # HAProxy 1.4's spelling, removed in 2.1 ("unknown option ... did you mean 'independent-streams'")
+    "independant-streams": Removed(_v("2.1"), "Write it 'option independent-streams'.", "option independent-streams"),
 }
 
 
 FixAction = Literal["delete", "replace", "explain"]
+# what a 1.4 listen line named: [host]:port[-port], several separated by commas
+ADDRESS = re.compile(r"[^\s,]*:\d+(-\d+)?(,[^\s,]*:\d+(-\d+)?)*")
 
 
 @dataclass(frozen=True)
@@ -102,6 +129,17 @@ def _translate(st: Statement, keyword: str, removed: Removed) -> tuple[FixAction
         return "replace", f"{removed.instead} {args[0]}"
     if keyword == "redispatch" and not args:
         return "replace", "option redispatch"
+    if keyword in ("grace", "nbproc", "debug", "tune.chksize"):
+        return "delete", None
+    if keyword == "option independant-streams" and st.keyword == "option":
+        return "replace", "option independent-streams"
+    if keyword == "monitor-net" and len(args) == 1:
+        return "replace", f"http-request return status 200 if {{ src {args[0]} }}"
+    if keyword == "bind process":
+        at = st.args.index("process", 1) + 1
+        base = st.source.column or 1
+        kept = [st.text[w.column - base : w.end_column - base] for i, w in enumerate(st.words) if i not in (at, at + 1)]
+        return "replace", " ".join(kept)
     if keyword == "block":
         return "replace", ("http-request deny " + st.span_text(1, last)) if args else "http-request deny"
     if keyword == "reqadd" and args and ":" in args[0]:
@@ -129,8 +167,33 @@ def removed_keyword(st: Statement, version: tuple[int, ...]) -> RemovedUse | Non
         name, removed = f"option {words[0]}", OPTIONS.get(words[0])
     elif st.keyword in ("no", "default") and len(words) >= 2 and words[0] == "option":
         name, removed = f"option {words[1]}", OPTIONS.get(words[1])
+    elif st.keyword == "mode" and words[:1] == ("health",):
+        name, removed = "mode health", MODE_HEALTH
+    elif st.keyword == "bind" and "process" in words[1:-1]:
+        name, removed = "bind process", BIND_PROCESS
     else:
         name, removed = st.keyword, KEYWORDS.get(st.keyword)
+    return _use(st, name, removed, version)
+
+
+def removed_global(st: Statement, version: tuple[int, ...]) -> RemovedUse | None:
+    """The removed global keyword this statement of the global section uses, when `version` refuses it."""
+    return _use(st, st.keyword, GLOBAL_KEYWORDS.get(st.keyword), version)
+
+
+def header_address(
+    header: Statement, extra: tuple[str, ...], from_name: str | None, version: tuple[int, ...]
+) -> RemovedUse | None:
+    """A frontend or listen line that also names an address (`frontend all 0.0.0.0:8888`)."""
+    if not extra or header.keyword not in ("frontend", "listen") or version < HEADER_ADDRESS.since:
+        return None
+    first = f"{header.keyword} {header.args[0]}" + (f" from {from_name}" if from_name else "")
+    lines = [first, *(f"    bind {a}" for a in extra[0].split(","))]
+    action: FixAction = "replace" if len(extra) == 1 and ADDRESS.fullmatch(extra[0]) else "explain"
+    return RemovedUse(header, f"{header.keyword} <name> <address>", HEADER_ADDRESS, action, "\n".join(lines))
+
+
+def _use(st: Statement, name: str, removed: Removed | None, version: tuple[int, ...]) -> RemovedUse | None:
     if removed is None or version < removed.since:
         return None
     action, replacement = _translate(st, name, removed)

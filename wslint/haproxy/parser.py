@@ -92,6 +92,8 @@ class Section:
     header: Statement
     index: int
     from_name: str | None = None
+    # words after the name that are not `from <defaults>` (HAProxy 1.4's listening address)
+    extra: tuple[str, ...] = ()
     statements: list[Statement] = field(default_factory=list)
     block: BlockRef | None = None
     # comments written in the section (line, text), for `# wslint: websocket`
@@ -332,15 +334,27 @@ class Parser:
         from_name: str | None = None
         if args and args[0] != "from":
             name = args.pop(0)
+        extra: tuple[str, ...] = ()
         if args and args[0] == "from":
             if len(args) < 2:
                 self._error(f"'{kind}': 'from' needs the name of a defaults section", st.source.path, st.source.line)
             else:
                 from_name = args[1]
+                extra = tuple(args[2:])
+        else:
+            extra = tuple(args)
         if kind in NAMED and not name:
             self._error(f"'{kind}' needs a name", st.source.path, st.source.line)
             return None
-        return Section(kind, name, st, index, from_name)
+        if extra and kind == "backend":
+            # HAProxy creates no backend from such a line: every statement of the section is refused
+            self._error(
+                f"'backend {name}' takes a name and 'from <defaults>' only, not '{extra[0]}': HAProxy refuses the "
+                "section's lines",
+                st.source.path,
+                st.source.line,
+            )
+        return Section(kind, name, st, index, from_name, extra)
 
 
 def _blocks(sections: list[Section], texts: dict[str, str]) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from wslint.durations import bounded_seconds
 from wslint.findings import Diagnostic, Severity
 from wslint.haproxy.acl import AclTable, Condition, ConditionError, condition_start, parse_condition, parse_test
-from wslint.haproxy.keywords import RemovedUse, removed_keyword
+from wslint.haproxy.keywords import RemovedUse, header_address, removed_keyword
 from wslint.haproxy.parser import ParsedConfig, Section, Statement
 from wslint.model import Source
 
@@ -117,6 +117,9 @@ class Proxy:
     ignored_tunnel: list[Statement] = field(default_factory=list)
     removed: list[RemovedUse] = field(default_factory=list)
     marker: Source | None = None
+    # `tcp-request inspect-delay` (inherited from defaults) and the `tcp-request content` rules
+    inspect_delay: Statement | None = None
+    tcp_content: list[Statement] = field(default_factory=list)
 
     @property
     def kind(self) -> str:
@@ -160,6 +163,8 @@ def _inherit(proxy: Proxy, base: Proxy) -> None:
     proxy.check_send = base.check_send
     proxy.check_expects = list(base.check_expects)
     proxy.sticky = base.sticky
+    proxy.inspect_delay = base.inspect_delay
+    proxy.tcp_content = list(base.tcp_content)
 
 
 def _address(text: str) -> tuple[str | None, list[int]] | None:
@@ -219,6 +224,7 @@ class ProxyBuilder:
             if base is not None:
                 proxy.defaults = base
                 _inherit(proxy, base)
+            self._header_address(proxy)
             for st in section.statements:
                 self._statement(proxy, st)
             self._markers(proxy)
@@ -297,6 +303,10 @@ class ProxyBuilder:
             proxy.sticky = True
         elif kw == "bind" and args:
             self._bind(proxy, st)
+        elif kw == "tcp-request" and len(args) >= 2 and args[0] == "inspect-delay":
+            proxy.inspect_delay = st
+        elif kw == "tcp-request" and args and args[0] == "content":
+            proxy.tcp_content.append(st)
 
     def _timeout(self, proxy: Proxy, st: Statement) -> None:
         name, value = st.args[0], st.args[1]
@@ -350,6 +360,19 @@ class ProxyBuilder:
             )
             return
         proxy.http_request.append(HttpRule(action, st.args[1 : end - 1], cond, st, proxy.section))
+
+    def _header_address(self, proxy: Proxy) -> None:
+        """HAProxy 1.4's `listen name address`: refused (WS603), read as the bind it meant."""
+        section = proxy.section
+        use = header_address(section.header, section.extra, section.from_name, self.version)
+        if use is None:
+            return
+        proxy.removed.append(use)
+        for part in section.extra[0].split(","):
+            parsed = _address(part)
+            if parsed is not None:
+                host, ports = parsed
+                proxy.binds.extend(Bind(host, p, False, section.header) for p in ports)
 
     def _bind(self, proxy: Proxy, st: Statement) -> None:
         params = st.args[1:]

@@ -43,6 +43,8 @@ class HttpRequest:
     version: str = "1.1"
     # variables set by set-var rules (None: a value wslint cannot know)
     variables: dict[str, str | None] = field(default_factory=dict)
+    # nothing of the request has arrived yet: a mode tcp frontend deciding as the connection opens
+    before_request: bool = False
 
     def values(self, name: str) -> list[str] | None:
         """Every occurrence's full value, in order (None: one of them is unknown)."""
@@ -75,6 +77,7 @@ class HttpRequest:
             self.method,
             self.version,
             dict(self.variables),
+            self.before_request,
         )
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from wslint.haproxy.acl import AclTest, Condition, Evaluator, TestResult
+from wslint.haproxy.early import reads_request, switches_mode, waits_for_request
 from wslint.haproxy.parser import Section
 from wslint.haproxy.proxies import HttpRule, Proxy, Timeout, UseBackend, parse_time
 from wslint.haproxy.request import HTX_SINCE, HttpRequest, clean_connection, outgoing_connection
@@ -126,6 +127,8 @@ class Flow:
     # every ACL test evaluated, with its result, in order
     tests: list[TestResult] = field(default_factory=list)
     switch_tests: list[TestResult] = field(default_factory=list)
+    # a mode tcp frontend chose the backend before the request arrived (the rule that reads it)
+    early: UseBackend | None = None
 
     def step(self, text: str, source: Source | None = None) -> None:
         self.steps.append(TraceStep(text, source))
@@ -444,8 +447,38 @@ class Router:
 
     # -- switching ---------------------------------------------------------------------
 
-    def switch(self, fe: Proxy, flow: Flow) -> tuple[Switch | None, bool]:
-        """The backend the frontend's rules choose (and whether a condition was unknown)."""
+    def switch(self, fe: Proxy, flow: Flow, early: bool = True) -> tuple[Switch | None, bool]:
+        """The backend the frontend's rules choose (and whether a condition was unknown); with `early`, as a
+        mode tcp frontend that does not wait for the request chooses it (see wslint.haproxy.early)."""
+        if fe.mode == "tcp" and switches_mode(fe):
+            flow.uncertain.append(f"what {fe.label} does once `tcp-request content switch-mode` makes it HTTP")
+            return self._switch(fe, flow)
+        reader = next((ub for ub in fe.use_backends if reads_request(fe, ub.cond)), None)
+        if not early or fe.mode != "tcp" or reader is None:
+            return self._switch(fe, flow)
+        waits = waits_for_request(fe)
+        if waits is None:
+            flow.uncertain.append(f"whether {fe.label} waits for the request before `{reader.statement.text}`")
+            return self._switch(fe, flow)
+        if waits:
+            return self._switch(fe, flow)
+        flow.step(
+            f"{fe.label} is in mode tcp and does not wait for the request (no `tcp-request inspect-delay` with a "
+            "`tcp-request content` rule that reads it): its rules decide on what has arrived as the connection "
+            "opens, usually nothing",
+            reader.statement.source,
+        )
+        flow.early = reader
+        before = Flow(flow.request.copy())
+        before.request.before_request = True
+        chosen = self._switch(fe, before)
+        flow.steps.extend(before.steps)
+        flow.uncertain.extend(before.uncertain)
+        flow.switch_tests.extend(before.switch_tests)
+        flow.tests.extend(before.tests)
+        return chosen
+
+    def _switch(self, fe: Proxy, flow: Flow) -> tuple[Switch | None, bool]:
         uncertain = False
         for ub in fe.use_backends:
             section = fe.section

@@ -269,6 +269,57 @@ def read_map(path: str, max_bytes: int) -> MapFile:
 Resolver = Callable[[str], MapFile | None]
 
 
+# fetches that read the request itself (the buffered data, its HTTP form): empty until it arrives
+REQUEST_FETCHES = frozenset(
+    {
+        "hdr",
+        "req.hdr",
+        "fhdr",
+        "req.fhdr",
+        "hdr_cnt",
+        "req.hdr_cnt",
+        "fhdr_cnt",
+        "req.fhdr_cnt",
+        "hdr_val",
+        "req.hdr_val",
+        "path",
+        "pathq",
+        "query",
+        "url",
+        "base",
+        "baseq",
+        "urlp",
+        "url_param",
+        "urlp_val",
+        "method",
+        "req.ver",
+        "req_ver",
+        "http_first_req",
+        "req.cook",
+        "cook",
+        "req.body",
+        "req.len",
+        "req_len",
+        "req.payload",
+        "req.payload_lv",
+        "req.proto_http",
+        "req_proto_http",
+        "req.ssl_sni",
+        "req_ssl_sni",
+        "req.ssl_hello_type",
+        "req_ssl_hello_type",
+        "req.ssl_ver",
+        "req_ssl_ver",
+        "ssl_fc_sni",
+    }
+)
+
+
+def needs_request(fetch: str) -> bool:
+    """Whether the fetch reads the request (rather than the connection: src, dst_port, ssl_fc)."""
+    return fetch in REQUEST_FETCHES or fetch.startswith(("req.hdr", "hdr_", "path_", "url_", "base_", "cook_"))
+
+
 class SampleContext:
     """Evaluates fetches and converters for one request."""
 
@@ -283,6 +334,9 @@ class SampleContext:
         r = self.request
         name = call.name
         args = call.args
+        if r.before_request and needs_request(name):
+            # nothing to read yet: the fetch finds no sample, and its test fails
+            return []
         if name in ("hdr", "req.hdr", "fhdr", "req.fhdr", "hdr_cnt", "req.hdr_cnt", "fhdr_cnt", "req.fhdr_cnt"):
             full = "fhdr" in name
             occurrences = r.values(args[0]) if args and args[0] else [v for _, v in r.headers if v is not None]

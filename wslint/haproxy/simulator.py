@@ -31,6 +31,7 @@ from wslint.haproxy.build import (
     expects_success,
     positive_tests,
 )
+from wslint.haproxy.early import WAIT_RULES
 from wslint.haproxy.proxies import Proxy
 from wslint.haproxy.routing import Flow, Outcome, Switch
 from wslint.haproxy.samples import SampleContext, match_one, match_values
@@ -268,6 +269,24 @@ class HaproxySimulator(ProxySimulator[Target]):
                 )
         return tuple(found)
 
+    def before_request(self, fe: Proxy, out: Outcome) -> Miss | None:
+        """The route a mode tcp frontend would choose had it waited for the request."""
+        reader = out.flow.early
+        if reader is None or out.switch_request is None:
+            return None
+        full = Flow(out.switch_request.copy())
+        meant, uncertain = self.sim.switch(fe, full, early=False)
+        if meant is None or uncertain or (out.switch is not None and meant.backend is out.switch.backend):
+            return None
+        reason = (
+            f"{fe.label} is in mode tcp and chooses the backend as the connection opens, before the request "
+            f"`{reader.statement.text}` tests has arrived (no `tcp-request inspect-delay` with a `tcp-request "
+            "content` rule that waits for it): the test finds nothing, except now and then when the request is "
+            "already in"
+        )
+        route = self.model.route_for(fe, meant)
+        return Miss(route, "before-request", reason, reader.statement.source, "\n".join(WAIT_RULES))
+
     def near_misses(self, fe: Proxy, out: Outcome) -> tuple[Route, ...]:
         req = out.switch_request
         if req is None or req.path is None or fe.mode != "http":
@@ -393,6 +412,9 @@ def _diagnose(
             cause,
         )
         return replace(r, elsewhere=(route,), server_cause=cause, rewrite=rewrite, steps=(*r.steps, note))
+    early = declarer.before_request(fe, out)
+    if early is not None:
+        return replace(r, misses=(early,))
     better = declarer.better(fe, out)
     if better:
         return replace(r, better_routes=better)

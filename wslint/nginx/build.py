@@ -55,6 +55,7 @@ from wslint.nginx.locations import (
     location_info,
     normalize_uri,
 )
+from wslint.nginx.removed import removed_directive
 from wslint.nginx.simulator import NginxSimulator
 from wslint.nginx.tree import Directive, file_block
 from wslint.nginx.upstreams import is_address, split_pass
@@ -283,6 +284,9 @@ class NginxModel:
             allowed = contexts.is_allowed(d.name, d.context, self.version)
             if allowed is False:
                 self.misplaced.append(self._misplaced(d))
+            removed = removed_directive(d, self.version)
+            if removed is not None:
+                self.misplaced.append(removed)
             for name in references(d):
                 if not is_builtin(name) and name not in self.defined:
                     self.references.append(VariableReference(name, d.name, d.source, False))
@@ -621,6 +625,10 @@ class NginxModel:
             return Intent("none", f"it includes {unread.args[0]}, which is not there to read", unread.source)
         for h in effective:
             if len(h.args) >= 2 and self._handles_upgrade(h.args[0], h.args[1]):
+                heir = self._websocket_heir(loc) if scope.defined_at == d.source else None
+                if heir is not None:
+                    why = f"its upgrade headers are for `location {heir.name}` nested in it, where its WebSockets go"
+                    return Intent("none", why, heir.directive.source)
                 return Intent("explicit", f"it sets '{h.args[0]} {h.args[1]}'", h.visible_source)
         for dh in scope.dropped:
             if self._handles_upgrade(dh.name, dh.expression):
@@ -638,6 +646,26 @@ class NginxModel:
             strength, why = signal
             return Intent("heuristic" if strength == "strong" else "possible", why, d.source)
         return Intent("none", "nothing in its configuration or path suggests WebSockets")
+
+    def _websocket_heir(self, loc: LocationInfo) -> LocationInfo | None:
+        """For a location whose own path says nothing of WebSockets: a location nested in it that inherits its
+        headers (it sets none of its own), proxies, and is a WebSocket location by its path or its marker.
+        The outer location's headers are there for that one; its own requests are plain HTTP."""
+        d = loc.directive
+        if path_signal(loc.name) is not None or d.children is None:
+            return None
+        pending = [c for c in d.children if c.name == "location" and c.children is not None]
+        while pending:
+            inner = pending.pop(0)
+            if self._level_headers(inner):
+                continue
+            info = location_info(inner)
+            marked = any(WEBSOCKET_MARKER.match(text) for _, text in inner.comments)
+            proxies = any(inner.first(name) is not None for name in PASS_DIRECTIVES)
+            if proxies and (marked or path_signal(info.name) is not None):
+                return info
+            pending.extend(c for c in inner.children or () if c.name == "location" and c.children is not None)
+        return None
 
     def _websocket_within(self, loc: LocationInfo) -> LocationInfo | None:
         """For a prefix location known only by its path: a longer prefix (or exact) location beside it,

@@ -69,10 +69,23 @@ def other_version_note(name: str, version: Version) -> str | None:
     added = next((since for since, then in history if then is not None and since > version), None)
     if added is not None:
         return f"it appeared in nginx {_text(added)}"
-    removed = next((since for since, then in history if then is None and since <= version), None)
-    if removed is not None and removed > history[0][0]:
+    removed = removed_in(name, version)
+    if removed is not None:
         return f"it was removed in nginx {_text(removed)}"
     return None
+
+
+def removed_in(name: str, version: Version) -> Version | None:
+    """The version that removed `name`, when `version` is that one or later (an older nginx had it)."""
+    history = HISTORY.get(name)
+    if history is None or forms(name, version) is not None:
+        return None
+    removed = next((since for since, then in reversed(history) if then is None and since <= version), None)
+    return removed if removed is not None and removed > history[0][0] else None
+
+
+def version_text(version: Version) -> str:
+    return _text(version)
 
 
 def names(version: Version) -> set[str]:

@@ -6,13 +6,14 @@ another server, a near-miss pattern), that other location is what the user meant
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from wslint.clients import Client
 from wslint.declare import ProxySimulator
 from wslint.endpoints import Endpoint
-from wslint.model import EndpointResult, Listener, Match, Miss, Route
+from wslint.model import EndpointResult, Intent, Listener, Match, Miss, Route
 from wslint.nginx.evaluate import compile_regex
 from wslint.nginx.locations import BadRequest, normalize_uri
 from wslint.nginx.routing import Router, ServerChoice
@@ -59,6 +60,18 @@ class NginxSimulator(ProxySimulator[ServerChoice | None]):
     def may_declare(self, result: EndpointResult) -> bool:
         proxied = result.outcome == "proxied" or result.reason == "unresolvable"
         return proxied and result.route is not None and result.route.source not in self.unread
+
+    def explained(self, route: Route, declared: Sequence[Route]) -> Intent | None:
+        # a location setting the upgrade headers for the locations nested in it: the declared one that
+        # inherits them is where the WebSockets go
+        own = route.header_scope.defined_at
+        if route.websocket.level != "explicit" or own != route.source or route.path_signal is not None:
+            return None
+        heir = next((r for r in declared if r is not route and r.header_scope.defined_at == own), None)
+        if heir is None:
+            return None
+        why = f"its upgrade headers are there for `{heir.name}` nested in it, where the declared endpoint goes"
+        return Intent("none", why, heir.source)
 
     def alternatives(self, result: EndpointResult, target: ServerChoice | None) -> EndpointResult:
         if result.listener is None or result.upgrades or not result.certain:

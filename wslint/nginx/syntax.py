@@ -247,6 +247,8 @@ def _unknown(d: Directive, ctx: str, settings: Settings, seen: set[str]) -> Issu
     note = directive_table.other_version_note(d.name, settings.version)
     # a directive of another nginx version: refused for sure when the version was given
     strict = not settings.version_assumed if note else settings.modules.known
+    # one an older nginx had: WS603 (removed-keyword) reports it with its replacement
+    removed = directive_table.removed_in(d.name, settings.version) is not None
     if not strict and d.name in seen:
         return None
     seen.add(d.name)
@@ -264,7 +266,7 @@ def _unknown(d: Directive, ctx: str, settings: Settings, seen: set[str]) -> Issu
             message += f"; nginx refuses it unless a module defines it that {settings.modules.why}"
     if d.name.startswith("\ufeff"):
         message += "; the file starts with a UTF-8 byte order mark, which nginx reads as part of the name"
-    return Issue(d.source.path, terminator_line(d), message, Severity.ERROR if strict else Severity.WARNING)
+    return Issue(d.source.path, terminator_line(d), message, Severity.ERROR if strict else Severity.WARNING, removed)
 
 
 def _fits(name: str, ctx: str, version: Version) -> bool:
