@@ -195,10 +195,10 @@ def _traefik(binary: str, src: Path, work: Path, app: int, other: int) -> Iterat
     """The fixture's dynamic files on the harness's static configuration (entryPoint `web`)."""
     dynamic = sorted((src / "dynamic").glob("*.y*ml"))
     with Backend() as ready:
-        proxy = Traefik(binary, work, ready.port)
+        proxy = Traefik(binary, work, ready.port, _on_free_ports(dynamic[0].read_text(), app, other), dynamic[0].name)
         for extra in dynamic[1:]:
             proxy.write_dynamic(_on_free_ports(extra.read_text(), app, other), extra.name)
-        proxy.start(_on_free_ports(dynamic[0].read_text(), app, other), dynamic[0].name)
+        proxy.start()
         try:
             yield proxy
         finally:

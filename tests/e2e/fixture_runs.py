@@ -18,10 +18,12 @@ from pathlib import Path
 
 from tests.e2e.apache_proxy import Apache
 from tests.e2e.backends import NotFoundBackend
+from tests.e2e.backends import SocketOnlyBackend as WebSocketOnlyBackend
 from tests.e2e.caddy_proxy import Caddy, with_globals
-from tests.e2e.haproxy_proxy import CHECK_SETTLE, HAProxy, WebSocketOnlyBackend
-from tests.e2e.harness import Run
-from tests.e2e.proxies import ConfigRefused, Nginx, free_port, substitute
+from tests.e2e.haproxy_proxy import HAProxy
+from tests.e2e.harness import CHECK_SETTLE, Run
+from tests.e2e.nginx_proxy import Nginx
+from tests.e2e.proxies import ConfigRefused, free_port, substitute
 from tests.e2e.wsclient import CONNECTION_HEADERS, handshake
 from tests.test_fixtures import OPTIONS
 from wslint.endpoints import Endpoint, parse_endpoint

@@ -30,7 +30,8 @@ from tests.e2e.apache_proxy import MODULES
 from tests.e2e.backends import Backend, NotFoundBackend
 from tests.e2e.caddy_proxy import CHECK_SETTLE, Caddy, with_globals
 from tests.e2e.haproxy_proxy import HAProxy
-from tests.e2e.proxies import Nginx, free_port, wait_for_port
+from tests.e2e.nginx_proxy import Nginx
+from tests.e2e.proxies import free_port, wait_for_port
 from tests.e2e.traefik_proxy import Traefik
 from tests.e2e.wsclient import CONNECTION_HEADERS, Outcome, handshake
 from tests.test_fixtures import annotations
@@ -242,8 +243,8 @@ def running(case: Case, binary: str, work: Path, app: AppBackend, other: NotFoun
     port = free_port()
     if case.proxy == "traefik":
         dynamic = _ports((case.directory / "dynamic.yml").read_text(), app.port, other.port)
-        traefik = Traefik(binary, work, app.port)
-        traefik.start(dynamic)
+        traefik = Traefik(binary, work, app.port, dynamic)
+        traefik.start()
         try:
             yield traefik.port
         finally:

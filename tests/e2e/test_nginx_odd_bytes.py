@@ -46,11 +46,11 @@ def test_wslint_reads_the_bytes_as_nginx_does(tmp_path: Path, name: str) -> None
     text, line, message = CASES[name]
     (tmp_path / "nginx.conf").write_bytes(text.encode("utf-8"))
     res = lint_capped(str(tmp_path / "nginx.conf"))
-    errors = [ln for ln in res.stdout.splitlines() if ": error: " in ln]
+    errors = [ln for ln in res.stderr.splitlines() if ": error: " in ln]
     if line is None:
-        assert res.returncode in (0, 1) and not errors, res.stdout
+        assert res.returncode in (0, 1) and not errors, res.stderr
     else:
-        assert res.returncode == 2 and len(errors) == 1, res.stdout
+        assert res.returncode == 2 and len(errors) == 1, res.stderr
         assert f"nginx.conf:{line}: error: {message}" in errors[0], errors[0]
         assert "(parse)" in errors[0] and ":  (parse)" not in errors[0]
 

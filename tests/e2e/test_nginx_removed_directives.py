@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.backends import Backend
-from tests.e2e.proxies import Nginx, free_port
+from tests.e2e.nginx_proxy import Nginx
+from tests.e2e.proxies import free_port
 from wslint.core import LintOptions, run
 from wslint.edits import apply_edits
 from wslint.engine.rules import RuleSet

@@ -19,7 +19,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.e2e.backends import Backend, NotFoundBackend
-from tests.e2e.proxies import Nginx, free_port, substitute
+from tests.e2e.nginx_proxy import Nginx
+from tests.e2e.proxies import free_port, substitute
 from wslint.cli import app
 
 pytestmark = pytest.mark.realproxy
@@ -160,8 +161,8 @@ def traefik(binary: str, tmp_path: Path, dynamic: str, app_port: int) -> Iterato
 
     with NotFoundBackend() as ready_target, Backend() as ready:
         del ready_target
-        proxy = Traefik(binary, tmp_path / "traefik", ready.port)
-        proxy.start(substitute(dynamic, 0, app_port, 0))
+        proxy = Traefik(binary, tmp_path / "traefik", ready.port, substitute(dynamic, 0, app_port, 0))
+        proxy.start()
 
         def write(text: str) -> Path:
             given = tmp_path / "given"
