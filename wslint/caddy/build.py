@@ -389,7 +389,9 @@ def divergences(spot: Spot, clients: tuple[Client, ...], noun: str, label: str) 
                 for fld, wanted in m.fields.items():
                     if fld not in UPGRADE_HEADERS or not wanted:
                         continue
-                    d = _header_divergence(fld, wanted, m.sources.get(fld, m.source), clients, name, regex=False)
+                    d = _header_divergence(
+                        fld, wanted, m.sources.get(fld, m.source), clients, name, False, fld not in m.repeated
+                    )
                     if d is not None:
                         out.append(d)
             elif isinstance(m, HeaderRegexpMatcher):
@@ -409,7 +411,13 @@ def _client_value(client: Client, fld: str) -> str:
 
 
 def _header_divergence(
-    fld: str, wanted: list[str], cause: Source | None, clients: tuple[Client, ...], route: str, regex: bool
+    fld: str,
+    wanted: list[str],
+    cause: Source | None,
+    clients: tuple[Client, ...],
+    route: str,
+    regex: bool,
+    rewritable: bool = True,
 ) -> Divergence | None:
     for client in clients:
         sent = _client_value(client, fld)
@@ -450,6 +458,6 @@ def _header_divergence(
             ),
             key=written,
             value=SUGGESTION[fld],
-            rewrite=Rewrite(cause, SUGGESTION[fld]) if cause is not None else None,
+            rewrite=Rewrite(cause, SUGGESTION[fld]) if cause is not None and rewritable else None,
         )
     return None

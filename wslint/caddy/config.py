@@ -71,8 +71,10 @@ class HostMatcher(Matcher):
 class HeaderMatcher(Matcher):
     # field -> accepted values; None: the field must be absent; []: it must be present
     fields: dict[str, list[str] | None] = field(default_factory=dict)
-    # where each field's test is written
+    # where each field's test is written (its first line)
     sources: dict[str, Source] = field(default_factory=dict)
+    # fields tested on more than one line: one line's replacement cannot rewrite the test
+    repeated: frozenset[str] = frozenset()
 
     def to_json(self) -> JSON:
         return {k: v for k, v in self.fields.items()}

@@ -129,6 +129,7 @@ def _matcher(kind: str, lines: list[Line]) -> Matcher:
     if kind == "header":
         fields: dict[str, list[str] | None] = {}
         sources: dict[str, Source] = {}
+        repeated: set[str] = set()
         for line in lines:
             _no_block(line, kind)
             if not line.args:
@@ -148,9 +149,11 @@ def _matcher(kind: str, lines: list[Line]) -> Matcher:
                 raise CaddyfileError("malformed header matcher: expected both field and value", line.name)
             key = canonical_header(fld)
             existing = fields.get(key)
+            if key in sources:
+                repeated.add(key)
             fields[key] = [*(existing or []), line.args[1].text]
             sources.setdefault(key, span(line.name, line.args[-1]))
-        return HeaderMatcher(kind, where, fields, sources)
+        return HeaderMatcher(kind, where, fields, sources, frozenset(repeated))
     if kind == "header_regexp":
         rx_fields: dict[str, tuple[str, str]] = {}
         rx_sources: dict[str, Source] = {}

@@ -1,0 +1,77 @@
+"""Inputs on which --fix once wrote a file the proxy refuses, or never stopped changing it (found by the fuzz
+property of tests/fuzzing.py): each now reaches a fixed point without errors, and the fix is checked by the
+proxy itself where the fuzz budget allows (tests/fuzzing.py:check_fix)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fuzzing import check_fix
+from wslint.endpoints import parse_endpoint
+
+CHAT = (parse_endpoint("ws://app.example.test:8080/ws/chat"),)
+
+CASES = {
+    # a v2 rule rewritten as v3 inside double quotes: `\.` must be written `\\.`
+    "traefik-regex-in-double-quotes": (
+        "dynamic.yml",
+        "traefik",
+        'http:\n  routers:\n    r0:\n      rule: "HostRegexp(`app.example.test`) && Headers(`Upgrade`, `websocket`)"\n'
+        "      service: s\n  services:\n    s:\n      loadBalancer:\n        servers:\n"
+        "          - url: http://127.0.0.1:9001\n",
+    ),
+    # two redirects each get a matcher: Caddy refuses one name defined twice
+    "caddy-two-redirects": (
+        "Caddyfile",
+        "caddy",
+        "http://app.example.test:8080 {\n    redir * /moved{uri} 301\n    redir * /moved{uri} 301\n"
+        "    root * www\n    try_files {path} /index.html\n    file_server\n}\n",
+    ),
+    # the host is the selecting site's own address: adding it to the other site is ambiguous
+    "caddy-host-in-two-sites": (
+        "Caddyfile",
+        "caddy",
+        'http://app.example.test:8080 {\n    respond "local" 200\n}\n'
+        "http://other.example.test:8080 {\n    reverse_proxy /ws/* 127.0.0.1:9001\n}\n",
+    ),
+    # an address wslint cannot take apart got a longer list on every pass
+    "caddy-schemeless-double-slash": (
+        "Caddyfile",
+        "caddy",
+        "//app.example.test:8080 {\n    root * /srv/app\n    handle /socket.io/* {\n"
+        "        reverse_proxy 127.0.0.1:9001\n    }\n}\n",
+    ),
+    # the same header tested on two lines: one line's header_regexp plus the other's is refused
+    "caddy-header-tested-twice": (
+        "Caddyfile",
+        "caddy",
+        "http://app.example.test:8080 {\n    @m0 {\n        path_regexp ^/ws\n"
+        "        header Connection *Upgrade*\n        header Connection *Upgrade*\n    }\n"
+        "    reverse_proxy @m0 127.0.0.1:9001\n}\n",
+    ),
+    # four overriding set-header lines: each fix uncovers the one before it
+    "haproxy-four-overriding-set-headers": (
+        "haproxy.cfg",
+        "haproxy",
+        "defaults\n    mode http\n    timeout client 30s\n    timeout server 30s\n    timeout connect 5s\n"
+        "frontend fe\n    bind 127.0.0.1:8080\n"
+        "    http-request set-header Connection keep-alive\n    http-request set-header Connection keep-alive\n"
+        "    default_backend b0\nbackend b0\n"
+        "    http-request set-header Connection keep-alive\n    http-request set-header Connection keep-alive\n"
+        "    server s 127.0.0.1:9001\n",
+    ),
+    # deleting the only custom header would leave `customRequestHeaders:` empty, which Traefik refuses
+    "traefik-only-custom-header": (
+        "dynamic.yml",
+        "traefik",
+        "http:\n  routers:\n    r0:\n      rule: PathPrefix(`/ws`)\n      service: s\n      middlewares: [m0]\n"
+        "  middlewares:\n    m0:\n      headers:\n        customRequestHeaders:\n          Connection: keep-alive\n"
+        "  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: http://127.0.0.1:9001\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_fix_reaches_a_fixed_point(case: str) -> None:
+    name, proxy, text = CASES[case]
+    check_fix(name, text, proxy, endpoints=CHAT)
