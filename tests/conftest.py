@@ -113,6 +113,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         listed = ", ".join(f"{proxy} {n}" for proxy, n in sorted(tried.items()))
         terminalreporter.write_line(f"fuzzing: {sum(tried.values())} inputs linted twice each ({listed})")
         per = ", ".join(f"{p} {fixed.get(p, 0)}/{checked.get(p, 0)}" for p in sorted(tried))
-        terminalreporter.write_line(
-            f"fuzzing: --fix reached a fixed point on every input; changed / checked by the real proxy: {per}"
-        )
+        failed = [r for r in terminalreporter.stats.get("failed", []) if "fuzz" in r.nodeid]
+        # a failed target stopped at its first failing input: the counts are of what ran, not all passing
+        verdict = f"{len(failed)} fuzz test(s) failed" if failed else "--fix reached a fixed point on every input"
+        terminalreporter.write_line(f"fuzzing: {verdict}; changed / checked by the real proxy: {per}")

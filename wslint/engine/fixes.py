@@ -149,7 +149,7 @@ def delete(source: Source, texts: SourceTexts) -> TextEdit:
         after = last[source.end_column - 1 :]
         if not before.strip(_BLANKS) and (not after.strip(_BLANKS) or after.strip(_BLANKS).startswith("#")):
             if source.path.endswith((".yml", ".yaml")) and _only_child(texts, source):
-                raise FixError(f"deleting line {source.line} leaves its parent key empty, which Traefik refuses")
+                raise FixError(f"deleting line {source.line} leaves its parent key without a value (a YAML null)")
             return TextEdit(source.path, source.line, 1, source.end_line + 1, 1, "")
     return TextEdit(source.path, source.line, source.column, source.end_line, source.end_column, "")
 

@@ -129,6 +129,17 @@ def _severity(rule: Rule, subject: Any, overrides: Mapping[str, Severity]) -> Se
     return severity
 
 
+def _context(rule: Rule, config: ProxyConfig, subject: Any, options: Mapping[str, Any]) -> dict[str, Any]:
+    """What a rule's expressions and templates can name for one subject."""
+    return {
+        SCOPE_VARIABLE[rule.spec.scope]: subject,
+        "config": config,
+        "options": dict(options),
+        "version": _version_tuple(config.version),
+        "proxy": config.proxy,
+    }
+
+
 def _one(
     rule: Rule,
     config: ProxyConfig,
@@ -138,13 +149,7 @@ def _one(
     diagnostics: list[Diagnostic],
     overrides: Mapping[str, Severity],
 ) -> Finding | None:
-    context = {
-        SCOPE_VARIABLE[rule.spec.scope]: subject,
-        "config": config,
-        "options": dict(options),
-        "version": _version_tuple(config.version),
-        "proxy": config.proxy,
-    }
+    context = _context(rule, config, subject, options)
     if not rule.when(**context):
         return None
     return _finding(rule, config, subject, context, texts, diagnostics, overrides)
@@ -261,13 +266,7 @@ def _rule_findings(
             if matching is None:
                 finding = _one(rule, config, subject, options, sources, diagnostics, settings.severity)
             else:
-                context = {
-                    SCOPE_VARIABLE[rule.spec.scope]: subject,
-                    "config": config,
-                    "options": dict(options),
-                    "version": _version_tuple(config.version),
-                    "proxy": config.proxy,
-                }
+                context = _context(rule, config, subject, options)
                 finding = _finding(rule, config, subject, context, sources, diagnostics, settings.severity)
         except BudgetSpent:
             raise
