@@ -53,6 +53,8 @@ class Backend:
         # like a WebSocket server mounted at one path: any other path gets 404
         self.expect_path = expect_path
         self.seen = Seen()
+        # set by the first plain (non-upgrade) request: before any client connects, a health check
+        self.checked = threading.Event()
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -65,6 +67,7 @@ class Backend:
         self.seen.hosts.append(host)
         upgrade = request.headers.get("Upgrade", "")
         if "websocket" not in upgrade.lower():
+            self.checked.set()
             return connection.respond(HTTPStatus.OK, "plain page\n")
         if self.expect_path is not None and urlsplit(request.path).path != self.expect_path:
             return connection.respond(HTTPStatus.NOT_FOUND, "no websocket here\n")
@@ -120,6 +123,7 @@ class SocketOnlyBackend(Backend):
         upgrade = request.headers.get("Upgrade", "")
         if "websocket" not in upgrade.lower() and request.path.split("?", 1)[0] == self.socket_path:
             self.seen.paths.append(request.path)
+            self.checked.set()
             return connection.respond(HTTPStatus.BAD_REQUEST, "websocket only\n")
         return super()._process_request(connection, request)
 

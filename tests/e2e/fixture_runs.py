@@ -12,7 +12,6 @@ and, when the URL says `#backend=/path`, only upgrades that path.
 from __future__ import annotations
 
 import shlex
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from tests.e2e.backends import NotFoundBackend
 from tests.e2e.backends import SocketOnlyBackend as WebSocketOnlyBackend
 from tests.e2e.caddy_proxy import Caddy, with_globals
 from tests.e2e.haproxy_proxy import HAProxy
-from tests.e2e.harness import CHECK_SETTLE, Run
+from tests.e2e.harness import CHECK_SETTLE, Run, settle_checks
 from tests.e2e.nginx_proxy import Nginx
 from tests.e2e.proxies import ConfigRefused, free_port, substitute
 from tests.e2e.wsclient import CONNECTION_HEADERS, handshake
@@ -98,7 +97,7 @@ def run_fixture(
             return result
         try:
             if any(mark in text for mark in (" check", "hcmethod", "health_")):
-                time.sleep(CHECK_SETTLE + 1.0)
+                settle_checks(CHECK_SETTLE + 1.0, app)
             for e in endpoints:
                 host = e.host_header or "localhost"
                 host = host.replace(":8080", f":{port}").replace(":8081", f":{second}")

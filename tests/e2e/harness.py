@@ -18,6 +18,21 @@ from wslint.engine.schema import E2ESpec
 
 # active health checks run every 500 ms in the examples; give them time to mark a server
 CHECK_SETTLE = 1.5
+# how long past CHECK_SETTLE to wait for the first check on a loaded machine, and how long a proxy gets
+# to count that check's answer before clients connect
+CHECK_LATE = 8.0
+CHECK_COUNTED = 0.5
+
+
+def settle_checks(minimum: float, *backends: Backend) -> None:
+    """Wait at least `minimum` seconds, and until a health check has reached one of the backends and its
+    answer has had time to count: on a loaded machine the first check comes late, and a fixed sleep let
+    clients in while the server still looked up."""
+    start = time.monotonic()
+    deadline = start + minimum + CHECK_LATE
+    while not any(b.checked.is_set() for b in backends) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(max(minimum - (time.monotonic() - start), CHECK_COUNTED))
 
 
 @dataclass
@@ -87,7 +102,7 @@ def run_example(
             return result
         try:
             if settle:
-                time.sleep(settle)
+                settle_checks(settle, app)
             host_header = f"{e2e.host}:{port}"
             if clients is None:
                 clients = ["chrome"] if e2e.probe == "idle" else list(CONNECTION_HEADERS)

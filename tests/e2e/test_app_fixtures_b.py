@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,8 +27,9 @@ from websockets.http11 import Request, Response
 
 from tests.e2e.apache_proxy import MODULES
 from tests.e2e.backends import Backend, NotFoundBackend
-from tests.e2e.caddy_proxy import CHECK_SETTLE, Caddy, with_globals
+from tests.e2e.caddy_proxy import Caddy, with_globals
 from tests.e2e.haproxy_proxy import HAProxy
+from tests.e2e.harness import CHECK_SETTLE, settle_checks
 from tests.e2e.nginx_proxy import Nginx
 from tests.e2e.proxies import free_port, wait_for_port
 from tests.e2e.traefik_proxy import Traefik
@@ -177,6 +177,7 @@ class AppBackend(Backend):
         self.seen.paths.append(request.path)
         path = urlsplit(request.path).path
         if "websocket" not in request.headers.get("Upgrade", "").lower():
+            self.checked.set()
             if path in self.socket_paths:
                 return connection.respond(HTTPStatus.BAD_REQUEST, "websocket only\n")
             return connection.respond(HTTPStatus.OK, "plain page\n")
@@ -271,6 +272,8 @@ def running(case: Case, binary: str, work: Path, app: AppBackend, other: NotFoun
         haproxy = HAProxy(binary, work, text.replace("*:8080", f"127.0.0.1:{port}"))
         haproxy.start(port)
         try:
+            if " check" in text:
+                settle_checks(CHECK_SETTLE, app)
             yield port
         finally:
             haproxy.stop()
@@ -279,7 +282,7 @@ def running(case: Case, binary: str, work: Path, app: AppBackend, other: NotFoun
         caddy.start(port)
         try:
             if "health_" in text:
-                time.sleep(CHECK_SETTLE)
+                settle_checks(CHECK_SETTLE, app)
             yield port
         finally:
             caddy.stop()
