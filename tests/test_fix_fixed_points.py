@@ -59,6 +59,14 @@ CASES = {
         "    ProxyPass /ws http://127.0.0.1:9001/ws\n</VirtualHost>\n"
         "<VirtualHost *:8080>\n    ServerName app.example.test\n</VirtualHost>\n",
     ),
+    # the matcher already has a header_regexp for the field: rewriting its header test as another is refused
+    "caddy-header-beside-header-regexp": (
+        "Caddyfile",
+        "caddy",
+        "http://app.example.test:8080 {\n    @m0 {\n        header Connection *Upgrade*\n"
+        "        header_regexp Connection (?i)upgrade\n        path /ws\n    }\n"
+        "    reverse_proxy @m0 127.0.0.1:9001\n    root * www\n    try_files {path} /index.html\n    file_server\n}\n",
+    ),
     # four overriding set-header lines: each fix uncovers the one before it
     "haproxy-four-overriding-set-headers": (
         "haproxy.cfg",
