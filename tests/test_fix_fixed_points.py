@@ -67,6 +67,17 @@ CASES = {
         "        header_regexp Connection (?i)upgrade\n        path /ws\n    }\n"
         "    reverse_proxy @m0 127.0.0.1:9001\n    root * www\n    try_files {path} /index.html\n    file_server\n}\n",
     ),
+    # the /ws block answers with its own `respond` before its reverse_proxy: putting it ahead of the
+    # block that proxies the handshake would move the wrong answer first, and the next pass moved it back
+    "caddy-respond-before-reverse-proxy-in-a-block": (
+        "Caddyfile",
+        "caddy",
+        "http://app.example.test:8080 {\n    @m0 {\n        header Connection *Upgrade*\n    }\n"
+        '    reverse_proxy @m0 127.0.0.1:9001\n    respond "local" 200\n    handle /ws {\n'
+        '        respond "local" 200\n        reverse_proxy 127.0.0.1:9002 {\n'
+        "            header_up Connection keep-alive\n        }\n    }\n"
+        "    root * www\n    try_files {path} /index.html\n    file_server\n}\n",
+    ),
     # four overriding set-header lines: each fix uncovers the one before it
     "haproxy-four-overriding-set-headers": (
         "haproxy.cfg",

@@ -45,7 +45,7 @@ from wslint.caddy.config import (
 from wslint.caddy.handshake import client_request, proxy_request
 from wslint.caddy.matchers import match_path, match_set
 from wslint.caddy.request import Request, Unknown, escape_path
-from wslint.caddy.routing import Outcome
+from wslint.caddy.routing import Outcome, Router
 from wslint.clients import Client
 from wslint.declare import ProxySimulator
 from wslint.endpoints import Endpoint
@@ -111,6 +111,20 @@ def precision(chain: list[Route], req: Request) -> tuple[int, int]:
             elif isinstance(m, PathRegexpMatcher):
                 best = max(best, (0, len(m.pattern)))
     return best
+
+
+def _ends_at(spot: Spot, chosen_chain: list[Route], server: Server, original: Request) -> bool:
+    """Whether the handshake, run from where the spot's routes part from the chosen ones, ends at the
+    spot's reverse_proxy: a `respond` written in the same block answers first (Caddy's directive order),
+    and moving that block ahead would only move the wrong answer (and the next lint would move it back)."""
+    k = 0
+    while k < min(len(chosen_chain), len(spot.chain)) and chosen_chain[k] is spot.chain[k]:
+        k += 1
+    if k >= len(spot.chain):
+        return True
+    alone = Server(server.name, list(server.listen), [spot.chain[k]])
+    out = Router(alone).run(original.copy())
+    return out.kind == "proxy" and out.handler is spot.handler
 
 
 def tests_handshake(chain: list[Route]) -> bool:
@@ -500,9 +514,10 @@ class CaddySimulator(ProxySimulator[Target]):
                     if rewritten and out.request is not None and chain_matches(spot.chain, out.request) is not True:
                         near.append(self._rewrite_miss(spot, out, original))
                         continue
-                    if precision(spot.chain, original) > mine or (
-                        out.kind in ("respond", "error", "abort") and tests_handshake(spot.chain)
-                    ):
+                    if (
+                        precision(spot.chain, original) > mine
+                        or (out.kind in ("respond", "error", "abort") and tests_handshake(spot.chain))
+                    ) and _ends_at(spot, out.chain, server, original):
                         better.append(spot)
                     continue
                 if own is False and (chosen is None or _rank(self.route_of(spot)) >= _rank(self.route_of(chosen))):
