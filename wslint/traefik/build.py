@@ -53,7 +53,16 @@ from wslint.traefik.config import (
     qualify,
 )
 from wslint.traefik.located import Node
-from wslint.traefik.matchers import SimRequest, canonical_header, evaluate, match_v2, match_v3
+from wslint.traefik.matchers import (
+    CONTAINER_NAME_RULE,
+    OPAQUE,
+    UNKNOWN_RULE,
+    SimRequest,
+    canonical_header,
+    evaluate,
+    match_v2,
+    match_v3,
+)
 from wslint.traefik.ruleparse import (
     Expr,
     Matcher,
@@ -65,6 +74,7 @@ from wslint.traefik.ruleparse import (
     parse_rule,
     priority,
 )
+from wslint.traefik.sources import DEFAULT_RULE, shown
 from wslint.traefik.v2to3 import convert_v2
 
 INTENT_RANK = {"declared": 4, "explicit": 3, "heuristic": 2, "inherited": 2, "possible": 1, "none": 0}
@@ -107,6 +117,8 @@ class LoadedRouter:
     rule_span: Source | None
     unknown: list[str] = field(default_factory=list)
     intent: Intent = field(default_factory=lambda: Intent("none", "no sign of WebSockets"))
+    # False when wslint cannot compute the priority Traefik gives it (a rule with an unknown variable)
+    priority_known: bool = True
 
     @property
     def name(self) -> str:
@@ -114,7 +126,8 @@ class LoadedRouter:
 
     @property
     def rule(self) -> str:
-        return self.spec.rule or ""
+        """The rule as written (an unresolved compose `${VAR}` shown as such; offsets are unchanged)."""
+        return shown(self.spec.rule or self.spec.default_rule or "")
 
     def span(self, m: Matcher) -> Source | None:
         """Where a matcher of the rule is written (when the rule is on one line, unescaped)."""
@@ -347,6 +360,8 @@ class TraefikModel:
 
     def _parse(self, spec: RouterSpec | TcpRouterSpec, tcp: bool) -> tuple[Expr, Syntax] | None:
         kind = "TCP router" if tcp else "router"
+        if not spec.rule and isinstance(spec, RouterSpec) and spec.default_rule:
+            return self._default_rule(spec.default_rule), self.syntax_of(spec.syntax)
         if not spec.rule:
             if not tcp:
                 self._diag(
@@ -364,6 +379,9 @@ class TraefikModel:
             self._diag(Severity.ERROR, f"{kind} {spec.qualified}: {exc}; it was not linted", where)
             return None
         except RuleError as exc:
+            if OPAQUE in spec.rule:
+                # a compose variable wslint could not resolve: what the rule becomes is not known
+                return Matcher(UNKNOWN_RULE, (spec.rule,), 0, len(spec.rule)), syntax
             other: Syntax = "v2" if syntax == "v3" else "v3"
             try:
                 parse_rule(spec.rule, other, tcp)
@@ -394,6 +412,18 @@ class TraefikModel:
             if isinstance(spec, RouterSpec):
                 self.disabled.append((spec, f"its rule is {other} syntax, which Traefik does not parse as {syntax}"))
             return None
+
+    def _default_rule(self, rule: str) -> Expr:
+        """The Docker provider's defaultRule for a router without a rule: its own default is a Host made of
+        the container's name (no dots); a template of the user's is not known."""
+        if rule == DEFAULT_RULE:
+            return Matcher(CONTAINER_NAME_RULE, (), 0, len(rule))
+        if "{{" not in rule:
+            try:
+                return parse_rule(rule, self.syntax_of(None))
+            except (RuleError, RuleTooDeep):
+                pass
+        return Matcher(UNKNOWN_RULE, (rule,), 0, len(rule))
 
     # -- references -------------------------------------------------------------------------
 
@@ -473,7 +503,7 @@ class TraefikModel:
                         ref.source,
                     )
         explicit = spec.priority is not None and spec.priority != 0
-        rule = spec.rule or ""
+        rule = spec.rule or spec.default_rule or ""
         node_source = spec.rule_node.source if spec.rule_node is not None else None
         router = LoadedRouter(
             spec=spec,
@@ -484,8 +514,10 @@ class TraefikModel:
             entry_points=eps,
             middlewares=chain,
             service=service,
-            rule_span=text_span(self.inp.texts, node_source, rule),
+            rule_span=text_span(self.inp.texts, node_source, shown(rule)) if spec.rule else None,
             unknown=unknown,
+            # the length of a rule with an unknown variable, or of a default rule, is not known
+            priority_known=explicit or (bool(spec.rule) and OPAQUE not in rule),
         )
         router.intent = self._intent(router)
         self.routers.append(router)
@@ -575,9 +607,9 @@ class TraefikModel:
         for m, negated in positive_matchers(router.expr):
             if negated:
                 continue
-            if m.name in ("Host", "HostHeader") and host == "app.example.test" and "*" not in m.args[0]:
+            if m.name in ("Host", "HostHeader") and host == "app.example.test" and not {"*", OPAQUE} & set(m.args[0]):
                 host = m.args[0].split(":")[0]
-            if m.name in ("Path", "PathPrefix") and path == "/" and "{" not in m.args[0]:
+            if m.name in ("Path", "PathPrefix") and path == "/" and not {"{", OPAQUE} & set(m.args[0]):
                 path = m.args[0]
         return host, path
 

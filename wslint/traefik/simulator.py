@@ -20,7 +20,7 @@ connects without TLS, an entryPoint the client does not use).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from wslint.clients import Client
 from wslint.declare import ProxySimulator
@@ -191,7 +191,18 @@ class TraefikSimulator(ProxySimulator[Target]):
         return result.outcome == "proxied" and result.reason != "tcp-router"
 
     def run(self, endpoint: Endpoint, client: Client, target: Target) -> EndpointResult:
-        return self.handshake(endpoint, client, target.entry_point, target.note)
+        return self.unseen(self.handshake(endpoint, client, target.entry_point, target.note))
+
+    def unseen(self, result: EndpointResult) -> EndpointResult:
+        """A result that says the handshake finds no router or the wrong one is not certain while a router
+        source the static configuration enables was not read: a router there could take it."""
+        unread = self.b.inp.unread
+        if not unread or not (
+            result.outcome == "no-route" or result.misses or result.elsewhere or result.better_routes
+        ):
+            return result
+        why = [f"{u.what} was not read ({u.reason}): a router there could take the handshake" for u in unread]
+        return replace(result, certain=False, uncertain=(*result.uncertain, *why))
 
     def handshake(self, endpoint: Endpoint, client: Client, ep: EntryPoint, note: str | None) -> EndpointResult:
         steps: list[TraceStep] = []
@@ -286,6 +297,16 @@ class TraefikSimulator(ProxySimulator[Target]):
                 misses=near,
                 **base,  # type: ignore[arg-type]
             )
+        for other in self.ordered(ep, tls):
+            if other is chosen or (other.priority_known and chosen.priority_known):
+                continue
+            if matches(other, sim) is not False:
+                unknown = other if not other.priority_known else chosen
+                uncertain.append(
+                    f"the priority of router {unknown.name} depends on a value wslint does not know: "
+                    f"{other.name if unknown is chosen else chosen.name} may come first"
+                )
+                break
         how = "explicit priority" if chosen.explicit_priority else "the rule's length"
         steps.append(TraceStep(f"router {chosen.name} matches (priority {chosen.priority}, {how})", chosen.rule_span))
         for other in matching[1:]:
