@@ -516,19 +516,21 @@ PathCause = Literal[
 MissKind = Literal[
     # its pattern does not cover the path (nginx, HAProxy)
     "pattern",
-    # a trailing slash the path lacks, another letter case, a regex section read as a plain prefix (httpd)
+    # a trailing slash the path lacks (httpd, Traefik), another letter case, a regex section read as a plain
+    # prefix (httpd)
     "trailing-slash",
     "case",
     "regex-as-prefix",
     # an exact path where the client adds more, a rewrite (try_files, uri) before it (Caddy)
     "exact-path",
     "rewritten",
-    # a port in Host, a `tls` section (or none) unlike the connection, a v2 path template, another entryPoint
-    # (Traefik)
+    # a port in Host, a `tls` section (or none) unlike the connection, a v2 path template, another entryPoint,
+    # a v2 `{name:regex}` host template read as a regex (Traefik)
     "host-has-port",
     "tls-mismatch",
     "v2-path-template",
     "other-entrypoint",
+    "v2-host-template",
 ]
 
 

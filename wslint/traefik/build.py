@@ -119,6 +119,8 @@ class LoadedRouter:
     intent: Intent = field(default_factory=lambda: Intent("none", "no sign of WebSockets"))
     # False when wslint cannot compute the priority Traefik gives it (a rule with an unknown variable)
     priority_known: bool = True
+    # the quote the rule's value is written in (`"`, `'`, or "" when plain)
+    quote: str = ""
 
     @property
     def name(self) -> str:
@@ -128,6 +130,15 @@ class LoadedRouter:
     def rule(self) -> str:
         """The rule as written (an unresolved compose `${VAR}` shown as such; offsets are unchanged)."""
         return shown(self.spec.rule or self.spec.default_rule or "")
+
+    def written(self, text: str) -> str:
+        """Rule text as it must be written inside the rule's value in its file (a YAML or TOML double-quoted
+        string escapes backslashes and quotes; a YAML single-quoted one doubles its quotes)."""
+        if self.quote == '"':
+            return text.replace("\\", "\\\\").replace('"', '\\"')
+        if self.quote == "'" and self.spec.style != "toml":
+            return text.replace("'", "''")
+        return text
 
     def span(self, m: Matcher) -> Source | None:
         """Where a matcher of the rule is written (when the rule is on one line, unescaped)."""
@@ -413,6 +424,15 @@ class TraefikModel:
                 self.disabled.append((spec, f"its rule is {other} syntax, which Traefik does not parse as {syntax}"))
             return None
 
+    def _quote(self, node: Node | None) -> str:
+        if node is None or node.source.column is None:
+            return ""
+        lines = lines_of(self.inp.texts.get(node.source.path, ""))
+        if not 0 < node.source.line <= len(lines):
+            return ""
+        first = lines[node.source.line - 1][node.source.column - 1 : node.source.column]
+        return first if first in ("'", '"') else ""
+
     def _default_rule(self, rule: str) -> Expr:
         """The Docker provider's defaultRule for a router without a rule: its own default is a Host made of
         the container's name (no dots); a template of the user's is not known."""
@@ -518,6 +538,7 @@ class TraefikModel:
             unknown=unknown,
             # the length of a rule with an unknown variable, or of a default rule, is not known
             priority_known=explicit or (bool(spec.rule) and OPAQUE not in rule),
+            quote=self._quote(spec.rule_node),
         )
         router.intent = self._intent(router)
         self.routers.append(router)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from wslint.clients import Client
 from wslint.declare import ProxySimulator
 from wslint.endpoints import Endpoint
-from wslint.model import EndpointResult, Miss, MissKind, Route, Source, TraceStep, UpstreamTarget
+from wslint.model import EndpointResult, Miss, MissKind, Rewrite, Route, Source, TraceStep, UpstreamTarget
 from wslint.traefik.build import (
     INTENT_RANK,
     EntryPoint,
@@ -39,9 +39,20 @@ from wslint.traefik.build import (
     sanitize_path,
 )
 from wslint.traefik.chain import Request, run_chain
+from wslint.traefik.intended import (
+    corrected,
+    corrections,
+    first_match,
+    name_says_socket,
+    selects_no_path,
+    servers,
+    socket_evidence,
+)
 from wslint.traefik.matchers import SimRequest, evaluate, go_regex, host_v3, match_v2, match_v3
 from wslint.traefik.ruleparse import BinOp, Expr, Matcher, Not
 from wslint.traefik.v2to3 import matcher_v3
+
+HOST_MATCHERS = ("Host", "HostRegexp", "HostHeader")
 
 
 def _host(endpoint: Endpoint) -> str:
@@ -191,7 +202,71 @@ class TraefikSimulator(ProxySimulator[Target]):
         return result.outcome == "proxied" and result.reason != "tcp-router"
 
     def run(self, endpoint: Endpoint, client: Client, target: Target) -> EndpointResult:
-        return self.unseen(self.handshake(endpoint, client, target.entry_point, target.note))
+        result = self.handshake(endpoint, client, target.entry_point, target.note)
+        return self.unseen(self.intended(result, endpoint, client, target.entry_point))
+
+    def intended(self, result: EndpointResult, endpoint: Endpoint, client: Client, ep: EntryPoint) -> EndpointResult:
+        """A handshake proxied by a catch-all or host-only router while a router plainly written for it misses
+        it by one detail (see traefik/intended.py): that router, as `elsewhere` (it needs another host) or as
+        a miss."""
+        route = result.route
+        if result.outcome != "proxied" or not result.certain or result.misses or result.better_routes:
+            return result
+        if route is None or route.id not in self.b.placed:
+            return result
+        landed, _ = self.b.placed[route.id]
+        if (
+            not selects_no_path(landed)
+            or landed.intent.level in ("explicit", "declared")
+            or name_says_socket(landed.spec.name)
+            or (landed.service is not None and name_says_socket(landed.service.name))
+        ):
+            return result
+        tls = endpoint.tls
+        sim = _sim(endpoint, client, tls)
+        routers = self.ordered(ep, tls)
+        mine = servers(landed)
+        for socket in routers:
+            if socket is landed or socket.service is None or (socket.name, ep.name) not in self.route_of:
+                continue
+            evidence = socket_evidence(socket)
+            theirs = servers(socket)
+            if evidence is None or not theirs or theirs & mine or matches(socket, sim) is not False:
+                continue
+            for c in corrections(socket, sim, sim.path, endpoint.host):
+                fixed = corrected(socket, c)
+                if fixed is None or first_match(routers, sim, socket, *fixed) is not socket:
+                    continue
+                if c.kind == "host" and self._site_of_its_own(c.matcher.args[0], routers, socket, sim):
+                    continue
+                target = self.route_of[(socket.name, ep.name)]
+                where = socket.span(c.matcher)
+                if c.kind == "host":
+                    return replace(
+                        result,
+                        elsewhere=(target,),
+                        rewrite=Rewrite(where, socket.written(c.replacement)) if where is not None else None,
+                        server_cause=landed.rule_span or result.server_cause,
+                        server_reason=f"`{landed.rule}` of router {landed.name} matches Host {endpoint.host}",
+                    )
+                why = f"router {socket.name} is written for this path ({evidence}), but {c.reason}"
+                kind: MissKind = "trailing-slash" if c.kind == "trailing-slash" else "v2-host-template"
+                return replace(result, misses=(Miss(target, kind, why, where, socket.written(c.replacement)),))
+        return result
+
+    def _site_of_its_own(self, host: str, routers: list[LoadedRouter], socket: LoadedRouter, sim: SimRequest) -> bool:
+        """Whether a host has an application router of its own (one that selects that site and no socket path):
+        then the socket router belongs to that application, not to the client's."""
+        page = SimRequest(host.lower(), "/", "", sim.headers, sim.method, sim.tls)
+        for r in routers:
+            if r is socket or socket_evidence(r) is not None:
+                continue
+            sited = any(
+                m.name in ("Host", "HostRegexp", "HostHeader") for m, neg in positive_matchers(r.expr) if not neg
+            )
+            if sited and matches(r, page) is not False:
+                return True
+        return False
 
     def unseen(self, result: EndpointResult) -> EndpointResult:
         """A result that says the handshake finds no router or the wrong one is not certain while a router
@@ -464,7 +539,7 @@ class TraefikSimulator(ProxySimulator[Target]):
                         f"{written or 'PathRegexp(...)'}"
                     )
                     where = router.span(m) or router.rule_span
-                    self._add(found, router, ep, "v2-path-template", why, where, written)
+                    self._add(found, router, ep, "v2-path-template", why, where, written and router.written(written))
                     continue
             if (
                 not attached
