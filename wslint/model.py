@@ -504,7 +504,8 @@ PathCause = Literal[
     "replace-pathq",
     "replace-uri",
     "normalize-uri",
-    # Traefik's middlewares
+    # Traefik's middlewares, and a server URL's path kept by `preservePath`
+    "preserve-path",
     "strip-prefix",
     "strip-prefix-regex",
     "replace-path",

@@ -14,7 +14,7 @@ The backends: `ws` (127.0.0.1:9001 in the configurations) is a WebSocket echo
 server that answers a plain GET 200; `web` (9002) answers 404 to everything,
 as a web application does to a handshake on a path it does not serve;
 `wsonly` (9003) is a WebSocket-only server that answers a plain GET 426, as
-`ws`, Socket.IO and SignalR servers do. Each records the paths it received.
+`ws`, Socket.IO and SignalR servers do (but 200 on its health endpoint /health). Each records the paths it received.
 """
 
 from __future__ import annotations
@@ -47,11 +47,14 @@ WS, WEB, WSONLY = "127.0.0.1:9001", "127.0.0.1:9002", "127.0.0.1:9003"
 
 
 class WsOnlyBackend(Backend):
-    """A WebSocket server that refuses plain requests with 426, as most WebSocket-only servers do."""
+    """A WebSocket server that refuses plain requests with 426, as most WebSocket-only servers do, but for
+    its health endpoint /health (200)."""
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         self.seen.paths.append(request.path)
         if "websocket" not in request.headers.get("Upgrade", "").lower():
+            if request.path.split("?", 1)[0] == "/health":
+                return connection.respond(HTTPStatus.OK, "ok\n")
             return connection.respond(HTTPStatus.UPGRADE_REQUIRED, "websocket only\n")
         return None
 

@@ -18,7 +18,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.e2e.backends import Backend, NotFoundBackend
+from tests.e2e.backends import NotFoundBackend
+from tests.e2e.haproxy_proxy import CHECK_SETTLE, WebSocketOnlyBackend
 from tests.e2e.proxies import free_port, substitute, wait_for_port
 from tests.e2e.wsclient import CONNECTION_HEADERS, Outcome, handshake
 
@@ -196,10 +197,13 @@ def run_traefik(
     binary: str, dynamic: str, workdir: Path, path: str, host: str, backend: str | None, idle: float = 0.0
 ) -> TraefikRun:
     """Start traefik with `dynamic` (the example's file), then open the handshake as every client."""
-    with Backend(expect_path=backend) as app, NotFoundBackend() as other:
+    with WebSocketOnlyBackend(path, expect_path=backend) as app, NotFoundBackend() as other:
         proxy = Traefik(binary, workdir, app.port)
         text = substitute(dynamic, 0, app.port, other.port)
         proxy.start(text)
+        if "healthCheck" in dynamic:
+            # the first checks run right away: give them time to mark the server
+            time.sleep(CHECK_SETTLE)
         result = TraefikRun()
         try:
             for client in CONNECTION_HEADERS:

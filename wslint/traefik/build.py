@@ -11,6 +11,7 @@ else a diagnostic with the line.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
 
 from wslint.clients import Client
 from wslint.endpoints import Endpoint
@@ -22,6 +23,7 @@ from wslint.model import (
     Divergence,
     Header,
     HeaderScope,
+    HealthCheck,
     Intent,
     ListenAddress,
     Listener,
@@ -172,6 +174,26 @@ def text_span(texts: dict[str, str], where: Source | None, needle: str) -> Sourc
     return Source(where.path, where.line, col, where.line, col + len(needle))
 
 
+def health_check(svc: ServiceSpec) -> HealthCheck | None:
+    """The load balancer's HTTP health check as its servers receive it: `path` resolved against the server's
+    URL, as Traefik does (a gRPC check, or one sent to another port, is not modelled)."""
+    hc = svc.health
+    if hc is None or hc.mode != "http" or not svc.urls:
+        return None
+    server = urlsplit(svc.urls[0])
+    if hc.port is not None and hc.port != server.port:
+        return None
+    resolved = urlsplit(urljoin(svc.urls[0], hc.path))
+    path = (resolved.path or "/") + (f"?{resolved.query}" if resolved.query else "")
+    return HealthCheck(
+        method=hc.method,
+        path=path,
+        source=hc.source,
+        expect=str(hc.status) if hc.status is not None else None,
+        servers=svc.urls,
+    )
+
+
 def positive_matchers(expr: Expr, negated: bool = False) -> list[tuple[Matcher, bool]]:
     """Every matcher with whether it is negated (an odd number of `!` above it)."""
     if isinstance(expr, Matcher):
@@ -247,8 +269,34 @@ def routing_path(path: str) -> str:
     return "".join(out)
 
 
+def served_path(service: ServiceSpec | None, uri: str, version: tuple[int, ...]) -> tuple[str, str | None]:
+    """The path and query the first server receives, and the server URL's path when `preservePath` (Traefik
+    3.2) joins it with the request's; without it Traefik ignores the path of a server URL."""
+    if service is None or not service.urls or not service.preserve_path or not service.preserve_path[0]:
+        return uri, None
+    if version < (3, 2):
+        return uri, None
+    base = urlsplit(service.urls[0]).path
+    if not base:
+        return uri, None
+    path, sep, query = uri.partition("?")
+    # Go's singleJoiningSlash
+    if base.endswith("/") and path.startswith("/"):
+        joined = base + path[1:]
+    elif not base.endswith("/") and not path.startswith("/"):
+        joined = base + "/" + path
+    else:
+        joined = base + path
+    return joined + sep + query, base
+
+
 def upstream_request(
-    client: Client, req: Request, service: ServiceSpec | None, host_header: str, tls: bool
+    client: Client,
+    req: Request,
+    service: ServiceSpec | None,
+    host_header: str,
+    tls: bool,
+    version: tuple[int, ...] = (3,),
 ) -> UpstreamRequest:
     forwarded, up = upgrade_forwarded(req.headers)
     cause_conn = req.header_causes.get("Connection")
@@ -277,7 +325,8 @@ def upstream_request(
             continue
         cause = req.header_causes.get(name)
         headers.append(Header(name, value[0], value[0], cause, "configured" if cause else "client"))
-    return UpstreamRequest(client.name, Setting("1.1"), url, req.request_uri, tuple(headers))
+    path, _ = served_path(service, req.request_uri, version)
+    return UpstreamRequest(client.name, Setting("1.1"), url, path, tuple(headers))
 
 
 class TraefikModel:
@@ -471,7 +520,17 @@ class TraefikModel:
             # weighted/mirroring/failover: the first child service carries the handshake
             child = self._service(svc.children[0], svc.provider)
             if child is not None:
-                return ServiceSpec(svc.name, svc.provider, svc.kind, child.urls, child.pass_host_header, svc.source)
+                return ServiceSpec(
+                    svc.name,
+                    svc.provider,
+                    svc.kind,
+                    child.urls,
+                    child.pass_host_header,
+                    svc.source,
+                    health=child.health,
+                    preserve_path=child.preserve_path,
+                    preserve_source=child.preserve_source,
+                )
         return svc
 
     def _load_router(self, spec: RouterSpec) -> None:
@@ -645,7 +704,7 @@ class TraefikModel:
             headers=client_headers(client, host_header, tls),
         )
         run_chain(self.chain_for(router, ep), req)
-        return req, upstream_request(client, req, router.service, host_header, tls)
+        return req, upstream_request(client, req, router.service, host_header, tls, self.options.version)
 
     def divergences(self, router: LoadedRouter) -> tuple[Divergence, ...]:
         """Header matchers on Upgrade/Connection that some browsers' handshakes fail."""
@@ -715,7 +774,7 @@ class TraefikModel:
             action = Action("redirect", router.spec.source, None, 301)
         elif svc is not None:
             url = svc.urls[0] if svc.urls else svc.qualified
-            group = Upstream(svc.qualified, svc.urls, None, False, svc.source)
+            group = Upstream(svc.qualified, svc.urls, None, False, svc.source, health_check=health_check(svc))
             protocol: UpstreamProtocol = "https" if url.startswith("https://") else "http"
             ref = router.spec.service.source if router.spec.service else svc.source
             upstream = UpstreamTarget("service", url, protocol, None, False, group, ref)
@@ -766,6 +825,20 @@ class TraefikModel:
         eps = self.default_entry_points() if spec.entry_points is None else tuple(r.name for r in spec.entry_points)
         self.tcp.append(LoadedTcp(spec, parsed[0] if parsed else None, eps))
 
+    def _too_new(self) -> None:
+        """Keys the Traefik version does not know yet, which its decoder refuses like any unknown key."""
+        if self.options.version >= (3, 2):
+            return
+        for svc in self.inp.services.values():
+            if svc.preserve_source is not None:
+                self._diag(
+                    Severity.ERROR,
+                    f"service {svc.qualified}: preservePath exists since Traefik 3.2; Traefik "
+                    f"{self.options.version_text} refuses the whole file (it logs `field not found, node: "
+                    "preservePath`)",
+                    svc.preserve_source,
+                )
+
     # -- the whole configuration ---------------------------------------------------------------
 
     def build(self) -> ProxyConfig:
@@ -773,6 +846,7 @@ class TraefikModel:
         from wslint.traefik.simulator import TraefikSimulator
 
         self._entry_points()
+        self._too_new()
         for spec in self.inp.routers:
             self._load_router(spec)
         self._redirection_routers()

@@ -100,6 +100,19 @@ class MiddlewareSpec:
         return qualify(self.name, self.provider)
 
 
+@dataclass(frozen=True)
+class HealthSpec:
+    """A load balancer's `healthCheck`, as written (None: not set)."""
+
+    path: str
+    source: Source
+    method: str = "GET"
+    status: int | None = None
+    mode: str = "http"
+    port: int | None = None
+    scheme: str | None = None
+
+
 @dataclass
 class ServiceSpec:
     name: str
@@ -109,6 +122,11 @@ class ServiceSpec:
     pass_host_header: bool
     source: Source
     children: tuple[str, ...] = ()
+    health: HealthSpec | None = None
+    # servers whose URL path Traefik joins with the request's (`preservePath: true`, Traefik 3.2), and where
+    # the first server's preservePath is written
+    preserve_path: tuple[bool, ...] = ()
+    preserve_source: Source | None = None
 
     @property
     def qualified(self) -> str:

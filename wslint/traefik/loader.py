@@ -24,6 +24,7 @@ from wslint.model import Source
 from wslint.textfiles import TextFileError, read_text
 from wslint.traefik.config import (
     EntryPointSpec,
+    HealthSpec,
     MiddlewareSpec,
     Redirection,
     Ref,
@@ -306,21 +307,39 @@ def service_spec(name: str, node: Node, provider: str) -> ServiceSpec:
     lb = node.get("loadBalancer")
     if lb is not None:
         urls: list[str] = []
+        preserve: list[bool] = []
         servers = lb.get("servers")
         for server in servers.elements() if servers is not None else []:
             url = _text(server.get("url")) if server.is_map else None
             if url:
                 urls.append(url)
+                keep = server.get("preservePath")
+                preserve.append(keep is not None and keep.truthy())
         one = lb.get("server")  # labels: loadbalancer.server.port / .url
         if one is not None and one.is_map:
             url = _text(one.get("url"))
             port = _text(one.get("port"))
             if url:
                 urls.append(url)
+                keep = one.get("preservePath")
+                preserve.append(keep is not None and keep.truthy())
             elif port:
                 urls.append(f"http://{name}:{port}")
+                preserve.append(False)
         phh = lb.get("passHostHeader")
-        return ServiceSpec(name, provider, "loadbalancer", tuple(urls), phh is None or phh.truthy(), source)
+        first = servers.elements()[0] if servers is not None and servers.elements() else one
+        keep_node = first.get("preservePath") if first is not None and first.is_map else None
+        return ServiceSpec(
+            name,
+            provider,
+            "loadbalancer",
+            tuple(urls),
+            phh is None or phh.truthy(),
+            source,
+            health=health_spec(lb.get("healthCheck")),
+            preserve_path=tuple(preserve),
+            preserve_source=(keep_node.entry or keep_node.source) if keep_node is not None else None,
+        )
     for kind in ("weighted", "mirroring", "failover"):
         sub = node.get(kind)
         if sub is not None:
@@ -333,6 +352,24 @@ def service_spec(name: str, node: Node, provider: str) -> ServiceSpec:
                         names.append(n)
             return ServiceSpec(name, provider, kind, (), True, source, tuple(names))
     return ServiceSpec(name, provider, "unknown", (), True, source)
+
+
+def health_spec(node: Node | None) -> HealthSpec | None:
+    """A load balancer's `healthCheck` (its `path` is required: without one Traefik runs no check)."""
+    if node is None or not node.is_map:
+        return None
+    path = _text(node.get("path"))
+    if not path:
+        return None
+    return HealthSpec(
+        path=path,
+        source=node.entry or node.source,
+        method=(_text(node.get("method")) or "GET").upper(),
+        status=_int(node.get("status")),
+        mode=(_text(node.get("mode")) or "http").lower(),
+        port=_int(node.get("port")),
+        scheme=_text(node.get("scheme")),
+    )
 
 
 def tcp_router_spec(name: str, node: Node, provider: str) -> TcpRouterSpec:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from wslint.clients import Client
 from wslint.declare import ProxySimulator
 from wslint.endpoints import Endpoint
-from wslint.model import EndpointResult, Miss, MissKind, Rewrite, Route, Source, TraceStep, UpstreamTarget
+from wslint.model import EndpointResult, HealthCheck, Miss, MissKind, Rewrite, Route, Source, TraceStep, UpstreamTarget
 from wslint.traefik.build import (
     INTENT_RANK,
     EntryPoint,
@@ -37,6 +37,7 @@ from wslint.traefik.build import (
     positive_matchers,
     routing_path,
     sanitize_path,
+    served_path,
 )
 from wslint.traefik.chain import Request, run_chain
 from wslint.traefik.intended import (
@@ -53,6 +54,8 @@ from wslint.traefik.ruleparse import BinOp, Expr, Matcher, Not
 from wslint.traefik.v2to3 import matcher_v3
 
 HOST_MATCHERS = ("Host", "HostRegexp", "HostHeader")
+# what WebSocket-only servers answer a plain request
+SOCKET_ANSWERS = ("400", "404", "426")
 
 
 def _host(endpoint: Endpoint) -> str:
@@ -196,6 +199,10 @@ class TraefikSimulator(ProxySimulator[Target]):
     def targets(self, endpoint: Endpoint) -> list[Target]:
         eps, note = self.entry_points(endpoint)
         return [Target(ep, note) for ep in eps]
+
+    def check_fails_on_socket(self, check: HealthCheck) -> bool:
+        # healthy is a 2xx or 3xx answer, or exactly the `status` configured
+        return check.expect is None or check.expect not in SOCKET_ANSWERS
 
     def may_declare(self, result: EndpointResult) -> bool:
         # a TCP router's bytes are no HTTP route's
@@ -443,13 +450,22 @@ class TraefikSimulator(ProxySimulator[Target]):
         req.steps.append(
             TraceStep(f"service {svc.qualified if svc else '(unknown)'} -> {upstream}", svc.source if svc else None)
         )
+        served, kept = served_path(svc, req.request_uri, self.b.options.version)
+        if kept is not None and svc is not None:
+            where = svc.preserve_source or svc.source
+            req.step(
+                f"preservePath keeps the server URL's path {kept} before the request's: the server receives {served}",
+                where,
+            )
+            req.path_cause, req.path_cause_kind, req.path_cause_text = where, "preserve-path", "preservePath"
+        common["steps"] = tuple(req.steps)
         return EndpointResult(
             route=route,
             outcome="proxied",
             status=None,
             location=None,
             upstream=upstream,
-            backend_path=req.request_uri,
+            backend_path=served,
             handshake=hs,
             cause=route.source if route is not None else chosen.spec.source,
             reason="proxied",
