@@ -203,14 +203,19 @@ def positive_matchers(expr: Expr, negated: bool = False) -> list[tuple[Matcher, 
     return positive_matchers(expr.left, negated) + positive_matchers(expr.right, negated)
 
 
-def client_headers(client: Client, host_header: str, tls: bool) -> dict[str, list[str]]:
+def client_headers(
+    client: Client, host_header: str, tls: bool, forwarded_proto: str | None = None, page_tls: bool | None = None
+) -> dict[str, list[str]]:
     """A browser's handshake after Traefik's entryPoint handling, which runs before routing.
 
     Traefik removes the headers a client's `Connection` lists and rewrites
     `Connection` to `Upgrade` when it carries the upgrade token, so Firefox's
     `keep-alive, Upgrade` and a hop's `upgrade` reach the routers as `Upgrade`.
+    It sets X-Forwarded-Proto from the connection (`ws`/`wss` for an upgrade)
+    unless a hop it trusts sent one (`forwarded_proto`: kept as sent).
     """
-    raw = client.handshake_headers(host_header, f"{'https' if tls else 'http'}://{host_header}")
+    page = tls if page_tls is None else page_tls
+    raw = client.handshake_headers(host_header, f"{'https' if page else 'http'}://{host_header}")
     headers = {canonical_header(k): [v] for k, v in raw.items() if k != "host"}
     tokens = [t.strip() for t in raw["connection"].split(",") if t.strip()]
     if any(t.lower() == "upgrade" for t in tokens):
@@ -222,6 +227,8 @@ def client_headers(client: Client, host_header: str, tls: bool) -> dict[str, lis
     else:
         headers.pop("Connection", None)
         headers["X-Forwarded-Proto"] = ["https" if tls else "http"]
+    if forwarded_proto is not None:
+        headers["X-Forwarded-Proto"] = [forwarded_proto]
     headers["X-Forwarded-Host"] = [host_header]
     return headers
 
@@ -515,6 +522,9 @@ class TraefikModel:
         return out
 
     def _service(self, name: str, provider: str) -> ServiceSpec | None:
+        if name.lower().endswith("@internal"):
+            # Traefik's own services (noop@internal answers 418; api, dashboard, ping answer themselves)
+            return ServiceSpec(name.split("@", 1)[0], "internal", "internal", (), True, Source(self.inp.main, 1, 1))
         svc = self.inp.services.get(qualify(name, provider))
         if svc is not None and not svc.urls and svc.children:
             # weighted/mirroring/failover: the first child service carries the handshake
@@ -637,7 +647,8 @@ class TraefikModel:
                     explicit_priority=True,
                     entry_points=(ep.name,),
                     middlewares=[mw],
-                    service=None,
+                    # what passes the redirect (a request already https) reaches Traefik's noop service
+                    service=ServiceSpec("noop", "internal", "internal", (), True, red.source),
                     rule_span=None,
                 )
             )
@@ -772,6 +783,8 @@ class TraefikModel:
         action = Action("proxy", router.spec.source, svc.qualified if svc else None)
         if router.spec.provider == "internal":
             action = Action("redirect", router.spec.source, None, 301)
+        elif svc is not None and svc.kind == "internal":
+            action = Action("return", router.spec.service.source if router.spec.service else None, svc.qualified)
         elif svc is not None:
             url = svc.urls[0] if svc.urls else svc.qualified
             group = Upstream(svc.qualified, svc.urls, None, False, svc.source, health_check=health_check(svc))

@@ -44,6 +44,19 @@ class Redirection:
 
 
 @dataclass(frozen=True)
+class ForwardedHeaders:
+    """An entryPoint's `forwardedHeaders`: whose X-Forwarded-* headers Traefik keeps (the rest it replaces)."""
+
+    insecure: bool
+    trusted_ips: tuple[str, ...]
+    source: Source
+
+    @property
+    def trusts(self) -> bool:
+        return self.insecure or bool(self.trusted_ips)
+
+
+@dataclass(frozen=True)
 class EntryPointSpec:
     name: str
     address: str
@@ -57,6 +70,7 @@ class EntryPointSpec:
     source: Source
     # transport.respondingTimeouts (seconds), for the record: none of them cuts an upgraded connection
     timeouts: dict[str, float] = field(default_factory=dict)
+    forwarded: ForwardedHeaders | None = None
 
 
 @dataclass

@@ -24,6 +24,7 @@ from wslint.model import Source
 from wslint.textfiles import TextFileError, read_text
 from wslint.traefik.config import (
     EntryPointSpec,
+    ForwardedHeaders,
     HealthSpec,
     MiddlewareSpec,
     Redirection,
@@ -429,6 +430,15 @@ def read_static(doc: Node, path: str, reader: _Reader, paths: PathMap) -> Static
                 timeouts[key] = value
         as_default = node.get("asDefault")
         tls = http.get("tls")
+        fh = node.get("forwardedHeaders")
+        forwarded = None
+        if fh is not None and fh.is_map:
+            insecure = fh.get("insecure")
+            forwarded = ForwardedHeaders(
+                insecure=insecure is not None and insecure.truthy(),
+                trusted_ips=tuple(r.name for r in _refs(fh.get("trustedIPs"))),
+                source=fh.entry or fh.source,
+            )
         eps.append(
             EntryPointSpec(
                 name=name,
@@ -442,6 +452,7 @@ def read_static(doc: Node, path: str, reader: _Reader, paths: PathMap) -> Static
                 redirection=redirection,
                 source=node.entry or node.source,
                 timeouts=timeouts,
+                forwarded=forwarded,
             )
         )
     syntax_node = doc.path("core", "defaultRuleSyntax")

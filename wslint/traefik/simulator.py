@@ -62,9 +62,9 @@ def _host(endpoint: Endpoint) -> str:
     return (endpoint.host or "").lower()
 
 
-def _sim(endpoint: Endpoint, client: Client, tls: bool) -> SimRequest:
+def _sim(endpoint: Endpoint, client: Client, tls: bool, forwarded_proto: str | None = None) -> SimRequest:
     host_header = endpoint.host_header or "app.example.test"
-    headers = client_headers(client, host_header, tls)
+    headers = client_headers(client, host_header, tls, forwarded_proto, endpoint.tls)
     return SimRequest(
         host=_host(endpoint),
         path=routing_path(endpoint.path),
@@ -118,6 +118,8 @@ class TraefikSimulator(ProxySimulator[Target]):
     priority, their middlewares and service. A result names its near misses and better routers as the run
     finds them (a miss's line is the cause of a 404)."""
 
+    balancers = frozenset({"tls-balancer"})
+
     def __init__(self, b: TraefikModel) -> None:
         self.b = b
         self.clients = b.options.clients
@@ -132,6 +134,14 @@ class TraefikSimulator(ProxySimulator[Target]):
         eps = self.b.entry_points
         if len(eps) == 1 and eps[0].spec is None:
             return eps, None
+        if endpoint.via is not None:
+            # a balancer that ends TLS connects to a plain entryPoint, on port 80 unless the endpoint says
+            plain = [e for e in eps if e.spec is not None and not e.spec.tls]
+            behind = endpoint.via_port or 80
+            on_port = [e for e in plain if e.spec is not None and e.spec.port == behind]
+            if on_port:
+                return on_port[:1], None
+            return plain or eps, f"no plain entryPoint listens on port {behind}, where the balancer connects"
         port = endpoint.effective_port
         on_port = [e for e in eps if e.spec is not None and e.spec.port == port]
         if on_port:
@@ -152,7 +162,7 @@ class TraefikSimulator(ProxySimulator[Target]):
                 continue
             if tcp.expr is None:
                 continue
-            if not endpoint.tls:
+            if not endpoint.tls_to_proxy:
                 if tcp.spec.tls:
                     continue
                 covers = self._tcp_plain(tcp.expr)
@@ -229,8 +239,8 @@ class TraefikSimulator(ProxySimulator[Target]):
             or (landed.service is not None and name_says_socket(landed.service.name))
         ):
             return result
-        tls = endpoint.tls
-        sim = _sim(endpoint, client, tls)
+        tls = endpoint.tls_to_proxy
+        sim = _sim(endpoint, client, tls, self.forwarded_proto(endpoint, ep))
         routers = self.ordered(ep, tls)
         mine = servers(landed)
         for socket in routers:
@@ -286,12 +296,51 @@ class TraefikSimulator(ProxySimulator[Target]):
         why = [f"{u.what} was not read ({u.reason}): a router there could take the handshake" for u in unread]
         return replace(result, certain=False, uncertain=(*result.uncertain, *why))
 
+    def forwarded_proto(self, endpoint: Endpoint, ep: EntryPoint) -> str | None:
+        """The X-Forwarded-Proto the routers see from a balancer in front: its own `https` when the entryPoint
+        trusts it (forwardedHeaders.insecure, or trustedIPs, taken to list the balancer), else None (Traefik
+        removes it and sets its own)."""
+        if endpoint.via is None or ep.spec is None or ep.spec.forwarded is None:
+            return None
+        return "https" if ep.spec.forwarded.trusts else None
+
+    def _trust_step(self, ep: EntryPoint, forwarded: str | None) -> TraceStep:
+        fh = ep.spec.forwarded if ep.spec is not None else None
+        if forwarded is not None and fh is not None:
+            how = (
+                "forwardedHeaders.insecure"
+                if fh.insecure
+                else f"forwardedHeaders.trustedIPs ({', '.join(fh.trusted_ips)})"
+            )
+            return TraceStep(
+                f"{ep.label} trusts the balancer by {how}, assumed to include its address: X-Forwarded-Proto "
+                "stays https",
+                fh.source,
+            )
+        return TraceStep(
+            f"{ep.label} trusts no forwarding hop (no forwardedHeaders.trustedIPs or insecure): Traefik removes the "
+            "balancer's X-Forwarded-Proto and sets ws, as for any plain connection",
+            fh.source if fh is not None else (ep.spec.source if ep.spec is not None else None),
+        )
+
     def handshake(self, endpoint: Endpoint, client: Client, ep: EntryPoint, note: str | None) -> EndpointResult:
         steps: list[TraceStep] = []
         uncertain: list[str] = [note] if note else []
-        tls = endpoint.tls
+        tls = endpoint.tls_to_proxy
         host_header = endpoint.host_header or "app.example.test"
         where = ep.spec.source if ep.spec is not None else None
+        forwarded = self.forwarded_proto(endpoint, ep)
+        if endpoint.via is not None:
+            steps.append(
+                TraceStep(
+                    f"the {endpoint.via} ends the client's TLS and connects to {ep.label} without it, sending "
+                    "X-Forwarded-Proto: https",
+                    where,
+                )
+            )
+            steps.append(self._trust_step(ep, forwarded))
+            if ep.spec is None:
+                uncertain.append("whether the entryPoint trusts the balancer's X-Forwarded-Proto is not known")
         steps.append(TraceStep(f"{ep.label} receives the {'TLS' if tls else 'plain'} connection", where))
         if endpoint.host is None:
             uncertain.append("the endpoint has no host: Host matchers cannot be checked")
@@ -310,7 +359,7 @@ class TraefikSimulator(ProxySimulator[Target]):
             server_cause=where or Source(self.b.inp.main, 1, 1),
         )
         tcp, sure = self.tcp_taker(ep, endpoint)
-        sim = _sim(endpoint, client, tls)
+        sim = _sim(endpoint, client, tls, forwarded)
         if tcp is not None:
             steps.append(
                 TraceStep(
@@ -407,7 +456,7 @@ class TraefikSimulator(ProxySimulator[Target]):
             host_header=host_header,
             path=sanitize_path(endpoint.path),
             query=endpoint.query,
-            headers=client_headers(client, host_header, tls),
+            headers=client_headers(client, host_header, tls, forwarded, endpoint.tls),
             steps=steps,
             uncertain=uncertain,
         )
@@ -445,6 +494,23 @@ class TraefikSimulator(ProxySimulator[Target]):
                 **common,  # type: ignore[arg-type]
             )
         svc = chosen.service
+        if svc is not None and svc.kind == "internal":
+            status = 418 if svc.name == "noop" else None
+            req.step(f"service {svc.qualified}: Traefik answers {status or 'the request itself'}", svc.source)
+            return EndpointResult(
+                route=route,
+                outcome="local",
+                status=status,
+                location=None,
+                upstream=None,
+                backend_path=None,
+                handshake=None,
+                cause=(chosen.spec.service.source if chosen.spec.service else None) or svc.source,
+                reason="internal",
+                path_cause=None,
+                cause_text=svc.qualified,
+                **{**common, "steps": tuple(req.steps)},  # type: ignore[arg-type]
+            )
         _, hs = self.b.handshake(chosen, ep, client, host_header, req.path, endpoint.query, tls)
         upstream = svc.urls[0] if svc is not None and svc.urls else (svc.qualified if svc else None)
         req.steps.append(
@@ -511,7 +577,7 @@ class TraefikSimulator(ProxySimulator[Target]):
                 and router.service.qualified == chosen.service.qualified
             ):
                 continue
-            other_tls = not endpoint.tls
+            other_tls = not endpoint.tls_to_proxy
             attached = self.b.attached(router, ep)
             if (
                 attached
@@ -526,8 +592,8 @@ class TraefikSimulator(ProxySimulator[Target]):
                 )
                 self._add(found, router, ep, "tls-mismatch", why, router.spec.tls_source or router.spec.source)
                 continue
-            sim = _sim(endpoint, client, endpoint.tls)
-            if attached and self.b.tls_of(router, ep) == endpoint.tls and matches(router, sim) is False:
+            sim = _sim(endpoint, client, endpoint.tls_to_proxy, self.forwarded_proto(endpoint, ep))
+            if attached and self.b.tls_of(router, ep) == endpoint.tls_to_proxy and matches(router, sim) is False:
                 fixed = _without_ports(router.expr)
                 if fixed != router.expr and evaluate(fixed, sim, router.syntax) is True:
                     m = next(
@@ -561,7 +627,7 @@ class TraefikSimulator(ProxySimulator[Target]):
                 not attached
                 and ep.name != "*"
                 and matches(router, sim) is True
-                and self.b.tls_of(router, ep) == endpoint.tls
+                and self.b.tls_of(router, ep) == endpoint.tls_to_proxy
             ):
                 listed = ", ".join(router.entry_points)
                 why = (
