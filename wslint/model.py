@@ -121,6 +121,9 @@ class UpstreamRequest:
     upstream: str | None
     path: str | None
     headers: tuple[Header, ...]
+    # the proxy forwards Upgrade only while Connection carries the upgrade token (Traefik): a Connection the
+    # configuration changed then takes Upgrade with it
+    upgrade_follows_connection: bool = False
 
     def header(self, name: str) -> Header | None:
         wanted = name.lower()
@@ -142,6 +145,17 @@ class UpstreamRequest:
     @property
     def upgrade_status(self) -> TokenStatus:
         return self._status("Upgrade", "websocket")
+
+    @property
+    def upgrade_lost_with_connection(self) -> bool:
+        """Whether Upgrade is missing only because a configured Connection lost the upgrade token."""
+        c = self.header("Connection")
+        return (
+            self.upgrade_follows_connection
+            and c is not None
+            and c.origin == "configured"
+            and self.connection_status in ("missing", "wrong")
+        )
 
     @property
     def connection_status(self) -> TokenStatus:
@@ -466,6 +480,8 @@ Reason = Literal[
     "error-page-redirect",
     "entrypoint-redirect",
     "redirect-middleware",
+    # a redirect middleware whose Location is the request's own URL with a slash added to its path (Traefik)
+    "slash-redirect",
     # no route: no location, backend, site or router takes the request
     "no-location",
     "no-backend",

@@ -326,14 +326,15 @@ def upstream_request(
         expr_up = req.header_expressions.get("Upgrade", "")
         expr_conn = req.header_expressions.get("Connection", "")
         headers.append(Header("Upgrade", expr_up, "", blame, origin))  # type: ignore[arg-type]
-        headers.append(Header("Connection", expr_conn, "", blame, origin))  # type: ignore[arg-type]
+        conn_origin = "configured" if cause_conn is not None else "default"
+        headers.append(Header("Connection", expr_conn, "", cause_conn, conn_origin))  # type: ignore[arg-type]
     for name, value in req.headers.items():
         if name in ("Upgrade", "Connection"):
             continue
         cause = req.header_causes.get(name)
         headers.append(Header(name, value[0], value[0], cause, "configured" if cause else "client"))
     path, _ = served_path(service, req.request_uri, version)
-    return UpstreamRequest(client.name, Setting("1.1"), url, path, tuple(headers))
+    return UpstreamRequest(client.name, Setting("1.1"), url, path, tuple(headers), upgrade_follows_connection=True)
 
 
 class TraefikModel:

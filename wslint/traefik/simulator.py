@@ -21,6 +21,7 @@ connects without TLS, an entryPoint the client does not use).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
 
 from wslint.clients import Client
 from wslint.declare import ProxySimulator
@@ -98,6 +99,15 @@ def _templates_as_v2(expr: Expr, req: SimRequest) -> bool | None:
     if expr.op == "and":
         return False if False in (left, right) else (None if None in (left, right) else True)
     return True if True in (left, right) else (None if None in (left, right) else False)
+
+
+def adds_slash(location: str, req: Request) -> bool:
+    """Whether a redirect only adds a trailing slash to the request's path (same scheme, host and query)."""
+    new = urlsplit(location)
+    old = urlsplit(f"{req.scheme}://{req.host_header}{req.request_uri}")
+    if not old.path or old.path.endswith("/") or new.path != old.path + "/":
+        return False
+    return (new.scheme, new.netloc.lower(), new.query) == (old.scheme, old.netloc.lower(), old.query)
 
 
 def _rank(route: Route | None) -> int:
@@ -488,7 +498,13 @@ class TraefikSimulator(ProxySimulator[Target]):
                 backend_path=None,
                 handshake=None,
                 cause=redirect.middleware.source,
-                reason="entrypoint-redirect" if redirect.middleware.provider == "internal" else "redirect-middleware",
+                reason=(
+                    "entrypoint-redirect"
+                    if redirect.middleware.provider == "internal"
+                    else "slash-redirect"
+                    if adds_slash(redirect.location, req)
+                    else "redirect-middleware"
+                ),
                 path_cause=None,
                 cause_text=redirect.middleware.kind_label,
                 **common,  # type: ignore[arg-type]
