@@ -156,7 +156,10 @@ def _redirect_scheme(mw: MiddlewareSpec, req: Request) -> Redirect | None:
     permanent = (mw.params.get("permanent") or Node(False, mw.source)).truthy()
     force = (mw.params.get("forcePermanentRedirect") or Node(False, mw.source)).truthy()
     host, client_port = _split_host(req.host_header)
-    scheme = req.scheme
+    # Traefik's redirectScheme takes the scheme from X-Forwarded-Proto (which the entryPoint sets from the
+    # connection, or keeps from a hop it trusts), ws and wss read as http and https
+    proto = next(iter(req.headers.get("X-Forwarded-Proto", [])), "").lower()
+    scheme = {"http": "http", "ws": "http", "https": "https", "wss": "https"}.get(proto, req.scheme)
     if (scheme == "http" and client_port == ":80") or (scheme == "https" and client_port == ":443"):
         client_port = ""
     old = f"{scheme}://{host}{client_port}{req.request_uri}"
