@@ -1,8 +1,9 @@
 """Every Traefik fixture with `# live:` lines, run on the real traefik with its own static configuration.
 
-A fixture's `# live: URL -> STATUS [at PATH] [after Ns]` says what traefik answers that handshake (101:
-upgraded and echoed; 404, 503, 301...: that status), the path the backend receives, and how long to wait
-before (a health check's first round). The fixture's traefik.yml is used as written, but for the entryPoints'
+A fixture's `# live: URL -> STATUS [at PATH] [after Ns] [idle Ns] [with NAME: VALUE]` says what traefik
+answers that handshake (101: upgraded and echoed; 404, 503, 301...: that status), the path the backend
+receives, how long to wait before (a health check's first round), how long the upgraded socket stays
+silent before the echo, and a header the client adds. The fixture's traefik.yml is used as written, but for the entryPoints'
 addresses (free ports on 127.0.0.1) and the provider directory (a copy); 127.0.0.1:9001 is a WebSocket
 echo server, 9002 a web application that answers 404, 9003 a WebSocket-only server (426 to plain
 requests). Compose and Kubernetes fixtures cannot run without Docker or a cluster: EQUIVALENTS holds each
@@ -13,6 +14,7 @@ live lines run on that.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -23,22 +25,48 @@ from wslint.endpoints import parse_endpoint
 pytestmark = pytest.mark.realproxy
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "traefik"
-LIVE = re.compile(r"#\s*live:\s*(\S+)\s*->\s*(\d{3})(?:\s+at\s+(\S+))?(?:\s+after\s+(\d+(?:\.\d+)?)s)?")
+LIVE = re.compile(r"#\s*live:\s*(\S+)\s*->\s*(\d{3})(.*)$", re.M)
+OPTION = re.compile(r"\s+(at|after|idle)\s+(\S+)|\s+with\s+([\w-]+):\s*(.+)$")
 
 # file-provider equivalents of compose and Kubernetes fixtures: (static with {ep:NAME} addresses, dynamic files)
 EQUIVALENTS: dict[str, tuple[str, dict[str, str]]] = {}
 
 
-Line = tuple[str, int, str | None, float]
+@dataclass(frozen=True)
+class Line:
+    """One `# live:` line: the handshake's URL, the status traefik answers, and its options."""
+
+    url: str
+    status: int
+    at: str | None = None
+    after: float = 0.0
+    idle: float = 0.0
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def _line(m: re.Match[str]) -> Line:
+    opts: dict[str, str] = {}
+    headers: list[tuple[str, str]] = []
+    for o in OPTION.finditer(m.group(3)):
+        if o.group(1):
+            opts[o.group(1)] = o.group(2)
+        else:
+            headers.append((o.group(3), o.group(4).strip()))
+    return Line(
+        m.group(1),
+        int(m.group(2)),
+        opts.get("at"),
+        float(opts.get("after", "0s").rstrip("s")),
+        float(opts.get("idle", "0s").rstrip("s")),
+        tuple(headers),
+    )
 
 
 def _live_lines(directory: Path) -> list[Line]:
-    """(URL, status, the path the backend receives if given, seconds to wait first) of each `# live:` line."""
     out: list[Line] = []
     for f in sorted(directory.rglob("*")):
         if f.is_file() and f.suffix in (".yml", ".yaml", ".toml"):
-            for m in LIVE.finditer(f.read_text()):
-                out.append((m.group(1), int(m.group(2)), m.group(3), float(m.group(4) or 0)))
+            out.extend(_line(m) for m in LIVE.finditer(f.read_text()))
     return out
 
 
@@ -48,20 +76,22 @@ def live_fixtures() -> list[Path]:
 
 def _check(live: Live, b: Backends, lines: list[Line], ports: dict[int, str]) -> list[str]:
     wrong = []
-    for url, status, at, _ in lines:
-        ep = parse_endpoint(url)
+    for line in lines:
+        ep = parse_endpoint(line.url)
         name = ports.get(ep.effective_port or 0)
-        assert name is not None, f"{url}: no entryPoint of the fixture listens on port {ep.effective_port}"
+        assert name is not None, f"{line.url}: no entryPoint of the fixture listens on port {ep.effective_port}"
         answers = [
-            ws_handshake(live.ports[name], ep.target, ep.host_header or "", client, tls=ep.tls)
+            ws_handshake(
+                live.ports[name], ep.target, ep.host_header or "", client, dict(line.headers), ep.tls, idle=line.idle
+            )
             for client in ("chrome", "firefox", "lowercase")
         ]
-        ok = all(a.upgraded for a in answers) if status == 101 else all(a.status == status for a in answers)
+        ok = all(a.upgraded for a in answers) if line.status == 101 else all(a.status == line.status for a in answers)
         if not ok:
-            wrong.append(f"{url}: expected {status}, got {[(a.client, a.status, a.detail) for a in answers]}")
+            wrong.append(f"{line.url}: expected {line.status}, got {[(a.client, a.status, a.detail) for a in answers]}")
         seen = [*b.ws.seen.paths, *b.wsonly.seen.paths]
-        if at is not None and (not seen or seen[-1] != at):
-            wrong.append(f"{url}: expected the backend to receive {at}, it received {seen[-3:]}")
+        if line.at is not None and (not seen or seen[-1] != line.at):
+            wrong.append(f"{line.url}: expected the backend to receive {line.at}, it received {seen[-3:]}")
         b.ws.seen.paths.clear()
         b.wsonly.seen.paths.clear()
     return wrong
@@ -70,7 +100,7 @@ def _check(live: Live, b: Backends, lines: list[Line], ports: dict[int, str]) ->
 @pytest.mark.parametrize("fixture", live_fixtures(), ids=lambda p: p.name)
 def test_fixture_on_traefik(fixture: Path, traefik_bin: str, tmp_path: Path) -> None:
     lines = _live_lines(fixture)
-    settle = max(s for *_, s in lines)
+    settle = max(line.after for line in lines)
     with backends() as b:
         if (fixture / "traefik.yml").is_file():
             with run_fixture(traefik_bin, fixture, tmp_path / "run", b, settle) as live:

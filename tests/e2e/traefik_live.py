@@ -96,8 +96,10 @@ def ws_handshake(
     headers: Mapping[str, str] | None = None,
     tls: bool = False,
     timeout: float = 5.0,
+    idle: float = 0.0,
 ) -> Answer:
-    """A browser's handshake (its own Connection header) with extra headers, plain or over TLS."""
+    """A browser's handshake (its own Connection header) with extra headers, plain or over TLS; with `idle`, the
+    upgraded socket stays silent that long before the echo."""
     key = base64.b64encode(os.urandom(16)).decode()
     scheme = "https" if tls else "http"
     lines = [
@@ -141,6 +143,8 @@ def ws_handshake(
             accept = base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
             if got.get("sec-websocket-accept") != accept:
                 return Answer(client, status, detail="bad Sec-WebSocket-Accept")
+            if idle:
+                time.sleep(idle)
             payload = b"wslint-live"
             mask = os.urandom(4)
             sock.sendall(

@@ -270,9 +270,11 @@ def sanitize_path(path: str) -> str:
     return path
 
 
-def routing_path(path: str) -> str:
-    """The path Traefik's routers match: sanitized, with non-reserved %XX decoded."""
-    path = sanitize_path(path)
+def routing_path(path: str, sanitize: bool = True) -> str:
+    """The path Traefik's routers match: sanitized (unless the entryPoint's sanitizePath is off), with
+    non-reserved %XX decoded."""
+    if sanitize:
+        path = sanitize_path(path)
     reserved = set(":/?#[]@!$&'()*+,;=%")
     out: list[str] = []
     i = 0
@@ -561,30 +563,58 @@ class TraefikModel:
             # Traefik's own services (noop@internal answers 418; api, dashboard, ping answer themselves)
             return ServiceSpec(name.split("@", 1)[0], "internal", "internal", (), True, Source(self.inp.main, 1, 1))
         svc = self.inp.services.get(qualify(name, provider))
-        # weighted/mirroring/failover: the first child service carries the handshake; followed in a loop,
-        # since a file can nest them deeper than Python recurses (and name a service in its own list)
-        path: list[ServiceSpec] = []
-        here = svc
-        while here is not None and not here.urls and here.children:
-            if here in path:
-                return svc
-            if len(path) >= MAX_REFERENCE_DEPTH:
-                raise _TooDeep("service", qualify(here.name, here.provider), here.source)
-            path.append(here)
-            here = self.inp.services.get(qualify(here.children[0], here.provider))
-        if svc is None or here is None or here is svc:
+        if svc is None:
+            return None
+        leaf, through = self._descend(svc)
+        if leaf is None:
+            return svc
+        unknown = leaf.unknown
+        for here in through:
+            # mirroring: its main service answers (mirrors get copies); weighted and failover: not always the first
+            if here.kind == "failover":
+                unknown = f"failover service {here.qualified}: which service answers depends on health checks"
+                break
+            if here.kind == "weighted":
+                leaves = [self._descend_name(c, here.provider) for c in here.children]
+                if len({frozenset(x.urls) if x is not None else None for x in leaves}) > 1:
+                    unknown = f"weighted service {here.qualified} splits requests between different servers"
+                    break
+        if unknown is None and any(u.lower().startswith("h2c://") for u in leaf.urls):
+            unknown = f"service {leaf.qualified} talks h2c to its servers, which wslint does not model"
+        if leaf is svc and unknown is None:
             return svc
         return ServiceSpec(
             svc.name,
             svc.provider,
             svc.kind,
-            here.urls,
-            here.pass_host_header,
+            leaf.urls,
+            leaf.pass_host_header,
             svc.source,
-            health=here.health,
-            preserve_path=here.preserve_path,
-            preserve_source=here.preserve_source,
+            health=leaf.health,
+            preserve_path=leaf.preserve_path,
+            preserve_source=leaf.preserve_source,
+            unknown=unknown,
         )
+
+    def _descend(self, svc: ServiceSpec) -> tuple[ServiceSpec | None, list[ServiceSpec]]:
+        """The service with servers that carries `svc`'s handshake (weighted/mirroring/failover: the first
+        child), and the services passed through to it; followed in a loop, since a file can nest them deeper
+        than Python recurses (and name a service in its own list). None when the chain loops or leaves the
+        files read."""
+        path: list[ServiceSpec] = []
+        here: ServiceSpec | None = svc
+        while here is not None and not here.urls and here.children:
+            if here in path:
+                return None, path
+            if len(path) >= MAX_REFERENCE_DEPTH:
+                raise _TooDeep("service", qualify(here.name, here.provider), here.source)
+            path.append(here)
+            here = self.inp.services.get(qualify(here.children[0], here.provider))
+        return here, path
+
+    def _descend_name(self, name: str, provider: str) -> ServiceSpec | None:
+        svc = self.inp.services.get(qualify(name, provider))
+        return None if svc is None else self._descend(svc)[0]
 
     def _load_router(self, spec: RouterSpec) -> None:
         parsed = self._parse(spec, False)
@@ -622,6 +652,8 @@ class TraefikModel:
                 return
             if service is None:
                 unknown.append(f"the service {spec.service.name} is defined outside the files wslint read")
+            elif service.unknown is not None:
+                unknown.append(service.unknown)
         else:
             unknown.append("the router names no service")
         eps = self.default_entry_points() if spec.entry_points is None else tuple(r.name for r in spec.entry_points)

@@ -6,7 +6,9 @@ middlewares (redirectScheme, redirectRegex) answer the request when the URL
 they compute differs from the request's; `headers` sets or (with an empty
 value) removes request headers; `chain` expands to its middlewares. The rest
 (errors, circuitBreaker, ipAllowList, buffering, rateLimit, compress, ...) let
-an upgrade through: the acceptance measurements show it for the common ones.
+an upgrade through, as tests/e2e/test_traefik_fixtures_live.py shows for each on
+fixtures/traefik/middlewares-pass-through. A plugin, or a middleware wslint
+does not know, makes the result uncertain: it is not judged.
 After the chain, Traefik's reverse proxy forwards the upgrade only when the
 request's `Connection` still carries the `upgrade` token: it then sends
 `Connection: Upgrade` and the request's `Upgrade` value, otherwise neither.
@@ -39,7 +41,14 @@ PASS_THROUGH = {
     "basicauth": "clients must present credentials, as for any request",
     "digestauth": "clients must present credentials, as for any request",
     "forwardauth": "the authentication server must accept the handshake",
-    "plugin": "wslint does not model plugins",
+}
+# encoded characters the encodedCharacters middleware refuses unless allowed (its allow... options)
+ENCODED = {
+    "allowencodedslash": ("%2f",),
+    "allowencodedbackslash": ("%5c",),
+    "allowencodedsemicolon": ("%3b",),
+    "allowencodedpercent": ("%25",),
+    "allowencodedquestionmark": ("%3f",),
 }
 PATH_KINDS = ("stripprefix", "stripprefixregex", "replacepath", "replacepathregex", "addprefix")
 
@@ -238,7 +247,27 @@ def _path_middleware(mw: MiddlewareSpec, req: Request) -> None:
         _set_path(req, mw, (_text(p.get("prefix")) or "") + req.path, f"adds {_text(p.get('prefix'))}")
 
 
+def _encoded(mw: MiddlewareSpec, req: Request) -> None:
+    path = req.path.lower()
+    refused = [
+        code
+        for option, codes in ENCODED.items()
+        for code in codes
+        if code in path and not (mw.params.get(option) or Node(False, mw.source)).truthy()
+    ]
+    if refused:
+        req.uncertain.append(f"middleware {mw.qualified} refuses {', '.join(refused)} in the path: not modelled")
+    else:
+        req.step(f"middleware {mw.qualified} (encodedCharacters): the path has no refused encoded character", mw.source)
+
+
 def _headers(mw: MiddlewareSpec, req: Request) -> None:
+    # allowedHosts compares the Host header as sent, port included (a host not listed gets 500)
+    allowed = [h.lower() for h in _strings(mw.params.get("allowedHosts"))]
+    if allowed and req.host_header.lower() not in allowed:
+        req.uncertain.append(
+            f"middleware {mw.qualified} (headers.allowedHosts) may refuse Host {req.host_header}: not modelled"
+        )
     custom = mw.params.get("customRequestHeaders")
     if custom is None:
         return
@@ -274,10 +303,14 @@ def run_chain(chain: list[MiddlewareSpec], req: Request) -> Redirect | None:
                 _path_middleware(mw, req)
             elif mw.kind == "headers":
                 _headers(mw, req)
+            elif mw.kind == "encodedcharacters":
+                _encoded(mw, req)
             elif mw.kind in PASS_THROUGH:
                 req.step(f"middleware {mw.qualified} ({mw.kind_label}) lets the handshake through", mw.source)
             else:
-                req.step(f"middleware {mw.qualified} ({mw.kind_label}): not modeled by wslint", mw.source)
+                # a plugin, or a middleware wslint does not know: what it does to the handshake is not known
+                req.step(f"middleware {mw.qualified} ({mw.kind_label}): not modelled by wslint", mw.source)
+                req.uncertain.append(f"middleware {mw.qualified} ({mw.kind_label}) is not modelled by wslint")
         if red is not None:
             req.step(f"middleware {mw.qualified} ({mw.kind_label}) answers {red.status} to {red.location}", mw.source)
             return red

@@ -71,6 +71,11 @@ class EntryPointSpec:
     # transport.respondingTimeouts (seconds), for the record: none of them cuts an upgraded connection
     timeouts: dict[str, float] = field(default_factory=dict)
     forwarded: ForwardedHeaders | None = None
+    # http.sanitizePath (on by default); PROXY protocol expected from clients; the encoded characters its
+    # http.encodedCharacters refuses (lower case, `%2f`)
+    sanitize_path: bool = True
+    proxy_protocol: bool = False
+    refused_encoded: tuple[str, ...] = ()
 
 
 @dataclass
@@ -141,6 +146,8 @@ class ServiceSpec:
     # the first server's preservePath is written
     preserve_path: tuple[bool, ...] = ()
     preserve_source: Source | None = None
+    # why wslint cannot say which server gets a request (a weighted split, a failover), if it cannot
+    unknown: str | None = None
 
     @property
     def qualified(self) -> str:
@@ -201,6 +208,9 @@ class StaticSpec:
     exposed_by_default: bool = True
     # the Docker provider's `defaultRule` when set (a router without a rule gets it)
     default_rule: str | None = None
+    # settings that change what Traefik does in ways wslint does not model (experimental.fastProxy, provider
+    # constraints): no handshake is judged while one is set
+    unmodelled: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -24,6 +24,7 @@ from wslint.inputs import InputFile, display_path
 from wslint.limits import Limits
 from wslint.model import Source
 from wslint.textfiles import TextFileError, read_head, read_text
+from wslint.traefik.chain import ENCODED
 from wslint.traefik.config import (
     EntryPointSpec,
     ForwardedHeaders,
@@ -439,6 +440,14 @@ def read_static(doc: Node, path: str, reader: _Reader, paths: PathMap) -> Static
                 timeouts[key] = value
         as_default = node.get("asDefault")
         tls = http.get("tls")
+        sanitize = http.get("sanitizePath")
+        encoded = http.get("encodedCharacters")
+        refused_encoded: list[str] = []
+        if encoded is not None and encoded.is_map:
+            for option, codes in ENCODED.items():
+                allows = encoded.get(option)
+                if allows is not None and not allows.truthy():
+                    refused_encoded.extend(codes)
         fh = node.get("forwardedHeaders")
         forwarded = None
         if fh is not None and fh.is_map:
@@ -462,6 +471,9 @@ def read_static(doc: Node, path: str, reader: _Reader, paths: PathMap) -> Static
                 source=node.entry or node.source,
                 timeouts=timeouts,
                 forwarded=forwarded,
+                sanitize_path=sanitize is None or sanitize.truthy(),
+                proxy_protocol=node.get("proxyProtocol") is not None,
+                refused_encoded=tuple(refused_encoded),
             )
         )
     syntax_node = doc.path("core", "defaultRuleSyntax")
@@ -482,6 +494,11 @@ def read_static(doc: Node, path: str, reader: _Reader, paths: PathMap) -> Static
             if exposed is not None and not exposed.truthy():
                 spec.exposed_by_default = False
             spec.default_rule = _text(provider.node.get("defaultRule")) or spec.default_rule
+            if provider.node.get("constraints") is not None:
+                spec.unmodelled.append(f"providers.{provider.name}.constraints decide which containers get routers")
+    fast = doc.path("experimental", "fastProxy")
+    if fast is not None and (fast.is_map or fast.truthy()):
+        spec.unmodelled.append("experimental.fastProxy replaces Traefik's proxy with one wslint does not model")
     return spec
 
 

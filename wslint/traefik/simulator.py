@@ -73,12 +73,14 @@ def _host(endpoint: Endpoint) -> str:
     return (endpoint.host or "").lower()
 
 
-def _sim(endpoint: Endpoint, client: Client, tls: bool, forwarded_proto: str | None = None) -> SimRequest:
+def _sim(
+    endpoint: Endpoint, client: Client, tls: bool, forwarded_proto: str | None = None, sanitize: bool = True
+) -> SimRequest:
     host_header = endpoint.host_header or "app.example.test"
     headers = client_headers(client, host_header, tls, forwarded_proto, endpoint.tls)
     return SimRequest(
         host=_host(endpoint),
-        path=routing_path(endpoint.path),
+        path=routing_path(endpoint.path, sanitize),
         query=endpoint.query,
         headers={k: tuple(v) for k, v in headers.items()},
         tls=tls,
@@ -260,7 +262,7 @@ class TraefikSimulator(ProxySimulator[Target]):
         ):
             return result
         tls = endpoint.tls_to_proxy
-        sim = _sim(endpoint, client, tls, self.forwarded_proto(endpoint, ep))
+        sim = _sim(endpoint, client, tls, self.forwarded_proto(endpoint, ep), self._sanitizes(ep))
         routers = self.ordered(ep, tls)
         mine = servers(landed)
         for socket in routers:
@@ -316,6 +318,20 @@ class TraefikSimulator(ProxySimulator[Target]):
         why = [f"{u.what} was not read ({u.reason}): a router there could take the handshake" for u in unread]
         return replace(result, certain=False, uncertain=(*result.uncertain, *why))
 
+    def _sanitizes(self, ep: EntryPoint) -> bool:
+        return ep.spec is None or ep.spec.sanitize_path
+
+    def _unmodelled(self, endpoint: Endpoint, ep: EntryPoint) -> list[str]:
+        """What makes every handshake on this entryPoint one wslint cannot follow."""
+        out = list(self.b.inp.static.unmodelled) if self.b.inp.static is not None else []
+        spec = ep.spec
+        if spec is not None and spec.proxy_protocol:
+            out.append(f"{ep.label} expects the PROXY protocol from trusted clients, which wslint does not model")
+        refused = [c for c in (spec.refused_encoded if spec is not None else ()) if c in endpoint.path.lower()]
+        if refused:
+            out.append(f"{ep.label} refuses {', '.join(refused)} in the path (http.encodedCharacters)")
+        return out
+
     def forwarded_proto(self, endpoint: Endpoint, ep: EntryPoint) -> str | None:
         """The X-Forwarded-Proto the routers see from a balancer in front: its own `https` when the entryPoint
         trusts it (forwardedHeaders.insecure, or trustedIPs, taken to list the balancer), else None (Traefik
@@ -346,6 +362,7 @@ class TraefikSimulator(ProxySimulator[Target]):
     def handshake(self, endpoint: Endpoint, client: Client, ep: EntryPoint, note: str | None) -> EndpointResult:
         steps: list[TraceStep] = []
         uncertain: list[str] = [note] if note else []
+        uncertain.extend(self._unmodelled(endpoint, ep))
         tls = endpoint.tls_to_proxy
         host_header = endpoint.host_header or "app.example.test"
         where = ep.spec.source if ep.spec is not None else None
@@ -379,7 +396,7 @@ class TraefikSimulator(ProxySimulator[Target]):
             server_cause=where or Source(self.b.inp.main, 1, 1),
         )
         tcp, sure = self.tcp_taker(ep, endpoint)
-        sim = _sim(endpoint, client, tls, forwarded)
+        sim = _sim(endpoint, client, tls, forwarded, self._sanitizes(ep))
         if tcp is not None:
             steps.append(
                 TraceStep(
@@ -474,7 +491,7 @@ class TraefikSimulator(ProxySimulator[Target]):
         req = Request(
             scheme="https" if tls else "http",
             host_header=host_header,
-            path=sanitize_path(endpoint.path),
+            path=sanitize_path(endpoint.path) if self._sanitizes(ep) else endpoint.path,
             query=endpoint.query,
             headers=client_headers(client, host_header, tls, forwarded, endpoint.tls),
             steps=steps,
@@ -608,7 +625,7 @@ class TraefikSimulator(ProxySimulator[Target]):
             if (
                 attached
                 and self.b.tls_of(router, ep) == other_tls
-                and matches(router, _sim(endpoint, client, other_tls))
+                and matches(router, _sim(endpoint, client, other_tls, None, self._sanitizes(ep)))
             ):
                 kind = "a `tls` section" if other_tls else "no `tls` section"
                 why = (
@@ -618,7 +635,7 @@ class TraefikSimulator(ProxySimulator[Target]):
                 )
                 self._add(found, router, ep, "tls-mismatch", why, router.spec.tls_source or router.spec.source)
                 continue
-            sim = _sim(endpoint, client, endpoint.tls_to_proxy, self.forwarded_proto(endpoint, ep))
+            sim = _sim(endpoint, client, endpoint.tls_to_proxy, self.forwarded_proto(endpoint, ep), self._sanitizes(ep))
             if attached and self.b.tls_of(router, ep) == endpoint.tls_to_proxy and matches(router, sim) is False:
                 fixed = _without_ports(router.expr)
                 if fixed != router.expr and evaluate(fixed, sim, router.syntax) is True:
