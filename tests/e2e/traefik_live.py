@@ -295,7 +295,7 @@ def run_static(
     try:
         proxy.wait_ready()
         if settle:
-            settle_checks(settle, backends.ws, backends.wsonly)
+            settle_checks(settle, "\n".join([static, *text.values()]), backends.ws, backends.wsonly)
         yield live
     finally:
         proxy.stop()
