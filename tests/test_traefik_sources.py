@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.test_traefik_adapter import chrome, lint
+from wslint.config import ProjectConfig
 from wslint.core import Report
 from wslint.engine.rules import RuleSet
+from wslint.limits import Limits
 from wslint.traefik.sources import interpolate, shown
 
 STATIC = """\
@@ -286,3 +288,31 @@ def test_compose_interpolation() -> None:
     assert interpolate("${EMPTY:-b.test}|${HOST:+set}|$HOST", env) == "b.test|set|a.test"
     unknown = interpolate("Host(`${NOPE}`)", env)
     assert unknown != "Host(`${NOPE}`)" and shown(unknown) == "Host(`${NOPE}`)"
+
+
+MOUNTING_COMPOSE = """\
+services:
+  traefik:
+    image: traefik:v3.7
+    volumes:
+      - ./traefik/traefik.yml:/etc/traefik/traefik.yml:ro
+      - ./traefik/dynamic:/config
+"""
+
+
+def test_a_compose_file_over_the_size_limit_mounts_nothing(tmp_path: Path, rules: RuleSet) -> None:
+    """The compose file that says where /config is mounted is read within --limits like every other file:
+    too big, it is not read, so the provider directory is not found, and wslint says so instead of claiming
+    the 404."""
+    files = {
+        "docker-compose.yml": MOUNTING_COMPOSE + "# padding\n" * 400,
+        "traefik/traefik.yml": STATIC.format(providers=FILE_PROVIDER.format(directory="/config")),
+        "traefik/dynamic/a.yml": WS_ROUTER,
+    }
+    report = lint(tmp_path, rules, files, "traefik/traefik.yml", MISSING, FOUND)
+    assert [f.rule for f in report.findings] == ["route-miss"]
+    assert not _warnings(report)
+    small = ProjectConfig(limits=Limits(file_size=2000))
+    report = lint(tmp_path, rules, {}, "traefik/traefik.yml", MISSING, FOUND, project=small)
+    assert not _routing_claims(report), _routing_claims(report)
+    assert any("/config" in w for w in _warnings(report)), _warnings(report)

@@ -621,7 +621,7 @@ def read_compose(doc: Node, path: str, out: TraefikInput, reader: _Reader) -> St
     Traefik (its mounted static file, else its command-line flags), with the providers that enables."""
     services = doc.get("services") or Node({}, doc.source)
     compose_dir = os.path.dirname(os.path.abspath(path))
-    env = read_env_file(compose_dir)
+    env = read_env_file(compose_dir, reader.limits.file_size)
     runner = next(
         ((n, svc) for n, svc in services.items() if svc.is_map and (is_traefik_image(svc) or _static_flags(svc))),
         None,
@@ -792,11 +792,8 @@ def _labels_beside(
     found = False
     for compose in compose_files_beside(path):
         shown = display_path(compose)
-        try:
-            head = Path(compose).read_text(encoding="utf-8", errors="replace")[:65536]
-        except OSError:
-            continue
-        if "traefik." not in head:
+        head = read_head(compose, 65536)
+        if head is None or b"traefik." not in head:
             continue
         text = reader.read(InputFile(shown, compose))
         if text is None:
@@ -804,7 +801,7 @@ def _labels_beside(
         docs = reader.documents(text, shown)
         if docs is None:
             continue
-        env = read_env_file(os.path.dirname(os.path.abspath(compose)))
+        env = read_env_file(os.path.dirname(os.path.abspath(compose)), reader.limits.file_size)
         for d in docs[0]:
             if d.is_map and is_compose(d):
                 services = d.get("services") or Node({}, d.source)
@@ -1142,7 +1139,7 @@ def load_inputs(
     elif maps and is_static(maps[0]):
         reader.refused(maps[0], "static", style)
         base = os.path.dirname(inp.disk_path or inp.path) or "."
-        volumes, runner = _mounting_service(inp)
+        volumes, runner = _mounting_service(inp, reader.limits)
         paths = PathMap(base, roots, volumes, confine, in_container=runner is not None)
         out.static = read_static(maps[0], inp.path, reader, paths)
         _provider_sources(out.static, out, reader, inp.path, compose=False)
@@ -1193,20 +1190,22 @@ def _templated(path: str, text: str, out: TraefikInput, reader: _Reader) -> bool
     return True
 
 
-def _mounting_service(inp: InputFile) -> tuple[list[Volume], str | None]:
+def _mounting_service(inp: InputFile, limits: Limits) -> tuple[list[Volume], str | None]:
     """The bind mounts of a compose service beside a static file that runs Traefik with it mounted."""
     if inp.disk_path is None:
         return [], None
     me = os.path.realpath(inp.disk_path)
     for compose in compose_files_beside(inp.disk_path):
+        # only a look for the volumes: a compose file that is no regular UTF-8 file within the limits mounts
+        # nothing (a provider directory it would have mapped is then not found, so not read, and said so)
         try:
-            text = Path(compose).read_text(encoding="utf-8", errors="replace")
-        except OSError:
+            text = read_text(compose, display_path(compose), limits.file_size)
+        except TextFileError:
             continue
         if "traefik" not in text:
             continue
         try:
-            docs = load_yaml_documents(text, compose, Limits())
+            docs = load_yaml_documents(text, compose, limits)
         except LoadError:
             continue
         compose_dir = os.path.dirname(compose)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from wslint.adapters import inside
 from wslint.model import Source
+from wslint.textfiles import TextFileError, read_text
 from wslint.traefik.config import ProviderSpec
 from wslint.traefik.located import Node
 from wslint.traefik.matchers import OPAQUE
@@ -200,12 +201,13 @@ def compose_files_beside(static_path: str) -> list[str]:
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
 
 
-def read_env_file(compose_dir: str) -> dict[str, str]:
-    """The variables of the compose project's `.env` (KEY=value lines, quotes removed)."""
-    path = Path(compose_dir) / ".env"
+def read_env_file(compose_dir: str, max_bytes: int) -> dict[str, str]:
+    """The variables of the compose project's `.env` (KEY=value lines, quotes removed). A `.env` that is
+    no regular UTF-8 file within `max_bytes` sets nothing: its variables stay unknown."""
+    path = os.path.join(compose_dir, ".env")
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        text = read_text(path, path, max_bytes)
+    except TextFileError:
         return {}
     out: dict[str, str] = {}
     for line in text.splitlines():
