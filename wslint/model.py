@@ -557,7 +557,8 @@ MissKind = Literal[
     "trailing-slash",
     "case",
     "regex-as-prefix",
-    # an exact path where the client adds more, a rewrite (try_files, uri) before it (Caddy)
+    # an exact path where the client adds more (Caddy; Traefik: a Path without the client's trailing slash), a
+    # rewrite (try_files, uri) before it (Caddy)
     "exact-path",
     "rewritten",
     # a port in Host, a `tls` section (or none) unlike the connection, a v2 path template, another entryPoint,

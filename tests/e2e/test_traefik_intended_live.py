@@ -104,6 +104,20 @@ BROKEN = {
         "route-miss",
         "chat-socket@file",
     ),
+    # Path(`/socket.io`) is exact, and every Socket.IO client opens /socket.io/
+    "exact path without the slash": Case(
+        """\
+    chat:
+      rule: "Host(`chat.example.test`)"
+      service: web
+    chat-io:
+      rule: "Host(`chat.example.test`) && Path(`/socket.io`)"
+      service: socket
+""",
+        "ws://chat.example.test/socket.io/?EIO=4&transport=websocket",
+        "route-miss",
+        "chat-io@file",
+    ),
     # a v2 placeholder left in HostRegexp after the move to v3 syntax
     "v2 HostRegexp placeholder": Case(
         """\
@@ -159,6 +173,18 @@ WORKING = {
     app-ws:
       rule: "Host(`app.example.test`) && PathPrefix(`/ws/`)"
       service: echo
+""",
+        "ws://app.example.test/ws",
+    ),
+    # an exact Path the client opens as written
+    "exact path as the client opens it": Case(
+        """\
+    app:
+      rule: "Host(`app.example.test`)"
+      service: web
+    app-ws:
+      rule: "Host(`app.example.test`) && Path(`/ws`)"
+      service: socket
 """,
         "ws://app.example.test/ws",
     ),

@@ -16,7 +16,8 @@ is a false alarm on a working configuration:
   other router (priorities recomputed with the corrected rule's length): the client's host added
   to its Host (it needs another host: `elsewhere`, a wrong-server-block, and only when that host
   has no application router of its own, or the socket router would be another application's);
-  its path without the trailing slash the client does not send (a `trailing-slash` miss); its v2
+  its path without the trailing slash the client does not send (a `trailing-slash` miss); its exact
+  ``Path`` widened to the trailing slash the client adds (an `exact-path` miss); its v2
   `{name:regex}` HostRegexp template read as a template (a `v2-host-template` miss: v3 reads the
   braces as regex text that no host contains).
 """
@@ -108,7 +109,7 @@ def servers(router: LoadedRouter) -> frozenset[str]:
 class Correction:
     """One matcher of the socket router rewritten so that it takes the handshake."""
 
-    kind: str  # "host", "trailing-slash", "v2-host-template"
+    kind: str  # "host", "trailing-slash", "exact-path", "v2-host-template"
     matcher: Matcher
     replacement: str
     reason: str
@@ -133,6 +134,14 @@ def corrections(router: LoadedRouter, sim: SimRequest, path: str, client_host: s
                 m,
                 f"(Path(`{path}`) || {m.name}(`{arg}`))",
                 f"`{written}` requires the trailing slash, which the client does not send",
+            )
+        elif m.name == "Path" and path and path == arg.rstrip("/") + "/" and not arg.endswith("/"):
+            # Path is exact: `/socket.io` does not take the `/socket.io/` every Socket.IO client opens
+            yield Correction(
+                "exact-path",
+                m,
+                f"(Path(`{arg}`) || PathPrefix(`{path}`))",
+                f"`{written}` matches {arg} exactly, and the client sends {path} with the trailing slash",
             )
         elif m.name == "HostRegexp" and router.syntax == "v3" and V2_TEMPLATE.search(arg):
             converted = matcher_v3("HostRegexp", (arg,))

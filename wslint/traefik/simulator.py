@@ -289,7 +289,13 @@ class TraefikSimulator(ProxySimulator[Target]):
                         server_reason=f"`{landed.rule}` of router {landed.name} matches Host {endpoint.host}",
                     )
                 why = f"router {socket.name} is written for this path ({evidence}), but {c.reason}"
-                kind: MissKind = "trailing-slash" if c.kind == "trailing-slash" else "v2-host-template"
+                kind: MissKind = (
+                    "trailing-slash"
+                    if c.kind == "trailing-slash"
+                    else "exact-path"
+                    if c.kind == "exact-path"
+                    else "v2-host-template"
+                )
                 return replace(result, misses=(Miss(target, kind, why, where, socket.written(c.replacement)),))
         return result
 
