@@ -42,13 +42,17 @@ PASS_THROUGH = {
     "digestauth": "clients must present credentials, as for any request",
     "forwardauth": "the authentication server must accept the handshake",
 }
-# encoded characters the encodedCharacters middleware refuses unless allowed (its allow... options)
+# encoded characters (lower case) each allow... option lets through: the encodedCharacters middleware refuses
+# those whose option is not true, an entryPoint's http.encodedCharacters those whose option is set false (it
+# defaults every one to true); Traefik answers 400
 ENCODED = {
     "allowencodedslash": ("%2f",),
     "allowencodedbackslash": ("%5c",),
+    "allowencodednullcharacter": ("%00",),
     "allowencodedsemicolon": ("%3b",),
     "allowencodedpercent": ("%25",),
     "allowencodedquestionmark": ("%3f",),
+    "allowencodedhash": ("%23",),
 }
 PATH_KINDS = ("stripprefix", "stripprefixregex", "replacepath", "replacepathregex", "addprefix")
 
