@@ -248,6 +248,7 @@ def test_entry_point_encoded_characters(tmp_path: Path, rules: RuleSet) -> None:
         ("enc", "/ws/a%41b", False),
         ("slashes", "/ws/a%2Fb", False),
         ("slashes", "/ws/a%3Bb", True),
+        ("slashes", "/ws/a%23b", True),
     ],
 )
 def test_encoded_characters_middleware(

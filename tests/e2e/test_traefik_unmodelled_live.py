@@ -111,6 +111,7 @@ ENCODED = [
     ("enc", "", "/ws/a%23b", False),
     ("slashes", "", "/ws/a%2Fb", False),
     ("slashes", "", "/ws/a%3Bb", True),
+    ("slashes", "", "/ws/a%23b", True),
 ]
 
 
