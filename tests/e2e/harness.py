@@ -32,7 +32,8 @@ def sends_check_request(config: str) -> bool:
     return bool(
         re.search(r"option\s+httpchk|http-check\s|health_(?:uri|path)\b", config)
         or re.search(r"hcmethod\s+(?!tcp\b)\w", config, re.IGNORECASE)
-        or re.search(r"\bhealthcheck\b", config, re.IGNORECASE)
+        # Traefik's healthCheck section (YAML key, TOML table, label), not a location or backend named so
+        or re.search(r"\bhealthcheck\s*:|\.healthcheck\]|loadbalancer\.healthcheck\.", config, re.IGNORECASE)
     )
 
 
