@@ -30,7 +30,7 @@ from typing import Any
 
 from wslint import safe_yaml
 from wslint.durations import parse_duration
-from wslint.endpoints import Endpoint, EndpointError, parse_endpoint
+from wslint.endpoints import Endpoint, EndpointError, endpoint_item, parse_endpoint
 from wslint.findings import Severity
 from wslint.limits import Limits, parse_size
 from wslint.textfiles import TextFileError, read_text
@@ -127,10 +127,10 @@ def parse_config(data: Any, source: str, base_dir: str) -> ProjectConfig:
         try:
             if isinstance(item, str):
                 endpoints.append(parse_endpoint(item))
-            elif isinstance(item, dict) and isinstance(item.get("url"), str) and set(item) <= {"url", "backend"}:
-                endpoints.append(parse_endpoint(item["url"], item.get("backend")))
+            elif isinstance(item, dict) and isinstance(item.get("url"), str) and set(item) <= {"url", "backend", "via"}:
+                endpoints.append(endpoint_item(item, f"endpoints[{i}]"))
             else:
-                raise _err(source, f"endpoints[{i}]", "expected a URL or {url: ..., backend: ...}")
+                raise _err(source, f"endpoints[{i}]", "expected a URL or {url: ..., backend: ..., via: ...}")
         except EndpointError as exc:
             raise _err(source, f"endpoints[{i}]", str(exc)) from None
     versions = data.get("versions") or {}

@@ -47,6 +47,8 @@ class ProxySimulator(Generic[T]):
     other method has the answer most proxies give."""
 
     clients: tuple[Client, ...]
+    # what a proxy models in front of it (an endpoint's `via`); an endpoint through anything else is not judged
+    balancers: frozenset[str] = frozenset()
 
     def targets(self, endpoint: Endpoint) -> Sequence[T]:
         """The places (server, frontend, entryPoint, virtual host) where the endpoint's handshake is tried."""
@@ -98,6 +100,9 @@ def simulate(sim: ProxySimulator[T], endpoints: Sequence[Endpoint]) -> list[list
             group: list[EndpointResult] = []
             for client in sim.clients:
                 r = sim.run(endpoint, client, target)
+                if endpoint.via is not None and endpoint.via not in sim.balancers:
+                    note = f"wslint does not model this proxy behind a {endpoint.via}"
+                    r = replace(r, certain=False, uncertain=(*r.uncertain, note))
                 key = _landing(r)
                 shared = found.get(key)
                 if shared is None:

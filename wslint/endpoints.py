@@ -4,6 +4,11 @@
 (its host and port become the Host header) plus, in the fragment that browsers
 never send, the path the application expects to receive when the proxy is
 meant to change it. A bare `/path` has no host: every server is considered.
+
+`#via=tls-balancer` (or `via: tls-balancer` in an endpoints file) says that the
+client's TLS ends at a load balancer in front of the proxy, which connects to the
+proxy without TLS (on port 80, or the port in `via=tls-balancer:8080`) and sends
+`X-Forwarded-Proto: https`; the Host header stays the public one.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from wslint.limits import Limits
 from wslint.textfiles import TextFileError, read_text
 
 DEFAULT_PORTS = {"ws": 80, "http": 80, "wss": 443, "https": 443}
+# what may stand in front of the proxy (`via=`)
+BALANCERS = ("tls-balancer",)
 
 
 class EndpointError(ValueError):
@@ -56,10 +63,18 @@ class Endpoint:
     has_query: bool = False
     # an app profile's endpoint (None: declared by the user)
     origin: EndpointOrigin | None = None
+    # what stands in front of the proxy (`tls-balancer`: TLS ends there), and the proxy port it connects to
+    via: str | None = None
+    via_port: int | None = None
 
     @property
     def tls(self) -> bool:
         return self.scheme in ("wss", "https")
+
+    @property
+    def tls_to_proxy(self) -> bool:
+        """Whether the connection that reaches the proxy is TLS (not when a balancer in front ends it)."""
+        return self.tls and self.via is None
 
     @property
     def http_scheme(self) -> str:
@@ -90,13 +105,15 @@ class Endpoint:
         return self.raw
 
 
-def parse_endpoint(text: str, backend: str | None = None) -> Endpoint:
+def parse_endpoint(text: str, backend: str | None = None, via: str | None = None) -> Endpoint:
     raw = text.strip()
     if not raw:
         raise EndpointError("an empty endpoint")
     if raw.startswith("/"):
         path, _, rest = raw.partition("#")
         target, q, query = path.partition("?")
+        if via or _fragment(rest, raw, "via"):
+            raise EndpointError(f"{raw!r}: via= needs a wss:// or https:// URL (the balancer ends the client's TLS)")
         return Endpoint(raw, None, None, None, target, query, backend or _backend(rest, raw), has_query=bool(q))
     parts = urlsplit(raw)
     scheme = parts.scheme.lower()
@@ -108,6 +125,9 @@ def parse_endpoint(text: str, backend: str | None = None) -> Endpoint:
         port = parts.port
     except ValueError:
         raise EndpointError(f"{raw!r} has an invalid port") from None
+    front, front_port = _via(via or _fragment(parts.fragment, raw, "via"), raw)
+    if front is not None and scheme not in ("wss", "https"):
+        raise EndpointError(f"{raw!r}: via= needs a wss:// or https:// URL (the balancer ends the client's TLS)")
     return Endpoint(
         raw=raw,
         scheme=scheme,
@@ -117,22 +137,41 @@ def parse_endpoint(text: str, backend: str | None = None) -> Endpoint:
         query=parts.query,
         expected_backend_path=backend or _backend(parts.fragment, raw),
         has_query="?" in raw.split("#", 1)[0],
+        via=front,
+        via_port=front_port,
     )
 
 
-def _backend(fragment: str, raw: str) -> str | None:
+def _fragment(fragment: str, raw: str, key: str) -> str | None:
     if not fragment:
         return None
-    values = parse_qs(fragment, keep_blank_values=True).get("backend")
-    if not values:
-        raise EndpointError(f"{raw!r}: the fragment may only say #backend=/path")
-    if not values[0].startswith("/"):
+    values = parse_qs(fragment, keep_blank_values=True)
+    unknown = set(values) - {"backend", "via"}
+    if unknown or not values:
+        raise EndpointError(f"{raw!r}: the fragment may only say #backend=/path and via=tls-balancer")
+    return values[key][0] if key in values else None
+
+
+def _backend(fragment: str, raw: str) -> str | None:
+    value = _fragment(fragment, raw, "backend")
+    if value is None:
+        return None
+    if not value.startswith("/"):
         raise EndpointError(f"{raw!r}: #backend= needs a path starting with /")
-    return values[0]
+    return value
+
+
+def _via(value: str | None, raw: str) -> tuple[str | None, int | None]:
+    if value is None:
+        return None, None
+    name, sep, port = value.partition(":")
+    if name not in BALANCERS or (sep and not port.isdigit()):
+        raise EndpointError(f"{raw!r}: via= takes tls-balancer or tls-balancer:PORT, not {value!r}")
+    return name, int(port) if sep else None
 
 
 def load_endpoints_file(path: str) -> list[Endpoint]:
-    """A YAML list of URLs, or of {url: ..., backend: ...} mappings."""
+    """A YAML list of URLs, or of {url: ..., backend: ..., via: ...} mappings."""
     try:
         data = safe_yaml.load(read_text(path, path, Limits().file_size), path)
     except TextFileError as exc:
@@ -148,13 +187,20 @@ def load_endpoints_file(path: str) -> list[Endpoint]:
         if isinstance(item, str):
             out.append(parse_endpoint(item))
         elif isinstance(item, dict) and isinstance(item.get("url"), str):
-            extra = set(item) - {"url", "backend"}
-            if extra:
-                raise EndpointError(f"{path}: endpoints[{i}]: unknown key {sorted(extra)[0]!r}")
-            backend = item.get("backend")
-            if backend is not None and not isinstance(backend, str):
-                raise EndpointError(f"{path}: endpoints[{i}].backend: expected a path")
-            out.append(parse_endpoint(item["url"], backend))
+            out.append(endpoint_item(item, f"{path}: endpoints[{i}]"))
         else:
-            raise EndpointError(f"{path}: endpoints[{i}]: expected a URL or {{url: ..., backend: ...}}")
+            raise EndpointError(f"{path}: endpoints[{i}]: expected a URL or {{url: ..., backend: ..., via: ...}}")
     return out
+
+
+def endpoint_item(item: dict[str, object], where: str) -> Endpoint:
+    """One `{url: ..., backend: ..., via: ...}` mapping of an endpoints list."""
+    extra = set(item) - {"url", "backend", "via"}
+    if extra:
+        raise EndpointError(f"{where}: unknown key {sorted(extra)[0]!r}")
+    backend, via = item.get("backend"), item.get("via")
+    if backend is not None and not isinstance(backend, str):
+        raise EndpointError(f"{where}.backend: expected a path")
+    if via is not None and not isinstance(via, str):
+        raise EndpointError(f"{where}.via: expected tls-balancer or tls-balancer:PORT")
+    return parse_endpoint(str(item["url"]), backend, via)

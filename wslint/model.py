@@ -121,6 +121,9 @@ class UpstreamRequest:
     upstream: str | None
     path: str | None
     headers: tuple[Header, ...]
+    # the proxy forwards Upgrade only while Connection carries the upgrade token (Traefik): a Connection the
+    # configuration changed then takes Upgrade with it
+    upgrade_follows_connection: bool = False
 
     def header(self, name: str) -> Header | None:
         wanted = name.lower()
@@ -142,6 +145,17 @@ class UpstreamRequest:
     @property
     def upgrade_status(self) -> TokenStatus:
         return self._status("Upgrade", "websocket")
+
+    @property
+    def upgrade_lost_with_connection(self) -> bool:
+        """Whether Upgrade is missing only because a configured Connection lost the upgrade token."""
+        c = self.header("Connection")
+        return (
+            self.upgrade_follows_connection
+            and c is not None
+            and c.origin == "configured"
+            and self.connection_status in ("missing", "wrong")
+        )
 
     @property
     def connection_status(self) -> TokenStatus:
@@ -485,6 +499,8 @@ Reason = Literal[
     "error-page-redirect",
     "entrypoint-redirect",
     "redirect-middleware",
+    # a redirect middleware whose Location is the request's own URL with a slash added to its path (Traefik)
+    "slash-redirect",
     # no route: no location, backend, site or router takes the request
     "no-location",
     "no-backend",
@@ -523,7 +539,8 @@ PathCause = Literal[
     "replace-pathq",
     "replace-uri",
     "normalize-uri",
-    # Traefik's middlewares
+    # Traefik's middlewares, and a server URL's path kept by `preservePath`
+    "preserve-path",
     "strip-prefix",
     "strip-prefix-regex",
     "replace-path",
@@ -535,21 +552,24 @@ PathCause = Literal[
 MissKind = Literal[
     # its pattern does not cover the path (nginx, HAProxy)
     "pattern",
-    # a trailing slash the path lacks, another letter case, a regex section read as a plain prefix (httpd)
+    # a trailing slash the path lacks (httpd, Traefik), another letter case, a regex section read as a plain
+    # prefix (httpd)
     "trailing-slash",
     "case",
     "regex-as-prefix",
-    # an exact path where the client adds more, a rewrite (try_files, uri) before it (Caddy)
+    # an exact path where the client adds more (Caddy; Traefik: a Path without the client's trailing slash), a
+    # rewrite (try_files, uri) before it (Caddy)
     "exact-path",
     "rewritten",
-    # a port in Host, a `tls` section (or none) unlike the connection, a v2 path template, another entryPoint
-    # (Traefik)
+    # a port in Host, a `tls` section (or none) unlike the connection, a v2 path template, another entryPoint,
+    # a v2 `{name:regex}` host template read as a regex (Traefik)
     "host-has-port",
     "tls-mismatch",
     "v2-path-template",
     "other-entrypoint",
     # a mode tcp frontend that chooses the backend before the request it tests has arrived (HAProxy)
     "before-request",
+    "v2-host-template",
 ]
 
 

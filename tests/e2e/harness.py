@@ -27,10 +27,13 @@ CHECK_COUNTED = 0.5
 
 def sends_check_request(config: str) -> bool:
     """Whether the configuration's health checks send an HTTP request (HAProxy's plain `check` only
-    connects and resets, which a backend never sees; Caddy's active checks and httpd's hcmethod GET do)."""
+    connects and resets, which a backend never sees; Caddy's active checks, httpd's hcmethod GET and
+    Traefik's loadBalancer.healthCheck do)."""
     return bool(
         re.search(r"option\s+httpchk|http-check\s|health_(?:uri|path)\b", config)
         or re.search(r"hcmethod\s+(?!tcp\b)\w", config, re.IGNORECASE)
+        # Traefik's healthCheck section (YAML key, TOML table, label), not a location or backend named so
+        or re.search(r"\bhealthcheck\s*:|\.healthcheck\]|loadbalancer\.healthcheck\.", config, re.IGNORECASE)
     )
 
 

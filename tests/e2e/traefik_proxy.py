@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.e2e.harness import Run, run_example
+from tests.e2e.harness import CHECK_SETTLE, Run, run_example
 from tests.e2e.proxies import ProxyProcess, free_ports, substitute
 from tests.e2e.wsclient import CONNECTION_HEADERS
 from wslint.engine.schema import E2ESpec
@@ -208,5 +208,8 @@ def run_traefik(
     return run_example(
         lambda port, app, other: Traefik(binary, workdir, app, substitute(dynamic, 0, app, other), port=port),
         e2e,
+        # the application answers a plain GET of its socket path with 400, as a WebSocket-only server does
+        socket_only=True,
+        settle=CHECK_SETTLE if "healthCheck" in dynamic else 0.0,
         clients=list(CONNECTION_HEADERS),
     )

@@ -15,7 +15,7 @@ def load_traefik(inp: InputFile, options: AdapterOptions, diagnostics: list[Diag
     A file that is not valid YAML or TOML gets no model; a router whose rule
     Traefik refuses is reported and left out, as Traefik leaves it out.
     """
-    loaded = load_inputs(inp, diagnostics, options.limits, options.confinement(inp.disk_path))
+    loaded = load_inputs(inp, diagnostics, options.limits, options.roots, options.confinement(inp.disk_path))
     if loaded is None:
         return Loaded(None)
     build = BuildOptions(
@@ -32,7 +32,7 @@ def included_files(inp: InputFile, options: AdapterOptions) -> set[str]:
     """Real paths of the static file and the dynamic files its file provider reads."""
     from pathlib import Path
 
-    loaded = load_inputs(inp, [], options.limits, options.confinement(inp.disk_path))
+    loaded = load_inputs(inp, [], options.limits, options.roots, options.confinement(inp.disk_path))
     if loaded is None:
         return set()
     return {str(Path(f).resolve()) for f in loaded.files}

@@ -11,6 +11,7 @@ else a diagnostic with the line.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
 
 from wslint.clients import Client
 from wslint.endpoints import Endpoint
@@ -23,6 +24,7 @@ from wslint.model import (
     Divergence,
     Header,
     HeaderScope,
+    HealthCheck,
     Intent,
     ListenAddress,
     Listener,
@@ -54,7 +56,16 @@ from wslint.traefik.config import (
     qualify,
 )
 from wslint.traefik.located import Node
-from wslint.traefik.matchers import SimRequest, canonical_header, evaluate, match_v2, match_v3
+from wslint.traefik.matchers import (
+    CONTAINER_NAME_RULE,
+    OPAQUE,
+    UNKNOWN_RULE,
+    SimRequest,
+    canonical_header,
+    evaluate,
+    match_v2,
+    match_v3,
+)
 from wslint.traefik.ruleparse import (
     Expr,
     Matcher,
@@ -66,6 +77,7 @@ from wslint.traefik.ruleparse import (
     parse_rule,
     priority,
 )
+from wslint.traefik.sources import DEFAULT_RULE, shown
 from wslint.traefik.v2to3 import convert_v2
 
 MAX_PRIORITY = 2**63 - 1
@@ -107,6 +119,10 @@ class LoadedRouter:
     rule_span: Source | None
     unknown: list[str] = field(default_factory=list)
     intent: Intent = field(default_factory=lambda: Intent("none", "no sign of WebSockets"))
+    # False when wslint cannot compute the priority Traefik gives it (a rule with an unknown variable)
+    priority_known: bool = True
+    # the quote the rule's value is written in (`"`, `'`, or "" when plain)
+    quote: str = ""
 
     @property
     def name(self) -> str:
@@ -114,7 +130,17 @@ class LoadedRouter:
 
     @property
     def rule(self) -> str:
-        return self.spec.rule or ""
+        """The rule as written (an unresolved compose `${VAR}` shown as such; offsets are unchanged)."""
+        return shown(self.spec.rule or self.spec.default_rule or "")
+
+    def written(self, text: str) -> str:
+        """Rule text as it must be written inside the rule's value in its file (a YAML or TOML double-quoted
+        string escapes backslashes and quotes; a YAML single-quoted one doubles its quotes)."""
+        if self.quote == '"':
+            return text.replace("\\", "\\\\").replace('"', '\\"')
+        if self.quote == "'" and self.spec.style != "toml":
+            return text.replace("'", "''")
+        return text
 
     def span(self, m: Matcher) -> Source | None:
         """Where a matcher of the rule is written (when the rule is on one line, unescaped)."""
@@ -165,6 +191,26 @@ def written_in_place(texts: dict[str, str], span: Source, value: str) -> str | N
     return value
 
 
+def health_check(svc: ServiceSpec) -> HealthCheck | None:
+    """The load balancer's HTTP health check as its servers receive it: `path` resolved against the server's
+    URL, as Traefik does (a gRPC check, or one sent to another port, is not modelled)."""
+    hc = svc.health
+    if hc is None or hc.mode != "http" or not svc.urls:
+        return None
+    server = urlsplit(svc.urls[0])
+    if hc.port is not None and hc.port != server.port:
+        return None
+    resolved = urlsplit(urljoin(svc.urls[0], hc.path))
+    path = (resolved.path or "/") + (f"?{resolved.query}" if resolved.query else "")
+    return HealthCheck(
+        method=hc.method,
+        path=path,
+        source=hc.source,
+        expect=str(hc.status) if hc.status is not None else None,
+        servers=svc.urls,
+    )
+
+
 def positive_matchers(expr: Expr, negated: bool = False) -> list[tuple[Matcher, bool]]:
     """Every matcher with whether it is negated (an odd number of `!` above it)."""
     if isinstance(expr, Matcher):
@@ -174,14 +220,19 @@ def positive_matchers(expr: Expr, negated: bool = False) -> list[tuple[Matcher, 
     return positive_matchers(expr.left, negated) + positive_matchers(expr.right, negated)
 
 
-def client_headers(client: Client, host_header: str, tls: bool) -> dict[str, list[str]]:
+def client_headers(
+    client: Client, host_header: str, tls: bool, forwarded_proto: str | None = None, page_tls: bool | None = None
+) -> dict[str, list[str]]:
     """A browser's handshake after Traefik's entryPoint handling, which runs before routing.
 
     Traefik removes the headers a client's `Connection` lists and rewrites
     `Connection` to `Upgrade` when it carries the upgrade token, so Firefox's
     `keep-alive, Upgrade` and a hop's `upgrade` reach the routers as `Upgrade`.
+    It sets X-Forwarded-Proto from the connection (`ws`/`wss` for an upgrade)
+    unless a hop it trusts sent one (`forwarded_proto`: kept as sent).
     """
-    raw = client.handshake_headers(host_header, f"{'https' if tls else 'http'}://{host_header}")
+    page = tls if page_tls is None else page_tls
+    raw = client.handshake_headers(host_header, f"{'https' if page else 'http'}://{host_header}")
     headers = {canonical_header(k): [v] for k, v in raw.items() if k != "host"}
     tokens = [t.strip() for t in raw["connection"].split(",") if t.strip()]
     if any(t.lower() == "upgrade" for t in tokens):
@@ -193,6 +244,8 @@ def client_headers(client: Client, host_header: str, tls: bool) -> dict[str, lis
     else:
         headers.pop("Connection", None)
         headers["X-Forwarded-Proto"] = ["https" if tls else "http"]
+    if forwarded_proto is not None:
+        headers["X-Forwarded-Proto"] = [forwarded_proto]
     headers["X-Forwarded-Host"] = [host_header]
     return headers
 
@@ -217,9 +270,11 @@ def sanitize_path(path: str) -> str:
     return path
 
 
-def routing_path(path: str) -> str:
-    """The path Traefik's routers match: sanitized, with non-reserved %XX decoded."""
-    path = sanitize_path(path)
+def routing_path(path: str, sanitize: bool = True) -> str:
+    """The path Traefik's routers match: sanitized (unless the entryPoint's sanitizePath is off), with
+    non-reserved %XX decoded."""
+    if sanitize:
+        path = sanitize_path(path)
     reserved = set(":/?#[]@!$&'()*+,;=%")
     out: list[str] = []
     i = 0
@@ -240,8 +295,34 @@ def routing_path(path: str) -> str:
     return "".join(out)
 
 
+def served_path(service: ServiceSpec | None, uri: str, version: tuple[int, ...]) -> tuple[str, str | None]:
+    """The path and query the first server receives, and the server URL's path when `preservePath` (Traefik
+    3.2) joins it with the request's; without it Traefik ignores the path of a server URL."""
+    if service is None or not service.urls or not service.preserve_path or not service.preserve_path[0]:
+        return uri, None
+    if version < (3, 2):
+        return uri, None
+    base = urlsplit(service.urls[0]).path
+    if not base:
+        return uri, None
+    path, sep, query = uri.partition("?")
+    # Go's singleJoiningSlash
+    if base.endswith("/") and path.startswith("/"):
+        joined = base + path[1:]
+    elif not base.endswith("/") and not path.startswith("/"):
+        joined = base + "/" + path
+    else:
+        joined = base + path
+    return joined + sep + query, base
+
+
 def upstream_request(
-    client: Client, req: Request, service: ServiceSpec | None, host_header: str, tls: bool
+    client: Client,
+    req: Request,
+    service: ServiceSpec | None,
+    host_header: str,
+    tls: bool,
+    version: tuple[int, ...] = (3,),
 ) -> UpstreamRequest:
     forwarded, up = upgrade_forwarded(req.headers)
     cause_conn = req.header_causes.get("Connection")
@@ -264,13 +345,15 @@ def upstream_request(
         expr_up = req.header_expressions.get("Upgrade", "")
         expr_conn = req.header_expressions.get("Connection", "")
         headers.append(Header("Upgrade", expr_up, "", blame, origin))  # type: ignore[arg-type]
-        headers.append(Header("Connection", expr_conn, "", blame, origin))  # type: ignore[arg-type]
+        conn_origin = "configured" if cause_conn is not None else "default"
+        headers.append(Header("Connection", expr_conn, "", cause_conn, conn_origin))  # type: ignore[arg-type]
     for name, value in req.headers.items():
         if name in ("Upgrade", "Connection"):
             continue
         cause = req.header_causes.get(name)
         headers.append(Header(name, value[0], value[0], cause, "configured" if cause else "client"))
-    return UpstreamRequest(client.name, Setting("1.1"), url, req.request_uri, tuple(headers))
+    path, _ = served_path(service, req.request_uri, version)
+    return UpstreamRequest(client.name, Setting("1.1"), url, path, tuple(headers), upgrade_follows_connection=True)
 
 
 # services within services and chains within chains that wslint follows (limits: nesting)
@@ -377,6 +460,8 @@ class TraefikModel:
 
     def _parse(self, spec: RouterSpec | TcpRouterSpec, tcp: bool) -> tuple[Expr, Syntax] | None:
         kind = "TCP router" if tcp else "router"
+        if not spec.rule and isinstance(spec, RouterSpec) and spec.default_rule:
+            return self._default_rule(spec.default_rule), self.syntax_of(spec.syntax)
         if not spec.rule:
             if not tcp:
                 self._diag(
@@ -394,6 +479,9 @@ class TraefikModel:
             self._diag(Severity.ERROR, f"{kind} {spec.qualified}: {exc}; it was not linted", where)
             return None
         except RuleError as exc:
+            if OPAQUE in spec.rule:
+                # a compose variable wslint could not resolve: what the rule becomes is not known
+                return Matcher(UNKNOWN_RULE, (spec.rule,), 0, len(spec.rule)), syntax
             other: Syntax = "v2" if syntax == "v3" else "v3"
             try:
                 parse_rule(spec.rule, other, tcp)
@@ -427,6 +515,27 @@ class TraefikModel:
                 self.disabled.append((spec, f"its rule is {other} syntax, which Traefik does not parse as {syntax}"))
             return None
 
+    def _quote(self, node: Node | None) -> str:
+        if node is None or node.source.column is None:
+            return ""
+        lines = lines_of(self.inp.texts.get(node.source.path, ""))
+        if not 0 < node.source.line <= len(lines):
+            return ""
+        first = lines[node.source.line - 1][node.source.column - 1 : node.source.column]
+        return first if first in ("'", '"') else ""
+
+    def _default_rule(self, rule: str) -> Expr:
+        """The Docker provider's defaultRule for a router without a rule: its own default is a Host made of
+        the container's name (no dots); a template of the user's is not known."""
+        if rule == DEFAULT_RULE:
+            return Matcher(CONTAINER_NAME_RULE, (), 0, len(rule))
+        if "{{" not in rule:
+            try:
+                return parse_rule(rule, self.syntax_of(None))
+            except (RuleError, RuleTooDeep):
+                pass
+        return Matcher(UNKNOWN_RULE, (rule,), 0, len(rule))
+
     # -- references -------------------------------------------------------------------------
 
     def _middleware(self, name: str, provider: str, seen: tuple[str, ...] = ()) -> list[MiddlewareSpec] | None:
@@ -450,21 +559,62 @@ class TraefikModel:
         return out
 
     def _service(self, name: str, provider: str) -> ServiceSpec | None:
+        if name.lower().endswith("@internal"):
+            # Traefik's own services (noop@internal answers 418; api, dashboard, ping answer themselves)
+            return ServiceSpec(name.split("@", 1)[0], "internal", "internal", (), True, Source(self.inp.main, 1, 1))
         svc = self.inp.services.get(qualify(name, provider))
-        # weighted/mirroring/failover: the first child service carries the handshake; followed in a loop,
-        # since a file can nest them deeper than Python recurses (and name a service in its own list)
+        if svc is None:
+            return None
+        leaf, through = self._descend(svc)
+        if leaf is None:
+            return svc
+        unknown = leaf.unknown
+        for here in through:
+            # mirroring: its main service answers (mirrors get copies); weighted and failover: not always the first
+            if here.kind == "failover":
+                unknown = f"failover service {here.qualified}: which service answers depends on health checks"
+                break
+            if here.kind == "weighted":
+                leaves = [self._descend_name(c, here.provider) for c in here.children]
+                if len({frozenset(x.urls) if x is not None else None for x in leaves}) > 1:
+                    unknown = f"weighted service {here.qualified} splits requests between different servers"
+                    break
+        if unknown is None and any(u.lower().startswith("h2c://") for u in leaf.urls):
+            unknown = f"service {leaf.qualified} talks h2c to its servers, which wslint does not model"
+        if leaf is svc and unknown is None:
+            return svc
+        return ServiceSpec(
+            svc.name,
+            svc.provider,
+            svc.kind,
+            leaf.urls,
+            leaf.pass_host_header,
+            svc.source,
+            health=leaf.health,
+            preserve_path=leaf.preserve_path,
+            preserve_source=leaf.preserve_source,
+            unknown=unknown,
+        )
+
+    def _descend(self, svc: ServiceSpec) -> tuple[ServiceSpec | None, list[ServiceSpec]]:
+        """The service with servers that carries `svc`'s handshake (weighted/mirroring/failover: the first
+        child), and the services passed through to it; followed in a loop, since a file can nest them deeper
+        than Python recurses (and name a service in its own list). None when the chain loops or leaves the
+        files read."""
         path: list[ServiceSpec] = []
-        here = svc
+        here: ServiceSpec | None = svc
         while here is not None and not here.urls and here.children:
             if here in path:
-                return svc
+                return None, path
             if len(path) >= MAX_REFERENCE_DEPTH:
                 raise _TooDeep("service", qualify(here.name, here.provider), here.source)
             path.append(here)
             here = self.inp.services.get(qualify(here.children[0], here.provider))
-        if svc is None or here is None or here is svc:
-            return svc
-        return ServiceSpec(svc.name, svc.provider, svc.kind, here.urls, here.pass_host_header, svc.source)
+        return here, path
+
+    def _descend_name(self, name: str, provider: str) -> ServiceSpec | None:
+        svc = self.inp.services.get(qualify(name, provider))
+        return None if svc is None else self._descend(svc)[0]
 
     def _load_router(self, spec: RouterSpec) -> None:
         parsed = self._parse(spec, False)
@@ -502,6 +652,8 @@ class TraefikModel:
                 return
             if service is None:
                 unknown.append(f"the service {spec.service.name} is defined outside the files wslint read")
+            elif service.unknown is not None:
+                unknown.append(service.unknown)
         else:
             unknown.append("the router names no service")
         eps = self.default_entry_points() if spec.entry_points is None else tuple(r.name for r in spec.entry_points)
@@ -515,7 +667,7 @@ class TraefikModel:
                         ref.source,
                     )
         explicit = spec.priority is not None and spec.priority != 0
-        rule = spec.rule or ""
+        rule = spec.rule or spec.default_rule or ""
         node_source = spec.rule_node.source if spec.rule_node is not None else None
         router = LoadedRouter(
             spec=spec,
@@ -526,8 +678,11 @@ class TraefikModel:
             entry_points=eps,
             middlewares=chain,
             service=service,
-            rule_span=text_span(self.inp.texts, node_source, rule),
+            rule_span=text_span(self.inp.texts, node_source, shown(rule)) if spec.rule else None,
             unknown=unknown,
+            # the length of a rule with an unknown variable, or of a default rule, is not known
+            priority_known=explicit or (bool(spec.rule) and OPAQUE not in rule),
+            quote=self._quote(spec.rule_node),
         )
         router.intent = self._intent(router)
         self.routers.append(router)
@@ -567,7 +722,8 @@ class TraefikModel:
                     explicit_priority=True,
                     entry_points=(ep.name,),
                     middlewares=[mw],
-                    service=None,
+                    # what passes the redirect (a request already https) reaches Traefik's noop service
+                    service=ServiceSpec("noop", "internal", "internal", (), True, red.source),
                     rule_span=None,
                 )
             )
@@ -617,9 +773,9 @@ class TraefikModel:
         for m, negated in positive_matchers(router.expr):
             if negated:
                 continue
-            if m.name in ("Host", "HostHeader") and host == "app.example.test" and "*" not in m.args[0]:
+            if m.name in ("Host", "HostHeader") and host == "app.example.test" and not {"*", OPAQUE} & set(m.args[0]):
                 host = m.args[0].split(":")[0]
-            if m.name in ("Path", "PathPrefix") and path == "/" and "{" not in m.args[0]:
+            if m.name in ("Path", "PathPrefix") and path == "/" and not {"{", OPAQUE} & set(m.args[0]):
                 path = m.args[0]
         return host, path
 
@@ -634,7 +790,7 @@ class TraefikModel:
             headers=client_headers(client, host_header, tls),
         )
         run_chain(self.chain_for(router, ep), req)
-        return req, upstream_request(client, req, router.service, host_header, tls)
+        return req, upstream_request(client, req, router.service, host_header, tls, self.options.version)
 
     def divergences(self, router: LoadedRouter) -> tuple[Divergence, ...]:
         """Header matchers on Upgrade/Connection that some browsers' handshakes fail."""
@@ -702,9 +858,11 @@ class TraefikModel:
         action = Action("proxy", router.spec.source, svc.qualified if svc else None)
         if router.spec.provider == "internal":
             action = Action("redirect", router.spec.source, None, 301)
+        elif svc is not None and svc.kind == "internal":
+            action = Action("return", router.spec.service.source if router.spec.service else None, svc.qualified)
         elif svc is not None:
             url = svc.urls[0] if svc.urls else svc.qualified
-            group = Upstream(svc.qualified, svc.urls, None, False, svc.source)
+            group = Upstream(svc.qualified, svc.urls, None, False, svc.source, health_check=health_check(svc))
             protocol: UpstreamProtocol = "https" if url.startswith("https://") else "http"
             ref = router.spec.service.source if router.spec.service else svc.source
             upstream = UpstreamTarget("service", url, protocol, None, False, group, ref)
@@ -755,6 +913,20 @@ class TraefikModel:
         eps = self.default_entry_points() if spec.entry_points is None else tuple(r.name for r in spec.entry_points)
         self.tcp.append(LoadedTcp(spec, parsed[0] if parsed else None, eps))
 
+    def _too_new(self) -> None:
+        """Keys the Traefik version does not know yet, which its decoder refuses like any unknown key."""
+        if self.options.version >= (3, 2):
+            return
+        for svc in self.inp.services.values():
+            if svc.preserve_source is not None:
+                self._diag(
+                    Severity.ERROR,
+                    f"service {svc.qualified}: preservePath exists since Traefik 3.2; Traefik "
+                    f"{self.options.version_text} refuses the whole file (it logs `field not found, node: "
+                    "preservePath`)",
+                    svc.preserve_source,
+                )
+
     # -- the whole configuration ---------------------------------------------------------------
 
     def build(self) -> ProxyConfig:
@@ -762,6 +934,7 @@ class TraefikModel:
         from wslint.traefik.simulator import TraefikSimulator
 
         self._entry_points()
+        self._too_new()
         for spec in self.inp.routers:
             try:
                 self._load_router(spec)

@@ -6,7 +6,9 @@ middlewares (redirectScheme, redirectRegex) answer the request when the URL
 they compute differs from the request's; `headers` sets or (with an empty
 value) removes request headers; `chain` expands to its middlewares. The rest
 (errors, circuitBreaker, ipAllowList, buffering, rateLimit, compress, ...) let
-an upgrade through: the acceptance measurements show it for the common ones.
+an upgrade through, as tests/e2e/test_traefik_fixtures_live.py shows for each on
+fixtures/traefik/middlewares-pass-through. A plugin, or a middleware wslint
+does not know, makes the result uncertain: it is not judged.
 After the chain, Traefik's reverse proxy forwards the upgrade only when the
 request's `Connection` still carries the `upgrade` token: it then sends
 `Connection: Upgrade` and the request's `Upgrade` value, otherwise neither.
@@ -39,7 +41,18 @@ PASS_THROUGH = {
     "basicauth": "clients must present credentials, as for any request",
     "digestauth": "clients must present credentials, as for any request",
     "forwardauth": "the authentication server must accept the handshake",
-    "plugin": "wslint does not model plugins",
+}
+# encoded characters (lower case) each allow... option lets through: the encodedCharacters middleware refuses
+# those whose option is not true, an entryPoint's http.encodedCharacters those whose option is set false (it
+# defaults every one to true); Traefik answers 400
+ENCODED = {
+    "allowencodedslash": ("%2f",),
+    "allowencodedbackslash": ("%5c",),
+    "allowencodednullcharacter": ("%00",),
+    "allowencodedsemicolon": ("%3b",),
+    "allowencodedpercent": ("%25",),
+    "allowencodedquestionmark": ("%3f",),
+    "allowencodedhash": ("%23",),
 }
 PATH_KINDS = ("stripprefix", "stripprefixregex", "replacepath", "replacepathregex", "addprefix")
 
@@ -156,7 +169,10 @@ def _redirect_scheme(mw: MiddlewareSpec, req: Request) -> Redirect | None:
     permanent = (mw.params.get("permanent") or Node(False, mw.source)).truthy()
     force = (mw.params.get("forcePermanentRedirect") or Node(False, mw.source)).truthy()
     host, client_port = _split_host(req.host_header)
-    scheme = req.scheme
+    # Traefik's redirectScheme takes the scheme from X-Forwarded-Proto (which the entryPoint sets from the
+    # connection, or keeps from a hop it trusts), ws and wss read as http and https
+    proto = next(iter(req.headers.get("X-Forwarded-Proto", [])), "").lower()
+    scheme = {"http": "http", "ws": "http", "https": "https", "wss": "https"}.get(proto, req.scheme)
     if (scheme == "http" and client_port == ":80") or (scheme == "https" and client_port == ":443"):
         client_port = ""
     old = f"{scheme}://{host}{client_port}{req.request_uri}"
@@ -235,7 +251,27 @@ def _path_middleware(mw: MiddlewareSpec, req: Request) -> None:
         _set_path(req, mw, (_text(p.get("prefix")) or "") + req.path, f"adds {_text(p.get('prefix'))}")
 
 
+def _encoded(mw: MiddlewareSpec, req: Request) -> None:
+    path = req.path.lower()
+    refused = [
+        code
+        for option, codes in ENCODED.items()
+        for code in codes
+        if code in path and not (mw.params.get(option) or Node(False, mw.source)).truthy()
+    ]
+    if refused:
+        req.uncertain.append(f"middleware {mw.qualified} refuses {', '.join(refused)} in the path: not modelled")
+    else:
+        req.step(f"middleware {mw.qualified} (encodedCharacters): the path has no refused encoded character", mw.source)
+
+
 def _headers(mw: MiddlewareSpec, req: Request) -> None:
+    # allowedHosts compares the Host header as sent, port included (a host not listed gets 500)
+    allowed = [h.lower() for h in _strings(mw.params.get("allowedHosts"))]
+    if allowed and req.host_header.lower() not in allowed:
+        req.uncertain.append(
+            f"middleware {mw.qualified} (headers.allowedHosts) may refuse Host {req.host_header}: not modelled"
+        )
     custom = mw.params.get("customRequestHeaders")
     if custom is None:
         return
@@ -271,10 +307,14 @@ def run_chain(chain: list[MiddlewareSpec], req: Request) -> Redirect | None:
                 _path_middleware(mw, req)
             elif mw.kind == "headers":
                 _headers(mw, req)
+            elif mw.kind == "encodedcharacters":
+                _encoded(mw, req)
             elif mw.kind in PASS_THROUGH:
                 req.step(f"middleware {mw.qualified} ({mw.kind_label}) lets the handshake through", mw.source)
             else:
-                req.step(f"middleware {mw.qualified} ({mw.kind_label}): not modeled by wslint", mw.source)
+                # a plugin, or a middleware wslint does not know: what it does to the handshake is not known
+                req.step(f"middleware {mw.qualified} ({mw.kind_label}): not modelled by wslint", mw.source)
+                req.uncertain.append(f"middleware {mw.qualified} ({mw.kind_label}) is not modelled by wslint")
         if red is not None:
             req.step(f"middleware {mw.qualified} ({mw.kind_label}) answers {red.status} to {red.location}", mw.source)
             return red

@@ -44,6 +44,19 @@ class Redirection:
 
 
 @dataclass(frozen=True)
+class ForwardedHeaders:
+    """An entryPoint's `forwardedHeaders`: whose X-Forwarded-* headers Traefik keeps (the rest it replaces)."""
+
+    insecure: bool
+    trusted_ips: tuple[str, ...]
+    source: Source
+
+    @property
+    def trusts(self) -> bool:
+        return self.insecure or bool(self.trusted_ips)
+
+
+@dataclass(frozen=True)
 class EntryPointSpec:
     name: str
     address: str
@@ -57,6 +70,12 @@ class EntryPointSpec:
     source: Source
     # transport.respondingTimeouts (seconds), for the record: none of them cuts an upgraded connection
     timeouts: dict[str, float] = field(default_factory=dict)
+    forwarded: ForwardedHeaders | None = None
+    # http.sanitizePath (on by default); PROXY protocol expected from clients; the encoded characters its
+    # http.encodedCharacters refuses (lower case, `%2f`)
+    sanitize_path: bool = True
+    proxy_protocol: bool = False
+    refused_encoded: tuple[str, ...] = ()
 
 
 @dataclass
@@ -76,6 +95,8 @@ class RouterSpec:
     tls_source: Source | None = None
     # where the router's fields go (for fixes that add one)
     node: Node | None = None
+    # a Docker-provider router without a rule: the provider's defaultRule (a Go template) gives it one
+    default_rule: str | None = None
 
     @property
     def qualified(self) -> str:
@@ -98,6 +119,19 @@ class MiddlewareSpec:
         return qualify(self.name, self.provider)
 
 
+@dataclass(frozen=True)
+class HealthSpec:
+    """A load balancer's `healthCheck`, as written (None: not set)."""
+
+    path: str
+    source: Source
+    method: str = "GET"
+    status: int | None = None
+    mode: str = "http"
+    port: int | None = None
+    scheme: str | None = None
+
+
 @dataclass
 class ServiceSpec:
     name: str
@@ -107,6 +141,13 @@ class ServiceSpec:
     pass_host_header: bool
     source: Source
     children: tuple[str, ...] = ()
+    health: HealthSpec | None = None
+    # servers whose URL path Traefik joins with the request's (`preservePath: true`, Traefik 3.2), and where
+    # the first server's preservePath is written
+    preserve_path: tuple[bool, ...] = ()
+    preserve_source: Source | None = None
+    # why wslint cannot say which server gets a request (a weighted split, a failover), if it cannot
+    unknown: str | None = None
 
     @property
     def qualified(self) -> str:
@@ -131,6 +172,26 @@ class TcpRouterSpec:
         return qualify(self.name, self.provider)
 
 
+@dataclass(frozen=True)
+class UnreadSource:
+    """A source of routers the static configuration enables that wslint did not read, and why."""
+
+    # what it is, in words ("the file provider's directory /etc/traefik/dynamic")
+    what: str
+    # why it was not read
+    reason: str
+    source: Source | None
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    """A provider the static configuration enables (`providers.docker`, ...), as written."""
+
+    name: str
+    node: Node
+    source: Source
+
+
 @dataclass
 class StaticSpec:
     path: str
@@ -140,7 +201,16 @@ class StaticSpec:
     # files the file provider reads (resolved), and where it is configured
     provider_files: list[str]
     provider_source: Source | None
-    provider_missing: str | None = None
+    # every provider the configuration enables, the file provider included
+    providers: list[ProviderSpec] = field(default_factory=list)
+    # file-provider paths that could not be read, and the Docker provider's `exposedByDefault`
+    unread: list[UnreadSource] = field(default_factory=list)
+    exposed_by_default: bool = True
+    # the Docker provider's `defaultRule` when set (a router without a rule gets it)
+    default_rule: str | None = None
+    # settings that change what Traefik does in ways wslint does not model (experimental.fastProxy, provider
+    # constraints): no handshake is judged while one is set
+    unmodelled: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -157,4 +227,7 @@ class TraefikInput:
     tcp_routers: list[TcpRouterSpec] = field(default_factory=list)
     # False when references may point at configuration wslint has not seen
     complete: bool = True
+    # router sources the static configuration enables that wslint did not read: then no handshake is
+    # said to find no router, or the wrong one
+    unread: list[UnreadSource] = field(default_factory=list)
     styles: set[str] = field(default_factory=set)

@@ -24,8 +24,11 @@ from wslint.inputs import InputFile, display_path
 from wslint.limits import Limits
 from wslint.model import Source
 from wslint.textfiles import TextFileError, read_head, read_text
+from wslint.traefik.chain import ENCODED
 from wslint.traefik.config import (
     EntryPointSpec,
+    ForwardedHeaders,
+    HealthSpec,
     MiddlewareSpec,
     Redirection,
     Ref,
@@ -35,9 +38,24 @@ from wslint.traefik.config import (
     Style,
     TcpRouterSpec,
     TraefikInput,
+    UnreadSource,
 )
 from wslint.traefik.located import LoadError, Node, load_toml, load_yaml_documents, looks_like_toml
 from wslint.traefik.schema import Part, misplaced_sections, refusals
+from wslint.traefik.sources import (
+    DEFAULT_RULE,
+    ROUTER_PROVIDERS,
+    STATIC_LOCATIONS,
+    PathMap,
+    Volume,
+    compose_files_beside,
+    enabled_providers,
+    interpolate,
+    is_traefik_image,
+    read_env_file,
+    template_line,
+    volumes_of,
+)
 
 STATIC_KEYS = {
     "entrypoints",
@@ -59,10 +77,17 @@ DYNAMIC_SUFFIXES = (".yml", ".yaml", ".toml")
 
 
 class _Reader:
-    def __init__(self, diagnostics: list[Diagnostic], limits: Limits, confine: tuple[str, ...] | None = None) -> None:
+    def __init__(
+        self,
+        diagnostics: list[Diagnostic],
+        limits: Limits,
+        roots: tuple[tuple[str, str], ...] = (),
+        confine: tuple[str, ...] | None = None,
+    ) -> None:
         self.diagnostics = diagnostics
         self.limits = limits
-        # with --confine, the directories the file provider's files must be in
+        self.roots = roots
+        # with --confine, the directories (real paths) no file-provider file may leave
         self.confine = confine
         self.texts: dict[str, str] = {}
         self.files: list[str] = []
@@ -293,21 +318,39 @@ def service_spec(name: str, node: Node, provider: str) -> ServiceSpec:
     lb = node.get("loadBalancer")
     if lb is not None:
         urls: list[str] = []
+        preserve: list[bool] = []
         servers = lb.get("servers")
         for server in servers.elements() if servers is not None else []:
             url = _text(server.get("url")) if server.is_map else None
             if url:
                 urls.append(url)
+                keep = server.get("preservePath")
+                preserve.append(keep is not None and keep.truthy())
         one = lb.get("server")  # labels: loadbalancer.server.port / .url
         if one is not None and one.is_map:
             url = _text(one.get("url"))
             port = _text(one.get("port"))
             if url:
                 urls.append(url)
+                keep = one.get("preservePath")
+                preserve.append(keep is not None and keep.truthy())
             elif port:
                 urls.append(f"http://{name}:{port}")
+                preserve.append(False)
         phh = lb.get("passHostHeader")
-        return ServiceSpec(name, provider, "loadbalancer", tuple(urls), phh is None or phh.truthy(), source)
+        first = servers.elements()[0] if servers is not None and servers.elements() else one
+        keep_node = first.get("preservePath") if first is not None and first.is_map else None
+        return ServiceSpec(
+            name,
+            provider,
+            "loadbalancer",
+            tuple(urls),
+            phh is None or phh.truthy(),
+            source,
+            health=health_spec(lb.get("healthCheck")),
+            preserve_path=tuple(preserve),
+            preserve_source=(keep_node.entry or keep_node.source) if keep_node is not None else None,
+        )
     for kind in ("weighted", "mirroring", "failover"):
         sub = node.get(kind)
         if sub is not None:
@@ -320,6 +363,24 @@ def service_spec(name: str, node: Node, provider: str) -> ServiceSpec:
                         names.append(n)
             return ServiceSpec(name, provider, kind, (), True, source, tuple(names))
     return ServiceSpec(name, provider, "unknown", (), True, source)
+
+
+def health_spec(node: Node | None) -> HealthSpec | None:
+    """A load balancer's `healthCheck` (its `path` is required: without one Traefik runs no check)."""
+    if node is None or not node.is_map:
+        return None
+    path = _text(node.get("path"))
+    if not path:
+        return None
+    return HealthSpec(
+        path=path,
+        source=node.entry or node.source,
+        method=(_text(node.get("method")) or "GET").upper(),
+        status=_int(node.get("status")),
+        mode=(_text(node.get("mode")) or "http").lower(),
+        port=_int(node.get("port")),
+        scheme=_text(node.get("scheme")),
+    )
 
 
 def tcp_router_spec(name: str, node: Node, provider: str) -> TcpRouterSpec:
@@ -353,7 +414,7 @@ def _address(text: str) -> tuple[str | None, int | None, bool]:
     return host, int(port) if port.isdigit() else None, proto.lower() == "udp"
 
 
-def read_static(doc: Node, path: str, reader: _Reader) -> StaticSpec:
+def read_static(doc: Node, path: str, reader: _Reader, paths: PathMap) -> StaticSpec:
     eps: list[EntryPointSpec] = []
     for name, node in (doc.get("entryPoints") or Node({}, doc.source)).items():
         address = _text(node.get("address")) or ""
@@ -379,6 +440,23 @@ def read_static(doc: Node, path: str, reader: _Reader) -> StaticSpec:
                 timeouts[key] = value
         as_default = node.get("asDefault")
         tls = http.get("tls")
+        sanitize = http.get("sanitizePath")
+        encoded = http.get("encodedCharacters")
+        refused_encoded: list[str] = []
+        if encoded is not None and encoded.is_map:
+            for option, codes in ENCODED.items():
+                allows = encoded.get(option)
+                if allows is not None and not allows.truthy():
+                    refused_encoded.extend(codes)
+        fh = node.get("forwardedHeaders")
+        forwarded = None
+        if fh is not None and fh.is_map:
+            insecure = fh.get("insecure")
+            forwarded = ForwardedHeaders(
+                insecure=insecure is not None and insecure.truthy(),
+                trusted_ips=tuple(r.name for r in _refs(fh.get("trustedIPs"))),
+                source=fh.entry or fh.source,
+            )
         eps.append(
             EntryPointSpec(
                 name=name,
@@ -392,6 +470,10 @@ def read_static(doc: Node, path: str, reader: _Reader) -> StaticSpec:
                 redirection=redirection,
                 source=node.entry or node.source,
                 timeouts=timeouts,
+                forwarded=forwarded,
+                sanitize_path=sanitize is None or sanitize.truthy(),
+                proxy_protocol=node.get("proxyProtocol") is not None,
+                refused_encoded=tuple(refused_encoded),
             )
         )
     syntax_node = doc.path("core", "defaultRuleSyntax")
@@ -403,33 +485,47 @@ def read_static(doc: Node, path: str, reader: _Reader) -> StaticSpec:
         provider_files=[],
         provider_source=None,
     )
-    file_provider = doc.path("providers", "file")
-    if file_provider is not None and file_provider.is_map:
-        spec.provider_source = file_provider.entry or file_provider.source
-        base = Path(path).parent
-        filename = _text(file_provider.get("filename"))
-        directory = _text(file_provider.get("directory"))
-        for given in (filename, directory):
-            if given and not inside(str(base / given), reader.confine):
-                reader.error(
-                    f"the file provider's {given!r} leaves the confined directories (--confine); it was not read",
-                    spec.provider_source,
-                )
-                reader.failed = True
-                return spec
-        if filename:
-            target = base / filename
-            if target.is_file():
-                spec.provider_files.append(display_path(str(target)))
-            else:
-                spec.provider_missing = filename
-        if directory:
-            target = base / directory
-            if target.is_dir():
-                spec.provider_files.extend(provider_directory(target, reader.limits.files + 1))
-            else:
-                spec.provider_missing = directory
+    spec.providers = enabled_providers(doc)
+    for provider in spec.providers:
+        if provider.name == "file":
+            _file_provider(provider.node, spec, paths, reader)
+        elif provider.name in ("docker", "swarm"):
+            exposed = provider.node.get("exposedByDefault")
+            if exposed is not None and not exposed.truthy():
+                spec.exposed_by_default = False
+            spec.default_rule = _text(provider.node.get("defaultRule")) or spec.default_rule
+            if provider.node.get("constraints") is not None:
+                spec.unmodelled.append(f"providers.{provider.name}.constraints decide which containers get routers")
+    fast = doc.path("experimental", "fastProxy")
+    if fast is not None and (fast.is_map or fast.truthy()):
+        spec.unmodelled.append("experimental.fastProxy replaces Traefik's proxy with one wslint does not model")
     return spec
+
+
+def _file_provider(node: Node, spec: StaticSpec, paths: PathMap, reader: _Reader) -> None:
+    spec.provider_source = node.entry or node.source
+    if not node.is_map:
+        return
+    for key, kind in (("filename", "file"), ("directory", "directory")):
+        value = node.get(key)
+        written = _text(value)
+        if not written:
+            continue
+        if not inside(paths.mapped(written), reader.confine):
+            reader.error(
+                f"the file provider's {written!r} leaves the confined directories (--confine); it was not read",
+                value.entry if value is not None else spec.provider_source,
+            )
+            reader.failed = True
+            return
+        local, why = paths.local(written)
+        what = f"the file provider's {kind} {written}"
+        if local is None:
+            spec.unread.append(UnreadSource(what, why, value.entry if value is not None else spec.provider_source))
+        elif kind == "file":
+            spec.provider_files.append(display_path(local))
+        else:
+            spec.provider_files.extend(provider_directory(Path(local), reader.limits.files + 1))
 
 
 def provider_directory(directory: Path, at_most: int) -> list[str]:
@@ -521,41 +617,248 @@ def _label_providers(services: Node) -> tuple[bool, bool]:
 
 
 def read_compose(doc: Node, path: str, out: TraefikInput, reader: _Reader) -> StaticSpec | None:
+    """A compose file: the labels of its services, and the static configuration of the service that runs
+    Traefik (its mounted static file, else its command-line flags), with the providers that enables."""
     services = doc.get("services") or Node({}, doc.source)
+    compose_dir = os.path.dirname(os.path.abspath(path))
+    env = read_env_file(compose_dir, reader.limits.file_size)
+    runner = next(
+        ((n, svc) for n, svc in services.items() if svc.is_map and (is_traefik_image(svc) or _static_flags(svc))),
+        None,
+    )
     static: StaticSpec | None = None
-    containers, swarm = _label_providers(services)
+    if runner is not None:
+        static = _runner_static(runner[0], runner[1], compose_dir, path, out, reader)
+    if static is not None and static.providers:
+        containers, swarm = label_kinds(static)
+        exposed = static.exposed_by_default
+    else:
+        # no provider is known: the labels of both kinds are read (and no handshake is said to miss)
+        containers, swarm = _label_providers(services)
+        exposed = True
+    read_compose_labels(services, path, env, out, reader, containers, swarm, exposed, static)
+    return static
+
+
+def read_compose_labels(
+    services: Node,
+    path: str,
+    env: dict[str, str],
+    out: TraefikInput,
+    reader: _Reader,
+    containers: bool,
+    swarm: bool,
+    exposed: bool,
+    static: StaticSpec | None,
+) -> bool:
+    """The routers the Docker provider (`labels`) or the Swarm provider (`deploy.labels`) makes of a compose
+    file's services; whether any service has Traefik labels."""
+    found = False
     for svc_name, svc in services.items():
         if not svc.is_map:
             continue
-        static_flags = _flags(svc)
-        if any(t.lower().startswith(("--entrypoints.", "--providers.")) for t, _ in static_flags):
-            tree = Node({}, svc.source)
-            for text, node in static_flags:
-                key, _, value = text[2:].partition("=")
-                _tree_insert(tree, key.split("."), Node(value or "true", node.source, node.entry or node.source))
-            static = read_static(tree, path, reader)
         deploy = svc.get("deploy")
         sources = [svc.get("labels") if containers else None]
         sources.append(deploy.get("labels") if swarm and deploy is not None and deploy.is_map else None)
         for labels in sources:
             if labels is not None:
-                _read_labels(svc_name, svc, labels, path, out, reader)
+                found = _read_labels(svc_name, svc, labels, path, env, out, reader, exposed, static) or found
+    return found
+
+
+def _static_flags(svc: Node) -> list[tuple[str, Node]]:
+    return [(t, n) for t, n in _flags(svc) if t.lower().startswith(("--entrypoints.", "--providers.", "--configfile"))]
+
+
+def _runner_static(
+    name: str, svc: Node, compose_dir: str, path: str, out: TraefikInput, reader: _Reader
+) -> StaticSpec | None:
+    """The static configuration of the compose service that runs Traefik.
+
+    Traefik takes its static configuration from one source: a file (`--configFile`, or traefik.yml in
+    /etc/traefik or the working directory) wins over command-line flags."""
+    volumes = volumes_of(svc, compose_dir)
+    paths = PathMap(compose_dir, reader.roots, volumes, reader.confine, in_container=True)
+    flags = _flags(svc)
+    config_flag = next(((t.partition("=")[2], n) for t, n in flags if t.lower().startswith("--configfile=")), None)
+    where = svc.entry or svc.source
+    if config_flag is not None:
+        candidates = [config_flag[0]]
+        where = config_flag[1].entry or config_flag[1].source
+    else:
+        # a file mounted where Traefik looks (whether or not it is here), or found in a mounted directory
+        mounted = {v.container.rstrip("/") for v in volumes}
+        candidates = [c for c in STATIC_LOCATIONS if c in mounted or paths.local(c)[0] is not None]
+    if candidates:
+        local, why = paths.local(candidates[0])
+        if local is None:
+            out.unread.append(
+                UnreadSource(f"the static configuration {candidates[0]} of compose service {name}", why, where)
+            )
+            return None
+        static = _static_file(local, reader, paths, out)
+        if static is not None:
+            return static
+        return None
+    static_flags = [(t, n) for t, n in flags if t.lower().startswith(("--entrypoints.", "--providers."))]
+    if not static_flags:
+        out.unread.append(
+            UnreadSource(
+                f"the static configuration of compose service {name}",
+                "it has no --configFile, no static flags and no traefik.yml mounted where Traefik looks for one",
+                where,
+            )
+        )
+        return None
+    tree = Node({}, svc.source)
+    for text, node in static_flags:
+        key, _, value = text[2:].partition("=")
+        _tree_insert(tree, key.split("."), Node(value or "true", node.source, node.entry or node.source))
+    static = read_static(tree, path, reader, paths)
+    _provider_sources(static, out, reader, path, compose=True)
     return static
 
 
-def _read_labels(svc_name: str, svc: Node, labels: Node, path: str, out: TraefikInput, reader: _Reader) -> None:
-    items = _label_items(labels)
+def _static_file(local: str, reader: _Reader, paths: PathMap, out: TraefikInput) -> StaticSpec | None:
+    """A static file another file points at (a compose service's mounted traefik.yml)."""
+    shown = display_path(local)
+    text = reader.read(InputFile(shown, local))
+    if text is None:
+        return None
+    docs = reader.documents(text, shown)
+    if docs is None:
+        return None
+    nodes, style = docs
+    maps = [d for d in nodes if d.is_map]
+    if not maps:
+        return None
+    reader.refused(maps[0], "static", style)
+    static = read_static(maps[0], shown, reader, paths)
+    _provider_sources(static, out, reader, shown, compose=True)
+    return static
+
+
+def _provider_sources(static: StaticSpec, out: TraefikInput, reader: _Reader, path: str, compose: bool) -> None:
+    """Read what the static configuration's providers supply: the file provider's files; for a static file
+    linted alone, the compose files beside it for the Docker and Swarm providers. Every other provider, and
+    whatever of these cannot be read, becomes an unread source."""
+    out.unread.extend(static.unread)
+    for f in static.provider_files:
+        _dynamic_file(f, out, reader)
+    if not static.providers:
+        out.unread.append(
+            UnreadSource(
+                "the routers",
+                "the static configuration enables no provider, so where its routers come from is not known",
+                Source(path, 1, 1),
+            )
+        )
+    for provider in static.providers:
+        label = ROUTER_PROVIDERS[provider.name]
+        if provider.name == "file":
+            continue
+        if provider.name in ("docker", "swarm"):
+            if compose:
+                continue  # the compose file that runs Traefik holds the labels
+            containers, swarm = label_kinds(static)
+            if not _labels_beside(path, out, reader, containers, swarm, static):
+                out.unread.append(
+                    UnreadSource(
+                        label, "no compose file with Traefik labels was found beside the static file", provider.source
+                    )
+                )
+            continue
+        out.unread.append(
+            UnreadSource(label, "wslint reads the file, Docker and Swarm providers only", provider.source)
+        )
+
+
+def label_kinds(static: StaticSpec) -> tuple[bool, bool]:
+    """Whether Traefik reads containers' `labels` (the Docker provider) and swarm services' `deploy.labels`
+    (the Swarm provider, or v2's `docker.swarmMode`)."""
+    containers = swarm = False
+    for p in static.providers:
+        swarm_mode = (p.node.get("swarmMode") or Node(False, p.source)).truthy() if p.node.is_map else False
+        if p.name == "swarm" or (p.name == "docker" and swarm_mode):
+            swarm = True
+        elif p.name == "docker":
+            containers = True
+    return containers, swarm
+
+
+def _labels_beside(
+    path: str, out: TraefikInput, reader: _Reader, containers: bool, swarm: bool, static: StaticSpec
+) -> bool:
+    found = False
+    for compose in compose_files_beside(path):
+        shown = display_path(compose)
+        head = read_head(compose, 65536)
+        if head is None or b"traefik." not in head:
+            continue
+        text = reader.read(InputFile(shown, compose))
+        if text is None:
+            continue
+        docs = reader.documents(text, shown)
+        if docs is None:
+            continue
+        env = read_env_file(os.path.dirname(os.path.abspath(compose)), reader.limits.file_size)
+        for d in docs[0]:
+            if d.is_map and is_compose(d):
+                services = d.get("services") or Node({}, d.source)
+                exposed = static.exposed_by_default
+                if read_compose_labels(services, shown, env, out, reader, containers, swarm, exposed, static):
+                    found = True
+                    out.styles.add("label")
+    return found
+
+
+def _read_labels(
+    svc_name: str,
+    svc: Node,
+    labels: Node,
+    path: str,
+    env: dict[str, str],
+    out: TraefikInput,
+    reader: _Reader,
+    exposed: bool,
+    static: StaticSpec | None,
+) -> bool:
+    items = [(k, interpolate(v, env), n) for k, v, n in _label_items(labels)]
     enable = next((v for k, v, _ in items if k.lower() == "traefik.enable"), None)
     if enable is not None and enable.lower() == "false":
-        return
+        return False
+    if not exposed and (enable is None or enable.lower() != "true"):
+        # exposedByDefault: false: only containers with traefik.enable=true get routers
+        return False
     tree = labels_tree(items, "traefik", path)
     if not tree.value:
-        return
+        return False
     before = {r.name for r in out.routers}
     read_dynamic(tree, "docker", "label", out, reader)
     own_services = [n for n in (tree.path("http", "services") or Node({}, svc.source)).value if isinstance(n, str)]
-    for router in out.routers:
-        if router.name in before or router.service is not None:
+    mine = [r for r in out.routers if r.name not in before]
+    if not mine and tree.path("http", "routers") is None and enable is not None and enable.lower() == "true":
+        # an enabled container without router labels gets a router with the provider's defaultRule
+        spec = RouterSpec(
+            svc_name,
+            "docker",
+            None,
+            None,
+            None,
+            None,
+            None,
+            (),
+            None,
+            False,
+            enable_source(items) or svc.source,
+            "label",
+        )
+        out.routers.append(spec)
+        mine = [spec]
+    for router in mine:
+        if router.rule is None:
+            router.default_rule = (static.default_rule if static is not None else None) or DEFAULT_RULE
+        if router.service is not None:
             continue
         # Traefik's Docker provider: a router without a service uses the container's only
         # service, or one named after the container
@@ -566,6 +869,12 @@ def _read_labels(svc_name: str, svc: Node, labels: Node, path: str, out: Traefik
                 f"{target}@docker",
                 ServiceSpec(target, "docker", "loadbalancer", (f"http://{svc_name}",), True, svc.source),
             )
+    return True
+
+
+def enable_source(items: list[tuple[str, str, Node]]) -> Source | None:
+    node = next((n for k, _, n in items if k.lower() == "traefik.enable"), None)
+    return None if node is None else (node.entry or node.source)
 
 
 # -- Kubernetes CRDs ------------------------------------------------------------------------
@@ -741,7 +1050,7 @@ def read_ingress(doc: Node, name: str, namespace: str, out: TraefikInput) -> Non
 
 def _dynamic_file(path: str, out: TraefikInput, reader: _Reader) -> None:
     text = reader.read(InputFile(path, path))
-    if text is None:
+    if text is None or _templated(path, text, out, reader):
         return
     docs = reader.documents(text, path)
     if docs is None:
@@ -788,12 +1097,25 @@ def load_inputs(
     inp: InputFile,
     diagnostics: list[Diagnostic],
     limits: Limits | None = None,
+    roots: tuple[tuple[str, str], ...] = (),
     confine: tuple[str, ...] | None = None,
 ) -> TraefikInput | None:
-    reader = _Reader(diagnostics, limits or Limits(), confine)
+    reader = _Reader(diagnostics, limits or Limits(), roots, confine)
     text = reader.read(inp)
     if text is None:
         return None
+    out = TraefikInput(main=inp.path, files=reader.files, texts=reader.texts, static=None)
+    scratch = _Reader([], reader.limits)
+    docs = scratch.documents(text, inp.path)
+    dynamic = docs is not None and not any(
+        d.is_map and (is_crd(d) or is_compose(d) or is_static(d)) for d in docs[0][:1] + docs[0]
+    )
+    if template_line(text) is not None and (docs is None or dynamic):
+        # a file-provider file Traefik renders as a template: its siblings are read, it is not
+        _templated(inp.path, text, out, reader)
+        for f in sibling_dynamic_files(inp):
+            _dynamic_file(f, out, reader)
+        return _finish(out, reader)
     docs = reader.documents(text, inp.path)
     if docs is None:
         return None
@@ -801,7 +1123,6 @@ def load_inputs(
     if not nodes:
         reader.error(f"{inp.path} contains no configuration (it is empty or only comments)", Source(inp.path, 1))
         return None
-    out = TraefikInput(main=inp.path, files=reader.files, texts=reader.texts, static=None)
     maps = [d for d in nodes if d.is_map]
     if any(is_crd(d) for d in maps):
         out.styles.add("crd")
@@ -817,18 +1138,11 @@ def load_inputs(
         out.complete = False
     elif maps and is_static(maps[0]):
         reader.refused(maps[0], "static", style)
-        out.static = read_static(maps[0], inp.path, reader)
-        if out.static.provider_missing is not None:
-            reader.warn(
-                f"the file provider's {out.static.provider_missing!r} does not exist next to {inp.path}; "
-                "its routers are not linted",
-                out.static.provider_source,
-            )
-            out.complete = False
-        elif out.static.provider_source is None:
-            out.complete = False
-        for f in out.static.provider_files:
-            _dynamic_file(f, out, reader)
+        base = os.path.dirname(inp.disk_path or inp.path) or "."
+        volumes, runner = _mounting_service(inp, reader.limits)
+        paths = PathMap(base, roots, volumes, confine, in_container=runner is not None)
+        out.static = read_static(maps[0], inp.path, reader, paths)
+        _provider_sources(out.static, out, reader, inp.path, compose=False)
     else:
         out.styles.add(style)
         for d in maps:
@@ -839,9 +1153,70 @@ def load_inputs(
             _dynamic_file(f, out, reader)
         # references may point at other providers' configuration
         out.complete = False
+    return _finish(out, reader)
+
+
+def _finish(out: TraefikInput, reader: _Reader) -> TraefikInput | None:
     if reader.failed:
         return None
+    if out.unread:
+        out.complete = False
+    for unread in out.unread:
+        reader.warn(
+            f"{unread.what} was not read: {unread.reason}. A router there could take any handshake, so wslint "
+            "judges no handshake that finds no router or the wrong one",
+            unread.source,
+        )
     # sibling files of a dynamic file are read with it: of targets that read each other, wslint keeps one
     out.files = list(reader.files)
     out.texts = reader.texts
     return out
+
+
+def _templated(path: str, text: str, out: TraefikInput, reader: _Reader) -> bool:
+    """A file-provider file with Go template actions: Traefik renders it before decoding it; wslint does not,
+    so nothing in it is known."""
+    line = template_line(text)
+    if line is None:
+        return False
+    out.unread.append(
+        UnreadSource(
+            path,
+            "it is a Go template (Traefik renders `{{ ... }}` before reading the file; wslint does not), so its "
+            "routers, middlewares and services are not known",
+            Source(path, line),
+        )
+    )
+    return True
+
+
+def _mounting_service(inp: InputFile, limits: Limits) -> tuple[list[Volume], str | None]:
+    """The bind mounts of a compose service beside a static file that runs Traefik with it mounted."""
+    if inp.disk_path is None:
+        return [], None
+    me = os.path.realpath(inp.disk_path)
+    for compose in compose_files_beside(inp.disk_path):
+        # only a look for the volumes: a compose file that is no regular UTF-8 file within the limits mounts
+        # nothing (a provider directory it would have mapped is then not found, so not read, and said so)
+        try:
+            text = read_text(compose, display_path(compose), limits.file_size)
+        except TextFileError:
+            continue
+        if "traefik" not in text:
+            continue
+        try:
+            docs = load_yaml_documents(text, compose, limits)
+        except LoadError:
+            continue
+        compose_dir = os.path.dirname(compose)
+        for d in docs:
+            services = d.get("services") if d.is_map else None
+            for name, svc in services.items() if services is not None and services.is_map else []:
+                if not svc.is_map or not is_traefik_image(svc):
+                    continue
+                volumes = volumes_of(svc, compose_dir)
+                for v in volumes:
+                    real = os.path.realpath(v.host)
+                    if real == me or me.startswith(real.rstrip(os.sep) + os.sep):
+                        return volumes, name
+    return [], None

@@ -14,6 +14,14 @@ from urllib.parse import parse_qsl
 
 from wslint.traefik.ruleparse import BinOp, Expr, Matcher, Not, Syntax
 
+# a value wslint cannot know (a compose `${VAR}` no .env sets) has this in place of its `$`; a matcher
+# whose argument holds it is neither true nor false
+OPAQUE = "\ue000"
+# matchers wslint puts in place of a rule it cannot know: one it cannot evaluate at all, and the Docker
+# provider's default `Host(`{{ normalize .Name }}`)`, a container name without dots
+UNKNOWN_RULE = "WslintUnknownRule"
+CONTAINER_NAME_RULE = "WslintContainerName"
+
 
 @dataclass(frozen=True)
 class SimRequest:
@@ -73,6 +81,10 @@ def evaluate(expr: Expr, req: SimRequest, syntax: Syntax) -> bool | None:
     if isinstance(expr, Not):
         inner = evaluate(expr.expr, req, syntax)
         return None if inner is None else not inner
+    if expr.name == CONTAINER_NAME_RULE:
+        return False if "." in req.host else None
+    if expr.name == UNKNOWN_RULE or any(OPAQUE in a for a in expr.args):
+        return None
     return match_v3(expr, req) if syntax == "v3" else match_v2(expr, req)
 
 

@@ -20,12 +20,24 @@ connects without TLS, an entryPoint the client does not use).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
 
 from wslint.clients import Client
 from wslint.declare import ProxySimulator
 from wslint.endpoints import Endpoint
-from wslint.model import INTENT_RANK, EndpointResult, Miss, MissKind, Route, Source, TraceStep, UpstreamTarget
+from wslint.model import (
+    INTENT_RANK,
+    EndpointResult,
+    HealthCheck,
+    Miss,
+    MissKind,
+    Rewrite,
+    Route,
+    Source,
+    TraceStep,
+    UpstreamTarget,
+)
 from wslint.traefik.build import (
     EntryPoint,
     LoadedRouter,
@@ -36,23 +48,39 @@ from wslint.traefik.build import (
     positive_matchers,
     routing_path,
     sanitize_path,
+    served_path,
 )
 from wslint.traefik.chain import Request, run_chain
+from wslint.traefik.intended import (
+    corrected,
+    corrections,
+    first_match,
+    name_says_socket,
+    selects_no_path,
+    servers,
+    socket_evidence,
+)
 from wslint.traefik.matchers import SimRequest, evaluate, go_regex, host_v3, match_v2, match_v3
 from wslint.traefik.ruleparse import BinOp, Expr, Matcher, Not
 from wslint.traefik.v2to3 import matcher_v3
+
+HOST_MATCHERS = ("Host", "HostRegexp", "HostHeader")
+# what WebSocket-only servers answer a plain request
+SOCKET_ANSWERS = ("400", "404", "426")
 
 
 def _host(endpoint: Endpoint) -> str:
     return (endpoint.host or "").lower()
 
 
-def _sim(endpoint: Endpoint, client: Client, tls: bool) -> SimRequest:
+def _sim(
+    endpoint: Endpoint, client: Client, tls: bool, forwarded_proto: str | None = None, sanitize: bool = True
+) -> SimRequest:
     host_header = endpoint.host_header or "app.example.test"
-    headers = client_headers(client, host_header, tls)
+    headers = client_headers(client, host_header, tls, forwarded_proto, endpoint.tls)
     return SimRequest(
         host=_host(endpoint),
-        path=routing_path(endpoint.path),
+        path=routing_path(endpoint.path, sanitize),
         query=endpoint.query,
         headers={k: tuple(v) for k, v in headers.items()},
         tls=tls,
@@ -85,6 +113,15 @@ def _templates_as_v2(expr: Expr, req: SimRequest) -> bool | None:
     return True if True in (left, right) else (None if None in (left, right) else False)
 
 
+def adds_slash(location: str, req: Request) -> bool:
+    """Whether a redirect only adds a trailing slash to the request's path (same scheme, host and query)."""
+    new = urlsplit(location)
+    old = urlsplit(f"{req.scheme}://{req.host_header}{req.request_uri}")
+    if not old.path or old.path.endswith("/") or new.path != old.path + "/":
+        return False
+    return (new.scheme, new.netloc.lower(), new.query) == (old.scheme, old.netloc.lower(), old.query)
+
+
 def _rank(route: Route | None) -> int:
     return INTENT_RANK.get(route.websocket.level, 0) if route is not None else -1
 
@@ -103,6 +140,8 @@ class TraefikSimulator(ProxySimulator[Target]):
     priority, their middlewares and service. A result names its near misses and better routers as the run
     finds them (a miss's line is the cause of a 404)."""
 
+    balancers = frozenset({"tls-balancer"})
+
     def __init__(self, b: TraefikModel) -> None:
         self.b = b
         self.clients = b.options.clients
@@ -117,6 +156,14 @@ class TraefikSimulator(ProxySimulator[Target]):
         eps = self.b.entry_points
         if len(eps) == 1 and eps[0].spec is None:
             return eps, None
+        if endpoint.via is not None:
+            # a balancer that ends TLS connects to a plain entryPoint, on port 80 unless the endpoint says
+            plain = [e for e in eps if e.spec is not None and not e.spec.tls]
+            behind = endpoint.via_port or 80
+            on_port = [e for e in plain if e.spec is not None and e.spec.port == behind]
+            if on_port:
+                return on_port[:1], None
+            return plain or eps, f"no plain entryPoint listens on port {behind}, where the balancer connects"
         port = endpoint.effective_port
         on_port = [e for e in eps if e.spec is not None and e.spec.port == port]
         if on_port:
@@ -137,7 +184,7 @@ class TraefikSimulator(ProxySimulator[Target]):
                 continue
             if tcp.expr is None:
                 continue
-            if not endpoint.tls:
+            if not endpoint.tls_to_proxy:
                 if tcp.spec.tls:
                     continue
                 covers = self._tcp_plain(tcp.expr)
@@ -185,19 +232,158 @@ class TraefikSimulator(ProxySimulator[Target]):
         eps, note = self.entry_points(endpoint)
         return [Target(ep, note) for ep in eps]
 
+    def check_fails_on_socket(self, check: HealthCheck) -> bool:
+        # healthy is a 2xx or 3xx answer, or exactly the `status` configured
+        return check.expect is None or check.expect not in SOCKET_ANSWERS
+
     def may_declare(self, result: EndpointResult) -> bool:
         # a TCP router's bytes are no HTTP route's
         return result.outcome == "proxied" and result.reason != "tcp-router"
 
     def run(self, endpoint: Endpoint, client: Client, target: Target) -> EndpointResult:
-        return self.handshake(endpoint, client, target.entry_point, target.note)
+        result = self.handshake(endpoint, client, target.entry_point, target.note)
+        return self.unseen(self.intended(result, endpoint, client, target.entry_point))
+
+    def intended(self, result: EndpointResult, endpoint: Endpoint, client: Client, ep: EntryPoint) -> EndpointResult:
+        """A handshake proxied by a catch-all or host-only router while a router plainly written for it misses
+        it by one detail (see traefik/intended.py): that router, as `elsewhere` (it needs another host) or as
+        a miss."""
+        route = result.route
+        if result.outcome != "proxied" or not result.certain or result.misses or result.better_routes:
+            return result
+        if route is None or route.id not in self.b.placed:
+            return result
+        landed, _ = self.b.placed[route.id]
+        if (
+            not selects_no_path(landed)
+            or landed.intent.level in ("explicit", "declared")
+            or name_says_socket(landed.spec.name)
+            or (landed.service is not None and name_says_socket(landed.service.name))
+        ):
+            return result
+        tls = endpoint.tls_to_proxy
+        sim = _sim(endpoint, client, tls, self.forwarded_proto(endpoint, ep), self._sanitizes(ep))
+        routers = self.ordered(ep, tls)
+        mine = servers(landed)
+        for socket in routers:
+            if socket is landed or socket.service is None or (socket.name, ep.name) not in self.route_of:
+                continue
+            evidence = socket_evidence(socket)
+            theirs = servers(socket)
+            if evidence is None or not theirs or theirs & mine or matches(socket, sim) is not False:
+                continue
+            for c in corrections(socket, sim, sim.path, endpoint.host):
+                fixed = corrected(socket, c)
+                if fixed is None or first_match(routers, sim, socket, *fixed) is not socket:
+                    continue
+                if c.kind == "host" and self._site_of_its_own(c.matcher.args[0], routers, socket, sim):
+                    continue
+                target = self.route_of[(socket.name, ep.name)]
+                where = socket.span(c.matcher)
+                if c.kind == "host":
+                    return replace(
+                        result,
+                        elsewhere=(target,),
+                        rewrite=Rewrite(where, socket.written(c.replacement)) if where is not None else None,
+                        server_cause=landed.rule_span or result.server_cause,
+                        server_reason=f"`{landed.rule}` of router {landed.name} matches Host {endpoint.host}",
+                    )
+                why = f"router {socket.name} is written for this path ({evidence}), but {c.reason}"
+                kind: MissKind = (
+                    "trailing-slash"
+                    if c.kind == "trailing-slash"
+                    else "exact-path"
+                    if c.kind == "exact-path"
+                    else "v2-host-template"
+                )
+                return replace(result, misses=(Miss(target, kind, why, where, socket.written(c.replacement)),))
+        return result
+
+    def _site_of_its_own(self, host: str, routers: list[LoadedRouter], socket: LoadedRouter, sim: SimRequest) -> bool:
+        """Whether a host has an application router of its own (one that selects that site and no socket path):
+        then the socket router belongs to that application, not to the client's."""
+        page = SimRequest(host.lower(), "/", "", sim.headers, sim.method, sim.tls)
+        for r in routers:
+            if r is socket or socket_evidence(r) is not None:
+                continue
+            sited = any(
+                m.name in ("Host", "HostRegexp", "HostHeader") for m, neg in positive_matchers(r.expr) if not neg
+            )
+            if sited and matches(r, page) is not False:
+                return True
+        return False
+
+    def unseen(self, result: EndpointResult) -> EndpointResult:
+        """A result that says the handshake finds no router or the wrong one is not certain while a router
+        source the static configuration enables was not read: a router there could take it."""
+        unread = self.b.inp.unread
+        if not unread or not (
+            result.outcome == "no-route" or result.misses or result.elsewhere or result.better_routes
+        ):
+            return result
+        why = [f"{u.what} was not read ({u.reason}): a router there could take the handshake" for u in unread]
+        return replace(result, certain=False, uncertain=(*result.uncertain, *why))
+
+    def _sanitizes(self, ep: EntryPoint) -> bool:
+        return ep.spec is None or ep.spec.sanitize_path
+
+    def _unmodelled(self, endpoint: Endpoint, ep: EntryPoint) -> list[str]:
+        """What makes every handshake on this entryPoint one wslint cannot follow."""
+        out = list(self.b.inp.static.unmodelled) if self.b.inp.static is not None else []
+        spec = ep.spec
+        if spec is not None and spec.proxy_protocol:
+            out.append(f"{ep.label} expects the PROXY protocol from trusted clients, which wslint does not model")
+        refused = [c for c in (spec.refused_encoded if spec is not None else ()) if c in endpoint.path.lower()]
+        if refused:
+            out.append(f"{ep.label} refuses {', '.join(refused)} in the path (http.encodedCharacters)")
+        return out
+
+    def forwarded_proto(self, endpoint: Endpoint, ep: EntryPoint) -> str | None:
+        """The X-Forwarded-Proto the routers see from a balancer in front: its own `https` when the entryPoint
+        trusts it (forwardedHeaders.insecure, or trustedIPs, taken to list the balancer), else None (Traefik
+        removes it and sets its own)."""
+        if endpoint.via is None or ep.spec is None or ep.spec.forwarded is None:
+            return None
+        return "https" if ep.spec.forwarded.trusts else None
+
+    def _trust_step(self, ep: EntryPoint, forwarded: str | None) -> TraceStep:
+        fh = ep.spec.forwarded if ep.spec is not None else None
+        if forwarded is not None and fh is not None:
+            how = (
+                "forwardedHeaders.insecure"
+                if fh.insecure
+                else f"forwardedHeaders.trustedIPs ({', '.join(fh.trusted_ips)})"
+            )
+            return TraceStep(
+                f"{ep.label} trusts the balancer by {how}, assumed to include its address: X-Forwarded-Proto "
+                "stays https",
+                fh.source,
+            )
+        return TraceStep(
+            f"{ep.label} trusts no forwarding hop (no forwardedHeaders.trustedIPs or insecure): Traefik removes the "
+            "balancer's X-Forwarded-Proto and sets ws, as for any plain connection",
+            fh.source if fh is not None else (ep.spec.source if ep.spec is not None else None),
+        )
 
     def handshake(self, endpoint: Endpoint, client: Client, ep: EntryPoint, note: str | None) -> EndpointResult:
         steps: list[TraceStep] = []
         uncertain: list[str] = [note] if note else []
-        tls = endpoint.tls
+        uncertain.extend(self._unmodelled(endpoint, ep))
+        tls = endpoint.tls_to_proxy
         host_header = endpoint.host_header or "app.example.test"
         where = ep.spec.source if ep.spec is not None else None
+        forwarded = self.forwarded_proto(endpoint, ep)
+        if endpoint.via is not None:
+            steps.append(
+                TraceStep(
+                    f"the {endpoint.via} ends the client's TLS and connects to {ep.label} without it, sending "
+                    "X-Forwarded-Proto: https",
+                    where,
+                )
+            )
+            steps.append(self._trust_step(ep, forwarded))
+            if ep.spec is None:
+                uncertain.append("whether the entryPoint trusts the balancer's X-Forwarded-Proto is not known")
         steps.append(TraceStep(f"{ep.label} receives the {'TLS' if tls else 'plain'} connection", where))
         if endpoint.host is None:
             uncertain.append("the endpoint has no host: Host matchers cannot be checked")
@@ -216,7 +402,7 @@ class TraefikSimulator(ProxySimulator[Target]):
             server_cause=where or Source(self.b.inp.main, 1, 1),
         )
         tcp, sure = self.tcp_taker(ep, endpoint)
-        sim = _sim(endpoint, client, tls)
+        sim = _sim(endpoint, client, tls, forwarded, self._sanitizes(ep))
         if tcp is not None:
             steps.append(
                 TraceStep(
@@ -285,6 +471,16 @@ class TraefikSimulator(ProxySimulator[Target]):
                 misses=near,
                 **base,  # type: ignore[arg-type]
             )
+        for other in self.ordered(ep, tls):
+            if other is chosen or (other.priority_known and chosen.priority_known):
+                continue
+            if matches(other, sim) is not False:
+                unknown = other if not other.priority_known else chosen
+                uncertain.append(
+                    f"the priority of router {unknown.name} depends on a value wslint does not know: "
+                    f"{other.name if unknown is chosen else chosen.name} may come first"
+                )
+                break
         how = "explicit priority" if chosen.explicit_priority else "the rule's length"
         steps.append(TraceStep(f"router {chosen.name} matches (priority {chosen.priority}, {how})", chosen.rule_span))
         for other in matching[1:]:
@@ -301,9 +497,9 @@ class TraefikSimulator(ProxySimulator[Target]):
         req = Request(
             scheme="https" if tls else "http",
             host_header=host_header,
-            path=sanitize_path(endpoint.path),
+            path=sanitize_path(endpoint.path) if self._sanitizes(ep) else endpoint.path,
             query=endpoint.query,
-            headers=client_headers(client, host_header, tls),
+            headers=client_headers(client, host_header, tls, forwarded, endpoint.tls),
             steps=steps,
             uncertain=uncertain,
         )
@@ -335,24 +531,56 @@ class TraefikSimulator(ProxySimulator[Target]):
                 backend_path=None,
                 handshake=None,
                 cause=redirect.middleware.source,
-                reason="entrypoint-redirect" if redirect.middleware.provider == "internal" else "redirect-middleware",
+                reason=(
+                    "entrypoint-redirect"
+                    if redirect.middleware.provider == "internal"
+                    else "slash-redirect"
+                    if adds_slash(redirect.location, req)
+                    else "redirect-middleware"
+                ),
                 path_cause=None,
                 cause_text=redirect.middleware.kind_label,
                 **common,  # type: ignore[arg-type]
             )
         svc = chosen.service
+        if svc is not None and svc.kind == "internal":
+            status = 418 if svc.name == "noop" else None
+            req.step(f"service {svc.qualified}: Traefik answers {status or 'the request itself'}", svc.source)
+            return EndpointResult(
+                route=route,
+                outcome="local",
+                status=status,
+                location=None,
+                upstream=None,
+                backend_path=None,
+                handshake=None,
+                cause=(chosen.spec.service.source if chosen.spec.service else None) or svc.source,
+                reason="internal",
+                path_cause=None,
+                cause_text=svc.qualified,
+                **{**common, "steps": tuple(req.steps)},  # type: ignore[arg-type]
+            )
         _, hs = self.b.handshake(chosen, ep, client, host_header, req.path, endpoint.query, tls)
         upstream = svc.urls[0] if svc is not None and svc.urls else (svc.qualified if svc else None)
         req.steps.append(
             TraceStep(f"service {svc.qualified if svc else '(unknown)'} -> {upstream}", svc.source if svc else None)
         )
+        served, kept = served_path(svc, req.request_uri, self.b.options.version)
+        if kept is not None and svc is not None:
+            where = svc.preserve_source or svc.source
+            req.step(
+                f"preservePath keeps the server URL's path {kept} before the request's: the server receives {served}",
+                where,
+            )
+            req.path_cause, req.path_cause_kind, req.path_cause_text = where, "preserve-path", "preservePath"
+        common["steps"] = tuple(req.steps)
         return EndpointResult(
             route=route,
             outcome="proxied",
             status=None,
             location=None,
             upstream=upstream,
-            backend_path=req.request_uri,
+            backend_path=served,
             handshake=hs,
             cause=route.source if route is not None else chosen.spec.source,
             reason="proxied",
@@ -398,12 +626,12 @@ class TraefikSimulator(ProxySimulator[Target]):
                 and router.service.qualified == chosen.service.qualified
             ):
                 continue
-            other_tls = not endpoint.tls
+            other_tls = not endpoint.tls_to_proxy
             attached = self.b.attached(router, ep)
             if (
                 attached
                 and self.b.tls_of(router, ep) == other_tls
-                and matches(router, _sim(endpoint, client, other_tls))
+                and matches(router, _sim(endpoint, client, other_tls, None, self._sanitizes(ep)))
             ):
                 kind = "a `tls` section" if other_tls else "no `tls` section"
                 why = (
@@ -413,8 +641,8 @@ class TraefikSimulator(ProxySimulator[Target]):
                 )
                 self._add(found, router, ep, "tls-mismatch", why, router.spec.tls_source or router.spec.source)
                 continue
-            sim = _sim(endpoint, client, endpoint.tls)
-            if attached and self.b.tls_of(router, ep) == endpoint.tls and matches(router, sim) is False:
+            sim = _sim(endpoint, client, endpoint.tls_to_proxy, self.forwarded_proto(endpoint, ep), self._sanitizes(ep))
+            if attached and self.b.tls_of(router, ep) == endpoint.tls_to_proxy and matches(router, sim) is False:
                 fixed = _without_ports(router.expr)
                 if fixed != router.expr and evaluate(fixed, sim, router.syntax) is True:
                     m = next(
@@ -442,13 +670,13 @@ class TraefikSimulator(ProxySimulator[Target]):
                         f"{written or 'PathRegexp(...)'}"
                     )
                     where = router.span(m) or router.rule_span
-                    self._add(found, router, ep, "v2-path-template", why, where, written)
+                    self._add(found, router, ep, "v2-path-template", why, where, written and router.written(written))
                     continue
             if (
                 not attached
                 and ep.name != "*"
                 and matches(router, sim) is True
-                and self.b.tls_of(router, ep) == endpoint.tls
+                and self.b.tls_of(router, ep) == endpoint.tls_to_proxy
             ):
                 listed = ", ".join(router.entry_points)
                 why = (
