@@ -56,6 +56,7 @@ from wslint.model import (
     Route as ModelRoute,
 )
 from wslint.textfiles import lines_of
+from wslint.upgrade_block import upgrade_block
 
 UPGRADE_HEADERS = ("Connection", "Upgrade")
 SUGGESTION = {
@@ -357,6 +358,7 @@ def build_route(model: CaddyModel, spot: Spot) -> ModelRoute:
         text=model.text_of(src),
         body_text="",
         unresolvable=first is not None and undialable(first.written),
+        upgrade_blocked=upgrade_block(handshakes[0] if handshakes else None),
     )
 
 

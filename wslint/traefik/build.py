@@ -67,6 +67,7 @@ from wslint.traefik.ruleparse import (
     priority,
 )
 from wslint.traefik.v2to3 import convert_v2
+from wslint.upgrade_block import upgrade_block
 
 MAX_PRIORITY = 2**63 - 1
 UPGRADE_HEADERS = ("upgrade", "connection")
@@ -574,6 +575,8 @@ class TraefikModel:
 
     def _intent(self, router: LoadedRouter) -> Intent:
         where = router.rule_span or router.spec.source
+        if not takes_handshakes(router):
+            return Intent("none", "its rule refuses a WebSocket handshake's Upgrade header (an h2c-only router)")
         for m, negated in positive_matchers(router.expr):
             if negated or m.name not in ("Header", "HeaderRegexp", "Headers", "HeadersRegexp"):
                 continue
@@ -722,6 +725,11 @@ class TraefikModel:
             idle_timeout=None,
             header_scope=HeaderScope(None, None, None, (), None),
             divergences=self.divergences(router),
+            upgrade_blocked=(
+                upgrade_block(handshakes[0])
+                if upstream is not None and handshakes and takes_handshakes(router)
+                else None
+            ),
             noun="router",
             traefik=TraefikRouter(router.rule, router.priority, router.spec.style),
             block=self._block(router.spec),
@@ -798,6 +806,28 @@ class TraefikModel:
 
 def matches(router: LoadedRouter, req: SimRequest) -> bool | None:
     return evaluate(router.expr, req, router.syntax)
+
+
+def takes_handshakes(router: LoadedRouter) -> bool:
+    """False when one of the rule's Upgrade header matchers refuses `Upgrade: websocket` (a router kept for
+    `Upgrade: h2c`, where stripping the upgrade is the smuggling mitigation, not a WebSocket failure)."""
+
+    def takes(m: Matcher, value: str) -> bool | None:
+        req = SimRequest("", "/", "", {"Upgrade": (value,), "Connection": ("Upgrade",)})
+        return match_v3(m, req) if router.syntax == "v3" else match_v2(m, req)
+
+    for m, negated in positive_matchers(router.expr):
+        if negated or m.name not in ("Header", "HeaderRegexp", "Headers", "HeadersRegexp"):
+            continue
+        # a matcher that compares case-sensitively still takes some clients' WebSockets: not h2c-only
+        if (
+            len(m.args) >= 2
+            and m.args[0].lower() == "upgrade"
+            and takes(m, "h2c") is True
+            and all(takes(m, v) is False for v in ("websocket", "WebSocket", "Websocket", "WEBSOCKET"))
+        ):
+            return False
+    return True
 
 
 def matchers_named(router: LoadedRouter, *names: str) -> list[Matcher]:
