@@ -33,7 +33,7 @@ from wslint.engine.rules import load_rules
 from wslint.formatters import FORMATTERS, FormatContext
 
 RULES = load_rules()
-EXAMPLES = int(os.environ.get("WSLINT_FUZZ_EXAMPLES", "500"))
+EXAMPLES = int(os.environ.get("WSLINT_FUZZ_EXAMPLES", "250"))
 PROXY_CHECKS = int(os.environ.get("WSLINT_FUZZ_PROXY_CHECKS", "5"))
 # bounds for one lint of one fuzz input: real configurations of this size take milliseconds
 MAX_SECONDS = 30.0

@@ -196,3 +196,47 @@ def test_version_and_help_load_no_linter(args: list[str]) -> None:
     assert res.returncode == 0, res.stderr
     assert res.stdout.splitlines()[-1] == "LOADED []"
     assert ("wslint " in res.stdout) if args == ["--version"] else ("Usage:" in res.stdout)
+
+
+def _entry(args: list[str], cwd: Path, module: str = "wslint.entry") -> subprocess.CompletedProcess[str]:
+    """`wslint ARGS` through the executable's entry point (or through wslint.cli), in a process of its own."""
+    code = f"import sys\nfrom {module} import main\nsys.exit(main({args!r}))\n"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=cwd)
+
+
+def test_plain_paths_load_no_command_line_framework(here: Path) -> None:
+    (here / "site.conf").write_text(BROKEN)
+    code = (
+        "import sys\n"
+        "from wslint.entry import main\n"
+        "try:\n"
+        "    main(['site.conf'])\n"
+        "except SystemExit as exc:\n"
+        "    print('EXIT', exc.code)\n"
+        "print('LOADED', sorted(m for m in sys.modules if m.startswith(('typer', 'click', 'multiprocessing'))))\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=here)
+    assert res.stdout.splitlines()[-2:] == ["EXIT 1", "LOADED []"], res.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["site.conf"],
+        ["site.conf", "clean.conf"],
+        ["clean.conf"],
+        ["broken.conf"],
+        ["missing.conf"],
+        ["--version"],
+        ["site.conf", "--format", "json"],
+        ["rules"],
+        [],
+    ],
+)
+def test_the_entry_point_behaves_as_the_command_line(here: Path, args: list[str]) -> None:
+    (here / "site.conf").write_text(BROKEN)
+    (here / "clean.conf").write_text("server {\n    listen 80;\n}\n")
+    (here / "broken.conf").write_text(PARSE_ERROR)
+    fast, full = _entry(args, here), _entry(args, here, "wslint.cli")
+    assert (fast.returncode, fast.stdout, fast.stderr) == (full.returncode, full.stdout, full.stderr)
+    assert fast.stdout or fast.stderr

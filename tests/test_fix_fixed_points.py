@@ -49,6 +49,24 @@ CASES = {
         "        header Connection *Upgrade*\n        header Connection *Upgrade*\n    }\n"
         "    reverse_proxy @m0 127.0.0.1:9001\n}\n",
     ),
+    # the virtual host with the route does not name the host: moving it above the one that does changed
+    # nothing, and each pass moved the other such virtual host up instead
+    "apache-route-in-an-unnamed-vhost": (
+        "httpd.conf",
+        "apache",
+        "Listen 8080\n<VirtualHost *:8080>\n    ServerName h0.example.test\n    ProxyPass /ws http://127.0.0.1:9001/ws\n"
+        "</VirtualHost>\n<VirtualHost *:8080>\n    ServerName h1.example.test\n"
+        "    ProxyPass /ws http://127.0.0.1:9001/ws\n</VirtualHost>\n"
+        "<VirtualHost *:8080>\n    ServerName app.example.test\n</VirtualHost>\n",
+    ),
+    # the matcher already has a header_regexp for the field: rewriting its header test as another is refused
+    "caddy-header-beside-header-regexp": (
+        "Caddyfile",
+        "caddy",
+        "http://app.example.test:8080 {\n    @m0 {\n        header Connection *Upgrade*\n"
+        "        header_regexp Connection (?i)upgrade\n        path /ws\n    }\n"
+        "    reverse_proxy @m0 127.0.0.1:9001\n    root * www\n    try_files {path} /index.html\n    file_server\n}\n",
+    ),
     # four overriding set-header lines: each fix uncovers the one before it
     "haproxy-four-overriding-set-headers": (
         "haproxy.cfg",

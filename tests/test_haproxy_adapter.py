@@ -310,6 +310,104 @@ def test_uncertain_results_are_not_judged(lint: LintFn) -> None:
     assert not r.certain and report.findings == []
 
 
+GATED = DEFAULTS + "    timeout tunnel 1h\nfrontend www\n    bind :8080\nFRONTEND    default_backend app\n"
+GATED += "backend app\nBACKEND    server a 127.0.0.1:1\n"
+
+
+@pytest.mark.parametrize(
+    ("frontend", "backend", "finding"),
+    [
+        # answered before any http-request rule, for that exact path
+        ("    monitor-uri /ws\n", "", ("ws-path-not-proxied", 9)),
+        # the statistics page answers every URI under its prefix, in the frontend or the backend
+        ("    stats uri /w\n", "", ("ws-path-not-proxied", 9)),
+        ("", "    stats enable\n    stats uri /\n", ("ws-path-not-proxied", 12)),
+    ],
+)
+def test_the_pages_haproxy_answers_itself_take_the_handshake(
+    frontend: str, backend: str, finding: tuple[str, int], lint: LintFn
+) -> None:
+    text = GATED.replace("FRONTEND", frontend).replace("BACKEND", backend)
+    report = lint(text, "haproxy.cfg", **ws("ws://a.test:8080/ws"))
+    assert found(report) == {finding}
+    (r,) = report.configs[0].endpoints
+    assert r.certain and r.status == 200 and not r.upgrades
+
+
+@pytest.mark.parametrize(
+    "frontend",
+    ["    monitor-uri /ws/health\n", "    monitor-uri ws\n", "    stats uri /stats\n", "    stats enable\n"],
+)
+def test_pages_at_other_uris_leave_the_handshake_alone(frontend: str, lint: LintFn) -> None:
+    report = lint(
+        GATED.replace("FRONTEND", frontend).replace("BACKEND", ""), "haproxy.cfg", **ws("ws://a.test:8080/ws")
+    )
+    assert report.findings == []
+    (r,) = report.configs[0].endpoints
+    assert r.certain and r.upgrades
+
+
+@pytest.mark.parametrize(
+    ("gate", "certain", "upgrades"),
+    [
+        ("    tcp-request content reject\n", True, False),
+        ("    tcp-request connection silent-drop\n", True, False),
+        ("    tcp-request content reject if { path_beg /api }\n", True, True),
+        ("    tcp-request content accept if { path_beg /ws }\n    tcp-request content reject\n", True, True),
+        ("    tcp-request connection track-sc0 src\n", True, True),
+        # what wslint cannot know: the client's address, whether it speaks the PROXY protocol
+        ("    tcp-request connection reject if { src 10.0.0.0/8 }\n", False, True),
+        ("    tcp-request connection expect-proxy layer4\n", False, True),
+    ],
+)
+def test_tcp_request_rules_refuse_the_connection_before_the_request(
+    gate: str, certain: bool, upgrades: bool, lint: LintFn
+) -> None:
+    report = lint(GATED.replace("FRONTEND", gate).replace("BACKEND", ""), "haproxy.cfg", **ws("ws://a.test:8080/ws"))
+    assert report.findings == [] and not report.diagnostics
+    (r,) = report.configs[0].endpoints
+    assert (r.certain, r.upgrades) == (certain, upgrades)
+
+
+@pytest.mark.parametrize(("method", "certain"), [("POST", False), ("GET", True)])
+def test_a_handshake_sent_with_another_method_is_not_judged(method: str, certain: bool, lint: LintFn) -> None:
+    # the backend path is wrong either way; whether a server upgrades a POST is its own business
+    frontend = f"    http-request set-method {method}\n    http-request set-path /api%[path]\n"
+    report = lint(
+        GATED.replace("FRONTEND", frontend).replace("BACKEND", ""),
+        "haproxy.cfg",
+        **ws("ws://a.test:8080/ws#backend=/ws"),
+    )
+    (r,) = report.configs[0].endpoints
+    assert r.certain is certain
+    assert [f.rule for f in report.findings] == ([] if not certain else ["path-rewritten"])
+
+
+def test_a_server_template_gives_the_backend_its_servers(lint: LintFn) -> None:
+    text = GATED.replace("FRONTEND", "").replace("BACKEND", "    server-template app 1-3 app.internal:3000\n")
+    text = text.replace("    server a 127.0.0.1:1\n", "")
+    report = lint(text, "haproxy.cfg", **ws("ws://a.test:8080/ws"))
+    assert report.findings == []
+    (r,) = report.configs[0].endpoints
+    assert r.certain and r.upgrades
+
+
+@pytest.mark.parametrize(
+    ("frontend", "backend_path"),
+    [
+        ("    http-request normalize-uri path-merge-slashes\n", "/ws/./chat"),
+        ("    http-request normalize-uri path-strip-dot\n", "//ws/chat"),
+        # `allow` ends the http-request rules: the rewrite after it never runs
+        ("    http-request allow\n    http-request set-path /other\n", "//ws/./chat"),
+    ],
+)
+def test_normalize_uri_and_allow(frontend: str, backend_path: str, lint: LintFn) -> None:
+    text = GATED.replace("FRONTEND", frontend).replace("BACKEND", "")
+    report = lint(text, "haproxy.cfg", **ws("ws://a.test:8080//ws/./chat"))
+    (r,) = report.configs[0].endpoints
+    assert r.certain and r.backend_path == backend_path
+
+
 def test_a_split_directory_is_one_configuration(tmp_path: Path, lint: LintFn) -> None:
     files = {
         "conf.d/10-defaults.cfg": DEFAULTS,

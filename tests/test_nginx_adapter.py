@@ -290,6 +290,65 @@ def test_positions_are_exact(tmp_path: Path) -> None:
     assert r.block is not None and not r.block.close_on_own_line and r.block.child_indent == "\t\t"
 
 
+# -- the access phase: what wslint cannot see decides ----------------------------------
+
+GUARDED = """server {
+    listen 80;
+    server_name app.example.test;
+    SERVER
+    location /ws/ {
+        proxy_pass http://127.0.0.1:3000/;
+        proxy_http_version 1.1;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection "upgrade";
+        LOCATION
+    }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("server", "location", "why"),
+    [
+        ("", "deny 10.0.0.0/8;", "whether the client's address passes `deny` at site.conf:10:"),
+        ("allow 10.0.0.0/8;\n    deny all;", "", "whether the client's address passes `allow` at site.conf:4:"),
+        (
+            "auth_basic Private;",
+            "",
+            "whether the client's credentials pass the handshake (`auth_basic` at site.conf:4:",
+        ),
+        ("", "auth_request /auth;", "whether the subrequest allows the handshake (`auth_request` at site.conf:10:"),
+        ("", "limit_except POST { deny all; }", "whether a GET passes the access rules of `limit_except`"),
+        ("proxy_method POST;", "", "whether the backend upgrades a POST handshake (`proxy_method` at site.conf:4:"),
+    ],
+)
+def test_a_location_guarded_by_what_wslint_cannot_see_is_not_judged(
+    lint: LintFn, server: str, location: str, why: str
+) -> None:
+    # the path is wrong (the URI in proxy_pass strips /ws/), but whether the handshake gets that far
+    # depends on the client's address, its credentials or another backend
+    endpoint = parse_endpoint("ws://app.example.test/ws/chat#backend=/ws/chat")
+    bare = lint(GUARDED.replace("SERVER", "").replace("LOCATION", ""), endpoints=(endpoint,))
+    assert [f.rule for f in bare.findings] == ["path-rewritten"]
+    report = lint(GUARDED.replace("SERVER", server).replace("LOCATION", location), endpoints=(endpoint,))
+    assert report.findings == []
+    (result, *_) = report.configs[0].endpoint_results
+    assert not result.certain
+    assert any(why in reason for reason in result.uncertain), result.uncertain
+
+
+@pytest.mark.parametrize(
+    "guard",
+    ["allow all;", "auth_basic off;", "auth_request off;", "limit_except GET { deny all; }", "proxy_method GET;"],
+)
+def test_guards_that_let_a_get_handshake_through_keep_the_verdict(lint: LintFn, guard: str) -> None:
+    endpoint = parse_endpoint("ws://app.example.test/ws/chat#backend=/ws/chat")
+    report = lint(GUARDED.replace("SERVER", "").replace("LOCATION", guard), endpoints=(endpoint,))
+    assert [f.rule for f in report.findings] == ["path-rewritten"]
+    (result, *_) = report.configs[0].endpoint_results
+    assert result.certain
+
+
 # -- location selection ---------------------------------------------------------------
 
 

@@ -1,3 +1,3 @@
-from wslint.cli import main
+from wslint.entry import main
 
 main()

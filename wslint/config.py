@@ -23,7 +23,6 @@ from __future__ import annotations
 import fnmatch
 import os
 import stat
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -238,6 +237,8 @@ def load_file(path: Path) -> ProjectConfig:
     except TextFileError as exc:
         raise ConfigError(str(exc)) from None
     if path.name == "pyproject.toml":
+        import tomllib
+
         try:
             data = tomllib.loads(text).get("tool", {}).get("wslint")
         except tomllib.TOMLDecodeError as exc:
@@ -255,6 +256,11 @@ def _has_tool_section(path: Path) -> bool:
         text = read_text(str(path), str(path), Limits().file_size)
     except TextFileError:
         return False
+    if "wslint" not in text and "\\" not in text:
+        # the name can only be in a table's key if it is written out (or spelled with an escape)
+        return False
+    import tomllib
+
     try:
         return "wslint" in tomllib.loads(text).get("tool", {})
     except tomllib.TOMLDecodeError:

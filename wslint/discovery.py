@@ -16,7 +16,6 @@ through the adapter, which is the authority on what a configuration reads.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +83,8 @@ def repository_root(start: Path) -> Path | None:
 
 def _git_files(directory: Path) -> list[str] | None:
     """The files git sees under `directory` (tracked and untracked, .gitignore applied); None without git."""
+    import subprocess  # only a directory argument asks git
+
     try:
         res = subprocess.run(
             ["git", "-C", str(directory), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],

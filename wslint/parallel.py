@@ -11,7 +11,6 @@ whatever the number of workers.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -55,6 +54,8 @@ def map_ordered(function: Callable[[T], R], items: Sequence[T], workers: int) ->
     """[function(x) for x in items], on `workers` forked processes when more than one."""
     if workers <= 1 or len(items) < 2:
         return [function(x) for x in items]
+    import multiprocessing  # only a run that forks pays for it
+
     _Job.current = _Job(function, items)
     try:
         context = multiprocessing.get_context("fork")

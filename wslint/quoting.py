@@ -12,7 +12,6 @@ The files the user named are quoted as they are: their text is theirs.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Collection
 
@@ -29,6 +28,8 @@ def quotable(word: str, names: Collection[str]) -> bool:
         return True
     if len(word) > 64:
         return False
+    import difflib
+
     return bool(difflib.get_close_matches(word, names, n=1, cutoff=0.8))
 
 

@@ -10,18 +10,35 @@ resolves to the last value, is an error naming both lines.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import yaml
-
-# libyaml's C loader when PyYAML was built with it: same nodes, several times faster
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# PyYAML is imported on first use: a run whose rule files come from the cache reads no YAML
+if TYPE_CHECKING:
+    import yaml
 
 # scalars whose value a constructor converts, and can fail to: an explicit `!!int abc`, `!!timestamp abc`
 # or `!!bool maybe`, a date that does not exist, an integer of more digits than Python converts
 _CONVERTED = {f"tag:yaml.org,2002:{name}": name for name in ("int", "float", "bool", "timestamp", "binary")}
-_CONSTRUCTOR = yaml.constructor.SafeConstructor()
-_CONVERSION_ERRORS = (ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError, yaml.YAMLError)
+
+
+class _Yaml(NamedTuple):
+    loader: type[yaml.SafeLoader]
+    constructor: yaml.constructor.SafeConstructor
+    conversion_errors: tuple[type[BaseException], ...]
+
+
+@cache
+def _yaml() -> _Yaml:
+    import yaml
+
+    return _Yaml(
+        # libyaml's C loader when PyYAML was built with it: same nodes, several times faster
+        getattr(yaml, "CSafeLoader", yaml.SafeLoader),
+        yaml.constructor.SafeConstructor(),
+        (ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError, yaml.YAMLError),
+    )
+
 
 DEFAULT_MAX_NODES = 2_000_000
 DEFAULT_MAX_DEPTH = 200
@@ -76,6 +93,8 @@ def _measure(root: yaml.Node, limits: Limits, source: str) -> None:
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
+    import yaml
+
     if isinstance(node, yaml.SequenceNode):
         return list(node.value)
     if isinstance(node, yaml.MappingNode):
@@ -84,6 +103,8 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 
 def _duplicates(root: yaml.Node, source: str) -> None:
+    import yaml
+
     seen_nodes: set[int] = set()
     stack = [root]
     while stack:
@@ -110,9 +131,10 @@ def _duplicates(root: yaml.Node, source: str) -> None:
 
 def _check_scalar(node: yaml.ScalarNode, source: str) -> None:
     """A scalar whose tag (written or implied) its value does not fit is an error on its line."""
+    constructor, errors = _yaml().constructor, _yaml().conversion_errors
     try:
-        _CONSTRUCTOR.yaml_constructors[node.tag](_CONSTRUCTOR, node)
-    except _CONVERSION_ERRORS:
+        constructor.yaml_constructors[node.tag](constructor, node)
+    except errors:
         line = node.start_mark.line + 1
         shown = node.value if len(node.value) <= 40 else f"{node.value[:36]}... ({len(node.value)} characters)"
         raise YamlError(
@@ -122,8 +144,10 @@ def _check_scalar(node: yaml.ScalarNode, source: str) -> None:
 
 def compose_all(text: str, source: str, limits: Limits = Limits()) -> list[yaml.Node]:
     """Every document's node tree (for callers that need line numbers), checked."""
+    import yaml
+
     try:
-        nodes = [n for n in yaml.compose_all(text, Loader=_LOADER) if n is not None]
+        nodes = [n for n in yaml.compose_all(text, Loader=_yaml().loader) if n is not None]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -138,12 +162,14 @@ def compose_all(text: str, source: str, limits: Limits = Limits()) -> list[yaml.
 
 
 def construct(node: yaml.Node, source: str = "<yaml>") -> Any:
-    loader = _LOADER("")
+    import yaml
+
+    loader = _yaml().loader("")
     try:
         return loader.construct_document(node)
     except RecursionError:
         raise YamlError(f"{source}: nested too deeply to read", node.start_mark.line + 1) from None
-    except _CONVERSION_ERRORS as exc:
+    except _yaml().conversion_errors as exc:
         if not isinstance(exc, yaml.YAMLError):
             # compose_all checks every converted scalar first; this is the net under that check
             raise YamlError(f"{source}: not valid YAML: a value its tag refuses ({exc})") from None

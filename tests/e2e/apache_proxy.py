@@ -114,4 +114,5 @@ def run_apache(binary: str, site: str, root: Path, e2e: E2ESpec) -> Run:
         socket_only=True,
         # hcinterval=1: the first checks run a second after start
         settle=CHECK_SETTLE + 1.0 if "hcmethod" in site else 0.0,
+        config=site,
     )

@@ -27,11 +27,11 @@ from urllib.parse import urlsplit
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
-from tests.e2e.apache_proxy import MODULES
+from tests.e2e.apache_proxy import MODULES, Apache
 from tests.e2e.backends import Backend, NotFoundBackend
 from tests.e2e.caddy_proxy import GLOBAL, Caddy
 from tests.e2e.haproxy_proxy import CHECK_SETTLE, HAProxy
-from tests.e2e.proxies import EXAMPLE_APP, EXAMPLE_OTHER, ConfigRefused, free_port, wait_for_port
+from tests.e2e.proxies import EXAMPLE_APP, EXAMPLE_OTHER, ConfigRefused, free_port, stop_process, wait_for_port
 from tests.e2e.traefik_proxy import Traefik
 from tests.test_fixtures import OPTIONS
 from wslint.endpoints import Endpoint, parse_endpoint
@@ -98,7 +98,11 @@ def _copy(src: Path, dst: Path, app_port: int, other_port: int, listen: list[tup
 
 
 class _Process:
-    def __init__(self, cmd: list[str], cwd: Path, log: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, cmd: list[str], cwd: Path, log: Path, env: dict[str, str] | None = None, grace: float = 2.0
+    ) -> None:
+        # httpd's foreground mode ignores a graceful stop for seconds: it gets Apache.stop_grace, then SIGKILL
+        self.grace = grace
         with log.open("wb") as out:
             self.proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env)
         self.log = log
@@ -107,12 +111,7 @@ class _Process:
         return self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
+        stop_process(self.proc, self.grace)
 
 
 @contextmanager
@@ -169,7 +168,7 @@ def _apache(binary: str, src: Path, work: Path, port: int, app: int, other: int)
     res = subprocess.run([*cmd, "-t"], capture_output=True, text=True, timeout=20, env=env)
     if res.returncode != 0:
         raise ConfigRefused((res.stderr or res.stdout).strip())
-    proc = _Process([*cmd, "-X"], root, work / "httpd.out", env)
+    proc = _Process([*cmd, "-X"], root, work / "httpd.out", env, grace=Apache.stop_grace)
     try:
         if not wait_for_port(port):
             raise RuntimeError(f"httpd did not listen on {port}: {proc.output()}")

@@ -83,6 +83,7 @@ class Backend:
 
     async def _main(self) -> None:
         self._stop = self._loop.create_future()
+
         async with serve(
             self._echo,
             "127.0.0.1",

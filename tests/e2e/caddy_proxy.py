@@ -97,6 +97,7 @@ def run_caddy(binary: str, caddyfile: str, prefix: Path, e2e: E2ESpec) -> Run:
         e2e,
         socket_only=True,
         settle=CHECK_SETTLE if "health_" in caddyfile else 0.0,
+        config=caddyfile,
     )
 
 

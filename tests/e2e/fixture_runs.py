@@ -97,7 +97,7 @@ def run_fixture(
             return result
         try:
             if any(mark in text for mark in (" check", "hcmethod", "health_")):
-                settle_checks(CHECK_SETTLE + 1.0, app)
+                settle_checks(CHECK_SETTLE + 1.0, config, app)
             for e in endpoints:
                 host = e.host_header or "localhost"
                 host = host.replace(":8080", f":{port}").replace(":8081", f":{second}")

@@ -41,4 +41,5 @@ def run_haproxy(binary: str, config: str, prefix: Path, e2e: E2ESpec) -> Run:
         e2e,
         socket_only=True,
         settle=CHECK_SETTLE if " check" in config else 0.0,
+        config=config,
     )

@@ -7,6 +7,7 @@ simulated client (one Chrome connection for an idle probe), the proxy stopped.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,15 +25,26 @@ CHECK_LATE = 8.0
 CHECK_COUNTED = 0.5
 
 
-def settle_checks(minimum: float, *backends: Backend) -> None:
-    """Wait at least `minimum` seconds, and until a health check has reached one of the backends and its
-    answer has had time to count: on a loaded machine the first check comes late, and a fixed sleep let
-    clients in while the server still looked up."""
+def sends_check_request(config: str) -> bool:
+    """Whether the configuration's health checks send an HTTP request (HAProxy's plain `check` only
+    connects and resets, which a backend never sees; Caddy's active checks and httpd's hcmethod GET do)."""
+    return bool(
+        re.search(r"option\s+httpchk|http-check\s|health_(?:uri|path)\b", config)
+        or re.search(r"hcmethod\s+(?!tcp\b)\w", config, re.IGNORECASE)
+    )
+
+
+def settle_checks(minimum: float, config: str, *backends: Backend) -> None:
+    """Wait at least `minimum` seconds and, when the checks send a request, until one has reached a
+    backend and its answer has had time to count: on a loaded machine the first check comes late, and a
+    fixed sleep let clients in while the server still looked up."""
     start = time.monotonic()
-    deadline = start + minimum + CHECK_LATE
-    while not any(b.checked.is_set() for b in backends) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    time.sleep(max(minimum - (time.monotonic() - start), CHECK_COUNTED))
+    if sends_check_request(config):
+        deadline = start + minimum + CHECK_LATE
+        while not any(b.checked.is_set() for b in backends) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(CHECK_COUNTED)
+    time.sleep(max(minimum - (time.monotonic() - start), 0.0))
 
 
 @dataclass
@@ -78,9 +90,11 @@ def run_example(
     *,
     socket_only: bool = False,
     settle: float = 0.0,
+    config: str = "",
     clients: Sequence[str] | None = None,
 ) -> Run:
-    """Start the proxy `make` builds, wait `settle` seconds (health checks), then run the example's probe.
+    """Start the proxy `make` builds, wait `settle` seconds for the health checks of `config`, then run
+    the example's probe.
 
     socket_only: the application answers a plain request to the socket path with 400 (what fails a
     health check aimed at it); else it serves a page there, and checks Origin for an origin-check probe.
@@ -102,7 +116,7 @@ def run_example(
             return result
         try:
             if settle:
-                settle_checks(settle, app)
+                settle_checks(settle, config, app)
             host_header = f"{e2e.host}:{port}"
             if clients is None:
                 clients = ["chrome"] if e2e.probe == "idle" else list(CONNECTION_HEADERS)

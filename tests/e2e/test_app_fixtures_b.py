@@ -25,13 +25,13 @@ import pytest
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
-from tests.e2e.apache_proxy import MODULES
+from tests.e2e.apache_proxy import MODULES, Apache
 from tests.e2e.backends import Backend, NotFoundBackend
 from tests.e2e.caddy_proxy import Caddy, with_globals
 from tests.e2e.haproxy_proxy import HAProxy
 from tests.e2e.harness import CHECK_SETTLE, settle_checks
 from tests.e2e.nginx_proxy import Nginx
-from tests.e2e.proxies import free_port, wait_for_port
+from tests.e2e.proxies import free_port, stop_process, wait_for_port
 from tests.e2e.traefik_proxy import Traefik
 from tests.e2e.wsclient import CONNECTION_HEADERS, Outcome, handshake
 from tests.test_fixtures import annotations
@@ -229,12 +229,7 @@ class ApacheMain:
 
     def stop(self) -> None:
         if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+            stop_process(self.proc, Apache.stop_grace)
             self.proc = None
 
 
@@ -273,7 +268,7 @@ def running(case: Case, binary: str, work: Path, app: AppBackend, other: NotFoun
         haproxy.start(port)
         try:
             if " check" in text:
-                settle_checks(CHECK_SETTLE, app)
+                settle_checks(CHECK_SETTLE, text, app)
             yield port
         finally:
             haproxy.stop()
@@ -282,7 +277,7 @@ def running(case: Case, binary: str, work: Path, app: AppBackend, other: NotFoun
         caddy.start(port)
         try:
             if "health_" in text:
-                settle_checks(CHECK_SETTLE, app)
+                settle_checks(CHECK_SETTLE, text, app)
             yield port
         finally:
             caddy.stop()

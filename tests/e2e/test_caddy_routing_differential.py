@@ -70,7 +70,9 @@ def serve(layouts: list[str], ports: dict[str, int], tmp: Path) -> list[Served]:
     return served
 
 
-def compare(binary: str, layouts: list[str], tmp: Path, ports: dict[str, int]) -> tuple[int, list[str]]:
+def compare(
+    binary: str, layouts: list[str], tmp: Path, ports: dict[str, int], retry: bool = True
+) -> tuple[int, list[str]]:
     """Every probe of every layout through one caddy (each layout on its own port: each is its own
     server there) and through wslint's model of that layout alone: (probes compared, disagreements)."""
     served = serve(layouts, ports, tmp)
@@ -78,6 +80,12 @@ def compare(binary: str, layouts: list[str], tmp: Path, ports: dict[str, int]) -
     proxy = Caddy(binary, tmp / "run", with_globals("".join(s.text for s in served), served[0].port))
     try:
         proxy.start(*(s.port for s in served))
+    except RuntimeError:
+        proxy.stop()
+        # a free port can be taken by another test process between choosing it and caddy binding it
+        if retry and "address already in use" in proxy.output():
+            return compare(binary, layouts, tmp / "again", ports, retry=False)
+        raise
     except ConfigRefused:
         if len(layouts) == 1:
             raise

@@ -386,14 +386,18 @@ def divergences(spot: Spot, clients: tuple[Client, ...], noun: str, label: str) 
     out: list[Divergence] = []
     name = f"{noun} {label}"
     for sets in chain_sets(spot.chain):
+        # Caddy refuses a second header_regexp for one field in a matcher: a test of a field that one
+        # already has cannot become header_regexp
+        regexp_fields = {
+            f.lower() for m in positive_matchers(sets) if isinstance(m, HeaderRegexpMatcher) for f in m.fields
+        }
         for m in positive_matchers(sets):
             if isinstance(m, HeaderMatcher):
                 for fld, wanted in m.fields.items():
                     if fld not in UPGRADE_HEADERS or not wanted:
                         continue
-                    d = _header_divergence(
-                        fld, wanted, m.sources.get(fld, m.source), clients, name, False, fld not in m.repeated
-                    )
+                    rewritable = fld not in m.repeated and fld.lower() not in regexp_fields
+                    d = _header_divergence(fld, wanted, m.sources.get(fld, m.source), clients, name, False, rewritable)
                     if d is not None:
                         out.append(d)
             elif isinstance(m, HeaderRegexpMatcher):

@@ -47,6 +47,31 @@ class Timeout:
         return self.statement.source
 
 
+# `tcp-request` actions that neither accept nor refuse the connection (nor say how to read it)
+TCP_NEUTRAL_ACTIONS = frozenset(
+    {
+        "capture",
+        "do-resolve",
+        "send-spoe-group",
+        "set-dst",
+        "set-dst-port",
+        "set-log-level",
+        "set-mark",
+        "set-nice",
+        "set-priority-class",
+        "set-priority-offset",
+        "set-src",
+        "set-src-port",
+        "set-tos",
+        "switch-mode",
+        "track-sc0",
+        "track-sc1",
+        "track-sc2",
+    }
+)
+TCP_NEUTRAL_PREFIXES = ("set-var", "unset-var", "sc-", "track-sc", "do-resolve(")
+
+
 @dataclass(frozen=True)
 class HttpRule:
     """An `http-request` rule (or a legacy `redirect` statement, action "redirect")."""
@@ -120,6 +145,11 @@ class Proxy:
     # `tcp-request inspect-delay` (inherited from defaults) and the `tcp-request content` rules
     inspect_delay: Statement | None = None
     tcp_content: list[Statement] = field(default_factory=list)
+    # the `tcp-request connection|session|content` rules that accept or refuse the connection, in order
+    tcp_gates: list[HttpRule] = field(default_factory=list)
+    # `monitor-uri`, and the prefix HAProxy's statistics page answers (`stats uri`, `stats enable`)
+    monitor_uri: Statement | None = None
+    stats_uri: tuple[str, Statement] | None = None
 
     @property
     def kind(self) -> str:
@@ -165,6 +195,9 @@ def _inherit(proxy: Proxy, base: Proxy) -> None:
     proxy.sticky = base.sticky
     proxy.inspect_delay = base.inspect_delay
     proxy.tcp_content = list(base.tcp_content)
+    proxy.tcp_gates = list(base.tcp_gates)
+    proxy.monitor_uri = base.monitor_uri
+    proxy.stats_uri = base.stats_uri
 
 
 def _address(text: str) -> tuple[str | None, list[int]] | None:
@@ -289,6 +322,11 @@ class ProxyBuilder:
             params = args[2:]
             check = "check" in params or (proxy.default_server_check and "no-check" not in params)
             proxy.servers.append(Server(args[0], args[1], check, st, params))
+        elif kw == "server-template" and len(args) >= 3:
+            # `server-template <prefix> <count | low-high> <fqdn>[:port]`: the servers share one address
+            params = args[3:]
+            check = "check" in params or (proxy.default_server_check and "no-check" not in params)
+            proxy.servers.append(Server(args[0], args[2], check, st, params))
         elif kw == "default-server":
             if "check" in args:
                 proxy.default_server_check = True
@@ -307,6 +345,22 @@ class ProxyBuilder:
             proxy.inspect_delay = st
         elif kw == "tcp-request" and args and args[0] == "content":
             proxy.tcp_content.append(st)
+            self._tcp_gate(proxy, st)
+        elif kw == "tcp-request" and args and args[0] in ("connection", "session"):
+            self._tcp_gate(proxy, st)
+        elif kw == "monitor-uri" and args:
+            proxy.monitor_uri = st
+        elif kw == "stats" and args[:1] == ("uri",) and len(args) >= 2:
+            proxy.stats_uri = (args[1], st)
+        elif kw == "stats" and args[:1] == ("enable",) and proxy.stats_uri is None:
+            # the prefix compiled into HAProxy unless `stats uri` names another
+            proxy.stats_uri = ("/haproxy?stats", st)
+
+    def _tcp_gate(self, proxy: Proxy, st: Statement) -> None:
+        if len(st.args) < 2 or st.args[1] in TCP_NEUTRAL_ACTIONS or st.args[1].startswith(TCP_NEUTRAL_PREFIXES):
+            return
+        cond, end = self._condition(st, 3)
+        proxy.tcp_gates.append(HttpRule(st.args[1], st.args[2 : end - 1], cond, st, proxy.section))
 
     def _timeout(self, proxy: Proxy, st: Statement) -> None:
         name, value = st.args[0], st.args[1]

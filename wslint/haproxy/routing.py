@@ -264,6 +264,11 @@ class Router:
             req.variables.pop(action[len("unset-var(") :].rstrip(")").split(",")[0], None)
         elif action == "set-method" and args:
             req.method = ctx.log_format(args[0]) or req.method
+            if req.method.upper() != "GET":
+                # a WebSocket server answers a handshake only as a GET (RFC 6455): whether this one does is its own
+                flow.uncertain.append(
+                    f"whether the server upgrades a {req.method} handshake (`{text}` at {rule.source})"
+                )
         elif action == "set-timeout" and len(args) >= 2:
             self._set_timeout(rule, flow)
         elif action == "normalize-uri" and args:
@@ -445,6 +450,62 @@ class Router:
             flow.server = t
         flow.step(rule.statement.text, rule.source)
 
+    # -- what answers before (or instead of) the backend -------------------------------
+
+    def _tcp_gates(self, fe: Proxy, flow: Flow) -> Answer | None:
+        """The `tcp-request` rules that accept or refuse the connection, by ruleset in HAProxy's order."""
+        for ruleset in ("connection", "session", "content"):
+            for rule in (g for g in fe.tcp_gates if g.statement.args[0] == ruleset):
+                what = f"`{rule.statement.text}`"
+                if ruleset == "content" and fe.mode == "tcp" and reads_request(fe, rule.cond):
+                    # decided on what has arrived by then (see wslint.haproxy.early): not followed here
+                    flow.uncertain.append(f"whether the condition of {what} at {rule.source} holds")
+                    break
+                holds = self._holds(fe, rule.cond, flow, rule.section, what, rule.source)
+                if holds is None:
+                    break
+                if not holds:
+                    continue
+                if rule.action == "accept":
+                    break
+                if rule.action in ("reject", "silent-drop"):
+                    flow.step(f"{rule.statement.text}: HAProxy closes the connection", rule.source)
+                    return Answer(None, "reject", rule.source, rule.statement.text)
+                flow.uncertain.append(f"wslint does not know what {what} at {rule.source} does to the connection")
+                break
+        return None
+
+    def _monitor(self, fe: Proxy, flow: Flow) -> Answer | None:
+        """`monitor-uri`: HAProxy answers that exact URI itself (200, or 503 under `monitor fail`)."""
+        st = fe.monitor_uri
+        if st is None:
+            return None
+        req = flow.request
+        if req.path is None:
+            flow.uncertain.append(f"whether the request is the `monitor-uri` at {st.source}")
+            return None
+        uri = st.args[0]
+        # a URI starting with `/` is compared with the path alone (HTTP/2 clients send absolute URIs)
+        if (req.path if uri.startswith("/") else req.url) != uri:
+            return None
+        flow.step(f"{st.text}: HAProxy answers its health status itself", st.source)
+        return Answer(200, "return", st.source, st.text)
+
+    def _stats(self, proxy: Proxy, flow: Flow, forced: Switch | None) -> Answer | None:
+        """The statistics page: HAProxy answers every GET whose URI starts with the stats prefix."""
+        if proxy.stats_uri is None or forced is not None:
+            return None
+        prefix, st = proxy.stats_uri
+        req = flow.request
+        if req.path is None:
+            flow.uncertain.append(f"whether the request is for the statistics page (`{st.text}` at {st.source})")
+            return None
+        uri = req.url or ""
+        if not uri.startswith(prefix):
+            return None
+        flow.step(f"{st.text}: HAProxy's statistics page answers {uri}", st.source)
+        return Answer(200, "return", st.source, st.text)
+
     # -- switching ---------------------------------------------------------------------
 
     def switch(self, fe: Proxy, flow: Flow, early: bool = True) -> tuple[Switch | None, bool]:
@@ -533,8 +594,13 @@ class Router:
         flow = Flow(request)
         out = Outcome(fe, flow)
         http = fe.mode == "http"
+        if forced is None:
+            answer = self._tcp_gates(fe, flow) or (self._monitor(fe, flow) if http else None)
+            if answer is not None:
+                out.answer = answer
+                return out
         if http:
-            answer = self._rules(fe, flow, skip_final=forced is not None)
+            answer = self._rules(fe, flow, skip_final=forced is not None) or self._stats(fe, flow, forced)
             if answer is not None:
                 out.answer = answer
                 return out
@@ -559,7 +625,7 @@ class Router:
             self._parse_as_http(flow.request)
             flow.step(f"{be.label} is in mode http: HAProxy parses the request as HTTP from here", be.section.source)
         if be is not fe and be.mode == "http" and http:
-            answer = self._rules(be, flow, skip_final=forced is not None)
+            answer = self._rules(be, flow, skip_final=forced is not None) or self._stats(be, flow, None)
             if answer is not None:
                 out.answer = answer
                 return out

@@ -34,6 +34,7 @@ from wslint.model import (
     TraceStep,
     UpstreamRequest,
 )
+from wslint.nginx.access import access_unknowns, method_unknown
 from wslint.nginx.evaluate import Evaluator, SimRequest, compile_regex
 from wslint.nginx.locations import (
     PASS_DIRECTIVES,
@@ -853,6 +854,7 @@ class Router:
         server: Directive,
     ) -> _Respond | UpstreamRequest | Directive | Literal["restart"]:
         self._sync(ev, st)
+        st.uncertain.extend(access_unknowns(loc))
         handler = next((i for i in reversed(st.matched_ifs) if any(i.first(p) for p in PASS_DIRECTIVES)), loc)
         try_files = loc.first("try_files")
         if try_files is not None and st.fallback_from is not None:
@@ -917,6 +919,8 @@ class Router:
                 uri_part = None if not tail else tail if tail.startswith("/") else "/" + tail
         else:
             host = ev.value(host_expr)
+        if pass_d.name == "proxy_pass" and (method := method_unknown(loc)) is not None:
+            st.uncertain.append(method)
         if host is None:
             st.uncertain.append(f"the upstream of {pass_d.source} depends on unknown values")
         elif "$" in host_expr and host not in self.b.upstreams and not is_address(host):

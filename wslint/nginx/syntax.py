@@ -21,7 +21,6 @@ directive that the assumed nginx version lacks but another has.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -259,6 +258,8 @@ def _unknown(d: Directive, ctx: str, settings: Settings, seen: set[str]) -> Issu
     else:
         message = f'unknown directive "{d.name}": {version} (Debian build, its modules included) has no such directive'
         nearby = [n for n in directive_table.names(settings.version) if _fits(n, ctx, settings.version)]
+        import difflib  # only an unknown directive needs it
+
         close = difflib.get_close_matches(d.name, nearby, n=1, cutoff=0.8)
         if close:
             message += f' (did you mean "{close[0]}"?)'
