@@ -10,7 +10,7 @@ else a diagnostic with the line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from wslint.clients import Client
 from wslint.endpoints import Endpoint
@@ -36,6 +36,7 @@ from wslint.model import (
     Snippet,
     Source,
     TraefikRouter,
+    UpgradeBlock,
     Upstream,
     UpstreamProtocol,
     UpstreamRequest,
@@ -726,7 +727,7 @@ class TraefikModel:
             header_scope=HeaderScope(None, None, None, (), None),
             divergences=self.divergences(router),
             upgrade_blocked=(
-                upgrade_block(handshakes[0])
+                self._as_written(upgrade_block(handshakes[0]))
                 if upstream is not None and handshakes and takes_handshakes(router)
                 else None
             ),
@@ -734,6 +735,16 @@ class TraefikModel:
             traefik=TraefikRouter(router.rule, router.priority, router.spec.style),
             block=self._block(router.spec),
         )
+
+    def _as_written(self, block: UpgradeBlock | None) -> UpgradeBlock | None:
+        """The block with the header line as the file writes it (`Upgrade: ""`, `Connection = ""`, a label): the
+        middleware's value alone does not say which header it blanks."""
+        src = block.source if block is not None else None
+        if block is None or src is None or src.column is None or src.end_column is None or src.end_line != src.line:
+            return block
+        lines = lines_of(self.inp.texts.get(src.path, ""))
+        text = lines[src.line - 1][src.column - 1 : src.end_column - 1].strip() if 0 < src.line <= len(lines) else ""
+        return replace(block, expression=text) if text else block
 
     def _block(self, spec: RouterSpec) -> BlockRef | None:
         """The router's own mapping (YAML) or table (TOML), for fixes that add a field to it."""
