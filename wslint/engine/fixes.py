@@ -204,10 +204,7 @@ def build_fix(fix: CompiledFix, context: dict[str, Any], texts: SourceTexts) -> 
             if not isinstance(target, Source):
                 raise FixError(f"delete needs a source position, got {type(target).__name__}")
             edits.append(delete(target, texts))
-    # a snippet that renders empty for this subject (written for other cases) leaves the edits' text shown
-    snippet = fix.snippet.render(**context).strip("\n") if fix.snippet is not None else ""
-    if not snippet.strip():
-        snippet = "\n".join(shown)
+    snippet = fix.snippet.render(**context).strip("\n") if fix.snippet is not None else "\n".join(shown)
     if not edits and not snippet:
         return None
     description = " ".join(fix.description.render(**context).split())
