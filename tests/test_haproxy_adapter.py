@@ -125,6 +125,38 @@ def test_without_endpoints_only_websocket_routes_are_judged(lint: LintFn) -> Non
     assert f.severity.label == "warning" and f.route is not None and f.route.websocket == "heuristic"
 
 
+@pytest.mark.parametrize(
+    ("frontend", "backend", "closer"),
+    [
+        ("    timeout client 10s\n", "", "`timeout client 10s` (haproxy.cfg:8)"),
+        ("", "    timeout server 10s\n", "`timeout server 10s` (haproxy.cfg:11)"),
+        ("", "", None),
+    ],
+    ids=["short client timeout in the frontend", "short server timeout in the backend", "both long"],
+)
+def test_without_endpoints_a_short_timeout_without_tunnel_on_an_evident_websocket_route_is_reported(
+    frontend: str, backend: str, closer: str | None, lint: LintFn
+) -> None:
+    """Issue 15: no --ws-url, a route chosen by an Upgrade test, no `timeout tunnel`: whichever of the client and
+    server timeouts is short closes its WebSockets, at the backend that lacks the tunnel timeout. The plain
+    backend's short server timeout is no WebSocket matter."""
+    text = (
+        "defaults\n    mode http\n    timeout connect 5s\n    timeout client 1h\n    timeout server 1h\n"
+        "frontend www\n    bind :8080\n" + frontend + "    use_backend chat if { hdr(upgrade) -i websocket }\n"
+        "    default_backend web\nbackend chat\n" + backend + "    server c1 127.0.0.1:9001\n"
+        "backend web\n    timeout server 5s\n    server w1 127.0.0.1:9002\n"
+    )
+    report = lint(text, "haproxy.cfg")
+    if closer is None:
+        assert report.findings == []
+        return
+    chat = 11 if frontend else 10
+    assert found(report) == {("tunnel-timeout-missing", chat)}
+    (f,) = report.findings
+    assert closer in f.message and f.severity.label == "warning"
+    assert f.route is not None and f.route.websocket == "explicit"
+
+
 # --- timeouts -----------------------------------------------------------------------------------
 
 

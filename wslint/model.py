@@ -348,6 +348,20 @@ class Divergence:
 
 
 @dataclass(frozen=True)
+class UpgradeBlock:
+    """A statement that takes the upgrade out of every WebSocket handshake a route takes, whatever its path.
+
+    `header` is the header it removes or overwrites (`Upgrade`, or `Connection` losing its `upgrade` token);
+    `expression` the statement as written. Only a statement the configuration writes counts: a proxy's own
+    default (nginx not forwarding `Upgrade`) is not an action against WebSockets.
+    """
+
+    header: str
+    expression: str
+    source: Source
+
+
+@dataclass(frozen=True)
 class Route:
     """One way a request can be handled: an nginx location, a HAProxy use_backend, ..."""
 
@@ -382,6 +396,9 @@ class Route:
     # whether the proxy tunnels WebSockets on this route at all (httpd: ws:// or upgrade=websocket, and a
     # loaded module for the URL's scheme)
     upgrade_support: UpgradeSupport | None = None
+    # a statement on the way that strips the upgrade from every WebSocket handshake this route takes (set for
+    # routes without WebSocket evidence too: it makes WebSockets impossible there, whatever the path)
+    upgrade_blocked: UpgradeBlock | None = None
 
     @property
     def handshake(self) -> UpstreamRequest | None:

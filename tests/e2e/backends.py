@@ -22,6 +22,8 @@ from websockets.http11 import Request, Response
 class Seen:
     paths: list[str] = field(default_factory=list)
     hosts: list[str] = field(default_factory=list)
+    # every request's path with its header lines as received (name, value): what the proxy really forwarded
+    requests: list[tuple[str, tuple[tuple[str, str], ...]]] = field(default_factory=list)
 
 
 class _HttpOnly(ServerConnection):
@@ -61,8 +63,12 @@ class Backend:
         self._stop: asyncio.Future[None] | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+    def _record(self, request: Request) -> None:
         self.seen.paths.append(request.path)
+        self.seen.requests.append((request.path, tuple(request.headers.raw_items())))
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        self._record(request)
         host = request.headers.get("Host", "")
         self.seen.hosts.append(host)
         upgrade = request.headers.get("Upgrade", "")
@@ -123,7 +129,7 @@ class SocketOnlyBackend(Backend):
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         upgrade = request.headers.get("Upgrade", "")
         if "websocket" not in upgrade.lower() and request.path.split("?", 1)[0] == self.socket_path:
-            self.seen.paths.append(request.path)
+            self._record(request)
             self.checked.set()
             return connection.respond(HTTPStatus.BAD_REQUEST, "websocket only\n")
         return super()._process_request(connection, request)

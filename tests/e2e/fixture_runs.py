@@ -3,10 +3,11 @@
 The fixtures proven this way are written in the harnesses' shape: the proxy listens on
 127.0.0.1:8080 (a second listener on 127.0.0.1:8081), the application is 127.0.0.1:9001 and another
 service 127.0.0.1:9002; nginx fixtures are http-level files, Apache fixtures a site with its own
-LoadModule lines. Each `--ws-url` of the fixture's `# wslint-test:` line is opened as Chrome, Firefox
+LoadModule lines, Traefik fixtures a dynamic file whose routers take every entryPoint. Each `--ws-url` of the fixture's `# wslint-test:` line is opened as Chrome, Firefox
 and a lower-case hop send it (Host as the URL gives it, with the port the proxy really has), the
 application being a WebSocket echo server that answers a plain request to the socket path with 400
-and, when the URL says `#backend=/path`, only upgrades that path.
+and, when the URL says `#backend=/path`, only upgrades that path. With `h2c`, a cleartext HTTP/2
+upgrade request (`Upgrade: h2c`) follows the handshakes and the run records what the application got.
 """
 
 from __future__ import annotations
@@ -23,24 +24,29 @@ from tests.e2e.haproxy_proxy import HAProxy
 from tests.e2e.harness import CHECK_SETTLE, Run, settle_checks
 from tests.e2e.nginx_proxy import Nginx
 from tests.e2e.proxies import ConfigRefused, free_port, substitute
-from tests.e2e.wsclient import CONNECTION_HEADERS, handshake
+from tests.e2e.traefik_proxy import Traefik
+from tests.e2e.wsclient import CONNECTION_HEADERS, h2c_upgrade, handshake
 from tests.test_fixtures import OPTIONS
 from wslint.endpoints import Endpoint, parse_endpoint
 
 SECOND_LISTENER = "127.0.0.1:8081"
+# the path the h2c upgrade request asks for: no handshake uses it, so its record at the backend is its own
+H2C_PATH = "/wslint-h2c-probe"
 
 
 @dataclass(frozen=True)
 class Started:
     """A proxy the run stops, whatever its kind."""
 
-    proxy: Nginx | HAProxy | Apache | Caddy
+    proxy: Nginx | HAProxy | Apache | Caddy | Traefik
 
     def stop(self) -> None:
         self.proxy.stop()
 
     def log(self) -> str:
         p = self.proxy
+        if isinstance(p, Traefik):
+            return p.log_text()
         return p.error_log() if isinstance(p, Nginx | Apache) else p.output()
 
 
@@ -57,7 +63,7 @@ def endpoints_of(fixture: Path) -> list[Endpoint]:
     return out
 
 
-def _start(proxy: str, binary: str, text: str, prefix: Path, port: int) -> Started:
+def _start(proxy: str, binary: str, text: str, prefix: Path, port: int, app_port: int) -> Started:
     if proxy == "nginx":
         nginx = Nginx(binary, prefix, text)
         nginx.start(port)
@@ -71,15 +77,27 @@ def _start(proxy: str, binary: str, text: str, prefix: Path, port: int) -> Start
         apache = Apache(binary, prefix, text, port)
         apache.start()
         return Started(apache)
+    if proxy == "traefik":
+        # its readiness router asks the application for a plain page
+        traefik = Traefik(binary, prefix, app_port, text, port=port)
+        traefik.start(port)
+        return Started(traefik)
     caddy = Caddy(binary, prefix, with_globals(text, port))
     caddy.start(port)
     return Started(caddy)
 
 
 def run_fixture(
-    proxy: str, binary: str, fixture: Path, prefix: Path, idle: float = 0.0, urls: tuple[str, ...] = ()
+    proxy: str,
+    binary: str,
+    fixture: Path,
+    prefix: Path,
+    idle: float = 0.0,
+    urls: tuple[str, ...] = (),
+    h2c: bool = False,
 ) -> Run:
-    """Start the proxy with the fixture's text, then open every endpoint it declares (or `urls`) with every client."""
+    """Start the proxy with the fixture's text, then open every endpoint it declares (or `urls`) with every
+    client, and with `h2c` send an h2c upgrade request on the first endpoint's listener."""
     endpoints = [parse_endpoint(u) for u in urls] or endpoints_of(fixture)
     assert endpoints, f"{fixture}: a fixture proven on the proxy declares its endpoints with --ws-url"
     text = fixture.read_text()
@@ -91,7 +109,7 @@ def run_fixture(
         config = substitute(text, port, app.port, other.port).replace(SECOND_LISTENER, f"127.0.0.1:{second}")
         result = Run()
         try:
-            started = _start(proxy, binary, config, prefix, port)
+            started = _start(proxy, binary, config, prefix, port, app.port)
         except ConfigRefused as exc:
             result.refused = str(exc)
             return result
@@ -105,6 +123,11 @@ def run_fixture(
                 clients = ["chrome"] if idle else list(CONNECTION_HEADERS)
                 for client in clients:
                     result.outcomes.append(handshake(target, e.target, host, client, idle=idle))
+            if h2c:
+                e = endpoints[0]
+                host = (e.host_header or "localhost").replace(":8080", f":{port}").replace(":8081", f":{second}")
+                result.h2c_status = h2c_upgrade(port if e.effective_port != 8081 else second, H2C_PATH, host)
+                result.h2c_seen = [dict((k.lower(), v) for k, v in h) for p, h in app.seen.requests if p == H2C_PATH]
             result.backend_paths = list(app.seen.paths)
             result.log = started.log() if not result.works else ""
         finally:

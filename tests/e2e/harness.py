@@ -58,6 +58,9 @@ class Run:
     expect_plain: bool = False
     backend_paths: list[str] = field(default_factory=list)
     log: str = ""
+    # the h2c upgrade request's status, and the headers (lower-case names) of each copy the application got
+    h2c_status: int | None = None
+    h2c_seen: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def works(self) -> bool:
@@ -78,6 +81,8 @@ class Run:
         if self.expect_plain:
             lines.append(f"plain GET: {self.plain_status}")
         lines.append(f"backend saw paths {self.backend_paths}")
+        if self.h2c_status is not None or self.h2c_seen:
+            lines.append(f"h2c upgrade: status {self.h2c_status}, the application got {self.h2c_seen}")
         if self.log:
             lines.append(self.log[-800:])
         return "\n".join(lines)

@@ -136,3 +136,21 @@ def plain_get(port: int, path: str, host: str, timeout: float = 5.0) -> int | No
         return None
     parts = head.split(b"\r\n", 1)[0].split()
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+
+
+def h2c_upgrade(port: int, path: str, host: str, timeout: float = 5.0) -> int | None:
+    """Status of a cleartext HTTP/2 upgrade request (`Upgrade: h2c`, as curl --http2 sends it) through the
+    proxy; what reached the application is the backend's to say."""
+    req = (
+        f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+        "HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n"
+    )
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            sock.sendall(req.encode())
+            head = _recv_until(sock, b"\r\n")
+    except OSError:
+        return None
+    parts = head.split(b"\r\n", 1)[0].split()
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None

@@ -10,7 +10,7 @@ browsers fail (whole values, case).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from wslint.caddy.config import (
     HeaderMatcher,
@@ -27,9 +27,9 @@ from wslint.caddy.config import (
     Subroute,
 )
 from wslint.caddy.handshake import client_request, proxy_request
-from wslint.caddy.matchers import header_value_matches
+from wslint.caddy.matchers import header_value_matches, match_one
 from wslint.caddy.parser import Caddyfile
-from wslint.caddy.request import go_regex
+from wslint.caddy.request import Request, Unknown, go_regex
 from wslint.caddy.routing import Router
 from wslint.clients import Client
 from wslint.endpoints import Endpoint
@@ -47,6 +47,7 @@ from wslint.model import (
     ServerName,
     Setting,
     Source,
+    UpgradeBlock,
     Upstream,
     UpstreamProtocol,
     UpstreamRequest,
@@ -56,6 +57,7 @@ from wslint.model import (
     Route as ModelRoute,
 )
 from wslint.textfiles import lines_of
+from wslint.upgrade_block import upgrade_block
 
 UPGRADE_HEADERS = ("Connection", "Upgrade")
 SUGGESTION = {
@@ -236,9 +238,39 @@ def path_patterns(chain: list[Route]) -> list[str]:
     return out
 
 
+def _takes_upgrade(m: HeaderMatcher | HeaderRegexpMatcher, value: str) -> bool | None:
+    req = Request("GET", "app.example.test", "/", "", {"Upgrade": [value], "Connection": ["Upgrade"]}, False, 80)
+    try:
+        return match_one(m, req, lambda _m, _r: None)
+    except Unknown:
+        return None
+
+
+def _h2c_only(ms: MatcherSet) -> bool:
+    """A matcher set with a header test on Upgrade that takes `h2c` and no WebSocket spelling."""
+    for m in ms.matchers:
+        if not isinstance(m, HeaderMatcher | HeaderRegexpMatcher):
+            continue
+        if not any(f.lower() == "upgrade" for f in m.fields):
+            continue
+        if _takes_upgrade(m, "h2c") is True and all(
+            _takes_upgrade(m, v) is False for v in ("websocket", "WebSocket", "Websocket", "WEBSOCKET")
+        ):
+            return True
+    return False
+
+
+def takes_handshakes(chain: list[Route]) -> bool:
+    """False when a route of the chain takes only h2c upgrades (every one of its matcher sets tests Upgrade
+    for h2c): stripping the upgrade there is the h2c smuggling mitigation, no WebSocket reaches it."""
+    return not any(sets and all(_h2c_only(ms) for ms in sets) for sets in chain_sets(chain))
+
+
 def intent_of(spot: Spot) -> Intent:
     where = naming_route(spot)
     src = where.source if where is not None else spot.handler.source
+    if not takes_handshakes(spot.chain):
+        return Intent("none", "its matcher refuses a WebSocket handshake's Upgrade header (an h2c-only route)")
     for sets in chain_sets(spot.chain):
         for m in positive_matchers(sets):
             if isinstance(m, HeaderMatcher | HeaderRegexpMatcher):
@@ -357,7 +389,18 @@ def build_route(model: CaddyModel, spot: Spot) -> ModelRoute:
         text=model.text_of(src),
         body_text="",
         unresolvable=first is not None and undialable(first.written),
+        upgrade_blocked=_upgrade_blocked(model, spot, handshakes),
     )
+
+
+def _upgrade_blocked(model: CaddyModel, spot: Spot, handshakes: tuple[UpstreamRequest, ...]) -> UpgradeBlock | None:
+    if not handshakes or not takes_handshakes(spot.chain):
+        return None
+    block = upgrade_block(handshakes[0])
+    # a request_header that ran before reverse_proxy has no header_up expression: name its line as written
+    if block is not None and (text := model.text_of(block.source)) and block.expression != text:
+        block = replace(block, expression=text)
+    return block
 
 
 def undialable(written: str) -> bool:

@@ -54,6 +54,7 @@ from wslint.model import (
     UpstreamTarget,
 )
 from wslint.textfiles import TextFileError
+from wslint.upgrade_block import upgrade_block
 
 UPGRADE_HEADERS = ("upgrade", "connection")
 _NAME_WORDS = re.compile(r"[^A-Za-z0-9]+")
@@ -325,6 +326,7 @@ class HaproxyModel:
             noun=noun,
             text=text,
             idle=idle,
+            upgrade_blocked=upgrade_block(handshakes[0] if handshakes else None),
         )
 
     def _upgrades_first(self, fe: Proxy, switch: Switch, host: str | None, path: str | None) -> Statement | None:

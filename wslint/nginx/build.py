@@ -60,6 +60,7 @@ from wslint.nginx.simulator import NginxSimulator
 from wslint.nginx.tree import Directive, file_block
 from wslint.nginx.upstreams import is_address, split_pass
 from wslint.nginx.variables import collect_definitions, is_builtin, references
+from wslint.upgrade_block import upgrade_block
 
 # nginx 1.29.7 made HTTP/1.1 the upstream default and stopped sending
 # "Connection: close" (ngx_http_proxy_module, changes.xml).
@@ -787,6 +788,18 @@ class NginxModel:
                 hs, trace = self._handshake(client, chain, listener, loc, host)
                 handshakes.append(hs)
                 traces.append(trace)
+        blocked = upgrade_block(handshakes[0]) if handshakes else None
+        # a route with no WebSocket signal: only an explicit `Upgrade` in the header list it uses counts
+        # (`Connection ""` there is the upstream keepalive recipe, not an action against WebSockets)
+        if (
+            not simulate
+            and target is not None
+            and target.directive == "proxy_pass"
+            and action.kind == "proxy"
+            and any(h.args[0].lower() == "upgrade" for h in effective if h.args)
+        ):
+            probe, _ = self._handshake(self.options.clients[0], chain, listener, loc, host)
+            blocked = upgrade_block(probe, connection=False)
         signal = path_signal(loc.name)
         text = d.text()
         return Route(
@@ -808,6 +821,7 @@ class NginxModel:
             text=text,
             body_text=_body_of(text),
             unresolvable=self._unresolvable(pass_directive, host, chain, handshakes),
+            upgrade_blocked=blocked,
         )
 
     def _unresolvable(

@@ -10,7 +10,7 @@ else a diagnostic with the line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin, urlsplit
 
 from wslint.clients import Client
@@ -38,6 +38,7 @@ from wslint.model import (
     Snippet,
     Source,
     TraefikRouter,
+    UpgradeBlock,
     Upstream,
     UpstreamProtocol,
     UpstreamRequest,
@@ -79,6 +80,7 @@ from wslint.traefik.ruleparse import (
 )
 from wslint.traefik.sources import DEFAULT_RULE, shown
 from wslint.traefik.v2to3 import convert_v2
+from wslint.upgrade_block import upgrade_block
 
 MAX_PRIORITY = 2**63 - 1
 UPGRADE_HEADERS = ("upgrade", "connection")
@@ -730,6 +732,8 @@ class TraefikModel:
 
     def _intent(self, router: LoadedRouter) -> Intent:
         where = router.rule_span or router.spec.source
+        if not takes_handshakes(router):
+            return Intent("none", "its rule refuses a WebSocket handshake's Upgrade header (an h2c-only router)")
         for m, negated in positive_matchers(router.expr):
             if negated or m.name not in ("Header", "HeaderRegexp", "Headers", "HeadersRegexp"):
                 continue
@@ -880,10 +884,25 @@ class TraefikModel:
             idle_timeout=None,
             header_scope=HeaderScope(None, None, None, (), None),
             divergences=self.divergences(router),
+            upgrade_blocked=(
+                self._as_written(upgrade_block(handshakes[0]))
+                if upstream is not None and handshakes and takes_handshakes(router)
+                else None
+            ),
             noun="router",
             traefik=TraefikRouter(router.rule, router.priority, router.spec.style),
             block=self._block(router.spec),
         )
+
+    def _as_written(self, block: UpgradeBlock | None) -> UpgradeBlock | None:
+        """The block with the header line as the file writes it (`Upgrade: ""`, `Connection = ""`, a label): the
+        middleware's value alone does not say which header it blanks."""
+        src = block.source if block is not None else None
+        if block is None or src is None or src.column is None or src.end_column is None or src.end_line != src.line:
+            return block
+        lines = lines_of(self.inp.texts.get(src.path, ""))
+        text = lines[src.line - 1][src.column - 1 : src.end_column - 1].strip() if 0 < src.line <= len(lines) else ""
+        return replace(block, expression=text) if text else block
 
     def _block(self, spec: RouterSpec) -> BlockRef | None:
         """The router's own mapping (YAML) or table (TOML), for fixes that add a field to it."""
@@ -971,6 +990,28 @@ class TraefikModel:
 
 def matches(router: LoadedRouter, req: SimRequest) -> bool | None:
     return evaluate(router.expr, req, router.syntax)
+
+
+def takes_handshakes(router: LoadedRouter) -> bool:
+    """False when one of the rule's Upgrade header matchers refuses `Upgrade: websocket` (a router kept for
+    `Upgrade: h2c`, where stripping the upgrade is the smuggling mitigation, not a WebSocket failure)."""
+
+    def takes(m: Matcher, value: str) -> bool | None:
+        req = SimRequest("", "/", "", {"Upgrade": (value,), "Connection": ("Upgrade",)})
+        return match_v3(m, req) if router.syntax == "v3" else match_v2(m, req)
+
+    for m, negated in positive_matchers(router.expr):
+        if negated or m.name not in ("Header", "HeaderRegexp", "Headers", "HeadersRegexp"):
+            continue
+        # a matcher that compares case-sensitively still takes some clients' WebSockets: not h2c-only
+        if (
+            len(m.args) >= 2
+            and m.args[0].lower() == "upgrade"
+            and takes(m, "h2c") is True
+            and all(takes(m, v) is False for v in ("websocket", "WebSocket", "Websocket", "WEBSOCKET"))
+        ):
+            return False
+    return True
 
 
 def matchers_named(router: LoadedRouter, *names: str) -> list[Matcher]:
