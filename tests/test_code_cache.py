@@ -79,3 +79,35 @@ def test_rule_data_round_trips_and_only_plain_data_is_kept(tmp_path: Path) -> No
     assert cache.load_data("a: 1") == {"a": 1, "b": ["x", None, True]}
     cache.store_data("d: 2001-01-01", {"d": datetime.date(2001, 1, 1)})
     assert cache.load_data("d: 2001-01-01") is None
+
+
+EXPRESSION = "route.timeout > 60 and 'ws' in route.path and missing is undefined"
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {"route": {"timeout": 90, "path": "/ws/"}},
+        {"route": {"timeout": 30, "path": "/ws/"}},
+        {"route": {"timeout": 90, "path": "/api/"}, "missing": 1},
+    ],
+)
+def test_an_expression_evaluates_as_jinja_compiles_it_and_is_cached(tmp_path: Path, context: dict[str, object]) -> None:
+    cache = CodeCache(tmp_path / "c")
+    expected = make_environment(None).compile_expression(EXPRESSION, undefined_to_none=False)(**context)
+    assert make_environment(cache).expression(EXPRESSION)(**context) == expected
+    assert [f.suffix for f in (tmp_path / "c").iterdir()] == [".expr"]
+    assert cache.load_expression(EXPRESSION) is not None
+    # a fresh environment evaluates the stored code without compiling it again
+    fresh = make_environment(CodeCache(tmp_path / "c"))
+    fresh.compile = None  # type: ignore[assignment,method-assign]
+    assert fresh.expression(EXPRESSION)(**context) == expected
+
+
+def test_an_expression_with_a_chunk_after_it_is_refused_like_jinja_refuses_it(tmp_path: Path) -> None:
+    from jinja2 import TemplateSyntaxError
+
+    with pytest.raises(TemplateSyntaxError, match="chunk after expression"):
+        make_environment(CodeCache(tmp_path)).expression("a b")
+    with pytest.raises(TemplateSyntaxError, match="chunk after expression"):
+        make_environment(None).compile_expression("a b")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -64,10 +65,23 @@ def test_the_pool_keeps_findings_and_texts_but_not_models(tmp_path: Path, rules:
 
 
 def test_how_many_workers() -> None:
-    assert parallel.worker_count(1, 500) == 1
-    assert parallel.worker_count(0, parallel.MIN_INPUTS - 1) == 1
-    assert parallel.worker_count(4, 2) == (2 if sys.platform.startswith("linux") else 1)
-    assert parallel.worker_count(0, 1) == 1
+    big = 4 << 20
+    assert parallel.worker_count(1, [big] * 500) == 1
+    assert parallel.worker_count(4, [10, 10]) == (2 if sys.platform.startswith("linux") else 1)
+    assert parallel.worker_count(0, [big]) == 1
+    assert parallel.worker_count(3, [10]) == 1
+
+
+def test_jobs_0_decides_by_the_amount_of_work_not_the_number_of_files() -> None:
+    cores = len(os.sched_getaffinity(0)) if sys.platform.startswith("linux") else 1
+    # fifty one-server files: less work than a pool costs
+    assert parallel.worker_count(0, [600] * 50) == 1
+    # two large files: each worth a process
+    assert parallel.worker_count(0, [2 << 20, 2 << 20]) == min(cores, 2)
+    # many mid-sized files add up
+    assert parallel.worker_count(0, [10_000] * 200) == min(cores, 200)
+    just_under = parallel.MIN_WORK_BYTES - 1 - parallel.FILE_BYTES * 2
+    assert parallel.worker_count(0, [just_under // 2, just_under // 2]) == 1
 
 
 def test_results_come_back_in_input_order() -> None:

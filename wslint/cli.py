@@ -221,7 +221,10 @@ def check(
         typer.Option(
             "--jobs",
             "-j",
-            help="Processes for many configurations (Linux): 0 uses all cores from 8 files on, 1 never forks.",
+            help=(
+                "Processes for many configurations (Linux): 0 uses all cores when there is enough work "
+                "(about 1 MiB of configuration), 1 never forks."
+            ),
         ),
     ] = 0,
 ) -> None:

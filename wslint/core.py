@@ -6,6 +6,7 @@ and returns values (a `Report`), never prints.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -224,6 +225,16 @@ class _Outcome:
     rule_diagnostics: tuple[Diagnostic, ...]
 
 
+def _size_of(inp: InputFile) -> int:
+    """A file's size for `--jobs 0` (0 when it cannot be read: its load reports that)."""
+    if inp.text is not None or inp.disk_path is None:
+        return len(inp.text or "")
+    try:
+        return os.stat(inp.disk_path).st_size
+    except OSError:
+        return 0
+
+
 def run(options: LintOptions, rules: RuleSet) -> Report:
     diagnostics: list[Diagnostic] = []
     per_kind = {kind: adapter_options(options, kind) for kind in ADAPTERS}
@@ -273,7 +284,7 @@ def run(options: LintOptions, rules: RuleSet) -> Report:
         model = config if keep_models else None
         return _Outcome(LintedConfig.of(config), model, texts, tuple(found), tuple(loading), tuple(checking))
 
-    workers = parallel.worker_count(options.jobs, len(targets))
+    workers = parallel.worker_count(options.jobs, [_size_of(inp) for inp, _ in targets])
     # dropped as soon as their rules have run: a worker would pickle them back, which costs more
     # than linting them, and in one process a tree of configurations would pile up in memory
     keep_models = options.keep_models

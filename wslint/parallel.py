@@ -19,17 +19,28 @@ from typing import Any, TypeVar, cast
 T = TypeVar("T")
 R = TypeVar("R")
 
-# Below this many inputs a pool's start-up (about 30 ms a worker) is more than it saves.
-MIN_INPUTS = 8
+# What `--jobs 0` weighs: a pool pays off only when the work is more than its start-up and the results'
+# way back (a worker's fork, imports already done, plus pickling every outcome). Work is counted in bytes
+# of configuration, with each file worth FILE_BYTES on top for what a lint costs whatever its size (loading,
+# the rules' pass): fifty one-server files are less work than a pool's overhead, one 2 MB file is not.
+FILE_BYTES = 4096
+MIN_WORK_BYTES = 1 << 20
 
 
-def worker_count(requested: int, inputs: int) -> int:
-    """How many processes to use: `requested` (0 = as many as pays off), never more than inputs."""
+def work_of(sizes: Sequence[int]) -> int:
+    """The amount of work `--jobs 0` weighs for files of these sizes in bytes."""
+    return sum(sizes) + FILE_BYTES * len(sizes)
+
+
+def worker_count(requested: int, sizes: Sequence[int]) -> int:
+    """How many processes to use for files of these sizes: `requested` (0 = decide by the amount of work),
+    never more than there are files."""
+    inputs = len(sizes)
     if requested == 1 or inputs < 2 or not sys.platform.startswith("linux"):
         return 1
     if requested > 1:
         return min(requested, inputs)
-    if inputs < MIN_INPUTS:
+    if work_of(sizes) < MIN_WORK_BYTES:
         return 1
     return max(1, min(len(os.sched_getaffinity(0)), inputs))
 

@@ -121,7 +121,7 @@ def resolve(args: CliArgs) -> Resolved:
         if app not in known_apps:
             raise UsageError(f"no app profile {app!r} (see `wslint apps`)")
     if args.jobs < 0:
-        raise UsageError(f"--jobs must be 0 (decide by the number of files) or more, got {args.jobs}")
+        raise UsageError(f"--jobs must be 0 (decide by the amount of work) or more, got {args.jobs}")
     options = LintOptions(
         paths=args.paths,
         proxy=args.proxy,

@@ -87,6 +87,14 @@ class CodeCache:
     def store(self, source: str, code: CodeType) -> None:
         self._put("jinja", source, code)
 
+    def load_expression(self, source: str) -> CodeType | None:
+        """The compiled code of an expression (`when:`, `at:`, an edit's target), if cached."""
+        code = self._get("expr", source)
+        return code if isinstance(code, CodeType) else None
+
+    def store_expression(self, source: str, code: CodeType) -> None:
+        self._put("expr", source, code)
+
     def load_data(self, text: str) -> dict[str, object] | None:
         """The plain data (dicts, lists, strings, numbers) a YAML text was read as, if cached."""
         data = self._get("yaml", text)

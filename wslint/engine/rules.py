@@ -86,7 +86,12 @@ class LazyExpression:
 
     def __call__(self, **context: Any) -> Any:
         if self._compiled is None:
-            self._compiled = self._env.compile_expression(self._source, undefined_to_none=False)
+            env = self._env
+            self._compiled = (
+                env.expression(self._source)
+                if isinstance(env, RuleEnvironment)
+                else env.compile_expression(self._source, undefined_to_none=False)
+            )
         return self._compiled(**context)
 
 

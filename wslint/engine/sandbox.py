@@ -15,10 +15,13 @@ interrupts. How long a rule may loop is the time budget's business (budget.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from jinja2 import StrictUndefined, Template
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
+from jinja2.environment import TemplateExpression
 from jinja2.exceptions import SecurityError
+from jinja2.parser import Parser
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -70,6 +73,25 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
             code = self.compile(source)
             cache.store(source, code)
         return self.template_class.from_code(self, code, self.make_globals(None))
+
+    def expression(self, source: str) -> Callable[..., Any]:
+        """`compile_expression(source, undefined_to_none=False)`, through the compiled-code cache when there
+        is one: the same template Jinja builds for an expression (`result` assigned the parsed expression)."""
+        cache = self._code_cache
+        if cache is None:
+            return self.compile_expression(source, undefined_to_none=False)
+        code = cache.load_expression(source)
+        if code is None:
+            parser = Parser(self, source, state="variable")
+            expr = parser.parse_expression()
+            if not parser.stream.eos:
+                # what compile_expression says of `a b`
+                raise TemplateSyntaxError("chunk after expression", parser.stream.current.lineno, None, None)
+            tree = nodes.Template([nodes.Assign(nodes.Name("result", "store"), expr, lineno=1)], lineno=1)
+            code = self.compile(tree)
+            cache.store_expression(source, code)
+        template = self.template_class.from_code(self, code, self.make_globals(None))
+        return TemplateExpression(template, undefined_to_none=False)
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         key = (type(obj), attr)
