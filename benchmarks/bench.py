@@ -2,6 +2,7 @@
 
     python benchmarks/bench.py            # 100, 1,000 and 10,000 servers or sites
     python benchmarks/bench.py --quick    # 100 and 1,000 only
+    python benchmarks/bench.py --targets  # the speed targets' table (README, Performance), paired runs
 
 For each generated configuration it measures the whole `wslint` process
 (wall time and peak memory) against a parse-only floor, a process that only
@@ -23,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -118,8 +120,9 @@ def generate_traefik(directory: Path, sites: int) -> Path:
 def generate_apache(directory: Path, sites: int) -> Path:
     """Name-based virtual hosts, each with a ws:// ProxyPass ahead of its catch-all."""
     parts = [
-        "LoadModule proxy_module modules/mod_proxy.so\n"
-        "LoadModule proxy_http_module modules/mod_proxy_http.so\nListen 80\n"
+        "LoadModule mpm_event_module modules/mod_mpm_event.so\nLoadModule proxy_module modules/mod_proxy.so\n"
+        "LoadModule proxy_http_module modules/mod_proxy_http.so\n"
+        "Listen 80\nServerName bench.example.test\nErrorLog /dev/null\n"
     ]
     parts += [
         f"<VirtualHost *:80>\n    ServerName s{i}.example.test\n"
@@ -146,9 +149,9 @@ def generate_caddy(directory: Path, sites: int) -> Path:
     return conf
 
 
-def generate_tree(directory: Path, sites: int, servers: int) -> Path:
+def generate_tree(directory: Path, sites: int, servers: int, name: str = "tree") -> Path:
     """A deploy tree of many small nginx configurations, one per site."""
-    root = directory / "tree"
+    root = directory / name
     for i in range(sites):
         site = root / f"site{i:03d}"
         site.mkdir(parents=True)
@@ -258,11 +261,120 @@ def _kib(conf: Path) -> str:
     return f"{conf.stat().st_size // 1024:,} KiB"
 
 
+# -- the targets of issue 18: each ratio against its floor, measured in pairs in the same run --------------
+
+
+def paired(lint: list[str], floor: list[str], repeat: int) -> tuple[float, float, float, float, float]:
+    """(median of the per-pair time ratios, median lint s, median floor s, peak lint MiB, peak floor MiB): the
+    two commands run alternately, so a change in the machine's load hits both sides of a pair alike."""
+    measure(floor, 1)  # warm the page cache and the compiled-template cache
+    measure(lint, 1)
+    ratios, lint_ts, floor_ts = [], [], []
+    lint_m = floor_m = 0.0
+    for _ in range(repeat):
+        ft, fm = measure(floor, 1)
+        lt, lm = measure(lint, 1)
+        ratios.append(lt / ft)
+        lint_ts.append(lt)
+        floor_ts.append(ft)
+        lint_m, floor_m = max(lint_m, lm), max(floor_m, fm)
+    return statistics.median(ratios), statistics.median(lint_ts), statistics.median(floor_ts), lint_m, floor_m
+
+
+def installed_wslint() -> list[str]:
+    """The console script beside this Python (what users run: its start-up path), else `python -m wslint`."""
+    script = Path(PYTHON).with_name("wslint")
+    return [str(script)] if script.exists() else [PYTHON, "-m", "wslint"]
+
+
+def targets(base: Path, repeat: int) -> None:
+    """Print each row of issue 18's table: the ratio now, its target, and whether it is met."""
+    exe = installed_wslint()
+    out = ["--format", "json", "--jobs", "1"]
+    (base / "one").mkdir()
+    small = generate(base / "one", 1)
+    nginx_2k = generate(base, 2_000)
+    nginx_10k = generate(base, 10_000)
+    caddy_2k = generate_caddy(base, 2_000)
+    haproxy_2k = generate_haproxy(base, 2_000)
+    apache_2k = generate_apache(base, 2_000)
+    fifty = generate_tree(base, 50, 1, name="fifty")
+    rows: list[tuple[str, float, float, str]] = []
+
+    def add(what: str, target: float, lint: list[str], floor: list[str], n: int, memory: bool = False) -> None:
+        ratio, lint_t, floor_t, lint_m, floor_m = paired(lint, floor, n)
+        value = lint_m / floor_m if memory else ratio
+        detail = f"{lint_m:.0f} / {floor_m:.0f} MiB" if memory else f"{lint_t * 1000:.0f} / {floor_t * 1000:.0f} ms"
+        rows.append((what, value, target, detail))
+
+    add(
+        "one-server nginx file / `python -c 'import crossplane'`",
+        4.0,
+        [*exe, str(small)],
+        [PYTHON, "-c", "import crossplane"],
+        max(repeat, 9),
+    )
+    add("`wslint --version` / `python -c pass`", 3.0, [*exe, "--version"], [PYTHON, "-c", "pass"], max(repeat, 9))
+    add("nginx 2,000x5 / `crossplane.parse`", 2.0, [*exe, str(nginx_2k), *out], crossplane_floor(nginx_2k), repeat)
+    add(
+        "nginx 10,000x5 peak memory / crossplane's",
+        3.0,
+        [*exe, str(nginx_10k), *out],
+        crossplane_floor(nginx_10k),
+        1,
+        memory=True,
+    )
+    caddy = shutil.which("caddy")
+    if caddy:
+        add(
+            "Caddy 2,000 sites / `caddy adapt`",
+            3.5,
+            [*exe, str(caddy_2k), "--proxy", "caddy", *out],
+            [caddy, "adapt", "--config", str(caddy_2k), "--adapter", "caddyfile"],
+            repeat,
+        )
+    haproxy = shutil.which("haproxy")
+    if haproxy:
+        add(
+            "HAProxy 2,000 / `haproxy -c`",
+            6.0,
+            [*exe, str(haproxy_2k), *out],
+            [haproxy, "-c", "-q", "-f", str(haproxy_2k)],
+            repeat,
+        )
+    apache = shutil.which("apache2") or shutil.which("httpd")
+    if apache:
+        add(
+            "Apache 2,000 / `apache2 -t`",
+            6.0,
+            [*exe, str(apache_2k), "--proxy", "apache", *out],
+            [apache, "-t", "-d", "/usr/lib/apache2", "-f", str(apache_2k)],
+            repeat,
+        )
+    add(
+        "50 one-server files, `--jobs 0` / `--jobs 1`",
+        1.0,
+        [*exe, str(fifty), "--format", "json", "--jobs", "0"],
+        [*exe, str(fifty), "--format", "json", "--jobs", "1"],
+        max(repeat, 5),
+    )
+    print("\nissue 18 targets (medians of paired runs in this run)")
+    print("| what | now | target | met | measured |")
+    print("| --- | ---: | ---: | --- | --- |")
+    for what, value, target, detail in rows:
+        print(f"| {what} | {value:.2f}x | <= {target:g}x | {'yes' if value <= target else 'no'} | {detail} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 10,000-site configurations")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--targets", action="store_true", help="only the table of the speed targets")
     args = parser.parse_args()
+    if args.targets:
+        with tempfile.TemporaryDirectory() as tmp:
+            targets(Path(tmp), max(args.repeat, 5))
+        return
     sizes = [100, 1_000] if args.quick else [100, 1_000, 10_000]
     print(
         f"machine: {platform.machine()}, {len(os.sched_getaffinity(0))} cores, Python {platform.python_version()}, "
