@@ -337,3 +337,95 @@ def test_a_ws_url_without_mod_proxy_wstunnel_fails_before_2_4_47(tmp_path: Path)
 
     assert rules_at("2.4.29") == ["proxy-module-missing"]
     assert rules_at("2.4.71") == []
+
+
+# -- what wslint does not follow makes the verdict uncertain (docs/coverage/apache.md, Known guesses) ----------
+
+ALL_MODS = MODS + "".join(
+    f"LoadModule {m}_module modules/mod_{m}.so\n"
+    for m in (
+        "proxy_wstunnel",
+        "headers",
+        "authz_core",
+        "access_compat",
+        "proxy_balancer",
+        "proxy_hcheck",
+        "lbmethod_byrequests",
+        "macro",
+        "ssl",
+        "env",
+    )
+)
+WS_PROXY = "ProxyPass /ws/ ws://127.0.0.1:9001/ws/\n"
+
+
+def verdicts(tmp_path: Path, vhost: str, top: str = "") -> tuple[bool, ...]:
+    """Whether each client's verdict for ws://app.example.test/ws/ is certain."""
+    from wslint.endpoints import parse_endpoint
+
+    m, _ = model(tmp_path, ALL_MODS + top + f"<VirtualHost *:80>\nServerName app.example.test\n{vhost}</VirtualHost>\n")
+    assert m is not None
+    _, results = declare_endpoints(ApacheSimulator(m), m.order, (parse_endpoint("ws://app.example.test/ws/"),))
+    assert results
+    return tuple(r.certain for r in results)
+
+
+def test_the_plain_websocket_proxy_is_judged(tmp_path: Path) -> None:
+    assert all(verdicts(tmp_path, WS_PROXY))
+    assert all(verdicts(tmp_path / "granted", "<Proxy *>\nRequire all granted\n</Proxy>\n" + WS_PROXY))
+    assert all(verdicts(tmp_path / "tls", "SSLProxyEngine On\nProxyPass /ws/ wss://127.0.0.1:9001/ws/\n"))
+    assert all(verdicts(tmp_path / "header", "<If \"%{HTTPS} == 'on'\">\nHeader set X-A b\n</If>\n" + WS_PROXY))
+
+
+@pytest.mark.parametrize(
+    ("vhost", "top"),
+    [
+        pytest.param("<Proxy *>\nRequire all denied\n</Proxy>\n", "", id="proxy-section-access"),
+        pytest.param(
+            "<Location /ws/>\n<RequireAny>\nRequire ip 10.0.0.0/8\n</RequireAny>\n</Location>\n", "", id="require-any"
+        ),
+        pytest.param(
+            "<Location /ws/>\nOrder deny,allow\nDeny from all\nAllow from 10.0.0.0/8\n</Location>\n",
+            "",
+            id="allow-from",
+        ),
+        pytest.param("<Location /ws/>\n<Limit GET>\nRequire valid-user\n</Limit>\n</Location>\n", "", id="limit-get"),
+        pytest.param('<Location /ws/>\nSetHandler "proxy:ws://127.0.0.1:9002"\n</Location>\n', "", id="sethandler"),
+        pytest.param("RequestHeader unset Upgrade env=no_upgrade\n", "", id="requestheader-env"),
+        pytest.param("<If \"%{REMOTE_ADDR} != '127.0.0.1'\">\nRequire all denied\n</If>\n", "", id="if-section"),
+        pytest.param(
+            "",
+            "<Macro Site $host>\n<VirtualHost *:80>\nServerName $host\n</VirtualHost>\n</Macro>\nUse Site other.test\n",
+            id="macro-use",
+        ),
+        pytest.param(
+            "RewriteEngine On\nRewriteCond /var/www/maintenance.on -f\nRewriteRule ^ - [R=503,L]\n", "", id="file-test"
+        ),
+        pytest.param("RewriteEngine On\nRewriteRule ^/ws/(.*)$ /ws/$1 [N]\n", "", id="rewrite-next"),
+        pytest.param("ProxyRemote * http://10.0.0.1:3128\n", "", id="proxy-remote"),
+        pytest.param("SSLEngine On\nSSLVerifyClient require\n", "", id="client-certificate"),
+        pytest.param("SetEnv force-proxy-request-1.0 1\n", "", id="force-http-1.0"),
+    ],
+)
+def test_what_wslint_does_not_follow_is_not_judged(tmp_path: Path, vhost: str, top: str) -> None:
+    assert not any(verdicts(tmp_path, vhost + WS_PROXY, top))
+
+
+def test_tls_to_the_backend_without_ssl_proxy_engine_is_not_judged(tmp_path: Path) -> None:
+    assert not any(verdicts(tmp_path, "ProxyPass /ws/ wss://127.0.0.1:9001/ws/\n"))
+
+
+def test_a_health_check_template_is_not_judged(tmp_path: Path) -> None:
+    top = "ProxyHCTemplate tpl hcmethod=GET hcuri=/ws/\n<Proxy balancer://b>\nBalancerMember ws://127.0.0.1:9001 hctemplate=tpl\n</Proxy>\n"
+    assert not any(verdicts(tmp_path, "ProxyPass /ws/ balancer://b/ws/\n", top))
+
+
+def test_a_denied_location_keeps_its_own_upgrade(lint: LintFn) -> None:
+    """Who may reach a route is the endpoints' business: `Deny from all` beside `Allow from 10.0.0.0/8`
+    was reported as upgrade-not-enabled ("but not proxied") with an upgrade=websocket fix."""
+    report = lint(
+        ALL_MODS + "<VirtualHost *:80>\nServerName app.example.test\n<Location /ws/>\nOrder deny,allow\n"
+        "Deny from all\nAllow from 10.0.0.0/8\nProxyPass ws://127.0.0.1:9001/ws/\n</Location>\n</VirtualHost>\n",
+        name="httpd.conf",
+    )
+    assert [f.rule for f in report.findings] == []
