@@ -107,6 +107,23 @@ def test_includes_resolve_against_server_root_and_ifmodule_follows_load_order(tm
     assert [v.names[0][0] for v in m.servers.vhosts] == ["a.example.test", "b.example.test"]
 
 
+def test_conditional_sections_follow_defines_versions_files_and_directives(tmp_path: Path) -> None:
+    m, diags = model(
+        tmp_path,
+        MODS + "Define PORT 8080\nDefine ON\nUnDefine ON\n"
+        "<IfDefine !ON>\n<IfVersion >= 2.4.47>\n<IfFile present.txt>\n<IfDirective RewriteRule>\n"
+        "<VirtualHost *:${PORT}>\nServerName kept.test\n</VirtualHost>\n"
+        "</IfDirective>\n</IfFile>\n</IfVersion>\n</IfDefine>\n"
+        "<IfVersion < 2.4.47>\n<VirtualHost *:80>\nServerName old.test\n</VirtualHost>\n</IfVersion>\n"
+        "<IfFile absent.txt>\n<VirtualHost *:80>\nServerName nofile.test\n</VirtualHost>\n</IfFile>\n"
+        "<IfSection Macro>\n<VirtualHost *:80>\nServerName macro.test\n</VirtualHost>\n</IfSection>\n",
+        {"present.txt": ""},
+    )
+    assert m is not None and not diags
+    # 2.4.71, present.txt exists, ON was undefined again, mod_macro is not loaded
+    assert [(v.names[0][0], v.addresses) for v in m.servers.vhosts] == [("kept.test", [("*", 8080)])]
+
+
 def test_include_cycle_and_missing_include_are_diagnostics(tmp_path: Path) -> None:
     m, diags = model(tmp_path, "Include loop.conf\nInclude missing.conf\n", {"loop.conf": "Include loop.conf\n"})
     assert m is None
@@ -405,6 +422,7 @@ def test_the_plain_websocket_proxy_is_judged(tmp_path: Path) -> None:
         pytest.param("ProxyRemote * http://10.0.0.1:3128\n", "", id="proxy-remote"),
         pytest.param("SSLEngine On\nSSLVerifyClient require\n", "", id="client-certificate"),
         pytest.param("SetEnv force-proxy-request-1.0 1\n", "", id="force-http-1.0"),
+        pytest.param("<Location /ws/>\nAllowMethods POST\n</Location>\n", "", id="allow-methods"),
     ],
 )
 def test_what_wslint_does_not_follow_is_not_judged(tmp_path: Path, vhost: str, top: str) -> None:
@@ -429,3 +447,17 @@ def test_a_denied_location_keeps_its_own_upgrade(lint: LintFn) -> None:
         name="httpd.conf",
     )
     assert [f.rule for f in report.findings] == []
+
+
+@pytest.mark.parametrize(
+    "directory",
+    [
+        pytest.param("RewriteEngine On\nRewriteRule ^ws/(.*)$ ws://127.0.0.1:9001/ws/$1 [P]\n", id="rewrite"),
+        pytest.param("AllowOverride All\n", id="htaccess"),
+    ],
+)
+def test_a_path_nothing_proxies_is_not_judged_when_per_directory_rules_may_answer(
+    tmp_path: Path, directory: str
+) -> None:
+    assert all(verdicts(tmp_path / "none", "DocumentRoot /var/www\n"))
+    assert not any(verdicts(tmp_path, f"DocumentRoot /var/www\n<Directory /var/www>\n{directory}</Directory>\n"))

@@ -163,6 +163,8 @@ class Server:
     unjudged: list[str] = field(default_factory=list)
     # SSLProxyEngine On: mod_proxy may talk TLS to https:// and wss:// backends
     ssl_proxy: bool = False
+    # what may answer a path nothing proxies other than a file: per-directory rules, .htaccess files
+    file_rules: list[str] = field(default_factory=list)
 
     def worker_for(self, url: str) -> Worker | None:
         """The worker httpd uses for `url`: of those that cover it, the one with the longest name (the
@@ -278,6 +280,38 @@ ACCESS = frozenset(
         "allowmethods",
     }
 )
+
+
+FILE_SECTIONS = ("directory", "directorymatch", "files", "filesmatch")
+# per-directory directives that may answer a path nothing proxies otherwise than with a file
+FILE_ANSWERS = frozenset(
+    {
+        "rewriterule",
+        "sethandler",
+        "proxypass",
+        "proxypassmatch",
+        "redirect",
+        "redirectmatch",
+        "redirectpermanent",
+        "redirecttemp",
+        "fallbackresource",
+        "action",
+        "addhandler",
+    }
+)
+
+
+def _file_rules(section: Node) -> list[Node]:
+    """The lines of a `<Directory>`/`<Files>` section that may answer a request otherwise than with a file:
+    per-directory rewrites (a `[P]` rule proxies), handlers, redirects, and `AllowOverride` letting
+    `.htaccess` files (which wslint does not read) do the same."""
+    out: list[Node] = []
+    for c in section.children or []:
+        if c.key in FILE_ANSWERS or (c.key == "allowoverride" and [a.lower() for a in c.args] != ["none"]):
+            out.append(c)
+        elif c.key in FILE_SECTIONS or c.key in CONDITIONAL_SECTIONS:
+            out += _file_rules(c)
+    return out
 
 
 def neutral_conditional(node: Node) -> bool:
@@ -439,6 +473,10 @@ class Servers:
                 unjudged.append(why)
             elif n.key == "sslproxyengine" and n.args:
                 ssl_proxy = n.args[0].lower() == "on"
+        file_rules = list(parent.file_rules) if parent is not None else []
+        for n in nodes:
+            if n.key in FILE_SECTIONS:
+                file_rules += [f"what `{c.text.splitlines()[0]}` at {c.source} does" for c in _file_rules(n)]
         label = " ".join(node.args) if node is not None else "main server"
         return Server(
             node=node,
@@ -462,6 +500,7 @@ class Servers:
             ws_fallback=ws_fallback,
             unjudged=unjudged,
             ssl_proxy=ssl_proxy,
+            file_rules=file_rules,
         )
 
     def listen_ports(self) -> set[int]:

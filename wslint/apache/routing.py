@@ -266,6 +266,7 @@ class Router:
             if applied.kind == "path":
                 assert applied.rule is not None
                 steps.append(TraceStep("a path rewritten without [PT] is served from the file system", None))
+                uncertain += srv.file_rules
                 out = Outcome(
                     "local",
                     "static",
@@ -313,6 +314,7 @@ class Router:
             # answered in the translation phase, before access control
             return redirect
         steps.append(TraceStep("no ProxyPass or RewriteRule proxies this path: httpd serves it from files", None))
+        uncertain += srv.file_rules
         out = Outcome("local", "static", None, status=404, steps=steps, uncertain=uncertain, section=section)
         return self._deny(out, access)
 
