@@ -269,3 +269,10 @@ def test_a_proxy_that_sends_another_method_or_takes_over_the_answer_is_not_judge
     text = f"http://app.example.test {{\n\treverse_proxy 127.0.0.1:9001 {{\n\t\t{sub}\n\t}}\n}}\n"
     cfg = model(lint, text, "ws://app.example.test/ws")
     assert cfg.endpoints and not any(r.certain for r in cfg.endpoints)
+
+
+def test_a_plugin_directive_placed_with_order_is_not_judged(lint: LintFn) -> None:
+    text = "{\n\torder rate_limit before reverse_proxy\n}\nhttp://app.example.test {\n\trate_limit\n\treverse_proxy 127.0.0.1:9001\n}\n"
+    cfg = model(lint, text, "ws://app.example.test/ws")
+    assert cfg.endpoints and not any(r.certain for r in cfg.endpoints)
+    assert any("rate_limit" in u for r in cfg.endpoints for u in r.uncertain)

@@ -72,10 +72,13 @@ def parse_directive(node: Node, defs: dict[str, MatcherSet], ctx: Ctx) -> list[C
         if name in SITE_DIRECTIVES:
             return _site_directive(node, defs, ctx)
         if name in ctx.order:
-            # a plugin's directive placed with the `order` option: assumed to let requests through
+            # a plugin's directive placed with the `order` option: whether it answers a request is unknown
             sets, _ = split_matcher(node, defs)
-            ctx.notes.append((f"the directive {name} (a plugin) is assumed to let handshakes through", node.source))
-            return [route_value(node, sets, Passthrough(name, node.source, note=f"plugin directive {name}"))]
+            ctx.notes.append((f"the directive {name} (a plugin) is not followed", node.source))
+            plugin = Passthrough(name, node.source, note=f"plugin directive {name}", unknown=True)
+            value = route_value(node, sets, plugin)
+            value.directive = value.value.directive = value.value.keyword = name
+            return [value]
         raise CaddyfileError(
             f"unrecognized directive: {name} - are you sure your Caddyfile structure (nesting and braces) is correct?",
             node.head,
