@@ -461,3 +461,33 @@ def test_a_path_nothing_proxies_is_not_judged_when_per_directory_rules_may_answe
 ) -> None:
     assert all(verdicts(tmp_path / "none", "DocumentRoot /var/www\n"))
     assert not any(verdicts(tmp_path, f"DocumentRoot /var/www\n<Directory /var/www>\n{directory}</Directory>\n"))
+
+
+@pytest.mark.parametrize(
+    ("rules", "kind", "target"),
+    [
+        # [C]: a rule that does not match skips the rest of its chain
+        (["RewriteRule ^/old - [C]", "RewriteRule ^ ws://127.0.0.1:9002/ [P]"], "none", None),
+        # [S=1] skips the next rule
+        (["RewriteRule ^/ws - [S=1]", "RewriteRule ^ - [F]", "RewriteRule ^ ws://127.0.0.1:9001/ [P]"], "proxy", None),
+        (["RewriteRule ^/ws - [G]"], "gone", None),
+        (["RewriteRule ^/ws/(.*)$ /sock/$1 [END]", "RewriteRule ^ - [F]"], "path", "/sock/"),
+        (["RewriteRule ^/ws/$ ws://127.0.0.1:9001/s?a=1 [P,QSA]"], "proxy", "ws://127.0.0.1:9001/s?a=1&EIO=4"),
+        # [QSD] discards the request's query, not the one the substitution writes (mod_rewrite.c)
+        (["RewriteRule ^/ws/$ ws://127.0.0.1:9001/s [P,QSD]"], "proxy", "ws://127.0.0.1:9001/s"),
+        (["RewriteRule ^/ws/$ ws://127.0.0.1:9001/s?a=1 [P,QSD]"], "proxy", "ws://127.0.0.1:9001/s?a=1"),
+        (["RewriteRule ^/ws/$ ws://127.0.0.1:9001/s? [P,QSA]"], "proxy", "ws://127.0.0.1:9001/s?EIO=4"),
+    ],
+)
+def test_rewrite_flags(rules: list[str], kind: str, target: str | None) -> None:
+    from wslint.apache.parser import parse
+    from wslint.apache.rewrite import Request, collect, run_rules
+
+    applied = run_rules(
+        collect(parse("\n".join(rules) + "\n", "site.conf")),
+        Request("/ws/", "EIO=4", "app.test", {}, False, 80, "app.test"),
+        lambda p: "http://app.test" + p,
+    )
+    assert applied.kind == kind
+    if target is not None:
+        assert (applied.url or applied.uri) == target

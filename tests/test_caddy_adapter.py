@@ -276,3 +276,9 @@ def test_a_plugin_directive_placed_with_order_is_not_judged(lint: LintFn) -> Non
     cfg = model(lint, text, "ws://app.example.test/ws")
     assert cfg.endpoints and not any(r.certain for r in cfg.endpoints)
     assert any("rate_limit" in u for r in cfg.endpoints for u in r.uncertain)
+
+
+def test_dynamic_upstreams_are_proxied_to(lint: LintFn) -> None:
+    text = "http://app.example.test {\n\treverse_proxy {\n\t\tdynamic a backend.internal 9001\n\t}\n}\n"
+    cfg = model(lint, text, "ws://app.example.test/ws")
+    assert cfg.endpoints and all(r.outcome == "proxied" and r.upgrades and r.certain for r in cfg.endpoints)

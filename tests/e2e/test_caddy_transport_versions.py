@@ -2,7 +2,8 @@
 
 Only `h2c` (HTTP/2 to a plain upstream) keeps a handshake from being upgraded to an http://
 upstream: with `versions 2` alone Go's transport still speaks HTTP/1.1 there, and caddy 2.6.2
-answers 101. wslint said "plain request (HTTP/2 upstream)" for it.
+answers 101. wslint said "plain request (HTTP/2 upstream)" for it. A `write_timeout` does not keep the
+handshake from being upgraded either.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ def status_line(port: int) -> bytes:
 
 
 @pytest.mark.parametrize(
-    ("versions", "upgraded"), [("versions 2", True), ("versions 1.1 2", True), ("versions h2c 2", False)]
+    ("versions", "upgraded"),
+    [("versions 2", True), ("versions 1.1 2", True), ("versions h2c 2", False), ("write_timeout 1s", True)],
 )
 def test_only_h2c_keeps_a_plain_upstream_from_upgrading(
     caddy_bin: str, tmp_path: Path, versions: str, upgraded: bool

@@ -334,10 +334,13 @@ def run_rules(rules: list[Rule], req: Request, host_url: Callable[[str], str]) -
         if rule.substitution != "-":
             target = expand(rule.substitution, current, groups, tuple(cond_groups))
             new_path, qmark, new_query = target.partition("?")
-            if qmark:
-                query = f"{new_query}&{query}" if rule.has("qsa", "qsappend") and query else new_query
             if rule.has("qsd", "qsdiscard"):
+                # the request's query is discarded; one the substitution writes is kept (splitout_queryargs)
                 query = ""
+            if qmark and rule.has("qsa", "qsappend"):
+                query = "&".join(q for q in (new_query, query) if q)
+            elif qmark:
+                query = new_query
             absolute = re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", new_path) is not None
             if rule.proxy:
                 url = new_path + (f"?{query}" if query else "")
