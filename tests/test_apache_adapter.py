@@ -107,6 +107,23 @@ def test_includes_resolve_against_server_root_and_ifmodule_follows_load_order(tm
     assert [v.names[0][0] for v in m.servers.vhosts] == ["a.example.test", "b.example.test"]
 
 
+def test_conditional_sections_follow_defines_versions_files_and_directives(tmp_path: Path) -> None:
+    m, diags = model(
+        tmp_path,
+        MODS + "Define PORT 8080\nDefine ON\nUnDefine ON\n"
+        "<IfDefine !ON>\n<IfVersion >= 2.4.47>\n<IfFile present.txt>\n<IfDirective RewriteRule>\n"
+        "<VirtualHost *:${PORT}>\nServerName kept.test\n</VirtualHost>\n"
+        "</IfDirective>\n</IfFile>\n</IfVersion>\n</IfDefine>\n"
+        "<IfVersion < 2.4.47>\n<VirtualHost *:80>\nServerName old.test\n</VirtualHost>\n</IfVersion>\n"
+        "<IfFile absent.txt>\n<VirtualHost *:80>\nServerName nofile.test\n</VirtualHost>\n</IfFile>\n"
+        "<IfSection Macro>\n<VirtualHost *:80>\nServerName macro.test\n</VirtualHost>\n</IfSection>\n",
+        {"present.txt": ""},
+    )
+    assert m is not None and not diags
+    # 2.4.71, present.txt exists, ON was undefined again, mod_macro is not loaded
+    assert [(v.names[0][0], v.addresses) for v in m.servers.vhosts] == [("kept.test", [("*", 8080)])]
+
+
 def test_include_cycle_and_missing_include_are_diagnostics(tmp_path: Path) -> None:
     m, diags = model(tmp_path, "Include loop.conf\nInclude missing.conf\n", {"loop.conf": "Include loop.conf\n"})
     assert m is None
@@ -337,3 +354,140 @@ def test_a_ws_url_without_mod_proxy_wstunnel_fails_before_2_4_47(tmp_path: Path)
 
     assert rules_at("2.4.29") == ["proxy-module-missing"]
     assert rules_at("2.4.71") == []
+
+
+# -- what wslint does not follow makes the verdict uncertain (docs/coverage/apache.md, Known guesses) ----------
+
+ALL_MODS = MODS + "".join(
+    f"LoadModule {m}_module modules/mod_{m}.so\n"
+    for m in (
+        "proxy_wstunnel",
+        "headers",
+        "authz_core",
+        "access_compat",
+        "proxy_balancer",
+        "proxy_hcheck",
+        "lbmethod_byrequests",
+        "macro",
+        "ssl",
+        "env",
+    )
+)
+WS_PROXY = "ProxyPass /ws/ ws://127.0.0.1:9001/ws/\n"
+
+
+def verdicts(tmp_path: Path, vhost: str, top: str = "") -> tuple[bool, ...]:
+    """Whether each client's verdict for ws://app.example.test/ws/ is certain."""
+    from wslint.endpoints import parse_endpoint
+
+    m, _ = model(tmp_path, ALL_MODS + top + f"<VirtualHost *:80>\nServerName app.example.test\n{vhost}</VirtualHost>\n")
+    assert m is not None
+    _, results = declare_endpoints(ApacheSimulator(m), m.order, (parse_endpoint("ws://app.example.test/ws/"),))
+    assert results
+    return tuple(r.certain for r in results)
+
+
+def test_the_plain_websocket_proxy_is_judged(tmp_path: Path) -> None:
+    assert all(verdicts(tmp_path, WS_PROXY))
+    assert all(verdicts(tmp_path / "granted", "<Proxy *>\nRequire all granted\n</Proxy>\n" + WS_PROXY))
+    assert all(verdicts(tmp_path / "tls", "SSLProxyEngine On\nProxyPass /ws/ wss://127.0.0.1:9001/ws/\n"))
+    assert all(verdicts(tmp_path / "header", "<If \"%{HTTPS} == 'on'\">\nHeader set X-A b\n</If>\n" + WS_PROXY))
+
+
+@pytest.mark.parametrize(
+    ("vhost", "top"),
+    [
+        pytest.param("<Proxy *>\nRequire all denied\n</Proxy>\n", "", id="proxy-section-access"),
+        pytest.param(
+            "<Location /ws/>\n<RequireAny>\nRequire ip 10.0.0.0/8\n</RequireAny>\n</Location>\n", "", id="require-any"
+        ),
+        pytest.param(
+            "<Location /ws/>\nOrder deny,allow\nDeny from all\nAllow from 10.0.0.0/8\n</Location>\n",
+            "",
+            id="allow-from",
+        ),
+        pytest.param("<Location /ws/>\n<Limit GET>\nRequire valid-user\n</Limit>\n</Location>\n", "", id="limit-get"),
+        pytest.param('<Location /ws/>\nSetHandler "proxy:ws://127.0.0.1:9002"\n</Location>\n', "", id="sethandler"),
+        pytest.param("RequestHeader unset Upgrade env=no_upgrade\n", "", id="requestheader-env"),
+        pytest.param("<If \"%{REMOTE_ADDR} != '127.0.0.1'\">\nRequire all denied\n</If>\n", "", id="if-section"),
+        pytest.param(
+            "",
+            "<Macro Site $host>\n<VirtualHost *:80>\nServerName $host\n</VirtualHost>\n</Macro>\nUse Site other.test\n",
+            id="macro-use",
+        ),
+        pytest.param(
+            "RewriteEngine On\nRewriteCond /var/www/maintenance.on -f\nRewriteRule ^ - [R=503,L]\n", "", id="file-test"
+        ),
+        pytest.param("RewriteEngine On\nRewriteRule ^/ws/(.*)$ /ws/$1 [N]\n", "", id="rewrite-next"),
+        pytest.param("ProxyRemote * http://10.0.0.1:3128\n", "", id="proxy-remote"),
+        pytest.param("SSLEngine On\nSSLVerifyClient require\n", "", id="client-certificate"),
+        pytest.param("SetEnv force-proxy-request-1.0 1\n", "", id="force-http-1.0"),
+        pytest.param("<Location /ws/>\nAllowMethods POST\n</Location>\n", "", id="allow-methods"),
+    ],
+)
+def test_what_wslint_does_not_follow_is_not_judged(tmp_path: Path, vhost: str, top: str) -> None:
+    assert not any(verdicts(tmp_path, vhost + WS_PROXY, top))
+
+
+def test_tls_to_the_backend_without_ssl_proxy_engine_is_not_judged(tmp_path: Path) -> None:
+    assert not any(verdicts(tmp_path, "ProxyPass /ws/ wss://127.0.0.1:9001/ws/\n"))
+
+
+def test_a_health_check_template_is_not_judged(tmp_path: Path) -> None:
+    top = "ProxyHCTemplate tpl hcmethod=GET hcuri=/ws/\n<Proxy balancer://b>\nBalancerMember ws://127.0.0.1:9001 hctemplate=tpl\n</Proxy>\n"
+    assert not any(verdicts(tmp_path, "ProxyPass /ws/ balancer://b/ws/\n", top))
+
+
+def test_a_denied_location_keeps_its_own_upgrade(lint: LintFn) -> None:
+    """Who may reach a route is the endpoints' business: `Deny from all` beside `Allow from 10.0.0.0/8`
+    was reported as upgrade-not-enabled ("but not proxied") with an upgrade=websocket fix."""
+    report = lint(
+        ALL_MODS + "<VirtualHost *:80>\nServerName app.example.test\n<Location /ws/>\nOrder deny,allow\n"
+        "Deny from all\nAllow from 10.0.0.0/8\nProxyPass ws://127.0.0.1:9001/ws/\n</Location>\n</VirtualHost>\n",
+        name="httpd.conf",
+    )
+    assert [f.rule for f in report.findings] == []
+
+
+@pytest.mark.parametrize(
+    "directory",
+    [
+        pytest.param("RewriteEngine On\nRewriteRule ^ws/(.*)$ ws://127.0.0.1:9001/ws/$1 [P]\n", id="rewrite"),
+        pytest.param("AllowOverride All\n", id="htaccess"),
+    ],
+)
+def test_a_path_nothing_proxies_is_not_judged_when_per_directory_rules_may_answer(
+    tmp_path: Path, directory: str
+) -> None:
+    assert all(verdicts(tmp_path / "none", "DocumentRoot /var/www\n"))
+    assert not any(verdicts(tmp_path, f"DocumentRoot /var/www\n<Directory /var/www>\n{directory}</Directory>\n"))
+
+
+@pytest.mark.parametrize(
+    ("rules", "kind", "target"),
+    [
+        # [C]: a rule that does not match skips the rest of its chain
+        (["RewriteRule ^/old - [C]", "RewriteRule ^ ws://127.0.0.1:9002/ [P]"], "none", None),
+        # [S=1] skips the next rule
+        (["RewriteRule ^/ws - [S=1]", "RewriteRule ^ - [F]", "RewriteRule ^ ws://127.0.0.1:9001/ [P]"], "proxy", None),
+        (["RewriteRule ^/ws - [G]"], "gone", None),
+        (["RewriteRule ^/ws/(.*)$ /sock/$1 [END]", "RewriteRule ^ - [F]"], "path", "/sock/"),
+        (["RewriteRule ^/ws/$ ws://127.0.0.1:9001/s?a=1 [P,QSA]"], "proxy", "ws://127.0.0.1:9001/s?a=1&EIO=4"),
+        # [QSD] discards the request's query, not the one the substitution writes (mod_rewrite.c)
+        (["RewriteRule ^/ws/$ ws://127.0.0.1:9001/s [P,QSD]"], "proxy", "ws://127.0.0.1:9001/s"),
+        (["RewriteRule ^/ws/$ ws://127.0.0.1:9001/s?a=1 [P,QSD]"], "proxy", "ws://127.0.0.1:9001/s?a=1"),
+        (["RewriteRule ^/ws/$ ws://127.0.0.1:9001/s? [P,QSA]"], "proxy", "ws://127.0.0.1:9001/s?EIO=4"),
+    ],
+)
+def test_rewrite_flags(rules: list[str], kind: str, target: str | None) -> None:
+    from wslint.apache.parser import parse
+    from wslint.apache.rewrite import Request, collect, run_rules
+
+    applied = run_rules(
+        collect(parse("\n".join(rules) + "\n", "site.conf")),
+        Request("/ws/", "EIO=4", "app.test", {}, False, 80, "app.test"),
+        lambda p: "http://app.test" + p,
+    )
+    assert applied.kind == kind
+    if target is not None:
+        assert (applied.url or applied.uri) == target

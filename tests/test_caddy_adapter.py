@@ -234,3 +234,51 @@ def test_caddy1_directives_are_named_with_their_caddy2_form(tmp_path: Path, bloc
     path.write_text(f"app.test {{\n\t{block}\n}}\n")
     (diag,) = run(LintOptions(paths=(str(path),), proxy="caddy"), load_rules()).diagnostics
     assert diag.line == 2 and "Caddy 1 syntax" in diag.message and words in diag.message
+
+
+# -- what wslint does not follow makes the verdict uncertain (docs/coverage/caddy.md, Known guesses) ----------
+
+
+@pytest.mark.parametrize(
+    "directive",
+    [
+        pytest.param("forward_auth 127.0.0.1:9091 {\n\t\turi /api/verify\n\t}", id="forward-auth"),
+        pytest.param(
+            "basicauth {\n\t\tadmin $2a$14$Zkx19XLiW6VYouLHR5NmfOFU0z2GTNmpkT/5qqR7hx4IjWJPDhjvG\n\t}", id="basicauth"
+        ),
+        pytest.param("metrics", id="metrics"),
+        pytest.param("method POST", id="method"),
+    ],
+)
+def test_a_handler_that_may_answer_or_change_the_handshake_is_not_judged(lint: LintFn, directive: str) -> None:
+    text = f"http://app.example.test {{\n\t{directive}\n\treverse_proxy 127.0.0.1:9001\n}}\n"
+    cfg = model(lint, text, "ws://app.example.test/ws")
+    assert cfg.endpoints and not any(r.certain for r in cfg.endpoints)
+    plain = model(lint, "http://app.example.test {\n\treverse_proxy 127.0.0.1:9001\n}\n", "ws://app.example.test/ws")
+    assert all(r.certain and r.upgrades for r in plain.endpoints)
+
+
+@pytest.mark.parametrize(
+    "sub",
+    [
+        pytest.param("method POST", id="method"),
+        pytest.param("handle_response {\n\t\t\trespond 403\n\t\t}", id="handle-response"),
+    ],
+)
+def test_a_proxy_that_sends_another_method_or_takes_over_the_answer_is_not_judged(lint: LintFn, sub: str) -> None:
+    text = f"http://app.example.test {{\n\treverse_proxy 127.0.0.1:9001 {{\n\t\t{sub}\n\t}}\n}}\n"
+    cfg = model(lint, text, "ws://app.example.test/ws")
+    assert cfg.endpoints and not any(r.certain for r in cfg.endpoints)
+
+
+def test_a_plugin_directive_placed_with_order_is_not_judged(lint: LintFn) -> None:
+    text = "{\n\torder rate_limit before reverse_proxy\n}\nhttp://app.example.test {\n\trate_limit\n\treverse_proxy 127.0.0.1:9001\n}\n"
+    cfg = model(lint, text, "ws://app.example.test/ws")
+    assert cfg.endpoints and not any(r.certain for r in cfg.endpoints)
+    assert any("rate_limit" in u for r in cfg.endpoints for u in r.uncertain)
+
+
+def test_dynamic_upstreams_are_proxied_to(lint: LintFn) -> None:
+    text = "http://app.example.test {\n\treverse_proxy {\n\t\tdynamic a backend.internal 9001\n\t}\n}\n"
+    cfg = model(lint, text, "ws://app.example.test/ws")
+    assert cfg.endpoints and all(r.outcome == "proxied" and r.upgrades and r.certain for r in cfg.endpoints)

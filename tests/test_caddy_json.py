@@ -487,3 +487,21 @@ def test_a_directory_with_caddy_json_is_linted_through_it(tmp_path: Path, rules:
     report = run(LintOptions(paths=(str(tmp_path),), endpoints=(parse_endpoint("wss://app.example.test/ws/x"),)), rules)
     assert [c.main_file for c in report.linted] == [str(tmp_path / "caddy.json")]
     assert any(f.rule == "idle-timeout-short" for f in report.findings)
+
+
+@pytest.mark.parametrize("handler", ["authentication", "metrics"])
+def test_a_handler_of_caddys_own_that_may_answer_makes_the_verdict_uncertain(
+    tmp_path: Path, rules: RuleSet, handler: str
+) -> None:
+    path = tmp_path / "caddy.json"
+    path.write_text(
+        '{"apps": {"http": {"servers": {"s": {"listen": [":8080"], "routes": [\n'
+        f'{{"handle": [{{"handler": "{handler}"}}]}},\n'
+        '{"match": [{"path": ["/ws/*"]}], "handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": "a:1"}]}]}\n'
+        "]}}}}}"
+    )
+    report = _lint(path, rules, "ws://app.example.test:8080/ws/chat")
+    (result, *_) = report.configs[0].endpoint_results
+    assert result.outcome == "proxied" and not result.certain
+    assert any(handler in u for u in result.uncertain)
+    assert not report.diagnostics, "a handler of Caddy's own is no unknown module"

@@ -129,7 +129,7 @@ class ApacheModel:
         self.version_assumed = version_assumed
         self.clients = clients
         self.servers = Servers(loaded.nodes, version)
-        self.context = Context(version, loaded.modules)
+        self.context = Context(version, loaded.modules, *_unfollowed(loaded.nodes))
         self.hosts: list[Server] = self.servers.vhosts or [self.servers.main]
         if self.servers.vhosts and any(
             not any(p is None or p == port for s in self.servers.vhosts for _, p in s.addresses)
@@ -272,7 +272,8 @@ class ApacheModel:
         out = Outcome("proxied", "proxy-pass", d.node.source, url=url, mapping=d.mapping, rule=d.rule)
         section = d.mapping.location if d.mapping is not None else None
         headers = router.request(client, "app.example.test", None, False)
-        return router._proxied(out, [section] if section is not None else [], headers, [], [])
+        # the route's own upgrade: who may reach it (Require, Deny) is the endpoints' business
+        return router._proxied(out, [section] if section is not None else [], headers, [], [], access=False)
 
     def _upstream(self, out: Outcome, d: Decider) -> Upstream | None:
         bal = out.balancer
@@ -558,6 +559,27 @@ class ApacheModel:
             endpoint_results=results,
             version_assumed=self.version_assumed,
         )
+
+
+ENV_SETTERS = frozenset(
+    {"setenv", "setenvif", "setenvifnocase", "setenvifexpr", "browsermatch", "browsermatchnocase", "rewriterule"}
+)
+
+
+def _unfollowed(nodes: list[Node]) -> tuple[tuple[str, ...], tuple[Source, ...]]:
+    """What the whole configuration holds that wslint does not follow: mod_macro's `Use` lines (the virtual
+    hosts and sections they expand to are not read), and where force-proxy-request-1.0 is set."""
+    uses: list[str] = []
+    force10: list[Source] = []
+    todo = list(nodes)
+    while todo:
+        n = todo.pop(0)
+        if n.key == "use":
+            uses.append(f"what `{n.text}` at {n.source} expands to (mod_macro is not followed)")
+        elif n.key in ENV_SETTERS and "force-proxy-request-1.0" in n.text.lower():
+            force10.append(n.source)
+        todo.extend(n.children or [])
+    return tuple(uses), tuple(force10)
 
 
 def _chain(conds: tuple[Cond, ...], results: list[bool]) -> bool:

@@ -159,6 +159,12 @@ class Server:
     merge_slashes: bool = True
     # ProxyWebsocketFallbackToProxyHttp (On by default): mod_proxy_http, not mod_proxy_wstunnel, tunnels ws://
     ws_fallback: bool = True
+    # what wslint does not follow and that may change the answer to any request of this server
+    unjudged: list[str] = field(default_factory=list)
+    # SSLProxyEngine On: mod_proxy may talk TLS to https:// and wss:// backends
+    ssl_proxy: bool = False
+    # what may answer a path nothing proxies other than a file: per-directory rules, .htaccess files
+    file_rules: list[str] = field(default_factory=list)
 
     def worker_for(self, url: str) -> Worker | None:
         """The worker httpd uses for `url`: of those that cover it, the one with the longest name (the
@@ -206,6 +212,7 @@ def _location(node: Node) -> LocationSection | None:
         section = LocationSection(kind, args[0], node)
     else:
         return None
+    allows: list[Node] = []
     for child in node.children or []:
         key = child.key
         if key in ("proxypass", "proxypassmatch") and child.args:
@@ -227,13 +234,112 @@ def _location(node: Node) -> LocationSection | None:
                 section.unknown.append(f"`{child.text}` at {child.source}")
         elif key == "deny" and [a.lower() for a in child.args] == ["from", "all"]:
             section.denied = child
+        elif key == "allow":
+            allows.append(child)
+            if [a.lower() for a in child.args] != ["from", "all"]:
+                section.unknown.append(f"the client-address rule `{child.text}` at {child.source}")
+        elif (unknown := access_unknown(child)) is not None:
+            section.unknown.append(unknown)
+        elif key == "sethandler" and child.args and child.args[0].lower() != "none":
+            # a handler of the section's own (`proxy:ws://...`, server-status) may answer the request
+            section.unknown.append(f"`{child.text}` at {child.source}")
+        elif key in CONDITIONAL_SECTIONS and not neutral_conditional(child):
+            section.unknown.append(f"`{child.text.splitlines()[0]}` at {child.source}")
         elif key in ("rewriterule", "redirect", "redirectmatch", "redirectpermanent", "redirecttemp"):
             section.unknown.append(f"`{child.text}` at {child.source}")
         elif key in ("requestheader",):
             section.headers.append(child)
         elif key in ("authtype",):
             section.unknown.append(f"authentication (`{child.text}` at {child.source})")
+    if allows and section.denied is not None and section.denied.key == "deny":
+        # Deny from all with Allow lines: `Order` decides which wins
+        section.unknown.append(f"`{section.denied.text}` beside `{allows[0].text}` (their Order decides)")
     return section
+
+
+# per-directory sections evaluated per request (`<If "expr">`), which wslint does not evaluate
+CONDITIONAL_SECTIONS = ("if", "elseif", "else")
+# directives that cannot change a handshake's route, path or request headers wherever they stand
+NEUTRAL_IN_CONDITIONAL = frozenset({"header", "errordocument", "loglevel", "customlog", "adddefaultcharset"})
+# the access checks of mod_authz_core, mod_access_compat, mod_auth_* and mod_ssl: each may answer 401/403
+ACCESS = frozenset(
+    {
+        "require",
+        "deny",
+        "allow",
+        "satisfy",
+        "authtype",
+        "requireall",
+        "requireany",
+        "requirenone",
+        "limit",
+        "limitexcept",
+        "sslrequire",
+        "sslrequiressl",
+        "sslverifyclient",
+        "allowmethods",
+    }
+)
+
+
+FILE_SECTIONS = ("directory", "directorymatch", "files", "filesmatch")
+# per-directory directives that may answer a path nothing proxies otherwise than with a file
+FILE_ANSWERS = frozenset(
+    {
+        "rewriterule",
+        "sethandler",
+        "proxypass",
+        "proxypassmatch",
+        "redirect",
+        "redirectmatch",
+        "redirectpermanent",
+        "redirecttemp",
+        "fallbackresource",
+        "action",
+        "addhandler",
+    }
+)
+
+
+def _file_rules(section: Node) -> list[Node]:
+    """The lines of a `<Directory>`/`<Files>` section that may answer a request otherwise than with a file:
+    per-directory rewrites (a `[P]` rule proxies), handlers, redirects, and `AllowOverride` letting
+    `.htaccess` files (which wslint does not read) do the same."""
+    out: list[Node] = []
+    for c in section.children or []:
+        if c.key in FILE_ANSWERS or (c.key == "allowoverride" and [a.lower() for a in c.args] != ["none"]):
+            out.append(c)
+        elif c.key in FILE_SECTIONS or c.key in CONDITIONAL_SECTIONS:
+            out += _file_rules(c)
+    return out
+
+
+def neutral_conditional(node: Node) -> bool:
+    """Whether an `<If>`/`<ElseIf>`/`<Else>` section holds only directives that cannot change a handshake."""
+    return all(c.key in NEUTRAL_IN_CONDITIONAL for c in node.children or [])
+
+
+def access_unknown(node: Node) -> str | None:
+    """What an access directive wslint does not evaluate does (None: none, or one that lets every
+    GET through: `Require all granted`, `Allow from all`, `Order`, `SSLVerifyClient none|optional*`)."""
+    key, words = node.key, [a.lower() for a in node.args]
+    if key not in ACCESS and key != "order":
+        return None
+    if (
+        key == "order"
+        or (key == "require" and words == ["all", "granted"])
+        or (key == "allow" and words == ["from", "all"])
+    ):
+        return None
+    if key == "sslverifyclient" and words[:1] != ["require"]:
+        return None
+    if key == "allowmethods" and ("get" in words or words == ["reset"]):
+        return None
+    if key == "limitexcept" and "get" in words:
+        return None
+    if key == "limit" and "get" not in words:
+        return None
+    return f"the access check `{node.text.splitlines()[0]}` at {node.source}"
 
 
 class Servers:
@@ -356,6 +462,21 @@ class Servers:
         headers = [n for n in own if n.key == "requestheader"]
         if parent is not None:
             headers = parent.headers + headers
+        unjudged = list(parent.unjudged) if parent is not None else []
+        ssl_proxy = parent.ssl_proxy if parent is not None else False
+        for n in nodes:
+            if n.key in CONDITIONAL_SECTIONS and not neutral_conditional(n):
+                unjudged.append(f"what `{n.text.splitlines()[0]}` at {n.source} does (its expression is not evaluated)")
+            elif n.key in ("proxyremote", "proxyremotematch"):
+                unjudged.append(f"where `{n.text}` at {n.source} sends the request (another proxy)")
+            elif n.key in ("sslverifyclient", "sslrequiressl", "sslrequire") and (why := access_unknown(n)):
+                unjudged.append(why)
+            elif n.key == "sslproxyengine" and n.args:
+                ssl_proxy = n.args[0].lower() == "on"
+        file_rules = list(parent.file_rules) if parent is not None else []
+        for n in nodes:
+            if n.key in FILE_SECTIONS:
+                file_rules += [f"what `{c.text.splitlines()[0]}` at {c.source} does" for c in _file_rules(n)]
         label = " ".join(node.args) if node is not None else "main server"
         return Server(
             node=node,
@@ -377,6 +498,9 @@ class Servers:
             proxy_sections=proxy_sections,
             merge_slashes=merge_slashes,
             ws_fallback=ws_fallback,
+            unjudged=unjudged,
+            ssl_proxy=ssl_proxy,
+            file_rules=file_rules,
         )
 
     def listen_ports(self) -> set[int]:

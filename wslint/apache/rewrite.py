@@ -216,6 +216,9 @@ def cond_holds(cond: Cond, req: Request, rule_groups: tuple[str, ...], cond_grou
     if negate:
         pattern = pattern[1:]
     if pattern in FILE_TESTS:
+        if not _names_the_request(cond.test):
+            # a file the configuration names (a maintenance flag, a docroot file): whether it exists is the server's
+            raise Unknown(f"whether the file of `{cond.node.text}` exists")
         # a WebSocket path names no file or directory
         result = False
     elif (
@@ -240,6 +243,11 @@ def cond_holds(cond: Cond, req: Request, rule_groups: tuple[str, ...], cond_grou
         if m is not None and not negate:
             cond_groups[:] = [m.group(0), *(g or "" for g in m.groups())]
     return result != negate
+
+
+def _names_the_request(test: str) -> bool:
+    """Whether a file test's string is made from the request's path (`%{REQUEST_FILENAME}`, a `$1`)."""
+    return re.search(r"%\{(REQUEST_FILENAME|REQUEST_URI|SCRIPT_FILENAME)\}|[$%]\d", test, re.I) is not None
 
 
 def conds_hold(rule: Rule, req: Request, rule_groups: tuple[str, ...], tested: list[tuple[Cond, bool]]) -> bool:
@@ -308,6 +316,9 @@ def run_rules(rules: list[Rule], req: Request, host_url: Callable[[str], str]) -
                 applied.steps.append((f"{rule.node.text}: a condition does not hold", rule.source))
             skip_chain = rule.has("c", "chain")
             continue
+        if rule.has("n", "next") or any(f == "h" or f == "handler" for f in rule.flags):
+            # [N] runs the rules again from the first; [H=] hands the request to another handler
+            raise Unknown(f"what `{rule.node.text}` does (its [N] or [H] flag is not followed)")
         cond_groups: list[str] = [""]
         if rule.conds:
             # the groups of the last condition that matched
@@ -323,10 +334,13 @@ def run_rules(rules: list[Rule], req: Request, host_url: Callable[[str], str]) -
         if rule.substitution != "-":
             target = expand(rule.substitution, current, groups, tuple(cond_groups))
             new_path, qmark, new_query = target.partition("?")
-            if qmark:
-                query = f"{new_query}&{query}" if rule.has("qsa", "qsappend") and query else new_query
             if rule.has("qsd", "qsdiscard"):
+                # the request's query is discarded; one the substitution writes is kept (splitout_queryargs)
                 query = ""
+            if qmark and rule.has("qsa", "qsappend"):
+                query = "&".join(q for q in (new_query, query) if q)
+            elif qmark:
+                query = new_query
             absolute = re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", new_path) is not None
             if rule.proxy:
                 url = new_path + (f"?{query}" if query else "")

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from wslint.apache.config import DEFAULT_TIMEOUT, Balancer, LocationSection, Mapping, Server, Worker
+from wslint.apache.config import DEFAULT_TIMEOUT, Balancer, LocationSection, Mapping, Server, Worker, access_unknown
 from wslint.apache.parser import Node
 from wslint.apache.rewrite import Applied, Request, Rule, Unknown, compile_pattern, run_rules
 from wslint.clients import Client
@@ -177,6 +177,10 @@ def _redirect_status(word: str) -> bool:
 class Context:
     version: tuple[int, ...]
     modules: dict[str, Source] | None
+    # what makes every request's answer unknown (mod_macro's `Use`: vhosts wslint does not expand)
+    unjudged: tuple[str, ...] = ()
+    # where the environment variable force-proxy-request-1.0 is set: mod_proxy_http then forwards no upgrade
+    force10: tuple[Source, ...] = ()
 
     def loaded(self, module: str) -> bool:
         return self.modules is None or module in self.modules
@@ -204,8 +208,8 @@ class Router:
     ) -> Outcome:
         headers = self.request(client, host, port, https)
         steps: list[TraceStep] = []
-        uncertain: list[str] = []
         srv = self.server
+        uncertain: list[str] = [*self.ctx.unjudged, *srv.unjudged]
         if srv.merge_slashes and "//" in uri:
             # MergeSlashes On: sections, rewrites and ProxyPass all see the path with single slashes
             uri = re.sub("/+", "/", uri)
@@ -262,6 +266,7 @@ class Router:
             if applied.kind == "path":
                 assert applied.rule is not None
                 steps.append(TraceStep("a path rewritten without [PT] is served from the file system", None))
+                uncertain += srv.file_rules
                 out = Outcome(
                     "local",
                     "static",
@@ -309,6 +314,7 @@ class Router:
             # answered in the translation phase, before access control
             return redirect
         steps.append(TraceStep("no ProxyPass or RewriteRule proxies this path: httpd serves it from files", None))
+        uncertain += srv.file_rules
         out = Outcome("local", "static", None, status=404, steps=steps, uncertain=uncertain, section=section)
         return self._deny(out, access)
 
@@ -424,13 +430,17 @@ class Router:
         headers: dict[str, str],
         steps: list[TraceStep],
         uncertain: list[str],
+        access: bool = True,
     ) -> Outcome:
+        """What httpd does with a request mod_proxy took; `access=False` leaves out the sections' access rules
+        (a route's own upgrade, whoever may reach it)."""
         out.steps, out.uncertain = steps, uncertain
-        if self._deny(out, matching).reason == "deny":
+        if access and self._deny(out, matching).reason == "deny":
             return out
         assert out.url is not None
         url = out.url
         scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+        uncertain += self._unfollowed(url, scheme)
         if scheme == "balancer":
             if not self.ctx.loaded("proxy_balancer_module"):
                 return self._no_handler(out, scheme, ("proxy_balancer_module",))
@@ -503,6 +513,31 @@ class Router:
             out.kind, out.reason, out.status = "local", "upgrade-refused", 426
         return out
 
+    def _unfollowed(self, url: str, scheme: str) -> list[str]:
+        """What wslint does not follow about proxying to `url`: access checks of the `<Proxy>` sections that
+        may cover it, a balancer member's health-check template, TLS to the backend without
+        SSLProxyEngine, the force-proxy-request-1.0 variable."""
+        out: list[str] = []
+        folded = url.lower()
+        for target, node in self.server.proxy_sections:
+            covers = node.key == "proxymatch" or any(c in target for c in "*?[") or folded.startswith(target.lower())
+            if not covers:
+                continue
+            for child in node.children or []:
+                why = access_unknown(child)
+                if why is not None:
+                    out.append(f"{why} (in `<{node.name} {target}>`)")
+        if scheme == "balancer":
+            name = "balancer://" + url.split("://", 1)[1].split("/", 1)[0].lower()
+            bal = self.server.balancers.get(name)
+            for m in bal.members if bal is not None else []:
+                if "hctemplate" in m.params:
+                    out.append(f"the health check of `{m.node.text}` (its hctemplate= is not followed)")
+        if scheme in ("https", "wss") and not self.server.ssl_proxy:
+            out.append(f"whether httpd talks TLS to {url} (no `SSLProxyEngine On` is visible for this server)")
+        out += [f"what force-proxy-request-1.0 (set at {src}) does to the upgrade" for src in self.ctx.force10]
+        return out
+
     def _no_handler(self, out: Outcome, scheme: str, handlers: tuple[str, ...]) -> Outcome:
         out.kind, out.reason, out.status = "error", "no-handler", 500
         out.upgrade = Upgrade(False, f"no loaded module handles {scheme}:// URLs", handler=False, missing=handlers)
@@ -519,7 +554,10 @@ class Router:
             args = [a for a in n.args if a.lower() not in ("early",)]
             if len(args) >= 2 and args[1].lower() == "upgrade":
                 action = args[0].lower()
-                if action == "unset":
+                if any(a.lower().startswith(("env=", "expr=")) for a in args[2:]):
+                    # a condition (or an expression value) wslint does not evaluate
+                    out.uncertain.append(f"what `{n.text}` at {n.source} makes of Upgrade")
+                elif action == "unset":
                     value = ""
                 elif action in ("set", "setifempty") and len(args) >= 3:
                     value = args[2] if action == "set" or not value else value

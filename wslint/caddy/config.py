@@ -282,6 +282,8 @@ class ReverseProxy(Handler):
     # where the directive's block is, for fixes that add a subdirective
     block: Any = None
     dynamic: bool = False
+    # `handle_response`: routes that take over the upstream's answer (forward_auth in JSON form)
+    handle_response: Source | None = None
 
     def to_json(self) -> JSON:
         out: dict[str, Any] = {"handler": "reverse_proxy"}
@@ -400,6 +402,8 @@ class Passthrough(Handler):
     json: JSON = None
     # a module wslint does not know (a plugin's): it may answer the request itself
     unknown: bool = False
+    # a handler of Caddy's own that may answer the request itself (an authentication check, metrics)
+    unjudged: str = ""
 
     def to_json(self) -> JSON:
         return self.json if self.json is not None else {"handler": self.name}

@@ -72,10 +72,13 @@ def parse_directive(node: Node, defs: dict[str, MatcherSet], ctx: Ctx) -> list[C
         if name in SITE_DIRECTIVES:
             return _site_directive(node, defs, ctx)
         if name in ctx.order:
-            # a plugin's directive placed with the `order` option: assumed to let requests through
+            # a plugin's directive placed with the `order` option: whether it answers a request is unknown
             sets, _ = split_matcher(node, defs)
-            ctx.notes.append((f"the directive {name} (a plugin) is assumed to let handshakes through", node.source))
-            return [route_value(node, sets, Passthrough(name, node.source, note=f"plugin directive {name}"))]
+            ctx.notes.append((f"the directive {name} (a plugin) is not followed", node.source))
+            plugin = Passthrough(name, node.source, note=f"plugin directive {name}", unknown=True)
+            value = route_value(node, sets, plugin)
+            value.directive = value.value.directive = value.value.keyword = name
+            return [value]
         raise CaddyfileError(
             f"unrecognized directive: {name} - are you sure your Caddyfile structure (nesting and braces) is correct?",
             node.head,
@@ -395,10 +398,15 @@ def _php_fastcgi(node: Node, defs: dict[str, MatcherSet], ctx: Ctx) -> list[Conf
     return [ConfigValue("route", Route(match=sets, handlers=[sub], source=node.source))]
 
 
-def _forward_auth(node: Node, defs: dict[str, MatcherSet], ctx: Ctx) -> list[ConfigValue]:
-    sets, _ = split_matcher(node, defs)
-    ctx.notes.append(("forward_auth is assumed to accept the handshake", node.source))
-    return [route_value(node, sets, Passthrough("forward_auth", node.source, note="forward_auth accepts the request"))]
+def _answers_maybe(note: str, why: str) -> Callable[[Node, dict[str, MatcherSet], Ctx], list[ConfigValue]]:
+    """A handler of Caddy's own that may answer the request itself: what it matches is not judged."""
+
+    def parse(node: Node, defs: dict[str, MatcherSet], ctx: Ctx) -> list[ConfigValue]:
+        sets, _ = split_matcher(node, defs)
+        unjudged = f"whether {node.name} at {node.source} lets the handshake through ({why})"
+        return [route_value(node, sets, Passthrough(node.name, node.source, note=note, unjudged=unjudged))]
+
+    return parse
 
 
 PARSERS: dict[str, Callable[[Node, dict[str, MatcherSet], Ctx], list[ConfigValue]]] = {
@@ -420,7 +428,7 @@ PARSERS: dict[str, Callable[[Node, dict[str, MatcherSet], Ctx], list[ConfigValue
     "vars": _vars,
     "file_server": _file_server,
     "php_fastcgi": _php_fastcgi,
-    "forward_auth": _forward_auth,
+    "forward_auth": _answers_maybe("forward_auth", "the authentication server's answer is unknown"),
     "encode": _passthrough("compression"),
     "templates": _passthrough("templates"),
     "push": _passthrough("server push"),
@@ -428,11 +436,11 @@ PARSERS: dict[str, Callable[[Node, dict[str, MatcherSet], Ctx], list[ConfigValue
     "skip_log": _passthrough("logging"),
     "tracing": _passthrough("tracing"),
     "request_body": _passthrough("request body limits"),
-    "basicauth": _passthrough("basicauth: browsers send the credentials they have for the site"),
+    "basicauth": _answers_maybe("basicauth", "a client without the site's credentials gets 401"),
     "copy_response": _passthrough("copy_response"),
     "copy_response_headers": _passthrough("copy_response_headers"),
-    "metrics": _passthrough("metrics"),
-    "acme_server": _passthrough("acme_server"),
+    "metrics": _answers_maybe("metrics", "it answers the requests it matches with the metrics"),
+    "acme_server": _answers_maybe("acme_server", "it answers the requests it matches as an ACME server"),
 }
 
 

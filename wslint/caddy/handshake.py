@@ -7,8 +7,8 @@ Connection carries the upgrade token, puts back `Connection: Upgrade` and
 the client's `Upgrade` (lower-cased): Caddy upgrades by itself. Only after
 that are the `header_up` operations applied, so a `header_up` on Connection
 or Upgrade replaces what the upgrade needs. Go's transport speaks HTTP/1.1
-to an `http://` upstream, and HTTP/2 (which cannot carry the upgrade) when
-the transport allows only `versions 2` or `h2c`.
+to an `http://` upstream, and HTTP/2 (which cannot carry the upgrade) with
+`versions h2c`, or to a TLS upstream whose `versions` leave out 1.1.
 """
 
 from __future__ import annotations
@@ -111,7 +111,10 @@ def proxy_request(rp: ReverseProxy, req: Request, client: Client) -> tuple[Upstr
             out.append(Header(name, _expression(rp, name) or f"-{name}", "", configured[name], "configured"))
     version = "1.1"
     versions = rp.transport.versions
-    if versions and "1.1" not in versions:
+    # h2c speaks HTTP/2 to a plain upstream; `versions 2` alone only over TLS (ALPN): to an http://
+    # upstream Go's transport still speaks HTTP/1.1, and caddy 2.6.2 upgrades (tests/e2e)
+    tls = rp.transport.tls
+    if ("h2c" in versions and not tls) or (tls and versions and "1.1" not in versions):
         version = "2"
     url = rp.upstreams[0].dial if rp.upstreams else "(dynamic upstreams)"
     return UpstreamRequest(client.name, Setting(version, rp.transport.source), url, r.request_uri, tuple(out)), (

@@ -419,11 +419,15 @@ PASSTHROUGH = frozenset(
         "intercept",
         "log_append",
         "invoke",
-        "acme_server",
-        "authentication",
         "copy_response",
     }
 )
+# handlers of Caddy's own that may answer a request themselves, and why
+MAY_ANSWER = {
+    "authentication": "a client without the site's credentials gets 401",
+    "metrics": "it answers the requests it matches with the metrics",
+    "acme_server": "it answers the requests it matches as an ACME server",
+}
 
 
 class Reader:
@@ -690,6 +694,9 @@ class Reader:
                 fs.root = _str(r, "root")
             fs.json_extra = {k: _plain(m.value) for k, m in hm.items() if k not in ("handler", "root")}
             return fs
+        if name in MAY_ANSWER:
+            why = f"whether the {name} handler at {src} lets the handshake through ({MAY_ANSWER[name]})"
+            return Passthrough(name, src, note=f"handler {name}", json=_plain(v), unjudged=why)
         if name not in PASSTHROUGH:
             self.warnings.append(
                 (
@@ -767,6 +774,8 @@ class Reader:
                 dial = _str(o["dial"].value, "dial") if _get(o, "dial") is not None else ""
                 rp.upstreams.append(Upstream(dial, o["dial"].source if "dial" in o else item.source, dial))
         rp.dynamic = _get(hm, "dynamic_upstreams") is not None
+        if "handle_response" in hm:
+            rp.handle_response = hm["handle_response"].source
         if (x := _get(hm, "headers")) is not None:
             h = _obj(x, "headers")
             if (r := _get(h, "request")) is not None:

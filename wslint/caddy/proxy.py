@@ -117,6 +117,8 @@ def reverse_proxy_directive(node: Node, defs: dict[str, MatcherSet], ctx: Ctx) -
                 rp.stream_close_delay = child.source
             continue
         cargs = child.arg_tokens
+        if sub == "handle_response":
+            rp.handle_response = child.source
         if sub == "to":
             if not cargs:
                 raise arg_err(child)

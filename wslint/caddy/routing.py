@@ -251,6 +251,8 @@ class Router:
                     out.steps.append(TraceStep("request_header changes the request's headers", h.source))
                 continue
             if isinstance(h, Passthrough):
+                if h.unjudged:
+                    out.uncertain.append(h.unjudged)
                 if h.unknown:
                     out.uncertain.append(
                         f"whether the {h.name} handler (not Caddy's own) answers the request is unknown"

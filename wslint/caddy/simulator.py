@@ -37,6 +37,7 @@ from wslint.caddy.config import (
     MatcherSet,
     PathMatcher,
     PathRegexpMatcher,
+    ReverseProxy,
     Route,
     Server,
     Site,
@@ -381,6 +382,7 @@ class CaddySimulator(ProxySimulator[Target]):
                 base["server_cause"] = elsewhere[0].site.key_sources[-1]
         if out.kind == "proxy" and spot is not None and route is not None and out.request is not None:
             hs, target = proxy_request(spot.handler, out.request, client)
+            uncertain = [*uncertain, *_unfollowed(spot.handler, out.request)]
             steps.append(
                 TraceStep(
                     f"reverse_proxy to {route.upstream.url if route.upstream else '?'} with path {target}",
@@ -756,6 +758,24 @@ def _unit(text: str, line: int) -> str:
     lines = text.split("\n")
     here = lines[line - 1] if 0 < line <= len(lines) else ""
     return "\t" if here.startswith("\t") or "\n\t" in text else "    "
+
+
+def _unfollowed(rp: ReverseProxy, req: Request) -> list[str]:
+    """What wslint does not follow about the proxied request: a method other than GET (`method`, or
+    reverse_proxy's own `method`: whether the upstream upgrades it is its business), `handle_response`
+    routes that take over the upstream's answer."""
+    out: list[str] = []
+    method = req.method
+    if rp.rewrite is not None and rp.rewrite.method:
+        try:
+            method = req.replace_all(rp.rewrite.method).upper()
+        except Unknown:
+            method = rp.rewrite.method
+    if method != "GET":
+        out.append(f"what the upstream does with a {method} handshake (it is sent with that method)")
+    if rp.handle_response is not None:
+        out.append(f"what the handle_response routes at {rp.handle_response} do with the upstream's answer")
+    return out
 
 
 def _auto(handler: object) -> bool:
