@@ -181,10 +181,15 @@ def unclaimed(model: CaddyModel, by_spot: dict[int, Route]) -> None:
     """A reverse_proxy known only by its path is no WebSocket route when another one, whose matcher tests
     the Upgrade or Connection header, takes every browser's handshake for that path first and upgrades
     it (`reverse_proxy @ws ...` before `reverse_proxy /socket.io/* ... { transport http { read_timeout } }`)."""
+    # only a route whose matcher tests Upgrade or Connection (an explicit one) can take the handshake first:
+    # a server without one has nothing to simulate (on thousands of sites that was a third of the lint)
+    explicit = {id(s.server) for s in model.spots if by_spot[id(s)].websocket.level == "explicit"}
+    if not explicit:
+        return
     dec = CaddySimulator(model, by_spot)
     for s in model.spots:
         mine = by_spot[id(s)]
-        if mine.websocket.level not in ("heuristic", "possible"):
+        if mine.websocket.level not in ("heuristic", "possible") or id(s.server) not in explicit:
             continue
         try:
             ep = parse_endpoint("ws://app.example.test" + sample_path(s.chain))
