@@ -11,7 +11,7 @@ from wslint.endpoints import parse_endpoint
 
 CHAT = (parse_endpoint("ws://app.example.test:8080/ws/chat"),)
 
-CASES = {
+CASES: dict[str, tuple] = {
     # a v2 rule rewritten as v3 inside double quotes: `\.` must be written `\\.`
     "traefik-regex-in-double-quotes": (
         "dynamic.yml",
@@ -78,6 +78,29 @@ CASES = {
         "            header_up Connection keep-alive\n        }\n    }\n"
         "    root * www\n    try_files {path} /index.html\n    file_server\n}\n",
     ),
+    # each pass names its redirect's matcher after the redirect's line: the third pass's redirect had moved to
+    # the line an earlier pass had named a matcher after (Caddy refuses a matcher defined twice)
+    "caddy-matcher-named-after-a-moved-line": (
+        "Caddyfile",
+        "caddy",
+        'http://app.example.test:8080 {\n    respond "local" 200\n}\nhttp://other.example.test:8080 {\n'
+        "    handle {\n        handle_path /api* {\n            redir * /moved{uri} 301\n"
+        '            redir * /moved{uri} 301\n            respond "local" 200\n        }\n'
+        "        redir * /moved{uri} 301\n    }\n}\n",
+        (*CHAT, parse_endpoint("/api/websocket")),
+    ),
+    # a server-wide `RequestHeader unset Upgrade` was taken for workers without upgrade=websocket: each pass
+    # added upgrade=websocket again, and the line that strips the header stayed
+    "apache-request-header-unset-upgrade": (
+        "httpd.conf",
+        "apache",
+        "RequestHeader unset Upgrade\nListen 8080\nLoadModule mpm_event_module modules/mod_mpm_event.so\n"
+        "LoadModule proxy_module modules/mod_proxy.so\nLoadModule proxy_http_module modules/mod_proxy_http.so\n"
+        "<VirtualHost *:8080>\n    ServerName app.example.test\n"
+        '    <Proxy "http://127.0.0.1:9001/">\n        ProxySet upgrade=websocket\n    </Proxy>\n'
+        '    RewriteEngine On\n    RewriteRule "^/(ws/.*)$" "http://127.0.0.1:9001/$1" [P,L]\n'
+        "    ProxyPass / http://127.0.0.1:9002/\n</VirtualHost>\n",
+    ),
     # four overriding set-header lines: each fix uncovers the one before it
     "haproxy-four-overriding-set-headers": (
         "haproxy.cfg",
@@ -102,5 +125,5 @@ CASES = {
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_fix_reaches_a_fixed_point(case: str) -> None:
-    name, proxy, text = CASES[case]
-    check_fix(name, text, proxy, endpoints=CHAT)
+    name, proxy, text, *endpoints = CASES[case]
+    check_fix(name, text, proxy, endpoints=endpoints[0] if endpoints else CHAT)

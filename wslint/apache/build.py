@@ -40,6 +40,7 @@ from wslint.model import (
     ServerName,
     Setting,
     Source,
+    UpgradeBlock,
     UpgradeSupport,
     Upstream,
     UpstreamProtocol,
@@ -51,6 +52,18 @@ from wslint.textfiles import lines_of
 WS_TEST = re.compile(r"websocket|upgrade", re.I)
 # the query every Socket.IO client sends with its WebSocket handshake
 SOCKETIO_QUERY = "EIO=4&transport=websocket"
+
+
+def _upgrade_blocked(out: Outcome) -> UpgradeBlock | None:
+    """The RequestHeader line that leaves mod_proxy no `Upgrade: websocket` for a browser's handshake (it runs
+    before mod_proxy, so no worker setting brings the upgrade back)."""
+    if out.upgrade_edit is None or not out.headers:
+        return None
+    value = out.headers[-1][1]
+    if [t.strip().lower() for t in value.split(",") if t.strip()] == ["websocket"]:
+        return None
+    text, source = out.upgrade_edit
+    return UpgradeBlock("Upgrade", text, source)
 
 
 def block_of(node: Node, texts: dict[str, str]) -> BlockRef | None:
@@ -266,6 +279,7 @@ class ApacheModel:
             noun=noun,
             text=text,
             upgrade_support=replace(support, timeout_text=idle_text if idle_src is not None else None),
+            upgrade_blocked=_upgrade_blocked(first),
         )
 
     def _outcome(self, router: Router, d: Decider, url: str, client: Client) -> Outcome:

@@ -75,6 +75,9 @@ class Outcome:
     section: LocationSection | None = None
     upgrade: Upgrade | None = None
     headers: list[tuple[str, str, Source | None]] = field(default_factory=list)
+    # the RequestHeader line that last decided the Upgrade header mod_proxy sees (text, line), unless a
+    # conditional edit makes that unknown
+    upgrade_edit: tuple[str, Source] | None = None
     steps: list[TraceStep] = field(default_factory=list)
     uncertain: list[str] = field(default_factory=list)
     path_cause: Source | None = None
@@ -550,6 +553,7 @@ class Router:
         """The Upgrade header mod_proxy sees after RequestHeader edits."""
         value = headers.get("upgrade", "")
         edits = [*self.server.headers, *(h for s in matching for h in s.headers)]
+        known = True
         for n in edits:
             args = [a for a in n.args if a.lower() not in ("early",)]
             if len(args) >= 2 and args[1].lower() == "upgrade":
@@ -557,6 +561,7 @@ class Router:
                 if any(a.lower().startswith(("env=", "expr=")) for a in args[2:]):
                     # a condition (or an expression value) wslint does not evaluate
                     out.uncertain.append(f"what `{n.text}` at {n.source} makes of Upgrade")
+                    known = False
                 elif action == "unset":
                     value = ""
                 elif action in ("set", "setifempty") and len(args) >= 3:
@@ -565,7 +570,9 @@ class Router:
                     value = f"{value}, {args[2]}" if value else args[2]
                 else:
                     out.uncertain.append(f"what `{n.text}` at {n.source} makes of Upgrade")
+                    known = False
                 out.headers.append(("Upgrade", value, n.source))
+                out.upgrade_edit = (n.text, n.source) if known else None
         return value
 
     def tunnel_handler(self, scheme: str) -> str | None:

@@ -20,6 +20,7 @@ route by declaration, and its handshakes are those of the endpoint.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -716,7 +717,15 @@ class CaddySimulator(ProxySimulator[Target]):
         text = self.model.texts.get(src.path, "")
         directive = self.model.text_of(src).split(None, 1)[0]
         others = sum(1 for line in text.split("\n") if line.split(None, 1)[:1] == [directive])
-        return f"{name}_{src.line}" if f"@{name}" in text or others > 1 else name
+        if f"@{name}" not in text and others <= 1:
+            return name
+        # a line number alone is not unique: an earlier fix that inserted lines may have named a matcher
+        # after the line this directive has moved to
+        candidate, n = f"{name}_{src.line}", 1
+        while re.search(rf"@{re.escape(candidate)}(?![\w-])", text):
+            n += 1
+            candidate = f"{name}_{src.line}_{n}"
+        return candidate
 
     def add_host(self, spot: Spot, ep: Endpoint, selected: Site | None) -> Rewrite | None:
         """The endpoint's host added to the addresses of the site that has the route; none when the site that
