@@ -13,8 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 COVERAGE = ROOT / "docs" / "coverage"
-# traefik is not audited yet (issue 14 item 2): add it here with its table
-PROXIES = ("nginx", "haproxy", "apache", "caddy")
+PROXIES = ("nginx", "haproxy", "traefik", "apache", "caddy")
 STATUSES = frozenset({"modelled", "partial", "not modelled", "no effect"})
 EVIDENCE = re.compile(r"`((?:fixtures|rules|tests)/[^`\s]+)`")
 

@@ -16,6 +16,10 @@ import pytest
 from tests.test_traefik_adapter import chrome, lint
 from wslint.core import Report
 from wslint.engine.rules import RuleSet
+from wslint.model import Source
+from wslint.traefik.chain import Request, run_chain
+from wslint.traefik.config import MiddlewareSpec
+from wslint.traefik.located import Node
 
 STATIC = """\
 entryPoints:
@@ -54,6 +58,15 @@ http:
       plugin:
         example:
           header: X-Example
+    both:
+      headers:
+        customRequestHeaders:
+          X-Example: "1"
+      stripPrefix:
+        prefixes: ["/ws"]
+    noprefix:
+      addPrefix:
+        prefix: ""
   services:
     web:
       loadBalancer:
@@ -93,6 +106,38 @@ http:
       loadBalancer:
         servers:
           - url: "h2c://127.0.0.1:9001"
+    empty:
+      loadBalancer:
+        servers: []
+    own-middlewares:
+      middlewares: [enc]
+      loadBalancer:
+        servers:
+          - url: "http://127.0.0.1:9001"
+    no-transport:
+      loadBalancer:
+        serversTransport: missing
+        servers:
+          - url: "http://127.0.0.1:9001"
+    with-transport:
+      loadBalancer:
+        serversTransport: short
+        servers:
+          - url: "http://127.0.0.1:9001"
+    hashed:
+      highestRandomWeight:
+        services:
+          - name: socket
+          - name: web
+    hashed-alike:
+      highestRandomWeight:
+        services:
+          - name: socket
+          - name: socket-again
+  serversTransports:
+    short:
+      forwardingTimeouts:
+        dialTimeout: 5s
 """
 
 WS = "ws://app.example.test:8080/ws"
@@ -137,6 +182,13 @@ def test_judged_when_everything_is_modelled(tmp_path: Path, rules: RuleSet) -> N
         ("split", "weighted service split@file splits requests between different servers"),
         ("fallback", "failover service fallback@file"),
         ("grpc", "h2c"),
+        # measured on traefik 3.7: no servers answers 503, an undefined serversTransport leaves the router
+        # unloaded (404), a service's own middlewares run after the router's, an HRW service picks a child
+        # by the client's address
+        ("empty", "service empty@file lists no servers"),
+        ("no-transport", "the serversTransport missing of service no-transport@file is not defined"),
+        ("own-middlewares", "service own-middlewares@file has its own middlewares"),
+        ("hashed", "highestRandomWeight service hashed@file splits requests between different servers"),
     ],
 )
 def test_a_service_wslint_cannot_follow_is_not_judged(service: str, said: str, tmp_path: Path, rules: RuleSet) -> None:
@@ -146,7 +198,7 @@ def test_a_service_wslint_cannot_follow_is_not_judged(service: str, said: str, t
     assert said in _reasons(report)
 
 
-@pytest.mark.parametrize("service", ["even", "mirrored"])
+@pytest.mark.parametrize("service", ["even", "mirrored", "with-transport", "hashed-alike"])
 def test_services_that_send_the_handshake_to_one_server_are_judged(
     service: str, tmp_path: Path, rules: RuleSet
 ) -> None:
@@ -163,6 +215,52 @@ def test_a_plugin_middleware_is_not_judged(tmp_path: Path, rules: RuleSet) -> No
     assert not report.findings, report.findings
     assert _judged(report) == {WS: ("app-ws@file", False)}
     assert "middleware plug@file (plugin) is not modelled" in _reasons(report)
+
+
+@pytest.mark.parametrize(
+    ("middleware", "said"),
+    [
+        # measured on traefik 3.7: "multi-types middleware not supported" and "prefix cannot be empty"; the
+        # router is not loaded (404)
+        ("both", "middleware both@file has 2 types, which Traefik refuses"),
+        ("noprefix", "middleware noprefix@file (addPrefix) has no prefix, which Traefik refuses"),
+    ],
+)
+def test_a_middleware_traefik_refuses_to_build_is_not_judged(
+    middleware: str, said: str, tmp_path: Path, rules: RuleSet
+) -> None:
+    report = _lint(tmp_path, rules, middlewares=f"{middleware}, tohttps")
+    assert not report.findings, report.findings
+    assert _judged(report) == {WS: ("app-ws@file", False)}
+    assert said in _reasons(report)
+
+
+def test_a_label_service_on_h2c_is_not_judged(tmp_path: Path, rules: RuleSet) -> None:
+    """`loadbalancer.server.scheme=h2c` makes Traefik talk h2c to the container, like an `h2c://` URL."""
+    compose = """\
+services:
+  traefik:
+    image: traefik:v3.7
+    command: ["--providers.docker=true", "--entrypoints.web.address=:8080"]
+  chat:
+    image: chat
+    labels:
+      - traefik.http.routers.chat.rule=Host(`app.example.test`) && PathPrefix(`/ws`)
+      - traefik.http.routers.chat.middlewares=tohttps
+      - traefik.http.middlewares.tohttps.redirectscheme.scheme=https
+      - traefik.http.services.chat.loadbalancer.server.port=9000
+      - traefik.http.services.chat.loadbalancer.server.scheme={scheme}
+"""
+    plain = lint(
+        tmp_path / "http", rules, {"docker-compose.yml": compose.format(scheme="http")}, "docker-compose.yml", WS
+    )
+    assert [f.rule for f in plain.findings] == ["endpoint-redirected"]
+    report = lint(
+        tmp_path / "h2c", rules, {"docker-compose.yml": compose.format(scheme="h2c")}, "docker-compose.yml", WS
+    )
+    assert not report.findings, report.findings
+    assert _judged(report) == {WS: ("chat@docker", False)}
+    assert "service chat@docker talks h2c" in _reasons(report)
 
 
 def test_a_header_the_configuration_sets_is_found_whatever_runs_before(tmp_path: Path, rules: RuleSet) -> None:
@@ -260,3 +358,14 @@ def test_encoded_characters_middleware(
     assert bool(report.findings) is not refused, report.findings
     if refused:
         assert f"middleware {middleware}@file refuses" in _reasons(report)
+
+
+def test_a_path_rewritten_to_nothing_reaches_the_service_as_a_slash() -> None:
+    """replacePathRegex with an empty replacement: Traefik sends `/` (measured on traefik 3.7: /rpr/x -> /)."""
+    where = Source("d.yml", 1, 1)
+    params = Node({"regex": Node("^/ws(.*)", where), "replacement": Node("", where)}, where)
+    mw = MiddlewareSpec("rpr", "file", "replacepathregex", params, where, "yaml", "replacePathRegex")
+    req = Request("http", "app.example.test", "/ws/x", "", {})
+    assert run_chain([mw], req) is None
+    assert req.path == "/"
+    assert req.path_cause_kind == "replace-path-regex"

@@ -570,16 +570,17 @@ class TraefikModel:
         leaf, through = self._descend(svc)
         if leaf is None:
             return svc
-        unknown = leaf.unknown
+        unknown = leaf.unknown or self._unfollowed(leaf, through)
         for here in through:
-            # mirroring: its main service answers (mirrors get copies); weighted and failover: not always the first
+            # mirroring: its main service answers (mirrors get copies); weighted, highestRandomWeight and failover:
+            # not always the first
             if here.kind == "failover":
                 unknown = f"failover service {here.qualified}: which service answers depends on health checks"
                 break
-            if here.kind == "weighted":
+            if here.kind in ("weighted", "highestRandomWeight"):
                 leaves = [self._descend_name(c, here.provider) for c in here.children]
                 if len({frozenset(x.urls) if x is not None else None for x in leaves}) > 1:
-                    unknown = f"weighted service {here.qualified} splits requests between different servers"
+                    unknown = f"{here.kind} service {here.qualified} splits requests between different servers"
                     break
         if unknown is None and any(u.lower().startswith("h2c://") for u in leaf.urls):
             unknown = f"service {leaf.qualified} talks h2c to its servers, which wslint does not model"
@@ -597,6 +598,18 @@ class TraefikModel:
             preserve_source=leaf.preserve_source,
             unknown=unknown,
         )
+
+    def _unfollowed(self, leaf: ServiceSpec, through: list[ServiceSpec]) -> str | None:
+        """What of the services on the way makes the handshake one wslint cannot follow: a service's own
+        middlewares (Traefik runs them after the router's), a serversTransport that is not defined (Traefik does
+        not load the router)."""
+        for here in (*through, leaf):
+            if here.middlewares:
+                return f"service {here.qualified} has its own middlewares, which wslint does not follow"
+        name = leaf.transport
+        if name and not name.lower().endswith("@internal") and qualify(name, leaf.provider) not in self.inp.transports:
+            return f"the serversTransport {name} of service {leaf.qualified} is not defined in the files wslint read"
+        return None
 
     def _descend(self, svc: ServiceSpec) -> tuple[ServiceSpec | None, list[ServiceSpec]]:
         """The service with servers that carries `svc`'s handshake (weighted/mirroring/failover: the first

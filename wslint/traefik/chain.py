@@ -212,6 +212,8 @@ PATH_MIDDLEWARES: dict[str, PathCause] = {
 
 
 def _set_path(req: Request, mw: MiddlewareSpec, path: str, what: str) -> None:
+    # an empty path goes out as `/` (Go's request line)
+    path = path or "/"
     if path != req.path:
         req.step(f"middleware {mw.qualified} ({mw.kind_label}) {what}: the path becomes {path}", mw.source)
         req.path = path
@@ -248,7 +250,12 @@ def _path_middleware(mw: MiddlewareSpec, req: Request) -> None:
         if rx.search(req.path):
             _set_path(req, mw, go_replace_all(rx, req.path, _text(p.get("replacement")) or ""), "rewrites the path")
     elif mw.kind == "addprefix":
-        _set_path(req, mw, (_text(p.get("prefix")) or "") + req.path, f"adds {_text(p.get('prefix'))}")
+        prefix = _text(p.get("prefix")) or ""
+        if not prefix:
+            # Traefik refuses to build it ("prefix cannot be empty") and does not load the router
+            req.uncertain.append(f"middleware {mw.qualified} (addPrefix) has no prefix, which Traefik refuses")
+            return
+        _set_path(req, mw, prefix + req.path, f"adds {prefix}")
 
 
 def _encoded(mw: MiddlewareSpec, req: Request) -> None:
@@ -297,6 +304,11 @@ def _headers(mw: MiddlewareSpec, req: Request) -> None:
 def run_chain(chain: list[MiddlewareSpec], req: Request) -> Redirect | None:
     """Apply the middlewares in order; a redirect answers the request and ends the chain."""
     for mw in chain:
+        if mw.types > 1:
+            # Traefik builds no middleware with two types and does not load the router
+            req.step(f"middleware {mw.qualified} has {mw.types} types: Traefik does not build it", mw.source)
+            req.uncertain.append(f"middleware {mw.qualified} has {mw.types} types, which Traefik refuses")
+            return None
         if mw.kind == "redirectscheme":
             red = _redirect_scheme(mw, req)
         elif mw.kind == "redirectregex":

@@ -113,6 +113,9 @@ class MiddlewareSpec:
     style: Style
     # the type key as written (stripPrefix)
     kind_label: str = ""
+    # how many type keys the middleware has: Traefik builds none of a middleware with more than one
+    # ("multi-types middleware not supported") and does not load the routers using it
+    types: int = 1
 
     @property
     def qualified(self) -> str:
@@ -148,6 +151,10 @@ class ServiceSpec:
     preserve_source: Source | None = None
     # why wslint cannot say which server gets a request (a weighted split, a failover), if it cannot
     unknown: str | None = None
+    # the serversTransport its loadBalancer names, as written
+    transport: str | None = None
+    # the service's own middlewares (Traefik 3.7 runs them after the router's), as written
+    middlewares: tuple[str, ...] = ()
 
     @property
     def qualified(self) -> str:
@@ -225,6 +232,8 @@ class TraefikInput:
     middlewares: dict[str, MiddlewareSpec] = field(default_factory=dict)
     services: dict[str, ServiceSpec] = field(default_factory=dict)
     tcp_routers: list[TcpRouterSpec] = field(default_factory=list)
+    # the serversTransports defined (qualified names)
+    transports: set[str] = field(default_factory=set)
     # False when references may point at configuration wslint has not seen
     complete: bool = True
     # router sources the static configuration enables that wslint did not read: then no handshake is

@@ -39,6 +39,7 @@ from wslint.traefik.config import (
     TcpRouterSpec,
     TraefikInput,
     UnreadSource,
+    qualify,
 )
 from wslint.traefik.located import LoadError, Node, load_toml, load_yaml_documents, looks_like_toml
 from wslint.traefik.schema import Part, misplaced_sections, refusals
@@ -273,6 +274,8 @@ def read_dynamic(doc: Node, provider: str, style: Style, out: TraefikInput, read
                 out.middlewares.setdefault(spec.qualified, spec)
         for name, node in (http.get("services") or Node({}, doc.source)).items():
             out.services.setdefault(f"{name}@{provider}", service_spec(name, node, provider))
+        for name, _ in (http.get("serversTransports") or Node({}, doc.source)).items():
+            out.transports.add(f"{name}@{provider}")
     tcp = doc.get("tcp")
     if tcp is not None:
         for name, node in (tcp.get("routers") or Node({}, doc.source)).items():
@@ -310,10 +313,16 @@ def middleware_spec(name: str, node: Node, provider: str, style: Style) -> Middl
     if not kinds:
         return None
     kind, params = kinds[0]
-    return MiddlewareSpec(name, provider, kind.lower(), params, node.entry or node.source, style, kind)
+    return MiddlewareSpec(name, provider, kind.lower(), params, node.entry or node.source, style, kind, len(kinds))
 
 
 def service_spec(name: str, node: Node, provider: str) -> ServiceSpec:
+    spec = _service_spec(name, node, provider)
+    spec.middlewares = tuple(r.name for r in _refs(node.get("middlewares")))
+    return spec
+
+
+def _service_spec(name: str, node: Node, provider: str) -> ServiceSpec:
     source = node.entry or node.source
     lb = node.get("loadBalancer")
     if lb is not None:
@@ -335,11 +344,13 @@ def service_spec(name: str, node: Node, provider: str) -> ServiceSpec:
                 keep = one.get("preservePath")
                 preserve.append(keep is not None and keep.truthy())
             elif port:
-                urls.append(f"http://{name}:{port}")
+                # loadbalancer.server.scheme (http by default; https, or h2c which wslint does not follow)
+                urls.append(f"{(_text(one.get('scheme')) or 'http').lower()}://{name}:{port}")
                 preserve.append(False)
         phh = lb.get("passHostHeader")
         first = servers.elements()[0] if servers is not None and servers.elements() else one
         keep_node = first.get("preservePath") if first is not None and first.is_map else None
+        listed_none = servers is not None and not servers.elements() and one is None
         return ServiceSpec(
             name,
             provider,
@@ -350,8 +361,12 @@ def service_spec(name: str, node: Node, provider: str) -> ServiceSpec:
             health=health_spec(lb.get("healthCheck")),
             preserve_path=tuple(preserve),
             preserve_source=(keep_node.entry or keep_node.source) if keep_node is not None else None,
+            unknown=f"service {qualify(name, provider)} lists no servers (Traefik answers 503)"
+            if listed_none
+            else None,
+            transport=_text(lb.get("serversTransport")),
         )
-    for kind in ("weighted", "mirroring", "failover"):
+    for kind in ("weighted", "mirroring", "failover", "highestRandomWeight"):
         sub = node.get(kind)
         if sub is not None:
             names: list[str] = []
@@ -362,7 +377,15 @@ def service_spec(name: str, node: Node, provider: str) -> ServiceSpec:
                     if n:
                         names.append(n)
             return ServiceSpec(name, provider, kind, (), True, source, tuple(names))
-    return ServiceSpec(name, provider, "unknown", (), True, source)
+    return ServiceSpec(
+        name,
+        provider,
+        "unknown",
+        (),
+        True,
+        source,
+        unknown=f"service {qualify(name, provider)} is of a type wslint does not model",
+    )
 
 
 def health_spec(node: Node | None) -> HealthSpec | None:
