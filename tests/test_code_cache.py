@@ -97,7 +97,7 @@ def test_an_expression_evaluates_as_jinja_compiles_it_and_is_cached(tmp_path: Pa
     expected = make_environment(None).compile_expression(EXPRESSION, undefined_to_none=False)(**context)
     assert make_environment(cache).expression(EXPRESSION)(**context) == expected
     assert [f.suffix for f in (tmp_path / "c").iterdir()] == [".expr"]
-    assert cache.load_expression(EXPRESSION) is not None
+    assert cache.load(EXPRESSION, "expr") is not None
     # a fresh environment evaluates the stored code without compiling it again
     fresh = make_environment(CodeCache(tmp_path / "c"))
     fresh.compile = None  # type: ignore[assignment,method-assign]

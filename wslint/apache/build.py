@@ -17,7 +17,7 @@ from wslint.apache.config import Mapping, Server, Servers, Worker
 from wslint.apache.loader import Loaded
 from wslint.apache.parser import Node, dedent
 from wslint.apache.rewrite import Cond, Request, Rule, Unknown, cond_holds
-from wslint.apache.routing import CHECK_METHODS, Context, Outcome, Router, Upgrade
+from wslint.apache.routing import CHECK_METHODS, Context, Outcome, Router, Upgrade, header_tokens
 from wslint.clients import CLIENTS, Client
 from wslint.intent import path_signal
 from wslint.model import (
@@ -60,7 +60,7 @@ def _upgrade_blocked(out: Outcome) -> UpgradeBlock | None:
     if out.upgrade_edit is None or not out.headers:
         return None
     value = out.headers[-1][1]
-    if [t.strip().lower() for t in value.split(",") if t.strip()] == ["websocket"]:
+    if header_tokens(value) == ["websocket"]:
         return None
     text, source = out.upgrade_edit
     return UpgradeBlock("Upgrade", text, source)

@@ -166,7 +166,7 @@ def map_url(mapping: Mapping, uri: str) -> str | None:
     return mapping.url + uri[n:]
 
 
-def _tokens(value: str) -> list[str]:
+def header_tokens(value: str) -> list[str]:
     """The comma-separated tokens of a header value, lower case."""
     return [t.strip().lower() for t in value.split(",") if t.strip()]
 
@@ -483,7 +483,7 @@ class Router:
         if not any(self.ctx.loaded(h) for h in handlers):
             return self._no_handler(out, scheme, handlers)
         client_upgrade = self._headers(headers, matching, out)
-        tokens = _tokens(client_upgrade)
+        tokens = header_tokens(client_upgrade)
         authority = re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]*)", url)
         if authority is not None:
             host_port = authority.group(1).rsplit("@", 1)[-1]
@@ -594,7 +594,7 @@ class Router:
     def _upgrade(self, scheme: str, worker: Worker | None, client_upgrade: str, uncertain: list[str]) -> Upgrade:
         """Whether the backend gets a WebSocket handshake (measured on 2.4.71 for every combination of the
         client's Upgrade, after RequestHeader edits, and the worker's `upgrade=`)."""
-        tokens = _tokens(client_upgrade)
+        tokens = header_tokens(client_upgrade)
         if scheme not in ("http", "https", "ws", "wss"):
             return Upgrade(False, f"{scheme}:// cannot carry a WebSocket", worker)
         if scheme in ("http", "https") and self.ctx.version < UPGRADE_PARAM_SINCE:
@@ -626,7 +626,7 @@ class Router:
             what = f"`Upgrade: {tokens[0]}`" if tokens else "no `Upgrade`"
             return Upgrade(False, f"the request carries {what}, not websocket", worker)
         wanted = param if param else ("WebSocket" if scheme in ("ws", "wss") else "")
-        allowed = _tokens(wanted)
+        allowed = header_tokens(wanted)
         if "*" in allowed or "any" in allowed or "websocket" in allowed:
             why = f"worker {worker.name} has upgrade={param}" if param and worker else f"{scheme}:// URL"
             return Upgrade(True, f"{why}: httpd tunnels the WebSocket", worker)
@@ -644,7 +644,7 @@ class Router:
         names the client's protocol, is `*` or `ANY`, and sends the backend `Upgrade: <that list>`
         (`*` for ANY), so only a list that is exactly `websocket` reaches it as a WebSocket handshake."""
         wanted = param if param else "WebSocket"
-        allowed = _tokens(wanted)
+        allowed = header_tokens(wanted)
         if not tokens or not ({"*", "any"} & set(allowed) or tokens[0] in allowed):
             what = f"`Upgrade: {tokens[0]}`" if tokens else "a request without Upgrade"
             return Upgrade(
@@ -654,14 +654,14 @@ class Router:
                 refused=True,
             )
         sent = "*" if allowed == ["any"] else wanted
-        if _tokens(sent) == ["websocket"]:
+        if header_tokens(sent) == ["websocket"]:
             return Upgrade(True, f"mod_proxy_wstunnel tunnels the WebSocket (it sends `Upgrade: {sent}`)", worker)
         return Upgrade(
             False,
             f"mod_proxy_wstunnel sends the backend `Upgrade: {sent}` (the worker's upgrade=), not websocket",
             worker,
             # a list that names websocket among others: the backend decides
-            unsure="websocket" in _tokens(sent),
+            unsure="websocket" in header_tokens(sent),
         )
 
     def check_fails(self, member: Worker, out: Outcome | None = None) -> bool:

@@ -115,13 +115,19 @@ def precision(chain: list[Route], req: Request) -> tuple[int, int]:
     return best
 
 
+def parting(a: list[Route], b: list[Route]) -> int:
+    """The index where two chains of routes stop sharing routes."""
+    i = 0
+    while i < min(len(a), len(b)) and a[i] is b[i]:
+        i += 1
+    return i
+
+
 def _ends_at(spot: Spot, chosen_chain: list[Route], server: Server, original: Request) -> bool:
     """Whether the handshake, run from where the spot's routes part from the chosen ones, ends at the
     spot's reverse_proxy: a `respond` written in the same block answers first (Caddy's directive order),
     and moving that block ahead would only move the wrong answer (and the next lint would move it back)."""
-    k = 0
-    while k < min(len(chosen_chain), len(spot.chain)) and chosen_chain[k] is spot.chain[k]:
-        k += 1
+    k = parting(chosen_chain, spot.chain)
     if k >= len(spot.chain):
         return True
     alone = Server(server.name, list(server.listen), [spot.chain[k]])
@@ -592,9 +598,7 @@ class CaddySimulator(ProxySimulator[Target]):
 
     def why_later(self, chosen_chain: list[Route], better: Spot) -> tuple[str, Rewrite | None]:
         """Why the better route runs after the chosen one, and a rewrite that puts it first."""
-        i = 0
-        while i < min(len(chosen_chain), len(better.chain)) and chosen_chain[i] is better.chain[i]:
-            i += 1
+        i = parting(chosen_chain, better.chain)
         if i >= len(chosen_chain) or i >= len(better.chain):
             return "Caddy runs the other route first", None
         parent = chosen_chain[i - 1] if i > 0 else None

@@ -79,21 +79,14 @@ class CodeCache:
         except (OSError, EOFError, ValueError, TypeError):
             return None
 
-    def load(self, source: str) -> CodeType | None:
-        """The compiled code of a template source, if cached."""
-        code = self._get("jinja", source)
+    def load(self, source: str, kind: str = "jinja") -> CodeType | None:
+        """The compiled code of a template source (kind `jinja`) or of an expression (`expr`: `when:`, `at:`,
+        an edit's target), if cached."""
+        code = self._get(kind, source)
         return code if isinstance(code, CodeType) else None
 
-    def store(self, source: str, code: CodeType) -> None:
-        self._put("jinja", source, code)
-
-    def load_expression(self, source: str) -> CodeType | None:
-        """The compiled code of an expression (`when:`, `at:`, an edit's target), if cached."""
-        code = self._get("expr", source)
-        return code if isinstance(code, CodeType) else None
-
-    def store_expression(self, source: str, code: CodeType) -> None:
-        self._put("expr", source, code)
+    def store(self, source: str, code: CodeType, kind: str = "jinja") -> None:
+        self._put(kind, source, code)
 
     def load_data(self, text: str) -> dict[str, object] | None:
         """The plain data (dicts, lists, strings, numbers) a YAML text was read as, if cached."""

@@ -80,7 +80,7 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
         cache = self._code_cache
         if cache is None:
             return self.compile_expression(source, undefined_to_none=False)
-        code = cache.load_expression(source)
+        code = cache.load(source, "expr")
         if code is None:
             parser = Parser(self, source, state="variable")
             expr = parser.parse_expression()
@@ -89,7 +89,7 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
                 raise TemplateSyntaxError("chunk after expression", parser.stream.current.lineno, None, None)
             tree = nodes.Template([nodes.Assign(nodes.Name("result", "store"), expr, lineno=1)], lineno=1)
             code = self.compile(tree)
-            cache.store_expression(source, code)
+            cache.store(source, code, "expr")
         template = self.template_class.from_code(self, code, self.make_globals(None))
         return TemplateExpression(template, undefined_to_none=False)
 
