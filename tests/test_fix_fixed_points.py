@@ -27,6 +27,15 @@ CASES: dict[str, tuple] = {
         "http://app.example.test:8080 {\n    redir * /moved{uri} 301\n    redir * /moved{uri} 301\n"
         "    root * www\n    try_files {path} /index.html\n    file_server\n}\n",
     ),
+    # two reverse_proxy blocks that strip Upgrade each get the h2c-only matcher: one name would be defined twice
+    "caddy-two-upgrade-strippers": (
+        "Caddyfile",
+        "caddy",
+        "http://app.example.test:8080 {\n    reverse_proxy 127.0.0.1:9001\n"
+        "    reverse_proxy 127.0.0.1:9001 {\n        header_up -Upgrade\n    }\n"
+        "    reverse_proxy 127.0.0.1:9001 {\n        header_up Connection keep-alive\n        header_up -Upgrade\n    }\n"
+        "    root * www\n    try_files {path} /index.html\n    file_server\n}\n",
+    ),
     # the host is the selecting site's own address: adding it to the other site is ambiguous
     "caddy-host-in-two-sites": (
         "Caddyfile",
