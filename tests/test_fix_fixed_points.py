@@ -36,6 +36,15 @@ CASES: dict[str, tuple] = {
         "    reverse_proxy 127.0.0.1:9001 {\n        header_up Connection keep-alive\n        header_up -Upgrade\n    }\n"
         "    root * www\n    try_files {path} /index.html\n    file_server\n}\n",
     ),
+    # the second route is fixed in a later pass: the name the first pass wrote is taken
+    "caddy-upgrade-strippers-one-matcher": (
+        "Caddyfile",
+        "caddy",
+        "http://app.example.test:8080 {\n    @m0 {\n        path_regexp chat$\n    }\n"
+        "    reverse_proxy @m0 127.0.0.1:9001 {\n        header_up -Upgrade\n    }\n"
+        "    reverse_proxy @m0 127.0.0.1:9001 {\n        header_up -Upgrade\n    }\n"
+        "    root * www\n    try_files {path} /index.html\n    file_server\n}\n",
+    ),
     # the host is the selecting site's own address: adding it to the other site is ambiguous
     "caddy-host-in-two-sites": (
         "Caddyfile",

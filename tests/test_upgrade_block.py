@@ -432,3 +432,24 @@ def test_a_route_the_action_does_not_cover_is_not_reported(lint: LintFn, form: F
     assert len(routes) > 1, routes
     assert [(name, line) for name, line in routes if line is not None] == [(covered, form.line)], routes
     assert [(f.line, f.route.name if f.route else None) for f in report.findings] == [(form.line, covered)]
+
+
+def test_the_caddy_fix_names_a_matcher_the_site_does_not_define(lint: LintFn) -> None:
+    """Caddy refuses a matcher defined twice in a site: the h2c matcher is named after the statement's line,
+    and gets a further suffix when the file already has that name (an earlier --fix pass wrote it)."""
+    text = (
+        "http://app.example.test:8080 {\n"
+        "    @h2c_upgrade_4 header Upgrade h2c\n"
+        "    reverse_proxy /static/* 127.0.0.1:9001 {\n"
+        "        header_up -Upgrade\n"
+        "    }\n"
+        "    reverse_proxy /api/* 127.0.0.1:9002 {\n"
+        "        header_up -Upgrade\n"
+        "    }\n"
+        "}\n"
+    )
+    report = lint(text, name="Caddyfile", proxy="caddy")
+    names = sorted(
+        line.split()[0] for f in report.findings if f.fix for line in f.fix.snippet.splitlines() if line.startswith("@")
+    )
+    assert names == ["@h2c_upgrade_4_2", "@h2c_upgrade_7"], [f.fix for f in report.findings]

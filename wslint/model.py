@@ -764,9 +764,22 @@ class ProxyConfig:
     # False when the rules' fix templates do not write this file's syntax (Caddy's JSON): fixes keep their
     # description and snippet, never edits
     text_fixes: bool = True
+    # names the configuration already defines that a fix must not define again (Caddy's named matchers:
+    # Caddy refuses one defined twice in a site)
+    defined_names: frozenset[str] = frozenset()
 
     def defines(self, variable: str) -> bool:
         return variable.lstrip("$") in self.variables
+
+    def unused_name(self, base: str, line: int) -> str:
+        """`base_LINE`, or `base_LINE_N` when the configuration defines that already: the line (of the
+        statement the fix is for) keeps two fixes of one pass apart, the check keeps a fix from reusing a name an
+        earlier pass wrote."""
+        name, n = f"{base}_{line}", 1
+        while name in self.defined_names:
+            n += 1
+            name = f"{base}_{line}_{n}"
+        return name
 
     def routes_of(self, listener: Listener) -> Iterable[Route]:
         return (r for r in self.routes if r.listener.id == listener.id)
