@@ -216,14 +216,10 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def _has_name(text: str, names: Sequence[tuple[str, ...]]) -> bool:
-    """Whether one of the names is a whole word (or run of words) of `text`."""
+def _word_runs(text: str, longest: int) -> frozenset[tuple[str, ...]]:
+    """Every run of up to `longest` consecutive words of `text`: a name is one of them or not there."""
     words = _words(text)
-    for name in names:
-        n = len(name)
-        if n and any(tuple(words[i : i + n]) == name for i in range(len(words) - n + 1)):
-            return True
-    return False
+    return frozenset(tuple(words[i : i + n]) for n in range(1, longest + 1) for i in range(len(words) - n + 1))
 
 
 def _upstream_names(route: Route) -> list[tuple[str, str]]:
@@ -255,16 +251,6 @@ def _ports(route: Route) -> set[int]:
 def _path_of(route: Route) -> str | None:
     kind = route.match.kind
     return route.match.pattern if kind in ("exact", "prefix", "prefix_no_regex") else None
-
-
-def _matches_path(route: Route, paths: Sequence[str]) -> str | None:
-    mine = _path_of(route)
-    if mine is None:
-        return None
-    for p in paths:
-        if mine.rstrip("/") == p.rstrip("/"):
-            return p
-    return None
 
 
 _TRAEFIK_HOST = re.compile(r"Host\(\s*`([^`]+)`")
@@ -303,33 +289,54 @@ def _mount(route: Route, profile: AppProfile) -> str:
 def recognize(config: ProxyConfig, profiles: Sequence[AppProfile]) -> list[Recognition]:
     """Every profile a configuration shows it proxies, once per server and host."""
     found: dict[tuple[str, str, str | None], Recognition] = {}
+    # indexes from a name (a run of words) and from a path to the profiles that have it: a route is looked up
+    # once, not compared with every profile (thousands of routes, dozens of profiles)
+    by_name: dict[tuple[str, ...], list[AppProfile]] = {}
+    by_path: dict[str, list[AppProfile]] = {}
+    for profile in profiles:
+        for name in profile.word_names:
+            if name and profile not in by_name.setdefault(name, []):
+                by_name[name].append(profile)
+        for p in profile.paths:
+            if profile not in by_path.setdefault(p.rstrip("/"), []):
+                by_path[p.rstrip("/")].append(profile)
+    longest = max((len(n) for n in by_name), default=0)
+    # a configuration of thousands of routes names the same few upstreams: split each text into words once
+    runs: dict[str, frozenset[tuple[str, ...]]] = {}
+
+    def named(text: str) -> set[str]:
+        grams = runs.get(text)
+        if grams is None:
+            grams = runs[text] = _word_runs(text, longest)
+        return {p.id for name in grams for p in by_name.get(name, ())}
+
     for route in config.routes:
         listener = route.listener
         host = _host(route, listener)
         if host is None:
             # a path checked in every server would judge servers that have nothing to do with the app
             continue
+        evidence: dict[str, tuple[str, bool]] = {}
+        for what, text in _upstream_names(route):
+            for pid in named(text):
+                evidence.setdefault(pid, (f"{what} `{text}`", True))
+        for pid in named(host.split(".")[0]):
+            evidence.setdefault(pid, (f"server name `{host}`", True))
+        mine = _path_of(route)
+        if mine is not None and mine.rstrip("/") in by_path:
+            ports = _ports(route)
+            for profile in by_path[mine.rstrip("/")]:
+                shared = ports & set(profile.ports)
+                text = f"`{route.name}`" + (f" proxied to port {min(shared)}" if shared else "")
+                evidence.setdefault(profile.id, (text, bool(shared)))
         for profile in profiles:
+            if profile.id not in evidence:
+                continue
             key = (profile.id, listener.id, host)
             if key in found and found[key].certain:
                 continue
-            evidence: str | None = None
-            certain = False
-            names = profile.word_names
-            for what, text in _upstream_names(route):
-                if names and _has_name(text, names):
-                    evidence, certain = f"{what} `{text}`", True
-                    break
-            if evidence is None and names and host is not None and _has_name(host.split(".")[0], names):
-                evidence, certain = f"server name `{host}`", True
-            if evidence is None:
-                path = _matches_path(route, profile.paths)
-                if path is not None:
-                    ports = _ports(route) & set(profile.ports)
-                    certain = bool(ports)
-                    evidence = f"`{route.name}`" + (f" proxied to port {min(ports)}" if ports else "")
-            if evidence is not None:
-                found[key] = Recognition(profile, listener, host, evidence, certain, mount=_mount(route, profile))
+            why, certain = evidence[profile.id]
+            found[key] = Recognition(profile, listener, host, why, certain, mount=_mount(route, profile))
     return sorted(found.values(), key=lambda r: (r.profile.id, r.listener.id, r.host or ""))
 
 
