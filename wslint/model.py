@@ -7,7 +7,7 @@ Values are frozen: a model describes a configuration, it is never edited.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
 
@@ -374,7 +374,8 @@ class Route:
     block: BlockRef | None
     upstream: UpstreamTarget | None
     websocket: Intent
-    handshakes: tuple[UpstreamRequest, ...]
+    # a tuple, or computed on first read (wslint.lazy): both compare as the tuple of the handshakes
+    handshakes: Sequence[UpstreamRequest]
     idle_timeout: Setting[float] | None
     header_scope: HeaderScope
     divergences: tuple[Divergence, ...] = ()

@@ -10,6 +10,7 @@ browsers fail (whole values, case).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from wslint.caddy.config import (
@@ -34,6 +35,7 @@ from wslint.caddy.routing import Router
 from wslint.clients import Client
 from wslint.endpoints import Endpoint
 from wslint.intent import path_signal
+from wslint.lazy import LazySequence
 from wslint.model import (
     Action,
     Divergence,
@@ -370,7 +372,9 @@ def build_route(model: CaddyModel, spot: Spot) -> ModelRoute:
         idle = Setting(rp.transport.read_timeout, rp.transport.read_timeout_source, "route")
     host, path = sample_host(spot.site), sample_path(spot.chain)
     port = spot.listener.addresses[0].port if spot.listener.addresses else 80
-    handshakes = tuple(handshake_for(model, spot, c, host, path, spot.server.tls, port) for c in model.options.clients)
+    handshakes = LazySequence(
+        lambda c: handshake_for(model, spot, c, host, path, spot.server.tls, port), model.options.clients
+    )
     return ModelRoute(
         id=f"{spot.listener.id}/{rp.source}",
         proxy="caddy",
@@ -393,8 +397,11 @@ def build_route(model: CaddyModel, spot: Spot) -> ModelRoute:
     )
 
 
-def _upgrade_blocked(model: CaddyModel, spot: Spot, handshakes: tuple[UpstreamRequest, ...]) -> UpgradeBlock | None:
+def _upgrade_blocked(model: CaddyModel, spot: Spot, handshakes: Sequence[UpstreamRequest]) -> UpgradeBlock | None:
     if not handshakes or not takes_handshakes(spot.chain):
+        return None
+    if spot.handler.headers is None and not model.router(spot.server).edits_headers:
+        # nothing on the way sets or removes a request header: no handshake need be simulated to know that
         return None
     block = upgrade_block(handshakes[0])
     # a request_header that ran before reverse_proxy has no header_up expression: name its line as written

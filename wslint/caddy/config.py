@@ -8,6 +8,7 @@ with what `caddy adapt` makes of the same Caddyfile.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,8 @@ from wslint.model import Source
 JSON = Any
 
 
+# every simulated handshake of every route asks for the same few dozen names
+@functools.lru_cache(maxsize=4096)
 def canonical_header(name: str) -> str:
     """Go's textproto.CanonicalMIMEHeaderKey for the usual header names."""
     if not name or any(c in name for c in " \t:") or not name.isascii():

@@ -145,6 +145,8 @@ class Router:
                 self._by_host.setdefault(h, []).append(i)
         # the index holds while no other top-level route can change the Host header
         self._host_stable = not any(_edits_headers(server.routes[i]) for i in self._ungated)
+        # no request header changes before reverse_proxy anywhere on the server (no request_header, headers)
+        self.edits_headers = any(_edits_headers(r) for r in server.routes)
 
     def _top_routes(self, req: Request) -> list[Route]:
         """The top-level routes a request can match, in order: its own sites' and the ungated ones."""
