@@ -470,6 +470,8 @@ class TraefikRouter:
     priority: int | None = None
     # how it was written: yaml, toml, label, crd
     style: str | None = None
+    # it serves only TLS connections on its entryPoint (a `tls` section, or the entryPoint's): its clients use wss://
+    tls: bool = False
 
 
 @dataclass(frozen=True)
@@ -523,6 +525,8 @@ Reason = Literal[
     "no-backend",
     "no-site",
     "no-router",
+    # no route, because the proxy refused the one written for it; a configuration finding says why (Traefik)
+    "refused-router",
     # the proxy fails: no server up, no balancer member, a URL it cannot use, a TLS mismatch
     "no-server",
     "no-member",
@@ -587,6 +591,8 @@ MissKind = Literal[
     # a mode tcp frontend that chooses the backend before the request it tests has arrived (HAProxy)
     "before-request",
     "v2-host-template",
+    # a path written without one of its slashes, as a prefix joined to a path without the separator (Traefik)
+    "missing-slash",
 ]
 
 

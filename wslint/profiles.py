@@ -210,6 +210,8 @@ class Recognition:
     named: bool = False
     # the path prefix the app is served under (`location /grafana/`): its endpoints are below it
     mount: str = ""
+    # the route serves only TLS connections (a Traefik router with `tls`), whatever its listener's addresses say
+    tls_only: bool = False
 
 
 def _words(text: str) -> list[str]:
@@ -329,7 +331,10 @@ def recognize(config: ProxyConfig, profiles: Sequence[AppProfile]) -> list[Recog
                     certain = bool(ports)
                     evidence = f"`{route.name}`" + (f" proxied to port {min(ports)}" if ports else "")
             if evidence is not None:
-                found[key] = Recognition(profile, listener, host, evidence, certain, mount=_mount(route, profile))
+                tls_only = route.traefik is not None and route.traefik.tls
+                found[key] = Recognition(
+                    profile, listener, host, evidence, certain, mount=_mount(route, profile), tls_only=tls_only
+                )
     return sorted(found.values(), key=lambda r: (r.profile.id, r.listener.id, r.host or ""))
 
 
@@ -351,7 +356,7 @@ def endpoints_of(recognitions: Iterable[Recognition], declared: Sequence[Endpoin
     out: list[Endpoint] = []
     for rec in recognitions:
         address = rec.listener.addresses[0] if rec.listener.addresses else None
-        tls = bool(address and address.ssl)
+        tls = rec.tls_only or bool(address and address.ssl)
         port = address.port if address is not None else None
         for socket in rec.profile.websockets:
             path = rec.mount + socket.path

@@ -152,6 +152,18 @@ class LoadedRouter:
         return Source(s.path, s.line, (s.column or 1) + m.start, s.line, (s.column or 1) + m.end)
 
 
+@dataclass(frozen=True)
+class RefusedRule:
+    """A router Traefik does not load because its rule is written in the other syntax, with the rule as
+    that syntax reads it: the handshake it was written for gets 404, which rule-syntax-mismatch reports."""
+
+    spec: RouterSpec
+    expr: Expr
+    syntax: Syntax
+    entry_points: tuple[str, ...]
+    source: Source
+
+
 @dataclass
 class LoadedTcp:
     spec: TcpRouterSpec
@@ -379,6 +391,7 @@ class TraefikModel:
         self.entry_points: list[EntryPoint] = []
         self.routers: list[LoadedRouter] = []
         self.disabled: list[tuple[RouterSpec, str]] = []
+        self.refused_rules: list[RefusedRule] = []
         self.tcp: list[LoadedTcp] = []
         self.misplaced: list[MisplacedDirective] = []
         self.routes: list[Route] = []
@@ -486,7 +499,7 @@ class TraefikModel:
                 return Matcher(UNKNOWN_RULE, (spec.rule,), 0, len(spec.rule)), syntax
             other: Syntax = "v2" if syntax == "v3" else "v3"
             try:
-                parse_rule(spec.rule, other, tcp)
+                as_other = parse_rule(spec.rule, other, tcp)
             except RuleError:
                 self._rule_error(spec, exc, kind)
                 return None
@@ -515,6 +528,12 @@ class TraefikModel:
             )
             if isinstance(spec, RouterSpec):
                 self.disabled.append((spec, f"its rule is {other} syntax, which Traefik does not parse as {syntax}"))
+                eps = (
+                    self.default_entry_points()
+                    if spec.entry_points is None
+                    else tuple(r.name for r in spec.entry_points)
+                )
+                self.refused_rules.append(RefusedRule(spec, as_other, other, eps, span))
             return None
 
     def _quote(self, node: Node | None) -> str:
@@ -903,7 +922,7 @@ class TraefikModel:
                 else None
             ),
             noun="router",
-            traefik=TraefikRouter(router.rule, router.priority, router.spec.style),
+            traefik=TraefikRouter(router.rule, router.priority, router.spec.style, self.tls_of(router, ep)),
             block=self._block(router.spec),
         )
 
