@@ -472,6 +472,9 @@ class TraefikRouter:
     style: str | None = None
     # it serves only TLS connections on its entryPoint (a `tls` section, or the entryPoint's): its clients use wss://
     tls: bool = False
+    # every plain request it takes is redirected to https first (the entryPoint's `http.redirections`, or a
+    # redirectScheme): the application is served, and its sockets opened, on the TLS site
+    to_https: bool = False
 
 
 @dataclass(frozen=True)

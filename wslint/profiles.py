@@ -311,6 +311,9 @@ def recognize(config: ProxyConfig, profiles: Sequence[AppProfile]) -> list[Recog
         if host is None:
             # a path checked in every server would judge servers that have nothing to do with the app
             continue
+        if route.traefik is not None and route.traefik.to_https:
+            # it sends browsers to the TLS site, where the app is recognized on the router that serves it
+            continue
         for profile in profiles:
             key = (profile.id, listener.id, host)
             if key in found and found[key].certain:

@@ -798,6 +798,27 @@ class TraefikModel:
             out.extend(found)
         return out + router.middlewares
 
+    def sends_to_https(self, router: LoadedRouter, ep: EntryPoint) -> bool:
+        """Every plain request the router takes on this entryPoint is redirected to https first (the entryPoint's
+        `http.redirections`, or a redirectScheme to https among its middlewares or the entryPoint's): a browser
+        loads the application from the TLS site and opens its sockets there."""
+        if self.tls_of(router, ep) or router.spec.provider == "internal":
+            return False
+        red = ep.spec.redirection if ep.spec is not None else None
+        if red is not None and red.to and red.scheme == "https":
+            return True
+        chain = list(router.middlewares)
+        for ref in ep.spec.middlewares if ep.spec is not None else ():
+            try:
+                chain.extend(self._middleware(ref.name, "file") or [])
+            except _TooDeep:
+                continue
+        for mw in chain:
+            scheme = mw.params.get("scheme") if mw.kind == "redirectscheme" else None
+            if scheme is not None and (scheme.text() or "").lower() == "https":
+                return True
+        return False
+
     def tls_of(self, router: LoadedRouter, ep: EntryPoint) -> bool:
         return router.spec.tls or (ep.spec is not None and ep.spec.tls and router.spec.provider != "internal")
 
@@ -922,7 +943,13 @@ class TraefikModel:
                 else None
             ),
             noun="router",
-            traefik=TraefikRouter(router.rule, router.priority, router.spec.style, self.tls_of(router, ep)),
+            traefik=TraefikRouter(
+                router.rule,
+                router.priority,
+                router.spec.style,
+                self.tls_of(router, ep),
+                self.sends_to_https(router, ep),
+            ),
             block=self._block(router.spec),
         )
 
