@@ -198,3 +198,74 @@ def test_the_apps_heartbeat_sets_the_idle_time_its_socket_must_survive(tmp_path:
     (f,) = report.findings
     assert f.code == "WS301" and "below the 90s it must survive (TestChat's heartbeat)" in f.message
     assert lint(tmp_path, WORKING.replace("proxy_read_timeout 1h", "proxy_read_timeout 95s"), rules).findings == []
+
+
+@pytest.mark.parametrize(("tls", "scheme"), [("      tls: {}\n", "wss"), ("", "ws")])
+def test_a_traefik_router_that_serves_only_tls_gets_its_app_checked_over_wss(
+    tmp_path: Path, rules: RuleSet, tls: str, scheme: str
+) -> None:
+    # the entryPoint's address says nothing of TLS in Traefik: the router's `tls` does, and a browser that
+    # loads the app from it opens wss:// (a ws:// handshake there would be a route miss no client makes)
+    static = "entryPoints:\n  websecure:\n    address: :8443\nproviders:\n  file:\n    directory: dynamic\n"
+    dynamic = (
+        'http:\n  routers:\n    testchat:\n      rule: "Host(`chat.example.test`)"\n      service: testchat\n'
+        + tls
+        + '  services:\n    testchat:\n      loadBalancer:\n        servers:\n          - url: "http://127.0.0.1:7777"\n'
+    )
+    (tmp_path / "dynamic").mkdir()
+    (tmp_path / "dynamic" / "chat.yml").write_text(dynamic)
+    (tmp_path / "traefik.yml").write_text(static)
+    here = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        options = LintOptions(paths=("traefik.yml",), profiles=load_profiles([TEST_APPS]))
+        report = run(options, rules)
+    finally:
+        os.chdir(here)
+    assert report.findings == []
+    checked = {str(r.endpoint) for cfg in report.configs for r in cfg.endpoint_results}
+    assert checked == {f"{scheme}://chat.example.test:8443/api/v2/bus"}
+
+
+@pytest.mark.parametrize(
+    ("web", "router_mw", "checked"),
+    [
+        # the entryPoint redirects every plain request to https: the app is checked on the TLS site only
+        (
+            "    http:\n      redirections:\n        entryPoint:\n          to: websecure\n          scheme: https\n",
+            "",
+            {"wss://chat.example.test/api/v2/bus"},
+        ),
+        # a router on the plain entryPoint whose redirectScheme sends browsers to https: likewise
+        ("", "      middlewares: [to-https]\n", {"wss://chat.example.test/api/v2/bus"}),
+        # no redirect: the app is served over plain http too, and checked there (one endpoint per host and path)
+        ("", "", {"ws://chat.example.test/api/v2/bus"}),
+    ],
+)
+def test_a_traefik_app_redirected_to_https_is_checked_where_browsers_open_it(
+    tmp_path: Path, rules: RuleSet, web: str, router_mw: str, checked: set[str]
+) -> None:
+    static = (
+        "entryPoints:\n  web:\n    address: :80\n" + web + "  websecure:\n    address: :443\n    http:\n      tls: {}\n"
+        "providers:\n  file:\n    directory: dynamic\n"
+    )
+    dynamic = (
+        "http:\n  middlewares:\n    to-https:\n      redirectScheme:\n        scheme: https\n  routers:\n"
+        '    testchat-web:\n      rule: "Host(`chat.example.test`)"\n      entryPoints: [web]\n'
+        + router_mw
+        + "      service: testchat\n"
+        '    testchat:\n      rule: "Host(`chat.example.test`)"\n      entryPoints: [websecure]\n'
+        "      service: testchat\n"
+        '  services:\n    testchat:\n      loadBalancer:\n        servers:\n          - url: "http://127.0.0.1:7777"\n'
+    )
+    (tmp_path / "dynamic").mkdir()
+    (tmp_path / "dynamic" / "chat.yml").write_text(dynamic)
+    (tmp_path / "traefik.yml").write_text(static)
+    here = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        report = run(LintOptions(paths=("traefik.yml",), profiles=load_profiles([TEST_APPS])), rules)
+    finally:
+        os.chdir(here)
+    assert report.findings == []
+    assert {str(r.endpoint) for cfg in report.configs for r in cfg.endpoint_results} == checked

@@ -15,6 +15,7 @@ from wslint.endpoints import parse_endpoint
 from wslint.engine.rules import RuleSet
 from wslint.model import EndpointResult
 from wslint.traefik.chain import go_expand
+from wslint.traefik.intended import one_slash_added
 from wslint.traefik.matchers import SimRequest, evaluate
 from wslint.traefik.ruleparse import RuleError, parse_rule, priority
 from wslint.traefik.v2to3 import convert_v2
@@ -223,6 +224,58 @@ def test_missing_reference_disables_the_router_when_the_configuration_is_complet
     assert any("nope@file is not defined" in d.message for d in report.diagnostics)
     (r,) = chrome(report)
     assert r.outcome == "no-route"
+
+
+def test_a_handshake_for_a_router_refused_for_its_syntax_is_one_finding(tmp_path: Path, rules: RuleSet) -> None:
+    # Host() with two names is v2 only: Traefik v3 does not load the router, and the handshake written for it
+    # gets 404 because of that refusal, which rule-syntax-mismatch reports at the rule (not a second route-miss)
+    static = "entryPoints:\n  web:\n    address: :80\nproviders:\n  file:\n    filename: dyn.yml\n"
+    dyn = 'http:\n  routers:\n    app:\n      rule: "Host(`a.test`, `b.test`)"\n      service: ws\n' + SERVICES
+    files = {"traefik.yml": static, "dyn.yml": dyn}
+    report = lint(tmp_path, rules, files, "traefik.yml", "ws://b.test/ws", "ws://c.test/ws")
+    by_host = {r.endpoint.host: r for r in chrome(report)}
+    assert by_host["b.test"].outcome == "no-route" and by_host["b.test"].reason == "refused-router"
+    assert by_host["b.test"].cause is not None and by_host["b.test"].cause.line == 4
+    # a host the refused rule does not name either: nothing was written for it, a plain route miss
+    assert by_host["c.test"].reason == "no-router"
+    found = sorted((f.rule, Path(f.path).name, "c.test" in f.message) for f in report.findings)
+    assert found == [("route-miss", "traefik.yml", True), ("rule-syntax-mismatch", "dyn.yml", False)]
+
+
+def test_a_path_joined_to_its_base_without_the_slash_is_a_route_miss(tmp_path: Path, rules: RuleSet) -> None:
+    # the web vault under /vault, its hub router built as `/vault` + `notifications/hub`: the handshake goes
+    # to the web vault; the hub router is named, with the one slash it lacks
+    routers = (
+        'http:\n  routers:\n    vault:\n      rule: "Host(`v.test`) && PathPrefix(`/vault`)"\n      service: web\n'
+        '    vault-hub:\n      rule: "Host(`v.test`) && Path(`/vaultnotifications/hub`)"\n      service: ws\n'
+    )
+    report = lint(tmp_path, rules, {"d.yml": routers + SERVICES}, "d.yml", "ws://v.test/vault/notifications/hub")
+    (r,) = chrome(report)
+    assert [(m.kind, m.route.name, m.replacement) for m in r.misses] == [
+        ("missing-slash", "router vault-hub@file", "Path(`/vault/notifications/hub`)")
+    ]
+    assert [(f.rule, f.line) for f in report.findings] == [("route-miss", 7)]
+    # a socket router whose path is not written under the landing router's base path is another application's,
+    # though on its host it would take this path: no claim
+    other = routers.replace("Host(`v.test`) && Path(`/vaultnotifications/hub`)", "Host(`w.test`) && PathPrefix(`/va`)")
+    report = lint(tmp_path, rules, {"d.yml": other + SERVICES}, "d.yml", "ws://v.test/vault/notifications/hub")
+    assert not report.findings
+
+
+@pytest.mark.parametrize(
+    ("arg", "path", "exact", "fixed"),
+    [
+        ("/vaultnotifications/hub", "/vault/notifications/hub", True, "/vault/notifications/hub"),
+        ("/pushws", "/push/ws", False, "/push/ws"),
+        ("/apiws", "/api/ws/x", False, "/api/ws"),
+        ("/apiws", "/api/wsx", False, None),  # the prefix must end at a segment
+        ("/ws", "/ws", True, None),  # nothing lacks
+        ("/a/b", "/a//b", True, None),  # a doubled slash is not the one missing
+        ("/ab", "/a/b/c", True, None),  # Path is exact
+    ],
+)
+def test_one_slash_added(arg: str, path: str, exact: bool, fixed: str | None) -> None:
+    assert one_slash_added(arg, path, exact) == fixed
 
 
 # -- inputs -----------------------------------------------------------------------------------

@@ -471,6 +471,11 @@ class TraefikRouter:
     priority: int | None = None
     # how it was written: yaml, toml, label, crd
     style: str | None = None
+    # it serves only TLS connections on its entryPoint (a `tls` section, or the entryPoint's): its clients use wss://
+    tls: bool = False
+    # every plain request it takes is redirected to https first (the entryPoint's `http.redirections`, or a
+    # redirectScheme): the application is served, and its sockets opened, on the TLS site
+    to_https: bool = False
 
 
 @dataclass(frozen=True)
@@ -524,6 +529,8 @@ Reason = Literal[
     "no-backend",
     "no-site",
     "no-router",
+    # no route, because the proxy refused the one written for it; a configuration finding says why (Traefik)
+    "refused-router",
     # the proxy fails: no server up, no balancer member, a URL it cannot use, a TLS mismatch
     "no-server",
     "no-member",
@@ -588,6 +595,8 @@ MissKind = Literal[
     # a mode tcp frontend that chooses the backend before the request it tests has arrived (HAProxy)
     "before-request",
     "v2-host-template",
+    # a path written without one of its slashes, as a prefix joined to a path without the separator (Traefik)
+    "missing-slash",
 ]
 
 

@@ -210,6 +210,8 @@ class Recognition:
     named: bool = False
     # the path prefix the app is served under (`location /grafana/`): its endpoints are below it
     mount: str = ""
+    # the route serves only TLS connections (a Traefik router with `tls`), whatever its listener's addresses say
+    tls_only: bool = False
 
 
 def _words(text: str) -> list[str]:
@@ -316,6 +318,9 @@ def recognize(config: ProxyConfig, profiles: Sequence[AppProfile]) -> list[Recog
         if host is None:
             # a path checked in every server would judge servers that have nothing to do with the app
             continue
+        if route.traefik is not None and route.traefik.to_https:
+            # it sends browsers to the TLS site, where the app is recognized on the router that serves it
+            continue
         evidence: dict[str, tuple[str, bool]] = {}
         for what, text in _upstream_names(route):
             for pid in named(text):
@@ -329,6 +334,7 @@ def recognize(config: ProxyConfig, profiles: Sequence[AppProfile]) -> list[Recog
                 shared = ports & set(profile.ports)
                 text = f"`{route.name}`" + (f" proxied to port {min(shared)}" if shared else "")
                 evidence.setdefault(profile.id, (text, bool(shared)))
+        tls_only = route.traefik is not None and route.traefik.tls
         for profile in profiles:
             if profile.id not in evidence:
                 continue
@@ -336,7 +342,9 @@ def recognize(config: ProxyConfig, profiles: Sequence[AppProfile]) -> list[Recog
             if key in found and found[key].certain:
                 continue
             why, certain = evidence[profile.id]
-            found[key] = Recognition(profile, listener, host, why, certain, mount=_mount(route, profile))
+            found[key] = Recognition(
+                profile, listener, host, why, certain, mount=_mount(route, profile), tls_only=tls_only
+            )
     return sorted(found.values(), key=lambda r: (r.profile.id, r.listener.id, r.host or ""))
 
 
@@ -358,7 +366,7 @@ def endpoints_of(recognitions: Iterable[Recognition], declared: Sequence[Endpoin
     out: list[Endpoint] = []
     for rec in recognitions:
         address = rec.listener.addresses[0] if rec.listener.addresses else None
-        tls = bool(address and address.ssl)
+        tls = rec.tls_only or bool(address and address.ssl)
         port = address.port if address is not None else None
         for socket in rec.profile.websockets:
             path = rec.mount + socket.path

@@ -28,8 +28,124 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "traefik"
 LIVE = re.compile(r"#\s*live:\s*(\S+)\s*->\s*(\d{3})(.*)$", re.M)
 OPTION = re.compile(r"\s+(at|after|idle)\s+(\S+)|\s+with\s+([\w-]+):\s*(.+)$")
 
-# file-provider equivalents of compose and Kubernetes fixtures: (static with {ep:NAME} addresses, dynamic files)
-EQUIVALENTS: dict[str, tuple[str, dict[str, str]]] = {}
+# file-provider equivalents of compose and Kubernetes fixtures: (static with {ep:NAME} addresses, dynamic files);
+# a `# NAME = :PORT` comment maps the port the fixture's URLs use to the entryPoint
+_FILE = "providers:\n  file:\n    directory: {dynamic}\n"
+EQUIVALENTS: dict[str, tuple[str, dict[str, str]]] = {
+    "realworld-vaultwarden-compose-redirect": (
+        "# http = :8080\n# https = :8443\n"
+        "entryPoints:\n  http:\n    address: '{ep:http}'\n  https:\n    address: '{ep:https}'\n" + _FILE,
+        {
+            "vaultwarden.yml": """\
+http:
+  middlewares:
+    redirect-https:
+      redirectScheme:
+        scheme: https
+        permanent: true
+  routers:
+    vaultwarden-http:
+      rule: "Host(`vault.example.test`)"
+      entryPoints: [http]
+      middlewares: [redirect-https]
+      service: vaultwarden
+    vaultwarden-https:
+      rule: "Host(`vault.example.test`)"
+      entryPoints: [https]
+      tls: {}
+      service: vaultwarden
+  services:
+    vaultwarden:
+      loadBalancer:
+        servers:
+          - url: "http://127.0.0.1:9001"
+"""
+        },
+    ),
+    "realworld-uptime-kuma-compose-tls": (
+        "# https = :8443\nentryPoints:\n  https:\n    address: '{ep:https}'\n" + _FILE,
+        {
+            "uptime-kuma.yml": """\
+http:
+  routers:
+    uptime-kuma:
+      rule: "Host(`uptime.example.test`)"
+      entryPoints: [https]
+      tls: {}
+      service: uptime-kuma
+  services:
+    uptime-kuma:
+      loadBalancer:
+        servers:
+          - url: "http://127.0.0.1:9001"
+"""
+        },
+    ),
+    "realworld-nextcloud-notify-push-labels": (
+        "# https = :8443\nentryPoints:\n  https:\n    address: '{ep:https}'\n    http:\n      tls: {}\n" + _FILE,
+        {
+            "nextcloud.yml": """\
+http:
+  routers:
+    nextcloud:
+      rule: "Host(`cloud.example.test`)"
+      entryPoints: [https]
+      service: nextcloud
+    nextcloud_push:
+      rule: "Host(`cloud.example.test`) && PathPrefix(`/push`)"
+      entryPoints: [https]
+      middlewares: [nextcloud_strip_push]
+      service: nextcloud_push
+  middlewares:
+    nextcloud_strip_push:
+      stripPrefix:
+        prefixes: [/push]
+  services:
+    nextcloud:
+      loadBalancer:
+        servers:
+          - url: "http://127.0.0.1:9002"
+    nextcloud_push:
+      loadBalancer:
+        servers:
+          - url: "http://127.0.0.1:9001"
+"""
+        },
+    ),
+    "realworld-immich-ingress-strip-api": (
+        "# websecure = :443\nentryPoints:\n  websecure:\n    address: '{ep:websecure}'\n" + _FILE,
+        {
+            "immich.yml": """\
+http:
+  routers:
+    immich-server:
+      rule: "Host(`photos.example.test`) && PathPrefix(`/api`)"
+      entryPoints: [websecure]
+      middlewares: [immich-server-stripprefix]
+      tls: {}
+      service: immich-server
+    immich-web:
+      rule: "Host(`photos.example.test`) && PathPrefix(`/`)"
+      entryPoints: [websecure]
+      tls: {}
+      service: immich-web
+  middlewares:
+    immich-server-stripprefix:
+      stripPrefix:
+        prefixes: [/api]
+  services:
+    immich-server:
+      loadBalancer:
+        servers:
+          - url: "http://127.0.0.1:9001"
+    immich-web:
+      loadBalancer:
+        servers:
+          - url: "http://127.0.0.1:9002"
+"""
+        },
+    ),
+}
 
 
 @dataclass(frozen=True)

@@ -132,6 +132,20 @@ BROKEN = {
         "route-miss",
         "tenants-io@file",
     ),
+    # the application under a base path, its hub router's path joined to the base without the slash
+    "base path joined without its slash": Case(
+        """\
+    vault:
+      rule: "Host(`vault.example.test`) && PathPrefix(`/vault`)"
+      service: web
+    vault-websocket:
+      rule: "Host(`vault.example.test`) && Path(`/vaultnotifications/hub`)"
+      service: socket
+""",
+        "ws://vault.example.test/vault/notifications/hub",
+        "route-miss",
+        "vault-websocket@file",
+    ),
     # a catch-all without Host, the socket router on its own host: named by its service
     "catch-all and a realtime service": Case(
         """\
@@ -199,6 +213,30 @@ WORKING = {
       service: socket
 """,
         "ws://app.example.test/ws",
+    ),
+    # the application under a base path, its hub router written under it: the hub router takes the handshake
+    "base path with its hub router": Case(
+        """\
+    vault:
+      rule: "Host(`vault.example.test`) && PathPrefix(`/vault`)"
+      service: web
+    vault-websocket:
+      rule: "Host(`vault.example.test`) && Path(`/vault/notifications/hub`)"
+      service: socket
+""",
+        "ws://vault.example.test/vault/notifications/hub",
+    ),
+    # a base path router of one application, a socket router of another written outside that base
+    "socket router outside the base path": Case(
+        """\
+    shop:
+      rule: "Host(`app.example.test`) && PathPrefix(`/shop`)"
+      service: echo
+    chat-ws:
+      rule: "Host(`chat.example.test`) && PathPrefix(`/ws`)"
+      service: socket
+""",
+        "ws://app.example.test/shop/ws",
     ),
     # the socket router's host has its own web application
     "socket host with its own application": Case(

@@ -152,6 +152,18 @@ class LoadedRouter:
         return Source(s.path, s.line, (s.column or 1) + m.start, s.line, (s.column or 1) + m.end)
 
 
+@dataclass(frozen=True)
+class RefusedRule:
+    """A router Traefik does not load because its rule is written in the other syntax, with the rule as
+    that syntax reads it: the handshake it was written for gets 404, which rule-syntax-mismatch reports."""
+
+    spec: RouterSpec
+    expr: Expr
+    syntax: Syntax
+    entry_points: tuple[str, ...]
+    source: Source
+
+
 @dataclass
 class LoadedTcp:
     spec: TcpRouterSpec
@@ -379,6 +391,7 @@ class TraefikModel:
         self.entry_points: list[EntryPoint] = []
         self.routers: list[LoadedRouter] = []
         self.disabled: list[tuple[RouterSpec, str]] = []
+        self.refused_rules: list[RefusedRule] = []
         self.tcp: list[LoadedTcp] = []
         self.misplaced: list[MisplacedDirective] = []
         self.routes: list[Route] = []
@@ -486,7 +499,7 @@ class TraefikModel:
                 return Matcher(UNKNOWN_RULE, (spec.rule,), 0, len(spec.rule)), syntax
             other: Syntax = "v2" if syntax == "v3" else "v3"
             try:
-                parse_rule(spec.rule, other, tcp)
+                as_other = parse_rule(spec.rule, other, tcp)
             except RuleError:
                 self._rule_error(spec, exc, kind)
                 return None
@@ -515,6 +528,12 @@ class TraefikModel:
             )
             if isinstance(spec, RouterSpec):
                 self.disabled.append((spec, f"its rule is {other} syntax, which Traefik does not parse as {syntax}"))
+                eps = (
+                    self.default_entry_points()
+                    if spec.entry_points is None
+                    else tuple(r.name for r in spec.entry_points)
+                )
+                self.refused_rules.append(RefusedRule(spec, as_other, other, eps, span))
             return None
 
     def _quote(self, node: Node | None) -> str:
@@ -779,6 +798,27 @@ class TraefikModel:
             out.extend(found)
         return out + router.middlewares
 
+    def sends_to_https(self, router: LoadedRouter, ep: EntryPoint) -> bool:
+        """Every plain request the router takes on this entryPoint is redirected to https first (the entryPoint's
+        `http.redirections`, or a redirectScheme to https among its middlewares or the entryPoint's): a browser
+        loads the application from the TLS site and opens its sockets there."""
+        if self.tls_of(router, ep) or router.spec.provider == "internal":
+            return False
+        red = ep.spec.redirection if ep.spec is not None else None
+        if red is not None and red.to and red.scheme == "https":
+            return True
+        chain = list(router.middlewares)
+        for ref in ep.spec.middlewares if ep.spec is not None else ():
+            try:
+                chain.extend(self._middleware(ref.name, "file") or [])
+            except _TooDeep:
+                continue
+        for mw in chain:
+            scheme = mw.params.get("scheme") if mw.kind == "redirectscheme" else None
+            if scheme is not None and (scheme.text() or "").lower() == "https":
+                return True
+        return False
+
     def tls_of(self, router: LoadedRouter, ep: EntryPoint) -> bool:
         return router.spec.tls or (ep.spec is not None and ep.spec.tls and router.spec.provider != "internal")
 
@@ -903,7 +943,13 @@ class TraefikModel:
                 else None
             ),
             noun="router",
-            traefik=TraefikRouter(router.rule, router.priority, router.spec.style),
+            traefik=TraefikRouter(
+                router.rule,
+                router.priority,
+                router.spec.style,
+                self.tls_of(router, ep),
+                self.sends_to_https(router, ep),
+            ),
             block=self._block(router.spec),
         )
 

@@ -7,7 +7,8 @@ miss it by a detail. wslint names that router only on strong evidence, because a
 is a false alarm on a working configuration:
 
 - the router the handshake lands on selects no path (its positive matchers are Host, HostRegexp,
-  ClientIP or ``PathPrefix(`/`)``) and shows no sign of WebSockets itself;
+  ClientIP or ``PathPrefix(`/`)``), or only the application's base path (``PathPrefix(`/vault`)``)
+  under which the other router's path is written, and shows no sign of WebSockets itself;
 - the other router selects a path (not ``/``) that says WebSocket (``/ws``, ``/socket.io``, ...),
   or its router or service name does (socket, realtime, ws, live, cable, hub), and its service
   sends to other servers than the landing router's (the same servers would answer the handshake
@@ -17,7 +18,8 @@ is a false alarm on a working configuration:
   to its Host (it needs another host: `elsewhere`, a wrong-server-block, and only when that host
   has no application router of its own, or the socket router would be another application's);
   its path without the trailing slash the client does not send (a `trailing-slash` miss); its exact
-  ``Path`` widened to the trailing slash the client adds (an `exact-path` miss); its v2
+  ``Path`` widened to the trailing slash the client adds (an `exact-path` miss); its path with the
+  one slash it lacks, a base path joined to the rest without the separator (a `missing-slash` miss); its v2
   `{name:regex}` HostRegexp template read as a template (a `v2-host-template` miss: v3 reads the
   braces as regex text that no host contains).
 """
@@ -90,13 +92,37 @@ def socket_evidence(router: LoadedRouter) -> str | None:
     return None
 
 
-def selects_no_path(router: LoadedRouter) -> bool:
-    """A catch-all or host-only router: every matcher a request must satisfy is about the site."""
+def base_paths(router: LoadedRouter) -> tuple[str, ...] | None:
+    """The path prefixes an application's router selects besides the site (``PathPrefix(`/vault`)``: the
+    application mounted under a base path), or None when it selects anything else."""
+    bases: list[str] = []
     for m, negated in positive_matchers(router.expr):
         if negated or m.name in SITE_MATCHERS or (m.name == "PathPrefix" and m.args[0] == "/"):
             continue
-        return False
-    return True
+        if m.name != "PathPrefix" or len(m.args) != 1 or OPAQUE in m.args[0]:
+            return None
+        bases.append(m.args[0])
+    return tuple(bases)
+
+
+def under_bases(router: LoadedRouter, bases: tuple[str, ...]) -> bool:
+    """Whether every path the socket router selects is written under the application's base paths."""
+    return all(m.args[0].startswith(b) for m in path_matchers(router) for b in bases)
+
+
+def one_slash_added(arg: str, path: str, exact: bool) -> str | None:
+    """`arg` with the one slash that makes it select `path` (all of it for Path, a leading part ending at
+    a segment for PathPrefix), or None."""
+    for i in range(1, len(arg) + 1):
+        if arg[i - 1] == "/" or (i < len(arg) and arg[i] == "/"):
+            continue  # a doubled slash is not the one missing
+        fixed = arg[:i] + "/" + arg[i:]
+        if exact and path == fixed:
+            return fixed
+        at_segment = fixed.endswith("/") or path[len(fixed) : len(fixed) + 1] in ("", "/")
+        if not exact and path.startswith(fixed) and at_segment:
+            return fixed
+    return None
 
 
 def servers(router: LoadedRouter) -> frozenset[str]:
@@ -109,7 +135,7 @@ def servers(router: LoadedRouter) -> frozenset[str]:
 class Correction:
     """One matcher of the socket router rewritten so that it takes the handshake."""
 
-    kind: str  # "host", "trailing-slash", "exact-path", "v2-host-template"
+    kind: str  # "host", "trailing-slash", "exact-path", "missing-slash", "v2-host-template"
     matcher: Matcher
     replacement: str
     reason: str
@@ -142,6 +168,13 @@ def corrections(router: LoadedRouter, sim: SimRequest, path: str, client_host: s
                 m,
                 f"(Path(`{arg}`) || PathPrefix(`{path}`))",
                 f"`{written}` matches {arg} exactly, and the client sends {path} with the trailing slash",
+            )
+        elif m.name in ("PathPrefix", "Path") and path and (fixed := one_slash_added(arg, path, m.name == "Path")):
+            yield Correction(
+                "missing-slash",
+                m,
+                f"{m.name}(`{fixed}`)",
+                f"`{written}` lacks a slash: the client sends {path}",
             )
         elif m.name == "HostRegexp" and router.syntax == "v3" and V2_TEMPLATE.search(arg):
             converted = matcher_v3("HostRegexp", (arg,))

@@ -42,6 +42,7 @@ from wslint.traefik.build import (
     EntryPoint,
     LoadedRouter,
     LoadedTcp,
+    RefusedRule,
     TraefikModel,
     client_headers,
     matches,
@@ -52,13 +53,14 @@ from wslint.traefik.build import (
 )
 from wslint.traefik.chain import Request, run_chain
 from wslint.traefik.intended import (
+    base_paths,
     corrected,
     corrections,
     first_match,
     name_says_socket,
-    selects_no_path,
     servers,
     socket_evidence,
+    under_bases,
 )
 from wslint.traefik.matchers import SimRequest, evaluate, go_regex, host_v3, match_v2, match_v3
 from wslint.traefik.ruleparse import BinOp, Expr, Matcher, Not
@@ -254,8 +256,9 @@ class TraefikSimulator(ProxySimulator[Target]):
         if route is None or route.id not in self.b.placed:
             return result
         landed, _ = self.b.placed[route.id]
+        bases = base_paths(landed)
         if (
-            not selects_no_path(landed)
+            bases is None
             or landed.intent.level in ("explicit", "declared")
             or name_says_socket(landed.spec.name)
             or (landed.service is not None and name_says_socket(landed.service.name))
@@ -272,6 +275,8 @@ class TraefikSimulator(ProxySimulator[Target]):
             theirs = servers(socket)
             if evidence is None or not theirs or theirs & mine or matches(socket, sim) is not False:
                 continue
+            if not under_bases(socket, bases):
+                continue  # the landing router's base path is another application's, not this router's
             for c in corrections(socket, sim, sim.path, endpoint.host):
                 fixed = corrected(socket, c)
                 if fixed is None or first_match(routers, sim, socket, *fixed) is not socket:
@@ -289,13 +294,12 @@ class TraefikSimulator(ProxySimulator[Target]):
                         server_reason=f"`{landed.rule}` of router {landed.name} matches Host {endpoint.host}",
                     )
                 why = f"router {socket.name} is written for this path ({evidence}), but {c.reason}"
-                kind: MissKind = (
-                    "trailing-slash"
-                    if c.kind == "trailing-slash"
-                    else "exact-path"
-                    if c.kind == "exact-path"
-                    else "v2-host-template"
-                )
+                kinds: dict[str, MissKind] = {
+                    "trailing-slash": "trailing-slash",
+                    "exact-path": "exact-path",
+                    "missing-slash": "missing-slash",
+                }
+                kind = kinds.get(c.kind, "v2-host-template")
                 return replace(result, misses=(Miss(target, kind, why, where, socket.written(c.replacement)),))
         return result
 
@@ -453,6 +457,15 @@ class TraefikSimulator(ProxySimulator[Target]):
                 chosen = router
         near = self.near_misses(endpoint, client, ep, chosen)
         if chosen is None:
+            refused = self.refused_taker(ep, tls, sim)
+            if refused is not None:
+                steps.append(
+                    TraceStep(
+                        f"router {refused.spec.qualified} would take the handshake, but its rule is "
+                        f"{refused.syntax} syntax and Traefik does not load it",
+                        refused.source,
+                    )
+                )
             steps.append(TraceStep(f"no router on {ep.label} matches: Traefik answers 404", None))
             return EndpointResult(
                 route=None,
@@ -463,8 +476,8 @@ class TraefikSimulator(ProxySimulator[Target]):
                 backend_path=None,
                 handshake=None,
                 steps=tuple(steps),
-                cause=near[0].cause if near else None,
-                reason="no-router",
+                cause=refused.source if refused is not None else near[0].cause if near else None,
+                reason="refused-router" if refused is not None else "no-router",
                 certain=not uncertain,
                 uncertain=tuple(uncertain),
                 path_cause=None,
@@ -611,6 +624,16 @@ class TraefikSimulator(ProxySimulator[Target]):
             noun="TCP router",
             traefik=TraefikRouter(tcp.spec.rule or ""),
         )
+
+    def refused_taker(self, ep: EntryPoint, tls: bool, sim: SimRequest) -> RefusedRule | None:
+        """The router written for this handshake that Traefik refused for its rule's syntax: the 404 is that
+        refusal, which rule-syntax-mismatch reports at the rule (a second finding would say the same)."""
+        for r in self.b.refused_rules:
+            attached = ep.name == "*" or ep.name in r.entry_points
+            served = r.spec.tls or (ep.spec is not None and ep.spec.tls)
+            if attached and served == tls and evaluate(r.expr, sim, r.syntax) is True:
+                return r
+        return None
 
     def near_misses(
         self, endpoint: Endpoint, client: Client, ep: EntryPoint, chosen: LoadedRouter | None
