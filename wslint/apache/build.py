@@ -20,6 +20,7 @@ from wslint.apache.rewrite import Cond, Request, Rule, Unknown, cond_holds
 from wslint.apache.routing import CHECK_METHODS, Context, Outcome, Router, Upgrade, header_tokens
 from wslint.clients import CLIENTS, Client
 from wslint.intent import path_signal
+from wslint.lazy import LazySequence
 from wslint.model import (
     Action,
     BlockRef,
@@ -234,8 +235,7 @@ class ApacheModel:
             source, text, block = r.node.source, r.node.text, self.listeners[id(s)].block
             url_template = r.substitution
         base_url = re.split(r"[$%]", url_template, maxsplit=1)[0]
-        outcomes = [self._outcome(router, d, base_url, c) for c in self.clients]
-        first = outcomes[0]
+        first = self._outcome(router, d, base_url, self.clients[0])
         upgrade = first.upgrade or Upgrade(False, "not proxied")
         worker = upgrade.worker
         group = self._upstream(first, d)
@@ -248,7 +248,13 @@ class ApacheModel:
             group=group,
             source=(d.mapping.node.source if d.mapping is not None else source),
         )
-        handshakes = tuple(self.handshake(c, o, s, base_url) for c, o in zip(self.clients, outcomes, strict=True))
+        # the other browsers' outcomes only matter to a rule that reads their handshakes (wslint.lazy)
+        handshakes = LazySequence(
+            lambda c: self.handshake(
+                c, first if c is self.clients[0] else self._outcome(router, d, base_url, c), s, base_url
+            ),
+            self.clients,
+        )
         seconds, idle_src, idle_text = router.idle(worker)
         level = "route" if worker is not None and idle_src == worker.node.source else "outer"
         intent = self._intent(d, first, sample, router)
