@@ -200,6 +200,19 @@ def test_the_apps_heartbeat_sets_the_idle_time_its_socket_must_survive(tmp_path:
     assert lint(tmp_path, WORKING.replace("proxy_read_timeout 1h", "proxy_read_timeout 95s"), rules).findings == []
 
 
+def _lint_traefik_tree(tmp_path: Path, static: str, dynamic: str, rules: RuleSet) -> Report:
+    """traefik.yml and dynamic/chat.yml written to tmp_path and linted from there with the test app profiles."""
+    (tmp_path / "dynamic").mkdir()
+    (tmp_path / "dynamic" / "chat.yml").write_text(dynamic)
+    (tmp_path / "traefik.yml").write_text(static)
+    here = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        return run(LintOptions(paths=("traefik.yml",), profiles=load_profiles([TEST_APPS])), rules)
+    finally:
+        os.chdir(here)
+
+
 @pytest.mark.parametrize(("tls", "scheme"), [("      tls: {}\n", "wss"), ("", "ws")])
 def test_a_traefik_router_that_serves_only_tls_gets_its_app_checked_over_wss(
     tmp_path: Path, rules: RuleSet, tls: str, scheme: str
@@ -212,16 +225,7 @@ def test_a_traefik_router_that_serves_only_tls_gets_its_app_checked_over_wss(
         + tls
         + '  services:\n    testchat:\n      loadBalancer:\n        servers:\n          - url: "http://127.0.0.1:7777"\n'
     )
-    (tmp_path / "dynamic").mkdir()
-    (tmp_path / "dynamic" / "chat.yml").write_text(dynamic)
-    (tmp_path / "traefik.yml").write_text(static)
-    here = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        options = LintOptions(paths=("traefik.yml",), profiles=load_profiles([TEST_APPS]))
-        report = run(options, rules)
-    finally:
-        os.chdir(here)
+    report = _lint_traefik_tree(tmp_path, static, dynamic, rules)
     assert report.findings == []
     checked = {str(r.endpoint) for cfg in report.configs for r in cfg.endpoint_results}
     assert checked == {f"{scheme}://chat.example.test:8443/api/v2/bus"}
@@ -258,14 +262,6 @@ def test_a_traefik_app_redirected_to_https_is_checked_where_browsers_open_it(
         "      service: testchat\n"
         '  services:\n    testchat:\n      loadBalancer:\n        servers:\n          - url: "http://127.0.0.1:7777"\n'
     )
-    (tmp_path / "dynamic").mkdir()
-    (tmp_path / "dynamic" / "chat.yml").write_text(dynamic)
-    (tmp_path / "traefik.yml").write_text(static)
-    here = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        report = run(LintOptions(paths=("traefik.yml",), profiles=load_profiles([TEST_APPS])), rules)
-    finally:
-        os.chdir(here)
+    report = _lint_traefik_tree(tmp_path, static, dynamic, rules)
     assert report.findings == []
     assert {str(r.endpoint) for cfg in report.configs for r in cfg.endpoint_results} == checked
