@@ -16,7 +16,7 @@ from wslint.endpoints import Endpoint, EndpointOrigin
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Position:
     """A 1-based line and column (in characters) inside a file."""
 
@@ -24,7 +24,7 @@ class Position:
     column: int
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Source:
     """Where something was written: a file, a 1-based line and, where known, a column."""
 
@@ -50,7 +50,7 @@ class Source:
         return Position(self.end_line, self.end_column)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BlockRef:
     """The body of a block (`location { ... }`, a whole file, ...), for fixes that add lines.
 
@@ -86,7 +86,7 @@ HeaderOrigin = Literal["configured", "default", "client"]
 TokenStatus = Literal["ok", "missing", "wrong", "unknown"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Header:
     """One header of the request the proxy sends upstream.
 

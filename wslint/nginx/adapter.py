@@ -52,7 +52,11 @@ def load_nginx(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagno
         clients=options.clients,
         version_assumed=options.version_assumed,
     )
-    return Loaded(NginxModel(loaded, build).build(), loader.texts())
+    texts = loader.texts()
+    # the loader holds crossplane's statements and the scan's extents of every file: release them before the
+    # route model is built (on a large configuration they are a good part of the peak memory)
+    del loader
+    return Loaded(NginxModel(loaded, build).build(), texts)
 
 
 # the directories Debian's and the nginx.org packages' nginx.conf include in its http block

@@ -44,7 +44,7 @@ _AFTER_QUOTE = frozenset(" \t\r\n;{)")
 MAX_PARAMETER_BYTES = 4095
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Extent:
     """One statement: its name token, where it ends, and for blocks its braces."""
 

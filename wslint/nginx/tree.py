@@ -22,7 +22,7 @@ class SourceFile:
     index: LineIndex
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Directive:
     name: str
     args: tuple[str, ...]
