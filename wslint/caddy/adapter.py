@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import replace
 
 from wslint.adapters import AdapterOptions, Loaded
@@ -24,9 +23,6 @@ from wslint.model import (
     Route,
     Snippet,
 )
-
-# a named matcher's definition: `@name` first on its line (a use follows a directive's name)
-_MATCHER_DEFINITION = re.compile(r"^[ \t]*@([^\s{]+)", re.MULTILINE)
 
 
 def _error(exc: CaddyfileError, main: str) -> Diagnostic:
@@ -178,9 +174,7 @@ def build_config(model: CaddyModel, ctx: Ctx, main: str) -> ProxyConfig:
         http_block=None,
         endpoint_results=results,
         version_assumed=model.options.version_assumed,
-        defined_names=frozenset(
-            m.group(1) for text in model.texts.values() for m in _MATCHER_DEFINITION.finditer(text)
-        ),
+        defined_names=model.matcher_names,
     )
 
 

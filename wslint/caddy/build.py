@@ -10,6 +10,8 @@ browsers fail (whole values, case).
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -90,6 +92,10 @@ class Spot:
     route: ModelRoute | None = None
 
 
+# a named matcher's definition: `@name` first on its line (a use follows a directive's name)
+_MATCHER_DEFINITION = re.compile(r"^[ \t]*@([^\s{]+)", re.MULTILINE)
+
+
 @dataclass
 class CaddyModel:
     app: HttpApp
@@ -99,6 +105,12 @@ class CaddyModel:
     listeners: dict[tuple[str, int], Listener] = field(default_factory=dict)
     spots: list[Spot] = field(default_factory=list)
     routers: dict[str, Router] = field(default_factory=dict)
+
+    @functools.cached_property
+    def matcher_names(self) -> frozenset[str]:
+        """Every named matcher the files define (`@name` first on its line): a fix that adds one must pick
+        another name, since Caddy refuses a matcher defined twice in a site."""
+        return frozenset(m.group(1) for text in self.texts.values() for m in _MATCHER_DEFINITION.finditer(text))
 
     def router(self, server: Server) -> Router:
         if server.name not in self.routers:

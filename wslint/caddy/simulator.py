@@ -20,7 +20,6 @@ route by declaration, and its handshakes are those of the endpoint.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -726,7 +725,7 @@ class CaddySimulator(ProxySimulator[Target]):
         # a line number alone is not unique: an earlier fix that inserted lines may have named a matcher
         # after the line this directive has moved to
         candidate, n = f"{name}_{src.line}", 1
-        while re.search(rf"@{re.escape(candidate)}(?![\w-])", text):
+        while candidate in self.model.matcher_names:
             n += 1
             candidate = f"{name}_{src.line}_{n}"
         return candidate
