@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from wslint.engine import codecache
+from wslint import cache_dir
 from wslint.engine.codecache import CodeCache
 from wslint.engine.sandbox import make_environment
 
@@ -63,12 +63,12 @@ def test_an_unwritable_cache_still_renders(tmp_path: Path) -> None:
 
 def test_the_environment_decides_the_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("WSLINT_CACHE_DIR", str(tmp_path / "explicit"))
-    assert codecache.default_directory() == tmp_path / "explicit"
+    assert cache_dir.default_directory() == tmp_path / "explicit"
     monkeypatch.delenv("WSLINT_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert codecache.default_directory() == tmp_path / "xdg" / "wslint"
+    assert cache_dir.default_directory() == tmp_path / "xdg" / "wslint"
     monkeypatch.setenv("WSLINT_NO_CACHE", "1")
-    assert codecache.default_directory() is None
+    assert cache_dir.default_directory() is None
 
 
 def test_rule_data_round_trips_and_only_plain_data_is_kept(tmp_path: Path) -> None:

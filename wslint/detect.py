@@ -42,11 +42,16 @@ class _Mark:
     kind: str
     weight: int
     what: str
-    pattern: re.Pattern[str]
+    # compiled on first use (re keeps it): a file's shape or a missing character rules most marks out unrun
+    source: str
     # when set, a match counts only if its first group is one of these words
     words: frozenset[str] | None = None
     # a character every match has: without it in the text the pattern is not run (most files lack most)
     needs: str = ""
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(self.source, re.M)
 
     def matches(self, head: str) -> list[re.Match[str]]:
         """The first two matches: one tells, two tell more."""
@@ -62,7 +67,7 @@ class _Mark:
 
 
 def _m(kind: str, weight: int, what: str, pattern: str, words: frozenset[str] | None = None, needs: str = "") -> _Mark:
-    return _Mark(kind, weight, what, re.compile(pattern, re.M), words, needs)
+    return _Mark(kind, weight, what, pattern, words, needs)
 
 
 _NGINX_DIRECTIVES = (

@@ -59,6 +59,9 @@ def main(argv: list[str] | None = None) -> Any:
         sys.stdout.write(f"wslint {__version__}\n")
         sys.stdout.flush()
         sys.exit(0)
+    from wslint import dataclass_methods
+
+    dataclass_methods.install()
     if not _plain_paths(args):
         from wslint.cli import main as cli_main
 

@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from wslint import safe_yaml
+from wslint.cache_dir import default_directory
 from wslint.durations import parse_duration
 from wslint.endpoints import Endpoint, EndpointError, EndpointOrigin, parse_endpoint
-from wslint.engine.codecache import CodeCache, default_directory
+from wslint.engine.codecache import CodeCache
 from wslint.model import Listener, ProxyConfig, Route
 
 ID_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")

@@ -22,43 +22,22 @@ import hashlib
 import importlib.util
 import marshal
 import os
-import stat
 import tempfile
 from pathlib import Path
 from types import CodeType
 
 import jinja2
 
+from wslint.cache_dir import private
+
 # the environment's compile settings are part of the key too: RuleEnvironment intercepts `*` and `**`,
 # which changes the compiled code (bump the word when the sandbox compiles differently)
 _VERSION_KEY = f"{jinja2.__version__}:{importlib.util.MAGIC_NUMBER.hex()}:intercepted-binops"
 
 
-def default_directory() -> Path | None:
-    if os.environ.get("WSLINT_NO_CACHE", "") not in ("", "0"):
-        return None
-    explicit = os.environ.get("WSLINT_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "wslint"
-
-
-def _private(directory: Path) -> bool:
-    """The directory exists (created if need be), is ours, and only we can write to it."""
-    try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = os.lstat(directory)
-    except OSError:
-        return False
-    if not stat.S_ISDIR(info.st_mode) or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
-        return False
-    return not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-
-
 class CodeCache:
     def __init__(self, directory: Path | None) -> None:
-        self._directory = directory if directory is not None and _private(directory) else None
+        self._directory = directory if directory is not None and private(directory) else None
 
     @property
     def directory(self) -> Path | None:

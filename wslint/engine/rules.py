@@ -18,7 +18,8 @@ from jinja2 import Template, TemplateSyntaxError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from wslint import rule_keys, safe_yaml
-from wslint.engine.codecache import CodeCache, default_directory
+from wslint.cache_dir import default_directory
+from wslint.engine.codecache import CodeCache
 from wslint.engine.contract import ContractError, check_template, roots
 from wslint.engine.sandbox import RuleEnvironment, make_environment
 from wslint.engine.schema import RuleFileError, RuleSpec, parse_rule

@@ -126,12 +126,17 @@ def _arguments(mask: int) -> str:
     return "".join(str(n) for n in range(8) if mask & (analyzer.NGX_CONF_NOARGS << n))
 
 
-def directive_forms() -> dict[str, tuple[tuple[str, str, bool], ...]]:
-    """crossplane's directive table: for each name, its forms as (contexts joined by "|", arguments, block)."""
-    table: dict[str, list[int]] = analyzer.DIRECTIVES
+def _form(mask: int) -> tuple[str, str, bool]:
+    contexts = "|".join(ctx for bit, ctx in _CONTEXT_BITS if mask & bit)
+    return contexts, _arguments(mask), bool(mask & analyzer.NGX_CONF_BLOCK)
 
-    def form(mask: int) -> tuple[str, str, bool]:
-        contexts = "|".join(ctx for bit, ctx in _CONTEXT_BITS if mask & bit)
-        return contexts, _arguments(mask), bool(mask & analyzer.NGX_CONF_BLOCK)
 
-    return {name: tuple(form(mask) for mask in masks) for name, masks in table.items()}
+def directive_masks(name: str) -> tuple[tuple[str, str, bool], ...] | None:
+    """crossplane's forms of one directive as (contexts joined by "|", arguments, block); None if it has none."""
+    masks: list[int] | None = analyzer.DIRECTIVES.get(name)
+    return None if masks is None else tuple(_form(mask) for mask in masks)
+
+
+def directive_names() -> tuple[str, ...]:
+    """Every directive name in crossplane's table."""
+    return tuple(analyzer.DIRECTIVES)
