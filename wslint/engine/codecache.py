@@ -26,13 +26,20 @@ import tempfile
 from pathlib import Path
 from types import CodeType
 
-import jinja2
-
 from wslint.cache_dir import private
 
-# the environment's compile settings are part of the key too: RuleEnvironment intercepts `*` and `**`,
-# which changes the compiled code (bump the word when the sandbox compiles differently)
-_VERSION_KEY = f"{jinja2.__version__}:{importlib.util.MAGIC_NUMBER.hex()}:intercepted-binops"
+_BYTECODE = importlib.util.MAGIC_NUMBER.hex()
+
+
+def _version_key(kind: str) -> str:
+    """What besides the source decides the code: the Python bytecode, and for Jinja's own code its version and
+    the environment's compile settings (RuleEnvironment intercepts `*` and `**`: bump the word when the sandbox
+    compiles differently). Translated code (`native`) carries its translator's version in its source key."""
+    if kind in ("jinja", "expr"):
+        import jinja2  # already imported by whoever compiled the code
+
+        return f"{jinja2.__version__}:{_BYTECODE}:intercepted-binops"
+    return _BYTECODE
 
 
 class CodeCache:
@@ -46,7 +53,7 @@ class CodeCache:
     def _file(self, kind: str, source: str) -> Path | None:
         if self._directory is None:
             return None
-        digest = hashlib.sha256(f"{_VERSION_KEY}\0{kind}\0{source}".encode()).hexdigest()
+        digest = hashlib.sha256(f"{_version_key(kind)}\0{kind}\0{source}".encode()).hexdigest()
         return self._directory / f"{digest[:40]}.{kind}"
 
     def _get(self, kind: str, source: str) -> object:

@@ -2,9 +2,11 @@
 
 The user's expressions and templates are syntax-checked at load time, so a
 mistake in a rule file is reported against that file and field before any
-linting starts. The shipped rules skip that check at run time: the test suite
-checks them, and re-parsing some 300 templates on every run would triple the
-start-up time of a pre-commit hook.
+linting starts, and they run in Jinja's sandbox. The shipped rules skip that
+check at run time (the test suite makes it: re-parsing some 300 templates on
+every run would triple the start-up time of a pre-commit hook) and run as
+Python translated from them once (native.py), so a run that needs nothing
+else imports no Jinja.
 """
 
 from __future__ import annotations
@@ -12,29 +14,51 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from jinja2 import Template, TemplateSyntaxError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from typing import TYPE_CHECKING, Any
 
 from wslint import rule_keys, safe_yaml
 from wslint.cache_dir import default_directory
+from wslint.engine import native
 from wslint.engine.codecache import CodeCache
-from wslint.engine.contract import ContractError, check_template, roots
-from wslint.engine.sandbox import RuleEnvironment, make_environment
 from wslint.engine.schema import RuleFileError, RuleSpec, parse_rule
 from wslint.limits import Limits
 from wslint.textfiles import TextFileError, read_text
+
+if TYPE_CHECKING:
+    from jinja2 import Template
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 Expression = Callable[..., Any]
 # the names a rule sees and their types (wslint.engine.contract), for the load-time check
 Names = Mapping[str, Any] | None
 
 
-def _check(
-    env: ImmutableSandboxedEnvironment, template: str, where: str, kind: str, names: Mapping[str, Any] | None
-) -> None:
+class Environments:
+    """The Jinja environment rules run in, made on first need: the shipped rules' translated code needs none."""
+
+    def __init__(self, cache: CodeCache | None = None, env: ImmutableSandboxedEnvironment | None = None) -> None:
+        self.cache = cache
+        self._env = env
+
+    def get(self) -> ImmutableSandboxedEnvironment:
+        if self._env is None:
+            from wslint.engine.sandbox import make_environment
+
+            self._env = make_environment(self.cache)
+        return self._env
+
+
+def _environments(env: ImmutableSandboxedEnvironment | Environments) -> Environments:
+    return env if isinstance(env, Environments) else Environments(env=env)
+
+
+def _check(envs: Environments, template: str, where: str, kind: str, names: Mapping[str, Any] | None) -> None:
     """At load: the template's syntax, and that every attribute it names is the model's."""
+    from jinja2 import TemplateSyntaxError
+
+    from wslint.engine.contract import ContractError, check_template
+
+    env = envs.get()
     try:
         env.parse(template)
     except TemplateSyntaxError as exc:
@@ -53,20 +77,38 @@ class LazyTemplate:
     Compiling every message and fix template of every rule costs more than a
     small lint run; most never render because most runs find little. Their
     syntax and names are still checked at load, so a broken rule file fails up front.
+    A shipped rule's template renders through its Python translation when there is one.
     """
 
     def __init__(
-        self, env: ImmutableSandboxedEnvironment, source: str, where: str, check: bool = True, names: Names = None
+        self,
+        env: ImmutableSandboxedEnvironment | Environments,
+        source: str,
+        where: str,
+        check: bool = True,
+        names: Names = None,
+        translated: bool = False,
     ) -> None:
+        self._envs = _environments(env)
         if check:
-            _check(env, source, where, "template", names)
-        self._env = env
+            _check(self._envs, source, where, "template", names)
         self._source = source
+        self._translated = translated
         self._compiled: Template | None = None
+        self._native: native.Evaluator | None = None
 
     def render(self, **context: Any) -> str:
+        if self._native is None and self._translated:
+            try:
+                self._native = native.load("template", self._source, self._envs.cache)
+            except native.Unsupported:
+                self._translated = False
+        if self._native is not None:
+            return str(self._native(context))
         if self._compiled is None:
-            env = self._env
+            from wslint.engine.sandbox import RuleEnvironment
+
+            env = self._envs.get()
             self._compiled = (
                 env.template(self._source) if isinstance(env, RuleEnvironment) else env.from_string(self._source)
             )
@@ -74,26 +116,43 @@ class LazyTemplate:
 
 
 class LazyExpression:
-    """An expression checked at load and compiled on its first evaluation."""
+    """An expression checked at load and compiled on its first evaluation (a shipped rule's: translated)."""
 
     def __init__(
-        self, env: ImmutableSandboxedEnvironment, source: str, where: str, check: bool = True, names: Names = None
+        self,
+        env: ImmutableSandboxedEnvironment | Environments,
+        source: str,
+        where: str,
+        check: bool = True,
+        names: Names = None,
+        translated: bool = False,
     ) -> None:
+        self._envs = _environments(env)
         if check:
-            _check(env, "{{ " + source + " }}", where, "expression", names)
-        self._env = env
+            _check(self._envs, "{{ " + source + " }}", where, "expression", names)
         self._source = source
+        self._translated = translated
         self._compiled: Expression | None = None
 
     def __call__(self, **context: Any) -> Any:
         if self._compiled is None:
-            env = self._env
-            self._compiled = (
-                env.expression(self._source)
-                if isinstance(env, RuleEnvironment)
-                else env.compile_expression(self._source, undefined_to_none=False)
-            )
+            self._compiled = self._compile()
         return self._compiled(**context)
+
+    def _compile(self) -> Expression:
+        if self._translated:
+            try:
+                function = native.load("expr", self._source, self._envs.cache)
+            except native.Unsupported:
+                pass
+            else:
+                return lambda **context: function(context)
+        from wslint.engine.sandbox import RuleEnvironment
+
+        env = self._envs.get()
+        if isinstance(env, RuleEnvironment):
+            return env.expression(self._source)
+        return env.compile_expression(self._source, undefined_to_none=False)
 
 
 @dataclass(frozen=True)
@@ -133,9 +192,9 @@ class Rule:
 
 
 class RuleSet:
-    def __init__(self, rules: Iterable[Rule], env: ImmutableSandboxedEnvironment) -> None:
+    def __init__(self, rules: Iterable[Rule], env: ImmutableSandboxedEnvironment | Environments) -> None:
         self.rules = sorted(rules, key=lambda r: r.code)
-        self.env = env
+        self.envs = _environments(env)
 
     def get(self, key: str) -> Rule | None:
         for r in self.rules:
@@ -151,7 +210,7 @@ class RuleSet:
 
 
 def _messages(
-    env: ImmutableSandboxedEnvironment, spec: RuleSpec, check: bool, names: Mapping[str, Any]
+    env: Environments, spec: RuleSpec, check: bool, names: Names, translated: bool
 ) -> dict[str, LazyTemplate]:
     """One compiled template per distinct message, shared by the proxies it serves."""
     compiled: dict[str, LazyTemplate] = {}
@@ -159,19 +218,27 @@ def _messages(
     for proxy, source in spec.message.items():
         if source not in compiled:
             field = "message" if len(set(spec.message.values())) == 1 else f"message.{proxy}"
-            compiled[source] = LazyTemplate(env, source, f"{spec.path}: {field}", check, names)
+            compiled[source] = LazyTemplate(env, source, f"{spec.path}: {field}", check, names, translated)
         out[proxy] = compiled[source]
     return out
 
 
-def compile_rule(spec: RuleSpec, env: ImmutableSandboxedEnvironment, check: bool = True) -> Rule:
-    names = roots(spec.scope)
+def compile_rule(
+    spec: RuleSpec, env: ImmutableSandboxedEnvironment | Environments, check: bool = True, translated: bool = False
+) -> Rule:
+    """`translated`: the expressions and templates run as their Python translation (shipped rules only)."""
+    envs = _environments(env)
+    names: Names = None
+    if check:
+        from wslint.engine.contract import roots
 
-    def _compile_expr(env: ImmutableSandboxedEnvironment, spec: RuleSpec, field: str, src: str) -> LazyExpression:
-        return LazyExpression(env, src, f"{spec.path}: {field}", check, names)
+        names = roots(spec.scope)
 
-    def _compile_template(env: ImmutableSandboxedEnvironment, spec: RuleSpec, field: str, src: str) -> LazyTemplate:
-        return LazyTemplate(env, src, f"{spec.path}: {field}", check, names)
+    def _compile_expr(env: Environments, spec: RuleSpec, field: str, src: str) -> LazyExpression:
+        return LazyExpression(env, src, f"{spec.path}: {field}", check, names, translated)
+
+    def _compile_template(env: Environments, spec: RuleSpec, field: str, src: str) -> LazyTemplate:
+        return LazyTemplate(env, src, f"{spec.path}: {field}", check, names, translated)
 
     fixes: dict[str, CompiledFix] = {}
     for proxy, fix in spec.fix.items():
@@ -179,29 +246,29 @@ def compile_rule(spec: RuleSpec, env: ImmutableSandboxedEnvironment, check: bool
         edits = tuple(
             CompiledEdit(
                 action=e.action,
-                target=_compile_expr(env, spec, f"{base}.edits[{i}].{e.action}", e.target),
-                text=_compile_template(env, spec, f"{base}.edits[{i}].text", e.text),
+                target=_compile_expr(envs, spec, f"{base}.edits[{i}].{e.action}", e.target),
+                text=_compile_template(envs, spec, f"{base}.edits[{i}].text", e.text),
                 position=e.position,
-                when=_compile_expr(env, spec, f"{base}.edits[{i}].when", e.when) if e.when else None,
+                when=_compile_expr(envs, spec, f"{base}.edits[{i}].when", e.when) if e.when else None,
             )
             for i, e in enumerate(fix.edits)
         )
         fixes[proxy] = CompiledFix(
-            description=_compile_template(env, spec, f"{base}.description", fix.description),
-            snippet=_compile_template(env, spec, f"{base}.snippet", fix.snippet) if fix.snippet else None,
+            description=_compile_template(envs, spec, f"{base}.description", fix.description),
+            snippet=_compile_template(envs, spec, f"{base}.snippet", fix.snippet) if fix.snippet else None,
             edits=edits,
         )
     variable = {"route": "route", "variable_reference": "ref", "misplaced_directive": "misplaced"}.get(
         spec.scope, "result"
     )
     batch = f"{{% for {variable} in subjects %}}{{% if {spec.when} %}}{{{{ loop.index0 }}}} {{% endif %}}{{% endfor %}}"
-    when = _compile_expr(env, spec, "when", spec.when)
+    when = _compile_expr(envs, spec, "when", spec.when)
     return Rule(
-        matching=_compile_template(env, spec, "when", batch),
+        matching=_compile_template(envs, spec, "when", batch),
         spec=spec,
         when=when,
-        at=_compile_expr(env, spec, "at", spec.at) if spec.at else None,
-        message=_messages(env, spec, check, names),
+        at=_compile_expr(envs, spec, "at", spec.at) if spec.at else None,
+        message=_messages(envs, spec, check, names, translated),
         fixes=fixes,
     )
 
@@ -247,7 +314,7 @@ def load_rules(user_dirs: Iterable[str] = (), check_builtin: bool = False) -> Ru
     """The shipped rules and those in `user_dirs`; `check_builtin` syntax-checks the shipped
     rules' templates too (the tests do; a run trusts them)."""
     cache = CodeCache(default_directory())
-    env = make_environment(cache)
+    envs = Environments(cache)
     # only the shipped rules' data is cached: a user's file is read afresh, so its errors always show
     specs: list[RuleSpec] = [_load_file(text, name, True, cache) for name, text in builtin_rule_files()]
     for directory in user_dirs:
@@ -261,4 +328,5 @@ def load_rules(user_dirs: Iterable[str] = (), check_builtin: bool = False) -> Ru
         expected = Path(spec.path).stem
         if spec.builtin and expected != spec.id:
             raise RuleFileError(f"{spec.path}: id: must match the file name ({expected!r})")
-    return RuleSet((compile_rule(s, env, check_builtin or not s.builtin) for s in specs), env)
+    rules = (compile_rule(s, envs, check_builtin or not s.builtin, translated=s.builtin) for s in specs)
+    return RuleSet(rules, envs)

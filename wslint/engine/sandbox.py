@@ -27,14 +27,11 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from wslint.durations import format_duration
 from wslint.engine.codecache import CodeCache
+from wslint.engine.filters import plural, quote_nginx, ws_url
 
 # the largest value `*` and `**` may make in a rule: a string or list of this many items, an integer of
 # this many bits
 MAX_PRODUCT = 1_000_000
-
-
-def _plural(count: int, word: str, plural: str | None = None) -> str:
-    return f"{count} {word if count == 1 else (plural or word + 's')}"
 
 
 class RuleEnvironment(ImmutableSandboxedEnvironment):
@@ -112,24 +109,7 @@ def make_environment(code_cache: CodeCache | None = None) -> RuleEnvironment:
         keep_trailing_newline=False,
     )
     env.filters["duration"] = format_duration
-    env.filters["plural"] = _plural
+    env.filters["plural"] = plural
     env.filters["quote_nginx"] = quote_nginx
     env.filters["ws_url"] = ws_url
     return env
-
-
-def ws_url(value: Any) -> str:
-    """The WebSocket URL a client opens to reach an http(s) URL (a redirect's Location): ws://, wss://."""
-    text = str(value)
-    for http, ws in (("https://", "wss://"), ("http://", "ws://")):
-        if text[: len(http)].lower() == http:
-            return ws + text[len(http) :]
-    return text
-
-
-def quote_nginx(value: Any) -> str:
-    """An nginx argument, quoted when it would not survive as a bare word."""
-    text = str(value)
-    if text == "" or any(c.isspace() or c in "{};#'\"\\" for c in text):
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return text
