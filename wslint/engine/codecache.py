@@ -22,7 +22,6 @@ import hashlib
 import importlib.util
 import marshal
 import os
-import tempfile
 from pathlib import Path
 from types import CodeType
 
@@ -91,6 +90,8 @@ class CodeCache:
         if path is None:
             return
         # written aside and renamed, so a concurrent run never reads half a file
+        import tempfile  # only when something new is stored: a warm run never needs it
+
         try:
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         except OSError:

@@ -13,7 +13,6 @@ crossplane checks each file on its own, as if it were the main file.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +84,8 @@ def parse_path(path: str) -> tuple[tuple[RawStatement, ...], tuple[SyntaxProblem
 
 def parse_text(text: str) -> tuple[tuple[RawStatement, ...], tuple[SyntaxProblem, ...]]:
     """Parse text that has no file of its own (stdin): crossplane only reads paths."""
+    import tempfile  # only for stdin: a file on disk is read as it is
+
     fd, tmp = tempfile.mkstemp(prefix="wslint-", suffix=".conf")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
