@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from wslint.model import Source
 
@@ -61,12 +62,14 @@ class Node:
     # the file the node was read from, as shown, and the line's full text (for fixes)
     parent: Node | None = field(default=None, repr=False, compare=False)
 
-    @property
+    @cached_property
     def key(self) -> str:
+        # a name never changes, and the servers ask each node's key many times over
         return self.name.lower()
 
-    @property
+    @cached_property
     def args(self) -> tuple[str, ...]:
+        # words are only ever replaced by making another node (wslint.apache.loader's substitution)
         return tuple(w.value for w in self.words)
 
     @property
@@ -76,8 +79,16 @@ class Node:
     def __str__(self) -> str:
         return self.text
 
+    def under(self, parent: Node | None) -> Node:
+        """A shallow copy of the node with another parent (what dataclasses.replace makes, at a
+        fraction of its cost for the thousands of lines of a large configuration)."""
+        copy = object.__new__(Node)
+        copy.__dict__.update(self.__dict__)
+        copy.parent = parent
+        return copy
 
-@dataclass(frozen=True)
+
+@dataclass(slots=True)
 class _Line:
     """One logical line: its text (continuations joined) and the physical position of each character."""
 
@@ -92,15 +103,23 @@ class _Line:
 
     def position(self, offset: int) -> tuple[int, int]:
         """(line, column) of the character at `offset` of `text`."""
+        if len(self.starts) == 1:
+            return self.first, offset + 1
         k = bisect_right(self.starts, offset) - 1
         return self.numbers[k], offset - self.starts[k] + 1
 
 
-def _logical_lines(text: str) -> list[_Line]:
+def _logical_lines(physical: list[str]) -> list[_Line]:
     out: list[_Line] = []
-    physical = text.split("\n")
+    count = len(physical)
     i = 0
-    while i < len(physical):
+    while i < count:
+        stripped = physical[i].rstrip("\r").rstrip(" \t")
+        if not stripped.endswith("\\") or i + 1 >= count:
+            # the common line, not continued
+            i += 1
+            out.append(_Line(stripped, (0,), (i,), i, i, len(stripped) + 1))
+            continue
         pieces: list[str] = []
         starts: list[int] = []
         numbers: list[int] = []
@@ -198,7 +217,7 @@ def parse(text: str, path: str, max_nesting: int = 200) -> list[Node]:
     root: list[Node] = []
     stack: list[Node] = []
     physical = text.split("\n")
-    for line in _logical_lines(text):
+    for line in _logical_lines(physical):
         body = line.text.strip(" \t")
         if not body or body.startswith("#"):
             continue
@@ -207,7 +226,10 @@ def parse(text: str, path: str, max_nesting: int = 200) -> list[Node]:
         first_line = physical[line.first - 1]
         indent = first_line[: len(first_line) - len(first_line.lstrip(" \t"))]
         head = Source(path, *line.position(start), line.last, line.end_column)
-        raw = "\n".join(p.rstrip("\r") for p in physical[line.first - 1 : line.last]).strip(" \t")
+        if line.first == line.last:
+            raw = first_line.rstrip("\r").strip(" \t")
+        else:
+            raw = "\n".join(p.rstrip("\r") for p in physical[line.first - 1 : line.last]).strip(" \t")
         if body.startswith("</"):
             # httpd reads the first word as the end of the section; the rest of the line is ignored
             first = body.split()[0]

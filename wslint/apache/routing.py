@@ -42,6 +42,12 @@ HANDLERS = {
     "h2c": ("proxy_http2_module",),
 }
 CHECK_METHODS = ("GET", "HEAD", "OPTIONS", "GET11", "HEAD11", "OPTIONS11")
+# compiled once: every route's own upgrade goes through them (a module-level re.* call looks its pattern up)
+VARIABLE = re.compile(r"[$%]")
+_AUTHORITY = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]*)")
+_NAMED_HOST = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]*)[/?#]")
+_BARE_HOST = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]*)")
+_EMPTY_PATH = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*)(?=\?|$)")
 
 OutcomeKind = Literal["proxied", "redirect", "local", "error"]
 
@@ -484,7 +490,7 @@ class Router:
             return self._no_handler(out, scheme, handlers)
         client_upgrade = self._headers(headers, matching, out)
         tokens = header_tokens(client_upgrade)
-        authority = re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]*)", url)
+        authority = _AUTHORITY.match(url)
         if authority is not None:
             host_port = authority.group(1).rsplit("@", 1)[-1]
             port_text = host_port.rsplit("]", 1)[-1].rpartition(":")[2] if ":" in host_port else ""
@@ -500,13 +506,13 @@ class Router:
                 steps.append(TraceStep(f"{url} is no valid URL (its port is `{port_text}`): 500", out.cause))
                 return out
             # the host the configuration names, where the URL's literal part shows it whole
-            literal = re.split(r"[$%]", out.mapping.url if out.mapping is not None else "", maxsplit=1)[0]
-            named = re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]*)[/?#]", literal)
-            bare = re.fullmatch(r"[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]*)", literal)
+            literal = VARIABLE.split(out.mapping.url if out.mapping is not None else "", maxsplit=1)[0]
+            named = _NAMED_HOST.match(literal)
+            bare = _BARE_HOST.fullmatch(literal)
             if named is None and bare is not None and authority.group(1) != bare.group(1):
                 uncertain.append(f"which host {url} names (the ProxyPass URL has no path, so the path joins the host)")
         # the worker is looked up by the canonical URL: an empty path is `/`, the query counts
-        canonical = re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*)(?=\?|$)", r"\1/", url)
+        canonical = _EMPTY_PATH.sub(r"\1/", url)
         worker = out.balancer.members[0] if out.balancer is not None else self.server.worker_for(canonical)
         out.upgrade = self._upgrade(scheme, worker, client_upgrade, uncertain)
         if out.upgrade.unsure:
