@@ -70,6 +70,9 @@ def _path_len(route: Route) -> int:
 
 def sort_routes(values: list[ConfigValue], order: list[str]) -> list[ConfigValue]:
     """Caddy's sortRoutes: by directive, then by the length of a single path matcher."""
+    if len(values) < 2:
+        # nothing to compare (most blocks hold one handler)
+        return list(values)
     pos = {d: i for i, d in enumerate(order)}
 
     def before(a: ConfigValue, b: ConfigValue) -> bool:
@@ -218,11 +221,18 @@ def _match_key(route: Route) -> str:
 def consolidate(routes: list[Route]) -> list[Route]:
     """Adjacent routes with the same matchers, terminal flag and group become one route."""
     out: list[Route] = []
+    # the last kept route's key: merging handlers into it leaves its matchers as they are
+    prev_key: str | None = None
     for r in routes:
+        key: str | None = None
         if out:
             prev = out[-1]
-            if _match_key(prev) == _match_key(r) and prev.terminal == r.terminal and prev.group == r.group:
+            if prev_key is None:
+                prev_key = _match_key(prev)
+            key = _match_key(r)
+            if prev_key == key and prev.terminal == r.terminal and prev.group == r.group:
                 prev.handlers.extend(r.handlers)
                 continue
         out.append(r)
+        prev_key = key
     return out
