@@ -11,6 +11,7 @@ its divergences are the clients its own RewriteConds send elsewhere.
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass, replace
 
 from wslint.apache.config import Mapping, Server, Servers, Worker
@@ -602,9 +603,10 @@ def _unfollowed(nodes: list[Node]) -> tuple[tuple[str, ...], tuple[Source, ...]]
     hosts and sections they expand to are not read), and where force-proxy-request-1.0 is set."""
     uses: list[str] = []
     force10: list[Source] = []
-    todo = list(nodes)
+    # breadth first, as before; a deque, since list.pop(0) made it quadratic in the number of lines
+    todo = deque(nodes)
     while todo:
-        n = todo.pop(0)
+        n = todo.popleft()
         if n.key == "use":
             uses.append(f"what `{n.text}` at {n.source} expands to (mod_macro is not followed)")
         elif n.key in ENV_SETTERS and "force-proxy-request-1.0" in n.text.lower():

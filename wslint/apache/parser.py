@@ -181,15 +181,30 @@ def split_words(line: _Line, start: int, end: int, path: str) -> list[Word]:
             else:
                 stop = i + 1
                 i += 1
-            words.append(Word("".join(value), _span(line, begin, stop, path), True))
+            words.append(_word("".join(value), _span(line, begin, stop, path), True))
             continue
         found = _WORD.match(text, i, end)
         i = found.end() if found else i + 1
-        words.append(Word(text[begin:i], _span(line, begin, i, path)))
+        words.append(_word(text[begin:i], _span(line, begin, i, path), False))
     return words
 
 
+def _word(value: str, source: Source, quoted: bool) -> Word:
+    """Word(...) without the frozen dataclass's field-by-field __init__ (for every word of every line):
+    the same fields, equal and hashed the same."""
+    word = _new(Word)
+    _set(word, "__dict__", {"value": value, "source": source, "quoted": quoted})
+    return word
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
 def _span(line: _Line, begin: int, stop: int, path: str) -> Source:
+    if len(line.starts) == 1:
+        # one physical line: columns are offsets
+        return Source(path, line.first, begin + 1, line.first, stop + 1)
     ln, col = line.position(begin)
     end_ln, end_col = line.position(stop - 1)
     return Source(path, ln, col, end_ln, end_col + 1)
@@ -255,9 +270,8 @@ def parse(text: str, path: str, max_nesting: int = 200) -> list[Node]:
             if close_at == -1:
                 name = body[1:].split()[0] if body[1:].split() else ""
                 raise ParseError(f"<{name} directive missing closing '>'", line.first, head.column)
-            i = start + 1
-            while i < close_at and line.text[i] not in " \t":
-                i += 1
+            found = _WORD.match(line.text, start + 1, close_at)
+            i = found.end() if found else start + 1
             name = line.text[start + 1 : i]
             if not name:
                 raise ParseError("a section without a name ('<>')", line.first, head.column)
@@ -272,9 +286,8 @@ def parse(text: str, path: str, max_nesting: int = 200) -> list[Node]:
             if len(stack) > max_nesting:
                 raise ParseError(f"sections nested deeper than {max_nesting} levels", line.first, head.column)
             continue
-        i = start
-        while i < end and line.text[i] not in " \t":
-            i += 1
+        found = _WORD.match(line.text, start, end)
+        i = found.end() if found else start
         name = line.text[start:i]
         words = split_words(line, i, end, path)
         node = Node(name, tuple(words), head, head, raw, indent=indent)

@@ -16,6 +16,7 @@ the larger of `Timeout` and the backend timeout (2.4.53 and later).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -174,7 +175,13 @@ def map_url(mapping: Mapping, uri: str) -> str | None:
 
 def header_tokens(value: str) -> list[str]:
     """The comma-separated tokens of a header value, lower case."""
-    return [t.strip().lower() for t in value.split(",") if t.strip()]
+    return list(_header_tokens(value))
+
+
+@functools.lru_cache(maxsize=256)
+def _header_tokens(value: str) -> tuple[str, ...]:
+    # the same few values (the browsers' Upgrade, the workers' upgrade=) are split for every route
+    return tuple(t.strip().lower() for t in value.split(",") if t.strip())
 
 
 def _redirect_status(word: str) -> bool:
@@ -195,16 +202,23 @@ class Context:
         return self.modules is None or module in self.modules
 
 
+@functools.lru_cache(maxsize=64)
+def _request_headers(client: Client, host: str | None) -> dict[str, str]:
+    """A browser's handshake headers as httpd gets them (made once: every route asks for the same few)."""
+    headers = {k: v for k, v in client.handshake_headers(host or "", "").items() if k not in ("origin",)}
+    if host is None:
+        headers.pop("host", None)
+    return headers
+
+
 class Router:
     def __init__(self, server: Server, context: Context) -> None:
         self.server = server
         self.ctx = context
 
     def request(self, client: Client, host: str | None, port: int | None, https: bool) -> dict[str, str]:
-        headers = {k: v for k, v in client.handshake_headers(host or "", "").items() if k not in ("origin",)}
-        if host is None:
-            headers.pop("host", None)
-        return headers
+        # a copy: the caller may change it
+        return dict(_request_headers(client, host))
 
     def run(
         self,
