@@ -221,18 +221,26 @@ def _match_key(route: Route) -> str:
 def consolidate(routes: list[Route]) -> list[Route]:
     """Adjacent routes with the same matchers, terminal flag and group become one route."""
     out: list[Route] = []
-    # the last kept route's key: merging handlers into it leaves its matchers as they are
-    prev_key: str | None = None
+    # each route's key is worked out once, and only for a neighbour it may merge with (merging handlers
+    # leaves the matchers as they are; lists of different lengths never serialize alike)
+    keys: dict[int, str] = {}
+
+    def key_of(route: Route) -> str:
+        found = keys.get(id(route))
+        if found is None:
+            found = keys[id(route)] = _match_key(route)
+        return found
+
     for r in routes:
-        key: str | None = None
         if out:
             prev = out[-1]
-            if prev_key is None:
-                prev_key = _match_key(prev)
-            key = _match_key(r)
-            if prev_key == key and prev.terminal == r.terminal and prev.group == r.group:
+            if (
+                len(prev.match) == len(r.match)
+                and prev.terminal == r.terminal
+                and prev.group == r.group
+                and key_of(prev) == key_of(r)
+            ):
                 prev.handlers.extend(r.handlers)
                 continue
         out.append(r)
-        prev_key = key
     return out
