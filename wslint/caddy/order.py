@@ -201,9 +201,11 @@ def build_subroute(values: list[ConfigValue], ctx: Ctx) -> Subroute:
             )
     ordered = sort_routes(values, ctx.order)
     groups: dict[str, str] = {}
-    for d in sorted(("rewrite", "handle", "root")):
-        count = sum(1 for v in ordered if v.directive == d)
-        if count > 1 or (d == "rewrite"):
+    counts: dict[str, int] = {}
+    for v in ordered:
+        counts[v.directive] = counts.get(v.directive, 0) + 1
+    for d in ("handle", "rewrite", "root"):
+        if counts.get(d, 0) > 1 or (d == "rewrite"):
             groups[d] = ctx.groups.next()
     routes: list[Route] = []
     for v in ordered:

@@ -18,7 +18,7 @@ import fnmatch
 import os
 import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from wslint.caddy.lexer import Token, tokenize
 from wslint.findings import Diagnostic, Severity
@@ -90,9 +90,10 @@ class Node:
     def last(self) -> Token:
         return self.close or self.tokens[-1]
 
-    @property
+    @cached_property
     def source(self) -> Source:
-        """From the directive's first character to the end of its block (or line)."""
+        """From the directive's first character to the end of its block (or line). Worked out once: a node
+        is complete when the parser hands it on (its block closed), and each handler asks many times."""
         first, last = self.tokens[0], self.last
         if last.path != first.path:
             last = self.tokens[-1] if self.tokens[-1].path == first.path else first
