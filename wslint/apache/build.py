@@ -11,13 +11,14 @@ its divergences are the clients its own RewriteConds send elsewhere.
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass, replace
 
 from wslint.apache.config import Mapping, Server, Servers, Worker
 from wslint.apache.loader import Loaded
 from wslint.apache.parser import Node, dedent
 from wslint.apache.rewrite import Cond, Request, Rule, Unknown, cond_holds
-from wslint.apache.routing import CHECK_METHODS, Context, Outcome, Router, Upgrade, header_tokens
+from wslint.apache.routing import CHECK_METHODS, VARIABLE, Context, Outcome, Router, Upgrade, header_tokens
 from wslint.clients import CLIENTS, Client
 from wslint.intent import path_signal
 from wslint.lazy import LazySequence
@@ -53,6 +54,7 @@ from wslint.textfiles import lines_of
 WS_TEST = re.compile(r"websocket|upgrade", re.I)
 # the query every Socket.IO client sends with its WebSocket handshake
 SOCKETIO_QUERY = "EIO=4&transport=websocket"
+_HOST_PORT = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/?$%]*)")
 
 
 def _upgrade_blocked(out: Outcome) -> UpgradeBlock | None:
@@ -114,7 +116,7 @@ def _protocol(url: str) -> UpstreamProtocol:
 
 
 def host_port(url: str) -> str:
-    m = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/?$%]*)", url)
+    m = _HOST_PORT.match(url)
     return (m.group(1) if m else url) + "/"
 
 
@@ -234,7 +236,7 @@ class ApacheModel:
             match = Match("named", r.pattern, r.node.source)
             source, text, block = r.node.source, r.node.text, self.listeners[id(s)].block
             url_template = r.substitution
-        base_url = re.split(r"[$%]", url_template, maxsplit=1)[0]
+        base_url = VARIABLE.split(url_template, maxsplit=1)[0]
         first = self._outcome(router, d, base_url, self.clients[0])
         upgrade = first.upgrade or Upgrade(False, "not proxied")
         worker = upgrade.worker
@@ -258,14 +260,14 @@ class ApacheModel:
         seconds, idle_src, idle_text = router.idle(worker)
         level = "route" if worker is not None and idle_src == worker.node.source else "outer"
         intent = self._intent(d, first, sample, router)
-        support = self._support(d, upgrade, base_url, first)
+        timeout_rewrite = None
         if seconds < 60 and level == "route" and worker is not None:
-            support = replace(
-                support,
-                timeout_rewrite=Rewrite(
-                    worker.node.source, re.sub(r"(?i)\btimeout=\S+", "timeout=3600", worker.node.text, count=1)
-                ),
+            timeout_rewrite = Rewrite(
+                worker.node.source, re.sub(r"(?i)\btimeout=\S+", "timeout=3600", worker.node.text, count=1)
             )
+        support = self._support(
+            d, upgrade, base_url, first, timeout_rewrite, idle_text if idle_src is not None else None
+        )
         signal = path_signal(sample if d.mapping is None or d.mapping.kind == "prefix" else d.mapping.path)
         return Route(
             id=f"{source}#{s.label}",
@@ -284,7 +286,7 @@ class ApacheModel:
             path_signal=signal[0] if signal else None,
             noun=noun,
             text=text,
-            upgrade_support=replace(support, timeout_text=idle_text if idle_src is not None else None),
+            upgrade_support=support,
             upgrade_blocked=_upgrade_blocked(first),
         )
 
@@ -445,7 +447,15 @@ class ApacheModel:
                 return cond
         return None
 
-    def _support(self, d: Decider, up: Upgrade, url: str, out: Outcome) -> UpgradeSupport:
+    def _support(
+        self,
+        d: Decider,
+        up: Upgrade,
+        url: str,
+        out: Outcome,
+        timeout_rewrite: Rewrite | None = None,
+        timeout_text: str | None = None,
+    ) -> UpgradeSupport:
         worker = up.worker
         src = worker.node.source if worker is not None else d.node.source
         rewrite = insert = None
@@ -471,6 +481,8 @@ class ApacheModel:
             insert=insert,
             load_line=load_line,
             load_after=self.loaded.load_anchor,
+            timeout_rewrite=timeout_rewrite,
+            timeout_text=timeout_text,
         )
 
     # -- divergences --------------------------------------------------------------------
@@ -591,9 +603,10 @@ def _unfollowed(nodes: list[Node]) -> tuple[tuple[str, ...], tuple[Source, ...]]
     hosts and sections they expand to are not read), and where force-proxy-request-1.0 is set."""
     uses: list[str] = []
     force10: list[Source] = []
-    todo = list(nodes)
+    # breadth first, as before; a deque, since list.pop(0) made it quadratic in the number of lines
+    todo = deque(nodes)
     while todo:
-        n = todo.pop(0)
+        n = todo.popleft()
         if n.key == "use":
             uses.append(f"what `{n.text}` at {n.source} expands to (mod_macro is not followed)")
         elif n.key in ENV_SETTERS and "force-proxy-request-1.0" in n.text.lower():

@@ -13,6 +13,7 @@ parameters, and a later URL it is a prefix of reuses it.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -513,9 +514,14 @@ class Servers:
         return out
 
 
+_SCHEME_HOST = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/?]*)(.*)$", re.S)
+
+
+@functools.lru_cache(maxsize=4096)
 def _fold(url: str) -> str:
-    """A URL with its scheme and host in lower case, as httpd compares worker names."""
-    m = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/?]*)(.*)$", url, re.S)
+    """A URL with its scheme and host in lower case, as httpd compares worker names (cached: every
+    route's URL is held against every worker name of its server)."""
+    m = _SCHEME_HOST.match(url)
     return m.group(1).lower() + m.group(2) if m else url
 
 

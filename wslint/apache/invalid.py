@@ -41,9 +41,8 @@ def invalid_commands(loaded: Loaded) -> list[MisplacedDirective]:
     for n in _walk(loaded.nodes):
         name = ("<" + n.name) if n.is_section else n.name
         key = n.key
-        context = tuple(p.key for p in _parents(n))
-        snippet = Snippet(n.name, n.args, n.text, n.source, context)
         if key in NOT_IN_24:
+            snippet = _snippet(n)
             replacement = None
             action = "delete"
             if key == "proxywebsocketidletimeout" and n.args:
@@ -64,6 +63,7 @@ def invalid_commands(loaded: Loaded) -> list[MisplacedDirective]:
             continue
         module = module_of(name)
         if module is not None and module not in modules and module not in BUILTIN_MODULES:
+            snippet = _snippet(n)
             line = f"LoadModule {module} {loaded.module_dir}mod_{module[: -len('_module')]}.so"
             out.append(
                 MisplacedDirective(
@@ -80,7 +80,7 @@ def invalid_commands(loaded: Loaded) -> list[MisplacedDirective]:
         elif module is None and not is_known(name) and not third_party:
             out.append(
                 MisplacedDirective(
-                    snippet,
+                    _snippet(n),
                     (),
                     None,
                     None,
@@ -89,6 +89,11 @@ def invalid_commands(loaded: Loaded) -> list[MisplacedDirective]:
                 )
             )
     return out
+
+
+def _snippet(n: Node) -> Snippet:
+    """The directive as a finding shows it (made only for the few that are misplaced)."""
+    return Snippet(n.name, n.args, n.text, n.source, tuple(p.key for p in _parents(n)))
 
 
 def _parents(n: Node) -> list[Node]:

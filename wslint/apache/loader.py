@@ -91,6 +91,8 @@ class _State:
     load_anchor: Source | None = None
     module_dir: str = "modules/"
     saw_load: bool = False
+    # a conditional section was decided by what is loaded (so a second pass, knowing the modules, may differ)
+    asked_modules: bool = False
 
 
 class Loader:
@@ -201,7 +203,7 @@ class Loader:
         state = _State(server_root=base)
         try:
             out = self._expand(nodes, None, state, [self._key(inp)], base, known=False)
-            if state.saw_load:
+            if state.saw_load and state.asked_modules:
                 # modules are known: decide every <IfModule> again with what is really loaded
                 state = _State(server_root=base)
                 out = self._expand(nodes, None, state, [self._key(inp)], base, known=True)
@@ -276,7 +278,7 @@ class Loader:
                 state.defines.pop(node.args[0], None)
             elif key == "serverroot" and node.args:
                 state.server_root = self._server_root(node.args[0], base)
-            copy = replace(node, parent=parent)
+            copy = node.under(parent)
             if node.children is not None:
                 copy.children = self._expand(node.children, copy, state, active, base, known)
             out.append(copy)
@@ -310,6 +312,8 @@ class Loader:
         if not args:
             return False
         name = args[0]
+        if key in ("ifmodule", "ifdirective", "ifsection"):
+            state.asked_modules = True
         if key == "ifmodule":
             ident = module_name(name)
             if ident in BUILTIN_MODULES:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from wslint.model import Source
 
@@ -61,12 +62,14 @@ class Node:
     # the file the node was read from, as shown, and the line's full text (for fixes)
     parent: Node | None = field(default=None, repr=False, compare=False)
 
-    @property
+    @cached_property
     def key(self) -> str:
+        # a name never changes, and the servers ask each node's key many times over
         return self.name.lower()
 
-    @property
+    @cached_property
     def args(self) -> tuple[str, ...]:
+        # words are only ever replaced by making another node (wslint.apache.loader's substitution)
         return tuple(w.value for w in self.words)
 
     @property
@@ -76,8 +79,16 @@ class Node:
     def __str__(self) -> str:
         return self.text
 
+    def under(self, parent: Node | None) -> Node:
+        """A shallow copy of the node with another parent (what dataclasses.replace makes, at a
+        fraction of its cost for the thousands of lines of a large configuration)."""
+        copy = object.__new__(Node)
+        copy.__dict__.update(self.__dict__)
+        copy.parent = parent
+        return copy
 
-@dataclass(frozen=True)
+
+@dataclass(slots=True)
 class _Line:
     """One logical line: its text (continuations joined) and the physical position of each character."""
 
@@ -92,15 +103,23 @@ class _Line:
 
     def position(self, offset: int) -> tuple[int, int]:
         """(line, column) of the character at `offset` of `text`."""
+        if len(self.starts) == 1:
+            return self.first, offset + 1
         k = bisect_right(self.starts, offset) - 1
         return self.numbers[k], offset - self.starts[k] + 1
 
 
-def _logical_lines(text: str) -> list[_Line]:
+def _logical_lines(physical: list[str]) -> list[_Line]:
     out: list[_Line] = []
-    physical = text.split("\n")
+    count = len(physical)
     i = 0
-    while i < len(physical):
+    while i < count:
+        stripped = physical[i].rstrip("\r").rstrip(" \t")
+        if not stripped.endswith("\\") or i + 1 >= count:
+            # the common line, not continued
+            i += 1
+            out.append(_Line(stripped, (0,), (i,), i, i, len(stripped) + 1))
+            continue
         pieces: list[str] = []
         starts: list[int] = []
         numbers: list[int] = []
@@ -162,15 +181,30 @@ def split_words(line: _Line, start: int, end: int, path: str) -> list[Word]:
             else:
                 stop = i + 1
                 i += 1
-            words.append(Word("".join(value), _span(line, begin, stop, path), True))
+            words.append(_word("".join(value), _span(line, begin, stop, path), True))
             continue
         found = _WORD.match(text, i, end)
         i = found.end() if found else i + 1
-        words.append(Word(text[begin:i], _span(line, begin, i, path)))
+        words.append(_word(text[begin:i], _span(line, begin, i, path), False))
     return words
 
 
+def _word(value: str, source: Source, quoted: bool) -> Word:
+    """Word(...) without the frozen dataclass's field-by-field __init__ (for every word of every line):
+    the same fields, equal and hashed the same."""
+    word = _new(Word)
+    _set(word, "__dict__", {"value": value, "source": source, "quoted": quoted})
+    return word
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
 def _span(line: _Line, begin: int, stop: int, path: str) -> Source:
+    if len(line.starts) == 1:
+        # one physical line: columns are offsets
+        return Source(path, line.first, begin + 1, line.first, stop + 1)
     ln, col = line.position(begin)
     end_ln, end_col = line.position(stop - 1)
     return Source(path, ln, col, end_ln, end_col + 1)
@@ -198,7 +232,7 @@ def parse(text: str, path: str, max_nesting: int = 200) -> list[Node]:
     root: list[Node] = []
     stack: list[Node] = []
     physical = text.split("\n")
-    for line in _logical_lines(text):
+    for line in _logical_lines(physical):
         body = line.text.strip(" \t")
         if not body or body.startswith("#"):
             continue
@@ -207,7 +241,10 @@ def parse(text: str, path: str, max_nesting: int = 200) -> list[Node]:
         first_line = physical[line.first - 1]
         indent = first_line[: len(first_line) - len(first_line.lstrip(" \t"))]
         head = Source(path, *line.position(start), line.last, line.end_column)
-        raw = "\n".join(p.rstrip("\r") for p in physical[line.first - 1 : line.last]).strip(" \t")
+        if line.first == line.last:
+            raw = first_line.rstrip("\r").strip(" \t")
+        else:
+            raw = "\n".join(p.rstrip("\r") for p in physical[line.first - 1 : line.last]).strip(" \t")
         if body.startswith("</"):
             # httpd reads the first word as the end of the section; the rest of the line is ignored
             first = body.split()[0]
@@ -233,9 +270,8 @@ def parse(text: str, path: str, max_nesting: int = 200) -> list[Node]:
             if close_at == -1:
                 name = body[1:].split()[0] if body[1:].split() else ""
                 raise ParseError(f"<{name} directive missing closing '>'", line.first, head.column)
-            i = start + 1
-            while i < close_at and line.text[i] not in " \t":
-                i += 1
+            found = _WORD.match(line.text, start + 1, close_at)
+            i = found.end() if found else start + 1
             name = line.text[start + 1 : i]
             if not name:
                 raise ParseError("a section without a name ('<>')", line.first, head.column)
@@ -250,9 +286,8 @@ def parse(text: str, path: str, max_nesting: int = 200) -> list[Node]:
             if len(stack) > max_nesting:
                 raise ParseError(f"sections nested deeper than {max_nesting} levels", line.first, head.column)
             continue
-        i = start
-        while i < end and line.text[i] not in " \t":
-            i += 1
+        found = _WORD.match(line.text, start, end)
+        i = found.end() if found else start
         name = line.text[start:i]
         words = split_words(line, i, end, path)
         node = Node(name, tuple(words), head, head, raw, indent=indent)

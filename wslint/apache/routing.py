@@ -16,6 +16,7 @@ the larger of `Timeout` and the backend timeout (2.4.53 and later).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -42,6 +43,12 @@ HANDLERS = {
     "h2c": ("proxy_http2_module",),
 }
 CHECK_METHODS = ("GET", "HEAD", "OPTIONS", "GET11", "HEAD11", "OPTIONS11")
+# compiled once: every route's own upgrade goes through them (a module-level re.* call looks its pattern up)
+VARIABLE = re.compile(r"[$%]")
+_AUTHORITY = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]*)")
+_NAMED_HOST = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]*)[/?#]")
+_BARE_HOST = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]*)")
+_EMPTY_PATH = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*)(?=\?|$)")
 
 OutcomeKind = Literal["proxied", "redirect", "local", "error"]
 
@@ -168,7 +175,13 @@ def map_url(mapping: Mapping, uri: str) -> str | None:
 
 def header_tokens(value: str) -> list[str]:
     """The comma-separated tokens of a header value, lower case."""
-    return [t.strip().lower() for t in value.split(",") if t.strip()]
+    return list(_header_tokens(value))
+
+
+@functools.lru_cache(maxsize=256)
+def _header_tokens(value: str) -> tuple[str, ...]:
+    # the same few values (the browsers' Upgrade, the workers' upgrade=) are split for every route
+    return tuple(t.strip().lower() for t in value.split(",") if t.strip())
 
 
 def _redirect_status(word: str) -> bool:
@@ -189,16 +202,23 @@ class Context:
         return self.modules is None or module in self.modules
 
 
+@functools.lru_cache(maxsize=64)
+def _request_headers(client: Client, host: str | None) -> dict[str, str]:
+    """A browser's handshake headers as httpd gets them (made once: every route asks for the same few)."""
+    headers = {k: v for k, v in client.handshake_headers(host or "", "").items() if k not in ("origin",)}
+    if host is None:
+        headers.pop("host", None)
+    return headers
+
+
 class Router:
     def __init__(self, server: Server, context: Context) -> None:
         self.server = server
         self.ctx = context
 
     def request(self, client: Client, host: str | None, port: int | None, https: bool) -> dict[str, str]:
-        headers = {k: v for k, v in client.handshake_headers(host or "", "").items() if k not in ("origin",)}
-        if host is None:
-            headers.pop("host", None)
-        return headers
+        # a copy: the caller may change it
+        return dict(_request_headers(client, host))
 
     def run(
         self,
@@ -484,7 +504,7 @@ class Router:
             return self._no_handler(out, scheme, handlers)
         client_upgrade = self._headers(headers, matching, out)
         tokens = header_tokens(client_upgrade)
-        authority = re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]*)", url)
+        authority = _AUTHORITY.match(url)
         if authority is not None:
             host_port = authority.group(1).rsplit("@", 1)[-1]
             port_text = host_port.rsplit("]", 1)[-1].rpartition(":")[2] if ":" in host_port else ""
@@ -500,13 +520,13 @@ class Router:
                 steps.append(TraceStep(f"{url} is no valid URL (its port is `{port_text}`): 500", out.cause))
                 return out
             # the host the configuration names, where the URL's literal part shows it whole
-            literal = re.split(r"[$%]", out.mapping.url if out.mapping is not None else "", maxsplit=1)[0]
-            named = re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]*)[/?#]", literal)
-            bare = re.fullmatch(r"[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]*)", literal)
+            literal = VARIABLE.split(out.mapping.url if out.mapping is not None else "", maxsplit=1)[0]
+            named = _NAMED_HOST.match(literal)
+            bare = _BARE_HOST.fullmatch(literal)
             if named is None and bare is not None and authority.group(1) != bare.group(1):
                 uncertain.append(f"which host {url} names (the ProxyPass URL has no path, so the path joins the host)")
         # the worker is looked up by the canonical URL: an empty path is `/`, the query counts
-        canonical = re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*)(?=\?|$)", r"\1/", url)
+        canonical = _EMPTY_PATH.sub(r"\1/", url)
         worker = out.balancer.members[0] if out.balancer is not None else self.server.worker_for(canonical)
         out.upgrade = self._upgrade(scheme, worker, client_upgrade, uncertain)
         if out.upgrade.unsure:

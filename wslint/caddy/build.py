@@ -410,10 +410,11 @@ def build_route(model: CaddyModel, spot: Spot) -> ModelRoute:
 
 
 def _upgrade_blocked(model: CaddyModel, spot: Spot, handshakes: Sequence[UpstreamRequest]) -> UpgradeBlock | None:
-    if not handshakes or not takes_handshakes(spot.chain):
-        return None
     if spot.handler.headers is None and not model.router(spot.server).edits_headers:
         # nothing on the way sets or removes a request header: no handshake need be simulated to know that
+        # (asked first: it is the cheaper test, and the usual answer)
+        return None
+    if not handshakes or not takes_handshakes(spot.chain):
         return None
     block = upgrade_block(handshakes[0])
     # a request_header that ran before reverse_proxy has no header_up expression: name its line as written

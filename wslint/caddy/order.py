@@ -70,6 +70,9 @@ def _path_len(route: Route) -> int:
 
 def sort_routes(values: list[ConfigValue], order: list[str]) -> list[ConfigValue]:
     """Caddy's sortRoutes: by directive, then by the length of a single path matcher."""
+    if len(values) < 2:
+        # nothing to compare (most blocks hold one handler)
+        return list(values)
     pos = {d: i for i, d in enumerate(order)}
 
     def before(a: ConfigValue, b: ConfigValue) -> bool:
@@ -198,9 +201,11 @@ def build_subroute(values: list[ConfigValue], ctx: Ctx) -> Subroute:
             )
     ordered = sort_routes(values, ctx.order)
     groups: dict[str, str] = {}
-    for d in sorted(("rewrite", "handle", "root")):
-        count = sum(1 for v in ordered if v.directive == d)
-        if count > 1 or (d == "rewrite"):
+    counts: dict[str, int] = {}
+    for v in ordered:
+        counts[v.directive] = counts.get(v.directive, 0) + 1
+    for d in ("handle", "rewrite", "root"):
+        if counts.get(d, 0) > 1 or (d == "rewrite"):
             groups[d] = ctx.groups.next()
     routes: list[Route] = []
     for v in ordered:
@@ -218,10 +223,25 @@ def _match_key(route: Route) -> str:
 def consolidate(routes: list[Route]) -> list[Route]:
     """Adjacent routes with the same matchers, terminal flag and group become one route."""
     out: list[Route] = []
+    # each route's key is worked out once, and only for a neighbour it may merge with (merging handlers
+    # leaves the matchers as they are; lists of different lengths never serialize alike)
+    keys: dict[int, str] = {}
+
+    def key_of(route: Route) -> str:
+        found = keys.get(id(route))
+        if found is None:
+            found = keys[id(route)] = _match_key(route)
+        return found
+
     for r in routes:
         if out:
             prev = out[-1]
-            if _match_key(prev) == _match_key(r) and prev.terminal == r.terminal and prev.group == r.group:
+            if (
+                len(prev.match) == len(r.match)
+                and prev.terminal == r.terminal
+                and prev.group == r.group
+                and key_of(prev) == key_of(r)
+            ):
                 prev.handlers.extend(r.handlers)
                 continue
         out.append(r)

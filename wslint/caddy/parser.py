@@ -18,7 +18,7 @@ import fnmatch
 import os
 import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from wslint.caddy.lexer import Token, tokenize
 from wslint.findings import Diagnostic, Severity
@@ -90,9 +90,10 @@ class Node:
     def last(self) -> Token:
         return self.close or self.tokens[-1]
 
-    @property
+    @cached_property
     def source(self) -> Source:
-        """From the directive's first character to the end of its block (or line)."""
+        """From the directive's first character to the end of its block (or line). Worked out once: a node
+        is complete when the parser hands it on (its block closed), and each handler asks many times."""
         first, last = self.tokens[0], self.last
         if last.path != first.path:
             last = self.tokens[-1] if self.tokens[-1].path == first.path else first
@@ -265,6 +266,10 @@ class Stream:
         return False
 
     def get(self, i: int) -> Token | None:
+        done = self.done
+        if i < len(done):
+            # read already: the parser asks for the tokens around its cursor many times each
+            return done[i] if i >= 0 else None
         while i >= len(self.done):
             if not self._pull():
                 return None
@@ -305,9 +310,16 @@ class Parser:
     # -- cursor -----------------------------------------------------------------------
 
     def at(self, i: int) -> Token | None:
+        done = self.stream.done
+        if 0 <= i < len(done):
+            return done[i]
         return self.stream.get(i)
 
     def next(self) -> bool:
+        if 0 <= self.cursor + 1 < len(self.stream.done):
+            # a token read already (stepping back and forth over it)
+            self.cursor += 1
+            return True
         if self.at(self.cursor + 1) is not None:
             self.cursor += 1
             return True
@@ -330,6 +342,9 @@ class Parser:
         """Whether token i starts a new line, as Caddy decides it (continued lines do not)."""
         if i < 1:
             return True
+        done = self.stream.done
+        if i < len(done):
+            return _breaks_before(done[i - 1], done[i])
         prev, cur = self.at(i - 1), self.at(i)
         if prev is None or cur is None:
             return False
@@ -449,9 +464,9 @@ class Parser:
         assert tok is not None
         segment = [tok]
         while self.next():
-            text = self.val
             cur = self.at(self.cursor)
             assert cur is not None
+            text = cur.text
             if text == "{":
                 self.nesting += 1
                 if self.nesting > self.reader.limits.nesting:

@@ -402,17 +402,20 @@ def _server(name: str, addrs: list[str], placed: list[Placed], opts: Options, ct
                 best = v
         return best
 
+    # what the comparison reads of a site, worked out once per site, not per comparison
+    keys = {id(p): (specificity(longest(p, "host")), wildcard(p), len(longest(p, "path"))) for p in placed}
+
     def before(i: Placed, j: Placed) -> bool:
-        ih, jh = longest(i, "host"), longest(j, "host")
-        if specificity(ih) == 0:
+        (ispec, iwild, ipath), (jspec, jwild, jpath) = keys[id(i)], keys[id(j)]
+        if ispec == 0:
             return False
-        if specificity(jh) == 0:
+        if jspec == 0:
             return True
-        if wildcard(i) != wildcard(j):
-            return wildcard(j) and not wildcard(i)
-        if specificity(ih) == specificity(jh):
-            return len(longest(i, "path")) > len(longest(j, "path"))
-        return specificity(ih) > specificity(jh)
+        if iwild != jwild:
+            return jwild and not iwild
+        if ispec == jspec:
+            return ipath > jpath
+        return ispec > jspec
 
     ordered = list(placed)
     go_stable_sort(ordered, before)
