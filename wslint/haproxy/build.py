@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from wslint.adapters import inside
@@ -28,6 +29,7 @@ from wslint.haproxy.routing import Flow, Outcome, Router, Switch
 from wslint.haproxy.samples import MapFile, SampleContext, match_values, read_map
 from wslint.inputs import display_path
 from wslint.intent import Strength, path_signal
+from wslint.lazy import LazySequence
 from wslint.limits import Limits
 from wslint.model import (
     Action,
@@ -154,6 +156,9 @@ class HaproxyModel:
         self.listeners: dict[str, Listener] = {}
         self._routes: dict[tuple[str, str, int, str], Route] = {}
         self.route_order: list[Route] = []
+        # by id of the proxy (a frontend and a backend may share a name): whether its http-request rules and
+        # redirects read no map or pattern file
+        self._quiet: dict[int, bool] = {}
 
     # -- files next to the configuration ------------------------------------------------
 
@@ -293,11 +298,27 @@ class HaproxyModel:
             text, source = st.text, st.source
         tests = positive_tests(switch.rule.cond if switch.rule else None, fe)
         path, host = literal_path(tests), literal_host(tests)
-        outcomes = [
-            (c, self.router.run(fe, self.request(fe, c, host, path, None, None), switch)) for c in self.options.clients
-        ]
-        handshakes = tuple(hs for _, o in outcomes if (hs := self.handshake(o)) is not None)
-        idle = self.idle(fe, be, outcomes[0][1].flow) if outcomes else None
+        clients = self.options.clients
+        handshakes: Sequence[UpstreamRequest]
+        if not clients:
+            handshakes, idle = (), None
+        else:
+
+            def outcome(c: Client) -> Outcome:
+                return self.router.run(fe, self.request(fe, c, host, path, None, None), switch)
+
+            first = outcome(clients[0])
+            idle = self.idle(fe, be, first.flow)
+            if self._reached_alike(fe, be):
+                found = self.handshake(first)
+                handshakes = (
+                    ()
+                    if found is None
+                    else LazySequence(lambda c: found if c is clients[0] else self._reached(outcome(c)), clients)
+                )
+            else:
+                outcomes = [first, *(outcome(c) for c in clients[1:])]
+                handshakes = tuple(hs for o in outcomes if (hs := self.handshake(o)) is not None)
         target = UpstreamTarget(
             directive=noun,
             url=be.name,
@@ -328,6 +349,31 @@ class HaproxyModel:
             idle=idle,
             upgrade_blocked=upgrade_block(handshakes[0] if handshakes else None),
         )
+
+    def _reached_alike(self, fe: Proxy, be: Proxy) -> bool:
+        """Whether every browser's handshake taken to `be` reaches a server or none does, and simulating one reads
+        no map or pattern file: then the other browsers' handshakes are simulated only when a rule reads them
+        (most rules read the first browser's alone), and the files' diagnostics do not depend on the rules.
+
+        Taken to a backend, a handshake is answered by HAProxy only for want of a server (the same for every
+        browser) or by the backend's statistics page (whose prefix a rule may change the path to reach)."""
+        if be.stats_uri is not None:
+            return False
+        for proxy in (fe, be):
+            if id(proxy) not in self._quiet:
+                self._quiet[id(proxy)] = not any(
+                    "map" in rule.statement.text.lower() or any(t.files for t in tests_on(rule.cond, proxy))
+                    for rule in (*proxy.http_request, *proxy.redirects)
+                )
+            if not self._quiet[id(proxy)]:
+                return False
+        return True
+
+    def _reached(self, outcome: Outcome) -> UpstreamRequest:
+        found = self.handshake(outcome)
+        if found is None:
+            raise AssertionError(f"a handshake through {outcome.frontend.label} was answered by HAProxy")
+        return found
 
     def _upgrades_first(self, fe: Proxy, switch: Switch, host: str | None, path: str | None) -> Statement | None:
         """For a route known only by its path or name: the earlier `use_backend` that takes every browser's

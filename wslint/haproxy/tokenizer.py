@@ -20,6 +20,9 @@ from dataclasses import dataclass
 
 _SIMPLE_ESCAPES = {" ": " ", "\t": "\t", "\\": "\\", "#": "#", "'": "'", '"': '"', "n": "\n", "r": "\r", "t": "\t"}
 _HEX = re.compile(r"[0-9a-fA-F]{2}")
+# a line none of whose characters needs the word-by-word scan: its words are what lies between blanks
+_SPECIAL = re.compile(r"[\\'\"#]")
+_WORD = re.compile(r"[^ \t]+")
 _ENV = re.compile(r"\$(?:\{(\.?[A-Za-z_][A-Za-z0-9_]*)(?:\[\*\])?(?:-([^}]*))?\}|(\.?[A-Za-z_][A-Za-z0-9_]*))")
 
 
@@ -81,8 +84,11 @@ def _expand(text: str, pseudo: PseudoVariables | None) -> tuple[str, bool]:
 
 def tokenize(line: str, pseudo: PseudoVariables | None = None) -> Line:
     """The words of `line` (without its line break)."""
+    n = len(line.rstrip("\r\n"))
+    if _SPECIAL.search(line, 0, n) is None:
+        return Line(tuple(Word(m.group(), m.start() + 1, m.end() + 1) for m in _WORD.finditer(line, 0, n)), None)
     words: list[Word] = []
-    i, n = 0, len(line.rstrip("\r\n"))
+    i = 0
     comment: str | None = None
     while i < n:
         while i < n and line[i] in " \t":
