@@ -90,15 +90,20 @@ class AclTest:
 
 
 def parse_test(
-    words: list[str], source: Source, text: str, statement: Statement | None = None, first_word: int = 0
+    words: list[str],
+    source: Source,
+    text: str,
+    statement: Statement | None = None,
+    first_word: int = 0,
+    name: str | None = None,
 ) -> AclTest:
-    """A criterion with its flags and patterns (the words after the ACL name, or inside `{ }`)."""
+    """A criterion with its flags and patterns (the words after the ACL name `name`, or inside `{ }`)."""
     if not words:
-        return AclTest(None, "str", (), None, (), source, text, statement, first_word, error="no criterion")
+        return AclTest(None, "str", (), None, (), source, text, statement, first_word, name, error="no criterion")
     try:
         expr = parse_expr(words[0])
     except ExprError as exc:
-        return AclTest(None, "str", (), None, (), source, text, statement, first_word, error=str(exc))
+        return AclTest(None, "str", (), None, (), source, text, statement, first_word, name, error=str(exc))
     fetch, implied = acl_keyword(expr.fetch.name)
     expr = SampleExpr(type(expr.fetch)(fetch, expr.fetch.args), expr.converters, expr.text)
     method = implied if implied is not None and not expr.converters else None
@@ -132,7 +137,7 @@ def parse_test(
     patterns = tuple((p, icase) for p in words[i:])
     method = method or "str"
     error = None if method in MATCH_METHODS else f"unknown match method {method!r}"
-    return AclTest(expr, method, patterns, op, tuple(files), source, text, statement, first_word, error=error)
+    return AclTest(expr, method, patterns, op, tuple(files), source, text, statement, first_word, name, error=error)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from wslint.findings import Diagnostic, Severity
 from wslint.haproxy.acl import AclTest, Condition, TestResult
 from wslint.haproxy.keywords import removed_global
 from wslint.haproxy.parser import ParsedConfig, Section, Statement
-from wslint.haproxy.proxies import Proxy, Timeout, parse_time
+from wslint.haproxy.proxies import WEBSOCKET_MARKER, Proxy, Timeout, parse_time
 from wslint.haproxy.request import HTX_SINCE, HttpRequest, handshake_request
 from wslint.haproxy.routing import Flow, Outcome, Router, Switch
 from wslint.haproxy.samples import MapFile, SampleContext, match_values, read_map
@@ -59,6 +59,8 @@ from wslint.textfiles import TextFileError
 from wslint.upgrade_block import upgrade_block
 
 UPGRADE_HEADERS = ("upgrade", "connection")
+# what HAProxy speaks to a server (one instance for every handshake: a Setting is immutable)
+HTTP_1_1: Setting[str] = Setting("1.1")
 _NAME_WORDS = re.compile(r"[^A-Za-z0-9]+")
 
 
@@ -159,6 +161,7 @@ class HaproxyModel:
         # by id of the proxy (a frontend and a backend may share a name): whether its http-request rules and
         # redirects read no map or pattern file
         self._quiet: dict[int, bool] = {}
+        self._upstreams: dict[int, Upstream] = {}
 
     # -- files next to the configuration ------------------------------------------------
 
@@ -444,8 +447,6 @@ class HaproxyModel:
         path: str | None = None,
     ) -> Intent:
         st = switch.rule.statement if switch.rule else fe.default_backend
-        from wslint.haproxy.proxies import WEBSOCKET_MARKER
-
         if st is not None and st.comment is not None and WEBSOCKET_MARKER.match(st.comment):
             return Intent("declared", "it is marked '# wslint: websocket'", st.source)
         if be.marker is not None:
@@ -473,6 +474,13 @@ class HaproxyModel:
         return Intent("none", "nothing in its configuration or names suggests WebSockets")
 
     def upstream(self, be: Proxy) -> Upstream:
+        """The backend's servers (made once per backend: every route to it, and the configuration, share it)."""
+        found = self._upstreams.get(id(be))
+        if found is None:
+            found = self._upstreams[id(be)] = self._upstream(be)
+        return found
+
+    def _upstream(self, be: Proxy) -> Upstream:
         return Upstream(
             be.name,
             tuple(s.address for s in be.servers),
@@ -519,23 +527,25 @@ class HaproxyModel:
         if sent is None or outcome.switch is None:
             return None
         headers: list[Header] = []
+        touched_by = outcome.flow.touched
+        present: set[str] = set()
         for name, value in sent.headers:
-            touched = outcome.flow.touched.get(name.lower())
-            origin: HeaderOrigin = "configured" if touched is not None else "client"
-            if name.lower() == "connection" and touched is None and self.version >= HTX_SINCE:
-                origin = "default"
-            src = touched.rule.source if touched is not None else None
-            expr = touched.rule.statement.text if touched is not None else (value or "")
-            headers.append(Header(name, expr, value, src, origin))
-        present = {h.name.lower() for h in headers}
-        for lname, touched in outcome.flow.touched.items():
+            lname = name.lower()
+            present.add(lname)
+            touched = touched_by.get(lname) if touched_by else None
+            if touched is not None:
+                headers.append(Header(name, touched.rule.statement.text, value, touched.rule.source, "configured"))
+            else:
+                origin: HeaderOrigin = "default" if lname == "connection" and self.version >= HTX_SINCE else "client"
+                headers.append(Header(name, value or "", value, None, origin))
+        for lname, touched in touched_by.items():
             if lname not in present:
                 # removed by a rule: an empty value is "not sent", with the line that removed it
                 rule = touched.rule
                 headers.append(Header(rule.args[0], rule.statement.text, "", rule.source, "configured"))
         return UpstreamRequest(
             client=outcome.flow.request.client,
-            http_version=Setting("1.1"),
+            http_version=HTTP_1_1,
             upstream=outcome.switch.backend.name,
             path=sent.url,
             headers=tuple(headers),

@@ -22,7 +22,6 @@ _SIMPLE_ESCAPES = {" ": " ", "\t": "\t", "\\": "\\", "#": "#", "'": "'", '"': '"
 _HEX = re.compile(r"[0-9a-fA-F]{2}")
 # a line none of whose characters needs the word-by-word scan: its words are what lies between blanks
 _SPECIAL = re.compile(r"[\\'\"#]")
-_WORD = re.compile(r"[^ \t]+")
 _ENV = re.compile(r"\$(?:\{(\.?[A-Za-z_][A-Za-z0-9_]*)(?:\[\*\])?(?:-([^}]*))?\}|(\.?[A-Za-z_][A-Za-z0-9_]*))")
 
 
@@ -82,11 +81,16 @@ def _expand(text: str, pseudo: PseudoVariables | None) -> tuple[str, bool]:
     return _ENV.sub(one, text), env
 
 
-def tokenize(line: str, pseudo: PseudoVariables | None = None) -> Line:
-    """The words of `line` (without its line break)."""
+# the words already made, by text and index: a configuration repeats most of its words at the same column
+# (`acl`, `use_backend`, `if`, `server`), and a Word is immutable
+WordCache = dict[tuple[str, int], Word]
+
+
+def tokenize(line: str, pseudo: PseudoVariables | None = None, made: WordCache | None = None) -> Line:
+    """The words of `line` (without its line break); `made` shares the words of earlier lines."""
     n = len(line.rstrip("\r\n"))
     if _SPECIAL.search(line, 0, n) is None:
-        return Line(tuple(Word(m.group(), m.start() + 1, m.end() + 1) for m in _WORD.finditer(line, 0, n)), None)
+        return Line(_plain_words(line[:n], {} if made is None else made), None)
     words: list[Word] = []
     i = 0
     comment: str | None = None
@@ -126,6 +130,20 @@ def tokenize(line: str, pseudo: PseudoVariables | None = None) -> Line:
             comment = line[i + 1 : n]
             break
     return Line(tuple(words), comment)
+
+
+def _plain_words(line: str, made: WordCache) -> tuple[Word, ...]:
+    """The words of a line without quotes, backslashes or comment: what lies between its blanks."""
+    words: list[Word] = []
+    start = 0
+    for part in line.replace("\t", " ").split(" "):
+        if part:
+            word = made.get((part, start))
+            if word is None:
+                word = made[part, start] = Word(part, start + 1, start + 1 + len(part))
+            words.append(word)
+        start += len(part) + 1
+    return tuple(words)
 
 
 def _escape(line: str, i: int, n: int, out: list[str], quoted_part: bool) -> int:
