@@ -162,6 +162,13 @@ class HaproxyModel:
         # redirects read no map or pattern file
         self._quiet: dict[int, bool] = {}
         self._upstreams: dict[int, Upstream] = {}
+        # the headers of handshakes that no rule touched, by name, value and origin: every route's handshakes
+        # share their Upgrade, Connection, Sec-WebSocket-* and User-Agent (a Header is immutable)
+        self._client_headers: dict[tuple[str, str | None, HeaderOrigin], Header] = {}
+        self._upgrade_tests: dict[tuple[int, int], bool] = {}
+        self._tunnels: dict[int, Statement | None] = {}
+        # by id of the backend: what its name alone says of WebSockets
+        self._name_signals: dict[int, tuple[Strength, str] | None] = {}
 
     # -- files next to the configuration ------------------------------------------------
 
@@ -422,19 +429,20 @@ class HaproxyModel:
                 return ub.statement
         return None
 
-    @staticmethod
-    def _signal(tests: list[AclTest], be: Proxy) -> tuple[Strength, str] | None:
+    def _signal(self, tests: list[AclTest], be: Proxy) -> tuple[Strength, str] | None:
         for t in tests:
             if t.expr is not None and t.expr.fetch.name in ("path", "url", "pathq", "base"):
                 for p, _ in t.patterns:
                     found = path_signal(p)
                     if found is not None:
                         return found
-        words = "/".join(w for w in _NAME_WORDS.split(be.name) if w)
-        found = path_signal("/" + words)
-        if found is not None:
-            return found[0], f"its backend's name {be.name!r} suggests it ({found[1]})"
-        return None
+        if id(be) not in self._name_signals:
+            words = "/".join(w for w in _NAME_WORDS.split(be.name) if w)
+            found = path_signal("/" + words)
+            self._name_signals[id(be)] = (
+                (found[0], f"its backend's name {be.name!r} suggests it ({found[1]})") if found is not None else None
+            )
+        return self._name_signals[id(be)]
 
     def _intent(
         self,
@@ -454,12 +462,9 @@ class HaproxyModel:
         for t in tests:
             if _websocket_test(t):
                 return Intent("explicit", f"it is chosen by a test for an upgrade ({t.text})", t.source)
-        own = [s for s in be.section.statements if s.keyword == "timeout" and s.args[:1] == ("tunnel",)]
-        own += [
-            s for s in be.section.statements if s.keyword == "http-request" and s.args[:2] == ("set-timeout", "tunnel")
-        ]
-        if own:
-            return Intent("explicit", f"{be.label} sets its own tunnel timeout", own[0].source)
+        own = self._own_tunnel(be)
+        if own is not None:
+            return Intent("explicit", f"{be.label} sets its own tunnel timeout", own.source)
         if signal is not None:
             first = self._upgrades_first(fe, switch, host, path)
             if first is not None:
@@ -472,6 +477,15 @@ class HaproxyModel:
                 "heuristic" if strength == "strong" else "possible", why, st.source if st else be.section.source
             )
         return Intent("none", "nothing in its configuration or names suggests WebSockets")
+
+    def _own_tunnel(self, be: Proxy) -> Statement | None:
+        """The backend's own `timeout tunnel` (else its first `http-request set-timeout tunnel`), looked up once."""
+        if id(be) not in self._tunnels:
+            statements = be.section.statements
+            own = [s for s in statements if s.keyword == "timeout" and s.args[:1] == ("tunnel",)]
+            own += [s for s in statements if s.keyword == "http-request" and s.args[:2] == ("set-timeout", "tunnel")]
+            self._tunnels[id(be)] = own[0] if own else None
+        return self._tunnels[id(be)]
 
     def upstream(self, be: Proxy) -> Upstream:
         """The backend's servers (made once per backend: every route to it, and the configuration, share it)."""
@@ -537,7 +551,11 @@ class HaproxyModel:
                 headers.append(Header(name, touched.rule.statement.text, value, touched.rule.source, "configured"))
             else:
                 origin: HeaderOrigin = "default" if lname == "connection" and self.version >= HTX_SINCE else "client"
-                headers.append(Header(name, value or "", value, None, origin))
+                key = (name, value, origin)
+                header = self._client_headers.get(key)
+                if header is None:
+                    header = self._client_headers[key] = Header(name, value or "", value, None, origin)
+                headers.append(header)
         for lname, touched in touched_by.items():
             if lname not in present:
                 # removed by a rule: an empty value is "not sent", with the line that removed it
@@ -580,7 +598,7 @@ class HaproxyModel:
         rule = switch.rule
         if rule is None or rule.cond is None or fe.mode != "http":
             return ()
-        if not any(t.header in UPGRADE_HEADERS for t in tests_on(rule.cond, fe)):
+        if not self._tests_upgrade(fe, rule.cond):
             # clients differ only in these headers: a condition that does not test them treats all alike
             return ()
         verdicts: list[tuple[Client, bool | None, list[TestResult], Flow]] = []
@@ -621,6 +639,13 @@ class HaproxyModel:
                 )
             )
         return tuple(out)
+
+    def _tests_upgrade(self, fe: Proxy, cond: Condition) -> bool:
+        """Whether the condition tests Upgrade or Connection (asked once per condition and frontend)."""
+        key = (id(fe), id(cond))
+        if key not in self._upgrade_tests:
+            self._upgrade_tests[key] = any(t.header in UPGRADE_HEADERS for t in tests_on(cond, fe))
+        return self._upgrade_tests[key]
 
     def _no_client_matches(
         self,

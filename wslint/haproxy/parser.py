@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from wslint.findings import Diagnostic, Severity
-from wslint.haproxy.tokenizer import Line, PseudoVariables, TokenizeError, Word, WordCache, tokenize
+from wslint.haproxy.tokenizer import Line, PseudoVariables, Shared, TokenizeError, Word, tokenize
 from wslint.inputs import InputFile, display_path
 from wslint.limits import Limits
 from wslint.model import BlockRef, Position, Source
@@ -41,6 +41,7 @@ OTHER_SECTIONS = (
     "acme",
 )
 SECTIONS = PROXY_SECTIONS + OTHER_SECTIONS
+_SECTION_KEYWORDS = frozenset(SECTIONS)
 # these sections need a name
 NAMED = ("frontend", "backend", "listen", "userlist", "peers", "mailers", "resolvers", "program", "ring")
 
@@ -66,7 +67,7 @@ class Statement:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "keyword", self.words[0].text if self.words else "")
-        object.__setattr__(self, "args", tuple(w.text for w in self.words[1:]))
+        object.__setattr__(self, "args", tuple([w.text for w in self.words[1:]]))
 
     def word_source(self, index: int) -> Source:
         w = self.words[index]
@@ -221,7 +222,7 @@ class Parser:
         self.version = version
         self.diagnostics = diagnostics
         self.failed = False
-        self.words: WordCache = {}
+        self.shared = Shared()
 
     def _error(self, message: str, path: str, line: int | None = None) -> None:
         self.failed = True
@@ -252,7 +253,7 @@ class Parser:
                     if '"' in raw
                     else None
                 )
-                line = tokenize(raw, pseudo, self.words)
+                line = tokenize(raw, pseudo, self.shared)
             except TokenizeError as exc:
                 self._error(f"{exc} (column {exc.column})", path, number)
                 continue
@@ -278,7 +279,7 @@ class Parser:
                 self._error(f".alert stops the configuration: {' '.join(w.text for w in line.words[1:])}", path, number)
                 continue
             statement = self._statement(line, raw, path, number)
-            if first in SECTIONS:
+            if first in _SECTION_KEYWORDS:
                 current = self._section(statement, len(sections))
                 if current is not None:
                     sections.append(current)

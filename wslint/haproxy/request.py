@@ -108,7 +108,8 @@ def handshake_request(
     return HttpRequest(client.name, path, query, headers, tls, port)
 
 
-def outgoing_connection(values: list[str], version: tuple[int, ...]) -> str:
+@lru_cache(maxsize=256)
+def outgoing_connection(values: tuple[str, ...], version: tuple[int, ...]) -> str:
     """The Connection header the server receives for these values (empty: none is sent)."""
     tokens = [t for v in values for t in split_tokens(v)]
     if version < HTX_SINCE:

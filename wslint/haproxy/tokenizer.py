@@ -16,7 +16,7 @@ differs): a word that uses one keeps its text and says so.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _SIMPLE_ESCAPES = {" ": " ", "\t": "\t", "\\": "\\", "#": "#", "'": "'", '"': '"', "n": "\n", "r": "\r", "t": "\t"}
 _HEX = re.compile(r"[0-9a-fA-F]{2}")
@@ -81,16 +81,30 @@ def _expand(text: str, pseudo: PseudoVariables | None) -> tuple[str, bool]:
     return _ENV.sub(one, text), env
 
 
-# the words already made, by text and index: a configuration repeats most of its words at the same column
-# (`acl`, `use_backend`, `if`, `server`), and a Word is immutable
-WordCache = dict[tuple[str, int], Word]
+@dataclass
+class Shared:
+    """What one parse has cut already, for the lines after (Words and Lines are immutable): a configuration
+    repeats most of its words at the same column (`acl`, `use_backend`, `if`, `server`) and many of its lines
+    (`mode http`, `timeout tunnel 1h`). Only lines without quotes, backslashes or '#' are kept."""
+
+    # by text and index
+    words: dict[tuple[str, int], Word] = field(default_factory=dict)
+    # by the line as written
+    lines: dict[str, Line] = field(default_factory=dict)
 
 
-def tokenize(line: str, pseudo: PseudoVariables | None = None, made: WordCache | None = None) -> Line:
-    """The words of `line` (without its line break); `made` shares the words of earlier lines."""
+def tokenize(line: str, pseudo: PseudoVariables | None = None, shared: Shared | None = None) -> Line:
+    """The words of `line` (without its line break); `shared` gives the words and lines of earlier lines."""
+    if shared is not None:
+        found = shared.lines.get(line)
+        if found is not None:
+            return found
     n = len(line.rstrip("\r\n"))
     if _SPECIAL.search(line, 0, n) is None:
-        return Line(_plain_words(line[:n], {} if made is None else made), None)
+        plain = Line(_plain_words(line[:n], {} if shared is None else shared.words), None)
+        if shared is not None:
+            shared.lines[line] = plain
+        return plain
     words: list[Word] = []
     i = 0
     comment: str | None = None
@@ -132,7 +146,7 @@ def tokenize(line: str, pseudo: PseudoVariables | None = None, made: WordCache |
     return Line(tuple(words), comment)
 
 
-def _plain_words(line: str, made: WordCache) -> tuple[Word, ...]:
+def _plain_words(line: str, made: dict[tuple[str, int], Word]) -> tuple[Word, ...]:
     """The words of a line without quotes, backslashes or comment: what lies between its blanks."""
     words: list[Word] = []
     start = 0
