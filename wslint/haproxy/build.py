@@ -165,8 +165,8 @@ class HaproxyModel:
         # the headers of handshakes that no rule touched, by name, value and origin: every route's handshakes
         # share their Upgrade, Connection, Sec-WebSocket-* and User-Agent (a Header is immutable)
         self._client_headers: dict[tuple[str, str | None, HeaderOrigin], Header] = {}
-        self._upgrade_tests: dict[tuple[int, int], bool] = {}
         self._tunnels: dict[int, Statement | None] = {}
+        self._frontend_idle: dict[int, tuple[Setting[float] | None, tuple[Setting[float], ...]]] = {}
         # by id of the backend: what its name alone says of WebSockets
         self._name_signals: dict[int, tuple[Strength, str] | None] = {}
 
@@ -577,15 +577,22 @@ class HaproxyModel:
 
         tunnel = flow.tunnel or be.timeout("tunnel")
         server = flow.server or be.timeout("server")
+        # the frontend's part is the same for all its routes
+        if id(fe) not in self._frontend_idle:
+            self._frontend_idle[id(fe)] = (
+                setting(fe.timeout("client"), fe.section),
+                tuple(
+                    Setting(seconds, s.source, "outer")
+                    for s in fe.ignored_tunnel
+                    if (seconds := parse_time(s.args[1])) is not None
+                ),
+            )
+        client, ignored = self._frontend_idle[id(fe)]
         return IdleTimeouts(
             tunnel=setting(tunnel, be.section),
-            client=setting(fe.timeout("client"), fe.section),
+            client=client,
             server=setting(server, be.section),
-            ignored_tunnel=tuple(
-                Setting(seconds, s.source, "outer")
-                for s in fe.ignored_tunnel
-                if (seconds := parse_time(s.args[1])) is not None
-            ),
+            ignored_tunnel=ignored,
             tunnel_block=be.section.block,
             defaults=be.defaults.section.source if be.defaults is not None else None,
             tunnel_text=tunnel.statement.text if tunnel is not None else None,
@@ -598,7 +605,7 @@ class HaproxyModel:
         rule = switch.rule
         if rule is None or rule.cond is None or fe.mode != "http":
             return ()
-        if not self._tests_upgrade(fe, rule.cond):
+        if not any(t.header in UPGRADE_HEADERS for t in tests_on(rule.cond, fe)):
             # clients differ only in these headers: a condition that does not test them treats all alike
             return ()
         verdicts: list[tuple[Client, bool | None, list[TestResult], Flow]] = []
@@ -639,13 +646,6 @@ class HaproxyModel:
                 )
             )
         return tuple(out)
-
-    def _tests_upgrade(self, fe: Proxy, cond: Condition) -> bool:
-        """Whether the condition tests Upgrade or Connection (asked once per condition and frontend)."""
-        key = (id(fe), id(cond))
-        if key not in self._upgrade_tests:
-            self._upgrade_tests[key] = any(t.header in UPGRADE_HEADERS for t in tests_on(cond, fe))
-        return self._upgrade_tests[key]
 
     def _no_client_matches(
         self,
