@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from wslint.haproxy.parser import Statement
 from wslint.haproxy.samples import (
@@ -89,6 +90,15 @@ class AclTest:
         return self.expr.header if self.expr is not None and not self.expr.converters else None
 
 
+@lru_cache(maxsize=4096)
+def _criterion(text: str) -> tuple[SampleExpr, str | None]:
+    """An ACL criterion's expression (its fetch as the sample fetch it names) and its implied match method;
+    cached like parse_expr: both are immutable."""
+    expr = parse_expr(text)
+    fetch, implied = acl_keyword(expr.fetch.name)
+    return SampleExpr(type(expr.fetch)(fetch, expr.fetch.args), expr.converters, expr.text), implied
+
+
 def parse_test(
     words: list[str],
     source: Source,
@@ -101,11 +111,9 @@ def parse_test(
     if not words:
         return AclTest(None, "str", (), None, (), source, text, statement, first_word, name, error="no criterion")
     try:
-        expr = parse_expr(words[0])
+        expr, implied = _criterion(words[0])
     except ExprError as exc:
         return AclTest(None, "str", (), None, (), source, text, statement, first_word, name, error=str(exc))
-    fetch, implied = acl_keyword(expr.fetch.name)
-    expr = SampleExpr(type(expr.fetch)(fetch, expr.fetch.args), expr.converters, expr.text)
     method = implied if implied is not None and not expr.converters else None
     icase = False
     files: list[tuple[str, bool]] = []
