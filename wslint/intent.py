@@ -10,6 +10,7 @@ signal is at most a warning; by a weak one, only information.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Literal
 
 STRONG_SEGMENTS = frozenset(
@@ -58,8 +59,10 @@ _SPLIT = re.compile(r"[^A-Za-z0-9_.\-]+")
 Strength = Literal["strong", "weak"]
 
 
+@lru_cache(maxsize=4096)
 def path_signal(path_or_pattern: str) -> tuple[Strength, str] | None:
-    """Whether a path (or a location pattern) looks like a WebSocket endpoint, and why."""
+    """Whether a path (or a location pattern) looks like a WebSocket endpoint, and why (cached: the routes of a
+    large configuration repeat a few paths)."""
     words = [w.strip(".").lower() for w in _SPLIT.split(path_or_pattern) if w.strip(".")]
     for w in words:
         if w in STRONG_SEGMENTS or w.endswith("websocket") or w.startswith("websocket"):

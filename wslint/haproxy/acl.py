@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from wslint.haproxy.parser import Statement
 from wslint.haproxy.samples import (
@@ -89,18 +90,30 @@ class AclTest:
         return self.expr.header if self.expr is not None and not self.expr.converters else None
 
 
-def parse_test(
-    words: list[str], source: Source, text: str, statement: Statement | None = None, first_word: int = 0
-) -> AclTest:
-    """A criterion with its flags and patterns (the words after the ACL name, or inside `{ }`)."""
-    if not words:
-        return AclTest(None, "str", (), None, (), source, text, statement, first_word, error="no criterion")
-    try:
-        expr = parse_expr(words[0])
-    except ExprError as exc:
-        return AclTest(None, "str", (), None, (), source, text, statement, first_word, error=str(exc))
+@lru_cache(maxsize=4096)
+def _criterion(text: str) -> tuple[SampleExpr, str | None]:
+    """An ACL criterion's expression (its fetch as the sample fetch it names) and its implied match method;
+    cached like parse_expr: both are immutable."""
+    expr = parse_expr(text)
     fetch, implied = acl_keyword(expr.fetch.name)
-    expr = SampleExpr(type(expr.fetch)(fetch, expr.fetch.args), expr.converters, expr.text)
+    return SampleExpr(type(expr.fetch)(fetch, expr.fetch.args), expr.converters, expr.text), implied
+
+
+def parse_test(
+    words: list[str],
+    source: Source,
+    text: str,
+    statement: Statement | None = None,
+    first_word: int = 0,
+    name: str | None = None,
+) -> AclTest:
+    """A criterion with its flags and patterns (the words after the ACL name `name`, or inside `{ }`)."""
+    if not words:
+        return AclTest(None, "str", (), None, (), source, text, statement, first_word, name, error="no criterion")
+    try:
+        expr, implied = _criterion(words[0])
+    except ExprError as exc:
+        return AclTest(None, "str", (), None, (), source, text, statement, first_word, name, error=str(exc))
     method = implied if implied is not None and not expr.converters else None
     icase = False
     files: list[tuple[str, bool]] = []
@@ -132,7 +145,7 @@ def parse_test(
     patterns = tuple((p, icase) for p in words[i:])
     method = method or "str"
     error = None if method in MATCH_METHODS else f"unknown match method {method!r}"
-    return AclTest(expr, method, patterns, op, tuple(files), source, text, statement, first_word, error=error)
+    return AclTest(expr, method, patterns, op, tuple(files), source, text, statement, first_word, name, error=error)
 
 
 @dataclass(frozen=True)

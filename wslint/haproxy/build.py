@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from wslint.adapters import inside
@@ -22,12 +23,13 @@ from wslint.findings import Diagnostic, Severity
 from wslint.haproxy.acl import AclTest, Condition, TestResult
 from wslint.haproxy.keywords import removed_global
 from wslint.haproxy.parser import ParsedConfig, Section, Statement
-from wslint.haproxy.proxies import Proxy, Timeout, parse_time
+from wslint.haproxy.proxies import WEBSOCKET_MARKER, Proxy, Timeout, parse_time
 from wslint.haproxy.request import HTX_SINCE, HttpRequest, handshake_request
 from wslint.haproxy.routing import Flow, Outcome, Router, Switch
 from wslint.haproxy.samples import MapFile, SampleContext, match_values, read_map
 from wslint.inputs import display_path
 from wslint.intent import Strength, path_signal
+from wslint.lazy import LazySequence
 from wslint.limits import Limits
 from wslint.model import (
     Action,
@@ -57,6 +59,8 @@ from wslint.textfiles import TextFileError
 from wslint.upgrade_block import upgrade_block
 
 UPGRADE_HEADERS = ("upgrade", "connection")
+# what HAProxy speaks to a server (one instance for every handshake: a Setting is immutable)
+HTTP_1_1: Setting[str] = Setting("1.1")
 _NAME_WORDS = re.compile(r"[^A-Za-z0-9]+")
 
 
@@ -154,6 +158,17 @@ class HaproxyModel:
         self.listeners: dict[str, Listener] = {}
         self._routes: dict[tuple[str, str, int, str], Route] = {}
         self.route_order: list[Route] = []
+        # by id of the proxy (a frontend and a backend may share a name): whether its http-request rules and
+        # redirects read no map or pattern file
+        self._quiet: dict[int, bool] = {}
+        self._upstreams: dict[int, Upstream] = {}
+        # the headers of handshakes that no rule touched, by name, value and origin: every route's handshakes
+        # share their Upgrade, Connection, Sec-WebSocket-* and User-Agent (a Header is immutable)
+        self._client_headers: dict[tuple[str, str | None, HeaderOrigin], Header] = {}
+        self._tunnels: dict[int, Statement | None] = {}
+        self._frontend_idle: dict[int, tuple[Setting[float] | None, tuple[Setting[float], ...]]] = {}
+        # by id of the backend: what its name alone says of WebSockets
+        self._name_signals: dict[int, tuple[Strength, str] | None] = {}
 
     # -- files next to the configuration ------------------------------------------------
 
@@ -293,11 +308,27 @@ class HaproxyModel:
             text, source = st.text, st.source
         tests = positive_tests(switch.rule.cond if switch.rule else None, fe)
         path, host = literal_path(tests), literal_host(tests)
-        outcomes = [
-            (c, self.router.run(fe, self.request(fe, c, host, path, None, None), switch)) for c in self.options.clients
-        ]
-        handshakes = tuple(hs for _, o in outcomes if (hs := self.handshake(o)) is not None)
-        idle = self.idle(fe, be, outcomes[0][1].flow) if outcomes else None
+        clients = self.options.clients
+        handshakes: Sequence[UpstreamRequest]
+        if not clients:
+            handshakes, idle = (), None
+        else:
+
+            def outcome(c: Client) -> Outcome:
+                return self.router.run(fe, self.request(fe, c, host, path, None, None), switch)
+
+            first = outcome(clients[0])
+            idle = self.idle(fe, be, first.flow)
+            if self._reached_alike(fe, be):
+                found = self.handshake(first)
+                handshakes = (
+                    ()
+                    if found is None
+                    else LazySequence(lambda c: found if c is clients[0] else self._reached(outcome(c)), clients)
+                )
+            else:
+                outcomes = [first, *(outcome(c) for c in clients[1:])]
+                handshakes = tuple(hs for o in outcomes if (hs := self.handshake(o)) is not None)
         target = UpstreamTarget(
             directive=noun,
             url=be.name,
@@ -328,6 +359,31 @@ class HaproxyModel:
             idle=idle,
             upgrade_blocked=upgrade_block(handshakes[0] if handshakes else None),
         )
+
+    def _reached_alike(self, fe: Proxy, be: Proxy) -> bool:
+        """Whether every browser's handshake taken to `be` reaches a server or none does, and simulating one reads
+        no map or pattern file: then the other browsers' handshakes are simulated only when a rule reads them
+        (most rules read the first browser's alone), and the files' diagnostics do not depend on the rules.
+
+        Taken to a backend, a handshake is answered by HAProxy only for want of a server (the same for every
+        browser) or by the backend's statistics page (whose prefix a rule may change the path to reach)."""
+        if be.stats_uri is not None:
+            return False
+        for proxy in (fe, be):
+            if id(proxy) not in self._quiet:
+                self._quiet[id(proxy)] = not any(
+                    "map" in rule.statement.text.lower() or any(t.files for t in tests_on(rule.cond, proxy))
+                    for rule in (*proxy.http_request, *proxy.redirects)
+                )
+            if not self._quiet[id(proxy)]:
+                return False
+        return True
+
+    def _reached(self, outcome: Outcome) -> UpstreamRequest:
+        found = self.handshake(outcome)
+        if found is None:
+            raise AssertionError(f"a handshake through {outcome.frontend.label} was answered by HAProxy")
+        return found
 
     def _upgrades_first(self, fe: Proxy, switch: Switch, host: str | None, path: str | None) -> Statement | None:
         """For a route known only by its path or name: the earlier `use_backend` that takes every browser's
@@ -373,19 +429,20 @@ class HaproxyModel:
                 return ub.statement
         return None
 
-    @staticmethod
-    def _signal(tests: list[AclTest], be: Proxy) -> tuple[Strength, str] | None:
+    def _signal(self, tests: list[AclTest], be: Proxy) -> tuple[Strength, str] | None:
         for t in tests:
             if t.expr is not None and t.expr.fetch.name in ("path", "url", "pathq", "base"):
                 for p, _ in t.patterns:
                     found = path_signal(p)
                     if found is not None:
                         return found
-        words = "/".join(w for w in _NAME_WORDS.split(be.name) if w)
-        found = path_signal("/" + words)
-        if found is not None:
-            return found[0], f"its backend's name {be.name!r} suggests it ({found[1]})"
-        return None
+        if id(be) not in self._name_signals:
+            words = "/".join(w for w in _NAME_WORDS.split(be.name) if w)
+            found = path_signal("/" + words)
+            self._name_signals[id(be)] = (
+                (found[0], f"its backend's name {be.name!r} suggests it ({found[1]})") if found is not None else None
+            )
+        return self._name_signals[id(be)]
 
     def _intent(
         self,
@@ -398,8 +455,6 @@ class HaproxyModel:
         path: str | None = None,
     ) -> Intent:
         st = switch.rule.statement if switch.rule else fe.default_backend
-        from wslint.haproxy.proxies import WEBSOCKET_MARKER
-
         if st is not None and st.comment is not None and WEBSOCKET_MARKER.match(st.comment):
             return Intent("declared", "it is marked '# wslint: websocket'", st.source)
         if be.marker is not None:
@@ -407,12 +462,9 @@ class HaproxyModel:
         for t in tests:
             if _websocket_test(t):
                 return Intent("explicit", f"it is chosen by a test for an upgrade ({t.text})", t.source)
-        own = [s for s in be.section.statements if s.keyword == "timeout" and s.args[:1] == ("tunnel",)]
-        own += [
-            s for s in be.section.statements if s.keyword == "http-request" and s.args[:2] == ("set-timeout", "tunnel")
-        ]
-        if own:
-            return Intent("explicit", f"{be.label} sets its own tunnel timeout", own[0].source)
+        own = self._own_tunnel(be)
+        if own is not None:
+            return Intent("explicit", f"{be.label} sets its own tunnel timeout", own.source)
         if signal is not None:
             first = self._upgrades_first(fe, switch, host, path)
             if first is not None:
@@ -426,7 +478,23 @@ class HaproxyModel:
             )
         return Intent("none", "nothing in its configuration or names suggests WebSockets")
 
+    def _own_tunnel(self, be: Proxy) -> Statement | None:
+        """The backend's own `timeout tunnel` (else its first `http-request set-timeout tunnel`), looked up once."""
+        if id(be) not in self._tunnels:
+            statements = be.section.statements
+            own = [s for s in statements if s.keyword == "timeout" and s.args[:1] == ("tunnel",)]
+            own += [s for s in statements if s.keyword == "http-request" and s.args[:2] == ("set-timeout", "tunnel")]
+            self._tunnels[id(be)] = own[0] if own else None
+        return self._tunnels[id(be)]
+
     def upstream(self, be: Proxy) -> Upstream:
+        """The backend's servers (made once per backend: every route to it, and the configuration, share it)."""
+        found = self._upstreams.get(id(be))
+        if found is None:
+            found = self._upstreams[id(be)] = self._upstream(be)
+        return found
+
+    def _upstream(self, be: Proxy) -> Upstream:
         return Upstream(
             be.name,
             tuple(s.address for s in be.servers),
@@ -473,23 +541,29 @@ class HaproxyModel:
         if sent is None or outcome.switch is None:
             return None
         headers: list[Header] = []
+        touched_by = outcome.flow.touched
+        present: set[str] = set()
         for name, value in sent.headers:
-            touched = outcome.flow.touched.get(name.lower())
-            origin: HeaderOrigin = "configured" if touched is not None else "client"
-            if name.lower() == "connection" and touched is None and self.version >= HTX_SINCE:
-                origin = "default"
-            src = touched.rule.source if touched is not None else None
-            expr = touched.rule.statement.text if touched is not None else (value or "")
-            headers.append(Header(name, expr, value, src, origin))
-        present = {h.name.lower() for h in headers}
-        for lname, touched in outcome.flow.touched.items():
+            lname = name.lower()
+            present.add(lname)
+            touched = touched_by.get(lname) if touched_by else None
+            if touched is not None:
+                headers.append(Header(name, touched.rule.statement.text, value, touched.rule.source, "configured"))
+            else:
+                origin: HeaderOrigin = "default" if lname == "connection" and self.version >= HTX_SINCE else "client"
+                key = (name, value, origin)
+                header = self._client_headers.get(key)
+                if header is None:
+                    header = self._client_headers[key] = Header(name, value or "", value, None, origin)
+                headers.append(header)
+        for lname, touched in touched_by.items():
             if lname not in present:
                 # removed by a rule: an empty value is "not sent", with the line that removed it
                 rule = touched.rule
                 headers.append(Header(rule.args[0], rule.statement.text, "", rule.source, "configured"))
         return UpstreamRequest(
             client=outcome.flow.request.client,
-            http_version=Setting("1.1"),
+            http_version=HTTP_1_1,
             upstream=outcome.switch.backend.name,
             path=sent.url,
             headers=tuple(headers),
@@ -503,15 +577,22 @@ class HaproxyModel:
 
         tunnel = flow.tunnel or be.timeout("tunnel")
         server = flow.server or be.timeout("server")
+        # the frontend's part is the same for all its routes
+        if id(fe) not in self._frontend_idle:
+            self._frontend_idle[id(fe)] = (
+                setting(fe.timeout("client"), fe.section),
+                tuple(
+                    Setting(seconds, s.source, "outer")
+                    for s in fe.ignored_tunnel
+                    if (seconds := parse_time(s.args[1])) is not None
+                ),
+            )
+        client, ignored = self._frontend_idle[id(fe)]
         return IdleTimeouts(
             tunnel=setting(tunnel, be.section),
-            client=setting(fe.timeout("client"), fe.section),
+            client=client,
             server=setting(server, be.section),
-            ignored_tunnel=tuple(
-                Setting(seconds, s.source, "outer")
-                for s in fe.ignored_tunnel
-                if (seconds := parse_time(s.args[1])) is not None
-            ),
+            ignored_tunnel=ignored,
             tunnel_block=be.section.block,
             defaults=be.defaults.section.source if be.defaults is not None else None,
             tunnel_text=tunnel.statement.text if tunnel is not None else None,

@@ -15,10 +15,9 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from wslint.findings import Diagnostic, Severity
-from wslint.haproxy.tokenizer import Line, PseudoVariables, TokenizeError, Word, tokenize
+from wslint.haproxy.tokenizer import Line, PseudoVariables, Shared, TokenizeError, Word, tokenize
 from wslint.inputs import InputFile, display_path
 from wslint.limits import Limits
 from wslint.model import BlockRef, Position, Source
@@ -42,6 +41,7 @@ OTHER_SECTIONS = (
     "acme",
 )
 SECTIONS = PROXY_SECTIONS + OTHER_SECTIONS
+_SECTION_KEYWORDS = frozenset(SECTIONS)
 # these sections need a name
 NAMED = ("frontend", "backend", "listen", "userlist", "peers", "mailers", "resolvers", "program", "ring")
 
@@ -61,14 +61,13 @@ class Statement:
     # the words as written in the file (from the first to the end of the last)
     text: str
     comment: str | None = None
+    # the first word's text and the others': read for every statement, often several times
+    keyword: str = field(init=False, compare=False, repr=False)
+    args: tuple[str, ...] = field(init=False, compare=False, repr=False)
 
-    @cached_property
-    def keyword(self) -> str:
-        return self.words[0].text if self.words else ""
-
-    @cached_property
-    def args(self) -> tuple[str, ...]:
-        return tuple(w.text for w in self.words[1:])
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keyword", self.words[0].text if self.words else "")
+        object.__setattr__(self, "args", tuple([w.text for w in self.words[1:]]))
 
     def word_source(self, index: int) -> Source:
         w = self.words[index]
@@ -223,6 +222,7 @@ class Parser:
         self.version = version
         self.diagnostics = diagnostics
         self.failed = False
+        self.shared = Shared()
 
     def _error(self, message: str, path: str, line: int | None = None) -> None:
         self.failed = True
@@ -247,7 +247,13 @@ class Parser:
         lines = text.split("\n")
         for number, raw in enumerate(lines, 1):
             try:
-                line = tokenize(raw, PseudoVariables(path, number, current.name or current.kind if current else ""))
+                # the pseudo-variables are read in double quotes only
+                pseudo = (
+                    PseudoVariables(path, number, current.name or current.kind if current else "")
+                    if '"' in raw
+                    else None
+                )
+                line = tokenize(raw, pseudo, self.shared)
             except TokenizeError as exc:
                 self._error(f"{exc} (column {exc.column})", path, number)
                 continue
@@ -273,7 +279,7 @@ class Parser:
                 self._error(f".alert stops the configuration: {' '.join(w.text for w in line.words[1:])}", path, number)
                 continue
             statement = self._statement(line, raw, path, number)
-            if first in SECTIONS:
+            if first in _SECTION_KEYWORDS:
                 current = self._section(statement, len(sections))
                 if current is not None:
                     sections.append(current)

@@ -13,7 +13,7 @@ client` only in a frontend.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from wslint.durations import bounded_seconds
 from wslint.findings import Diagnostic, Severity
@@ -396,12 +396,17 @@ class ProxyBuilder:
             self.error(f"'acl {st.args[0]}' needs a criterion", st.source)
             return
         test = parse_test(
-            list(st.args[1:]), st.span_source(2, len(st.words) - 1), st.span_text(2, len(st.words) - 1), st, 2
+            list(st.args[1:]),
+            st.span_source(2, len(st.words) - 1),
+            st.span_text(2, len(st.words) - 1),
+            st,
+            2,
+            st.args[0],
         )
         if test.error is not None and test.expr is None:
             self.error(f"acl '{st.args[0]}': {test.error}", st.source)
             return
-        proxy.acls.add(replace(test, name=st.args[0]))
+        proxy.acls.add(test)
 
     def _http_request(self, proxy: Proxy, st: Statement) -> None:
         action = st.args[0]

@@ -11,6 +11,7 @@ Both were measured on HAProxy 2.6.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from wslint.clients import Client
 
@@ -21,6 +22,7 @@ def split_tokens(value: str) -> list[str]:
     return [t.strip() for t in value.split(",") if t.strip()]
 
 
+@lru_cache(maxsize=256)
 def clean_connection(value: str) -> str:
     """A Connection value without its keep-alive and close tokens (HTX)."""
     return ", ".join(t for t in split_tokens(value) if t.lower() not in ("keep-alive", "close"))
@@ -106,7 +108,8 @@ def handshake_request(
     return HttpRequest(client.name, path, query, headers, tls, port)
 
 
-def outgoing_connection(values: list[str], version: tuple[int, ...]) -> str:
+@lru_cache(maxsize=256)
+def outgoing_connection(values: tuple[str, ...], version: tuple[int, ...]) -> str:
     """The Connection header the server receives for these values (empty: none is sent)."""
     tokens = [t for v in values for t in split_tokens(v)]
     if version < HTX_SINCE:

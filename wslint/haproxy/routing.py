@@ -193,6 +193,8 @@ class Router:
     # -- http-request rules ----------------------------------------------------------
 
     def _rules(self, proxy: Proxy, flow: Flow, skip_final: bool) -> Answer | None:
+        if not proxy.http_request and not proxy.redirects:
+            return None
         for rule in [*proxy.http_request, *proxy.redirects]:
             what = f"`{rule.statement.text}`"
             holds = self._holds(proxy, rule.cond, flow, rule.section, what, rule.source)
@@ -661,7 +663,7 @@ class Router:
         values = req.values("connection")
         if values is None:
             return sent
-        connection = outgoing_connection(values, self.version)
+        connection = outgoing_connection(tuple(values), self.version)
         rest = [(n, v) for n, v in sent.headers if n.lower() != "connection"]
         sent.headers = rest + ([("Connection", connection)] if connection else [])
         return sent

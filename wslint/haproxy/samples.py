@@ -17,6 +17,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from wslint.haproxy.request import HttpRequest, split_tokens
 from wslint.inputs import display_path
@@ -99,12 +100,15 @@ def _split_args(text: str) -> list[str]:
     return out
 
 
+_NAME = re.compile(r"[A-Za-z0-9_.+-]+")
+
+
 def _calls(text: str) -> list[Call]:
     calls: list[Call] = []
     i = 0
     n = len(text)
     while i < n:
-        m = re.compile(r"[A-Za-z0-9_.+-]+").match(text, i)
+        m = _NAME.match(text, i)
         if m is None:
             raise ExprError(f"expected a fetch or converter name at {text[i:]!r}")
         name = m.group(0)
@@ -142,7 +146,9 @@ def _calls(text: str) -> list[Call]:
     return calls
 
 
+@lru_cache(maxsize=4096)
 def parse_expr(text: str) -> SampleExpr:
+    # cached: a configuration writes the same few criteria on many lines, and the expression is immutable
     calls = _calls(text.strip())
     return SampleExpr(calls[0], tuple(calls[1:]), text)
 

@@ -16,10 +16,12 @@ differs): a word that uses one keeps its text and says so.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _SIMPLE_ESCAPES = {" ": " ", "\t": "\t", "\\": "\\", "#": "#", "'": "'", '"': '"', "n": "\n", "r": "\r", "t": "\t"}
 _HEX = re.compile(r"[0-9a-fA-F]{2}")
+# a line none of whose characters needs the word-by-word scan: its words are what lies between blanks
+_SPECIAL = re.compile(r"[\\'\"#]")
 _ENV = re.compile(r"\$(?:\{(\.?[A-Za-z_][A-Za-z0-9_]*)(?:\[\*\])?(?:-([^}]*))?\}|(\.?[A-Za-z_][A-Za-z0-9_]*))")
 
 
@@ -79,10 +81,32 @@ def _expand(text: str, pseudo: PseudoVariables | None) -> tuple[str, bool]:
     return _ENV.sub(one, text), env
 
 
-def tokenize(line: str, pseudo: PseudoVariables | None = None) -> Line:
-    """The words of `line` (without its line break)."""
+@dataclass
+class Shared:
+    """What one parse has cut already, for the lines after (Words and Lines are immutable): a configuration
+    repeats most of its words at the same column (`acl`, `use_backend`, `if`, `server`) and many of its lines
+    (`mode http`, `timeout tunnel 1h`). Only lines without quotes, backslashes or '#' are kept."""
+
+    # by text and index
+    words: dict[tuple[str, int], Word] = field(default_factory=dict)
+    # by the line as written
+    lines: dict[str, Line] = field(default_factory=dict)
+
+
+def tokenize(line: str, pseudo: PseudoVariables | None = None, shared: Shared | None = None) -> Line:
+    """The words of `line` (without its line break); `shared` gives the words and lines of earlier lines."""
+    if shared is not None:
+        found = shared.lines.get(line)
+        if found is not None:
+            return found
+    n = len(line.rstrip("\r\n"))
+    if _SPECIAL.search(line, 0, n) is None:
+        plain = Line(_plain_words(line[:n], {} if shared is None else shared.words), None)
+        if shared is not None:
+            shared.lines[line] = plain
+        return plain
     words: list[Word] = []
-    i, n = 0, len(line.rstrip("\r\n"))
+    i = 0
     comment: str | None = None
     while i < n:
         while i < n and line[i] in " \t":
@@ -120,6 +144,20 @@ def tokenize(line: str, pseudo: PseudoVariables | None = None) -> Line:
             comment = line[i + 1 : n]
             break
     return Line(tuple(words), comment)
+
+
+def _plain_words(line: str, made: dict[tuple[str, int], Word]) -> tuple[Word, ...]:
+    """The words of a line without quotes, backslashes or comment: what lies between its blanks."""
+    words: list[Word] = []
+    start = 0
+    for part in line.replace("\t", " ").split(" "):
+        if part:
+            word = made.get((part, start))
+            if word is None:
+                word = made[part, start] = Word(part, start + 1, start + 1 + len(part))
+            words.append(word)
+        start += len(part) + 1
+    return tuple(words)
 
 
 def _escape(line: str, i: int, n: int, out: list[str], quoted_part: bool) -> int:
