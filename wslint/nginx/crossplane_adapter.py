@@ -21,7 +21,7 @@ import crossplane
 from crossplane import analyzer
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RawStatement:
     name: str
     args: tuple[str, ...]

@@ -93,7 +93,7 @@ class LoadOptions:
     version_assumed: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Node:
     """A statement of one file paired with its extent (when the scan agreed)."""
 
@@ -255,7 +255,11 @@ class Loader:
         file = SourceFile(inp.path, text, index)
         scanned = scan(text, self.options.max_nesting)
         readable = _crossplane_text(text, scanned.problem, scanned.literal_braces)
-        if readable is None and inp.disk_path is not None and inp.text is None:
+        problems: tuple[cp.SyntaxProblem, ...] = ()
+        if readable is None and scanned.statements is not None:
+            # the scan read the file as crossplane would: no second lexing pass
+            stmts = scanned.statements
+        elif readable is None and inp.disk_path is not None and inp.text is None:
             stmts, problems = cp.parse_path(inp.disk_path)
         else:
             stmts, problems = cp.parse_text(text if readable is None else readable)

@@ -60,9 +60,18 @@ class Directive:
         return next(self.iter(name), None)
 
     def walk(self) -> Iterator[Directive]:
-        for child in self.children or ():
-            yield child
-            yield from child.walk()
+        """Every directive below this one, in document order (a block before its children)."""
+        # one generator with a stack of open blocks: a generator per block made every directive of a
+        # deep tree pass through each enclosing one
+        stack = [iter(self.children or ())]
+        while stack:
+            for child in stack[-1]:
+                yield child
+                if child.children:
+                    stack.append(iter(child.children))
+                    break
+            else:
+                stack.pop()
 
     @property
     def visible_source(self) -> Source:
