@@ -129,29 +129,39 @@ class LoadedConfig:
 
 
 def _pair(stmts: tuple[cp.RawStatement, ...], extents: list[Extent]) -> tuple[_Node, ...]:
-    cursor = 0
-    aligned = True
+    return _Pairing(extents).build(stmts)
 
-    def build(items: tuple[cp.RawStatement, ...]) -> tuple[_Node, ...]:
-        nonlocal cursor, aligned
+
+class _Pairing:
+    """Statements paired in document order with the scan's extents, until a name or line disagrees.
+
+    A class rather than a recursive closure: a closure that calls itself is a reference cycle, which
+    would keep every extent alive until the garbage collector's next full pass.
+    """
+
+    def __init__(self, extents: list[Extent]) -> None:
+        self.extents = extents
+        self.cursor = 0
+        self.aligned = True
+
+    def build(self, items: tuple[cp.RawStatement, ...]) -> tuple[_Node, ...]:
+        extents = self.extents
         out: list[_Node] = []
         for s in items:
             if s.is_comment:
                 out.append(_Node(s, None, None))
                 continue
             ext: Extent | None = None
-            if aligned and cursor < len(extents):
-                cand = extents[cursor]
+            if self.aligned and self.cursor < len(extents):
+                cand = extents[self.cursor]
                 if cand.name == s.name and cand.start.line == s.line:
                     ext = cand
-                    cursor += 1
+                    self.cursor += 1
                 else:
-                    aligned = False
-            kids = build(s.block) if s.block is not None else None
+                    self.aligned = False
+            kids = self.build(s.block) if s.block is not None else None
             out.append(_Node(s, ext, kids))
         return tuple(out)
-
-    return build(stmts)
 
 
 def detect_context(stmts: tuple[cp.RawStatement, ...]) -> str:
@@ -397,7 +407,10 @@ class Loader:
         for node in nodes:
             s = node.stmt
             if s.is_comment:
-                parent.comments.append((s.line, s.comment or ""))
+                if isinstance(parent.comments, list):
+                    parent.comments.append((s.line, s.comment or ""))
+                else:
+                    parent.comments = [(s.line, s.comment or "")]
                 continue
             ext = node.extent
             source = Source(

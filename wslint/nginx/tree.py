@@ -22,6 +22,11 @@ class SourceFile:
     index: LineIndex
 
 
+# blocks with more children than this are indexed by name on first lookup (an index per block costs a
+# dict and a list per name: more than the block itself when it holds a few lines)
+_SMALL_BLOCK = 12
+
+
 @dataclass(eq=False, slots=True)
 class Directive:
     name: str
@@ -33,7 +38,8 @@ class Directive:
     children: list[Directive] | None = None
     body: BlockRef | None = None
     included_from: Directive | None = None
-    comments: list[tuple[int, str]] = field(default_factory=list)
+    # the comments among its children, (line, text); most blocks have none, and most directives are no block
+    comments: list[tuple[int, str]] | tuple[()] = ()
     # the line of the `;` or `{` that ends the directive: the line nginx names in its errors
     terminator_line: int | None = None
     _by_name: dict[str, list[Directive]] | None = field(default=None, repr=False)
@@ -50,8 +56,12 @@ class Directive:
         tree is complete (the loader is done) before anyone queries it.
         """
         if self._by_name is None:
+            children = self.children
+            if children is None or len(children) <= _SMALL_BLOCK:
+                # a small block (most of them: a location's few lines) is scanned, not indexed
+                return (child for child in children or () if child.name == name)
             index: dict[str, list[Directive]] = {}
-            for child in self.children or ():
+            for child in children:
                 index.setdefault(child.name, []).append(child)
             self._by_name = index
         return iter(self._by_name.get(name, ()))
