@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import gc
 import glob
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from wslint.adapters import AdapterOptions, Loaded
 from wslint.findings import Diagnostic
 from wslint.inputs import InputFile, display_path
 from wslint.nginx.build import BuildOptions, NginxModel
 from wslint.nginx.loader import Loader, LoadOptions
-from wslint.nginx.tree import Directive
+from wslint.nginx.tree import Directive, release
 from wslint.nginx.variables import collect_definitions, is_builtin, references
 
 
@@ -36,32 +33,12 @@ def load_options(options: AdapterOptions, inp: InputFile | None = None) -> LoadO
     )
 
 
-@contextmanager
-def _without_cycle_collection() -> Iterator[None]:
-    """The cyclic garbage collector paused: loading and building allocate objects by the hundred
-    thousand and free them by reference counting (they make no garbage cycles), and every full
-    collection the allocations trigger walks the whole growing tree again for nothing (a third of
-    the time on a large configuration). Restored as it was, whatever happens."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def load_nginx(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagnostic]) -> Loaded:
     """Load one main file (and what it includes) and build its model.
 
     A configuration with syntax errors gets no model: rules would judge a tree
     that is not what nginx would load, and wslint never guesses.
     """
-    with _without_cycle_collection():
-        return _load_nginx(inp, options, diagnostics)
-
-
-def _load_nginx(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagnostic]) -> Loaded:
     loader = Loader(load_options(options, inp), diagnostics)
     loaded = loader.load(inp)
     if loaded is None or loaded.failed:
@@ -79,7 +56,11 @@ def _load_nginx(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagn
     # the loader holds crossplane's statements and the scan's extents of every file: release them before the
     # route model is built (on a large configuration they are a good part of the peak memory)
     del loader
-    return Loaded(NginxModel(loaded, build).build(), texts)
+    config = NginxModel(loaded, build).build()
+    # the route model holds no directive: the tree, whose parent links make it one big reference cycle, is
+    # released now rather than at the garbage collector's next full pass, while the rules run
+    release(loaded.root)
+    return Loaded(config, texts)
 
 
 # the directories Debian's and the nginx.org packages' nginx.conf include in its http block

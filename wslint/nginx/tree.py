@@ -124,6 +124,17 @@ def _quote(arg: str) -> str:
     return arg
 
 
+def release(root: Directive) -> None:
+    """Unlink a tree no one reads any more (parents, children, include links, indexes), so that reference
+    counting frees it at once instead of the cycle collector, some time later."""
+    stack = [root]
+    while stack:
+        d = stack.pop()
+        if d.children:
+            stack.extend(d.children)
+        d.parent = d.children = d.included_from = d._by_name = None
+
+
 def file_block(file: SourceFile) -> BlockRef:
     """The whole file as a block, for definitions added at the top of a fragment."""
     return BlockRef(
