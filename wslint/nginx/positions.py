@@ -21,10 +21,8 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from crossplane.lexer import EXTERNAL_LEXERS
-
 from wslint.model import Position
-from wslint.nginx.crossplane_adapter import RawStatement
+from wslint.nginx.crossplane_adapter import RawStatement, lexed_apart
 
 # Possessive quantifiers and runs of plain characters keep this linear, with no
 # backtracking state, even on a single multi-megabyte token. A word follows
@@ -171,7 +169,7 @@ def _crossplane_reads_alike(text: str) -> bool:
     """Whether nothing in `text` makes crossplane's reader differ from the scan's (checked before a scan)."""
     if "\r" in text or "${" in text:
         return False
-    return not any(name in text for name in EXTERNAL_LEXERS)
+    return not any(name in text for name in lexed_apart())
 
 
 def _eof_line(text: str) -> int:
