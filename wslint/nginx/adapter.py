@@ -43,8 +43,11 @@ def load_nginx(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagno
     loaded = loader.load(inp)
     if loaded is None or loaded.failed:
         return Loaded(None)
-    if loaded.context == "http" and not options.confine and _undefined(loaded.root):
-        loaded.neighbours = _neighbours(inp, options)
+    if loaded.context == "http" and not options.confine:
+        # the build needs the definitions too: computed once
+        loaded.definitions = collect_definitions(loaded.root)
+        if _undefined(loaded.root, loaded.definitions):
+            loaded.neighbours = _neighbours(inp, options)
     build = BuildOptions(
         version=options.version,
         version_text=options.version_text,
@@ -67,9 +70,8 @@ def load_nginx(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagno
 FRAGMENT_DIRS = ("conf.d", "sites-available", "sites-enabled")
 
 
-def _undefined(root: Directive) -> bool:
-    """Whether the file uses a variable that it does not define itself."""
-    defined = collect_definitions(root)
+def _undefined(root: Directive, defined: set[str]) -> bool:
+    """Whether the file uses a variable that it does not define itself (`defined`: what it defines)."""
     return any(not is_builtin(n) and n not in defined for d in root.walk() for n in references(d))
 
 

@@ -280,7 +280,8 @@ class NginxModel:
                 self.upstreams[d.args[0]] = self._upstream(d)
             elif d.name == "set" and d.args and d.args[0].startswith("$"):
                 self.sets[d.args[0][1:]].append(d)
-        self.defined = collect_definitions(self.root) | set(self.maps) | outside
+        own = self.loaded.definitions
+        self.defined = (own if own is not None else collect_definitions(self.root)) | set(self.maps) | outside
         for d in self.root.walk():
             allowed = contexts.is_allowed(d.name, d.context, self.version)
             if allowed is False:

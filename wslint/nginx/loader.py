@@ -126,6 +126,8 @@ class LoadedConfig:
     missing: list[Directive] = field(default_factory=list)
     # main-level include lines that read no file: the load_module lines they may hold are unknown
     unread_main: list[Directive] = field(default_factory=list)
+    # the variables the tree defines (variables.collect_definitions of root), once someone computed them
+    definitions: set[str] | None = None
 
 
 def _pair(stmts: tuple[cp.RawStatement, ...], extents: list[Extent]) -> tuple[_Node, ...]:
