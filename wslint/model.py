@@ -68,7 +68,7 @@ class BlockRef:
     open_ends_line: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Setting(Generic[T]):
     """A value that is either configured (with its source) or the proxy's built-in default."""
 
@@ -112,7 +112,7 @@ def _tokens(value: str) -> tuple[str, ...]:
     return tuple(t.strip().lower() for t in value.split(",") if t.strip())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UpstreamRequest:
     """The request a browser's WebSocket handshake becomes on its way to the upstream."""
 
@@ -162,7 +162,7 @@ class UpstreamRequest:
         return self._status("Connection", "upgrade")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ListenAddress:
     host: str | None
     port: int
@@ -179,14 +179,14 @@ class ListenAddress:
 ServerNameKind = Literal["exact", "wildcard_start", "wildcard_end", "regex"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ServerName:
     name: str
     kind: ServerNameKind
     source: Source
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Listener:
     """A virtual server: where requests arrive and for which host names."""
 
@@ -208,7 +208,7 @@ class Listener:
 MatchKind = Literal["exact", "prefix", "prefix_no_regex", "regex", "regex_caseless", "named"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Match:
     kind: MatchKind
     pattern: str
@@ -230,7 +230,7 @@ class Match:
 ActionKind = Literal["proxy", "redirect", "return", "static", "none"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Action:
     kind: ActionKind
     source: Source | None
@@ -254,7 +254,7 @@ class Upstream:
 UpstreamProtocol = Literal["http", "https", "fastcgi", "uwsgi", "scgi", "grpc", "grpcs", "memcached"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UpstreamTarget:
     """Where a route passes requests: the directive as written and what it names."""
 
@@ -277,7 +277,7 @@ IntentLevel = Literal["declared", "explicit", "inherited", "heuristic", "possibl
 INTENT_RANK: dict[str, int] = {"declared": 4, "explicit": 3, "heuristic": 2, "inherited": 2, "possible": 1, "none": 0}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Intent:
     """Why wslint believes a route carries WebSockets (or that it does not)."""
 
@@ -292,7 +292,7 @@ class Intent:
         return self.level != "none"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DroppedHeader:
     """A header an outer level set that this route no longer sends."""
 
@@ -301,7 +301,7 @@ class DroppedHeader:
     source: Source
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HeaderScope:
     """Where a route's header directives come from (for all-or-nothing inheritance).
 
@@ -326,7 +326,7 @@ DivergenceAspect = Literal["upstream", "upgrade", "connection", "action"]
 Matcher = Literal["whole-value", "case-sensitive", "other"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Divergence:
     """A client whose handshake is treated differently from the others.
 
@@ -347,7 +347,7 @@ class Divergence:
     rewrite: Rewrite | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UpgradeBlock:
     """A statement that takes the upgrade out of every WebSocket handshake a route takes, whatever its path.
 
@@ -361,7 +361,7 @@ class UpgradeBlock:
     source: Source
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Route:
     """One way a request can be handled: an nginx location, a HAProxy use_backend, ..."""
 
@@ -700,7 +700,7 @@ class EndpointResult:
         return self.cause
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VariableReference:
     name: str
     directive: str
@@ -708,7 +708,7 @@ class VariableReference:
     defined: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Snippet:
     """A directive (or block) as written, with the span a fix can move or replace."""
 
@@ -719,7 +719,7 @@ class Snippet:
     context: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MisplacedDirective:
     """A directive the proxy refuses in the context where it was written."""
 

@@ -10,7 +10,7 @@ from wslint.findings import Diagnostic
 from wslint.inputs import InputFile, display_path
 from wslint.nginx.build import BuildOptions, NginxModel
 from wslint.nginx.loader import Loader, LoadOptions
-from wslint.nginx.tree import Directive
+from wslint.nginx.tree import Directive, release
 from wslint.nginx.variables import collect_definitions, is_builtin, references
 
 
@@ -43,8 +43,11 @@ def load_nginx(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagno
     loaded = loader.load(inp)
     if loaded is None or loaded.failed:
         return Loaded(None)
-    if loaded.context == "http" and not options.confine and _undefined(loaded.root):
-        loaded.neighbours = _neighbours(inp, options)
+    if loaded.context == "http" and not options.confine:
+        # the build needs the definitions too: computed once
+        loaded.definitions = collect_definitions(loaded.root)
+        if _undefined(loaded.root, loaded.definitions):
+            loaded.neighbours = _neighbours(inp, options)
     build = BuildOptions(
         version=options.version,
         version_text=options.version_text,
@@ -56,16 +59,19 @@ def load_nginx(inp: InputFile, options: AdapterOptions, diagnostics: list[Diagno
     # the loader holds crossplane's statements and the scan's extents of every file: release them before the
     # route model is built (on a large configuration they are a good part of the peak memory)
     del loader
-    return Loaded(NginxModel(loaded, build).build(), texts)
+    config = NginxModel(loaded, build).build()
+    # the route model holds no directive: the tree, whose parent links make it one big reference cycle, is
+    # released now rather than at the garbage collector's next full pass, while the rules run
+    release(loaded.root)
+    return Loaded(config, texts)
 
 
 # the directories Debian's and the nginx.org packages' nginx.conf include in its http block
 FRAGMENT_DIRS = ("conf.d", "sites-available", "sites-enabled")
 
 
-def _undefined(root: Directive) -> bool:
-    """Whether the file uses a variable that it does not define itself."""
-    defined = collect_definitions(root)
+def _undefined(root: Directive, defined: set[str]) -> bool:
+    """Whether the file uses a variable that it does not define itself (`defined`: what it defines)."""
     return any(not is_builtin(n) and n not in defined for d in root.walk() for n in references(d))
 
 

@@ -249,8 +249,8 @@ class NginxModel:
         self.http_level: Directive | None = None
         self._route_by_block: dict[int, Route] = {}
         self._chains: dict[int, list[Directive]] = {}
-        self._headers_by_level: dict[int, list[Directive]] = {}
-        self._scopes: dict[int, tuple[list[Directive], HeaderScope]] = {}
+        self._headers_by_level: dict[int, tuple[Directive, ...]] = {}
+        self._scopes: dict[int, tuple[tuple[Directive, ...], HeaderScope]] = {}
 
     # -- whole-config facts --------------------------------------------------
 
@@ -280,7 +280,8 @@ class NginxModel:
                 self.upstreams[d.args[0]] = self._upstream(d)
             elif d.name == "set" and d.args and d.args[0].startswith("$"):
                 self.sets[d.args[0][1:]].append(d)
-        self.defined = collect_definitions(self.root) | set(self.maps) | outside
+        own = self.loaded.definitions
+        self.defined = (own if own is not None else collect_definitions(self.root)) | set(self.maps) | outside
         for d in self.root.walk():
             allowed = contexts.is_allowed(d.name, d.context, self.version)
             if allowed is False:
@@ -392,11 +393,12 @@ class NginxModel:
             if d.children is None:
                 continue
             loc = location_info(d)
-            self._chains[id(d)] = [*chain, d]
-            route = self._route(loc, [*chain, d], listener, parent)
+            # one list per location, read and never changed by all who need its blocks
+            own = self._chains[id(d)] = [*chain, d]
+            route = self._route(loc, own, listener, parent)
             self._route_by_block[id(d)] = route
             out.append(route)
-            self._routes(d, [*chain, d], listener, route, out)
+            self._routes(d, own, listener, route, out)
 
     # -- one route -------------------------------------------------------------
 
@@ -446,7 +448,7 @@ class NginxModel:
         )
         return target, host
 
-    def _level_headers(self, level: Directive) -> list[Directive]:
+    def _level_headers(self, level: Directive) -> tuple[Directive, ...]:
         """A level's proxy_set_header lines, counting those misplaced in its `if` blocks.
 
         nginx refuses proxy_set_header inside `if` (header-directive-in-if
@@ -455,14 +457,15 @@ class NginxModel:
         """
         cached = self._headers_by_level.get(id(level))
         if cached is None:
-            cached = [
+            # a tuple: the many levels without any share the empty one
+            cached = (
                 *level.iter("proxy_set_header"),
                 *(h for i in level.iter("if") for h in i.iter("proxy_set_header")),
-            ]
+            )
             self._headers_by_level[id(level)] = cached
         return cached
 
-    def _header_scope(self, chain: list[Directive]) -> tuple[list[Directive], HeaderScope]:
+    def _header_scope(self, chain: list[Directive]) -> tuple[tuple[Directive, ...], HeaderScope]:
         """The proxy_set_header list a route uses and what it discarded (once per route)."""
         key = id(chain[-1])
         cached = self._scopes.get(key)
@@ -471,10 +474,10 @@ class NginxModel:
             self._scopes[key] = cached
         return cached
 
-    def _compute_header_scope(self, chain: list[Directive]) -> tuple[list[Directive], HeaderScope]:
+    def _compute_header_scope(self, chain: list[Directive]) -> tuple[tuple[Directive, ...], HeaderScope]:
         levels = [lvl for lvl in chain if self._level_headers(lvl)]
         if not levels:
-            return [], HeaderScope(None, None, None, (), chain[-1].body)
+            return (), HeaderScope(None, None, None, (), chain[-1].body)
         own = levels[-1]
         effective = self._level_headers(own)
         dropped: list[DroppedHeader] = []
@@ -613,7 +616,7 @@ class NginxModel:
         self,
         loc: LocationInfo,
         chain: list[Directive],
-        effective: list[Directive],
+        effective: tuple[Directive, ...],
         scope: HeaderScope,
     ) -> Intent:
         d = loc.directive

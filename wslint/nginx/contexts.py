@@ -70,13 +70,27 @@ def allowed_contexts(directive: str, version: Version) -> tuple[str, ...]:
     return tuple(c for c in HTTP_CONTEXTS if any(c in f.contexts for f in forms))
 
 
+# (judged directive, context, version) -> is_allowed's answer: a large configuration asks the same few
+# questions for every one of its directives
+_ALLOWED: dict[tuple[str, tuple[str, ...], Version], bool | None] = {}
+
+
 def is_allowed(directive: str, ctx: tuple[str, ...], version: Version) -> bool | None:
     """True/False for directives the rules judge, None when they do not judge this one here."""
+    if directive not in JUDGED:
+        return None
+    key = (directive, ctx, version)
+    try:
+        return _ALLOWED[key]
+    except KeyError:
+        answer = _ALLOWED[key] = _is_allowed(directive, ctx, version)
+        return answer
+
+
+def _is_allowed(directive: str, ctx: tuple[str, ...], version: Version) -> bool | None:
     if any(part in OPAQUE_BLOCKS for part in ctx):
         return None
     if ctx and ctx[0] not in ("http",):
-        return None
-    if directive not in JUDGED:
         return None
     if "upstream" in ctx and directive == "server":
         return None

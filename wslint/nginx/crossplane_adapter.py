@@ -8,6 +8,11 @@ how many arguments it takes, whether it opens a block) in plain terms; wslint
 corrects that table for the nginx it models (wslint/nginx/directive_table.py)
 and runs the checks itself on the tree with includes spliced in, because
 crossplane checks each file on its own, as if it were the main file.
+
+Where the positions scan reads a file exactly as crossplane would
+(wslint/nginx/positions.py), the scan's own statements are used and
+crossplane's parser is not run on it; `lexed_apart` tells the scan which
+blocks crossplane's plugins lex their own way.
 """
 
 from __future__ import annotations
@@ -18,9 +23,10 @@ from typing import Any
 
 import crossplane
 from crossplane import analyzer
+from crossplane.lexer import EXTERNAL_LEXERS
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RawStatement:
     name: str
     args: tuple[str, ...]
@@ -80,6 +86,11 @@ def parse_path(path: str) -> tuple[tuple[RawStatement, ...], tuple[SyntaxProblem
     statements = _convert(configs[0]["parsed"]) if configs else ()
     problems = tuple(_problem(e) for e in payload.get("errors", ()))
     return statements, problems
+
+
+def lexed_apart() -> tuple[str, ...]:
+    """The directives whose blocks crossplane's plugins lex their own way (its Lua plugin's `*_by_lua_block`)."""
+    return tuple(EXTERNAL_LEXERS)
 
 
 def parse_text(text: str) -> tuple[tuple[RawStatement, ...], tuple[SyntaxProblem, ...]]:

@@ -93,7 +93,7 @@ class LoadOptions:
     version_assumed: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Node:
     """A statement of one file paired with its extent (when the scan agreed)."""
 
@@ -126,32 +126,44 @@ class LoadedConfig:
     missing: list[Directive] = field(default_factory=list)
     # main-level include lines that read no file: the load_module lines they may hold are unknown
     unread_main: list[Directive] = field(default_factory=list)
+    # the variables the tree defines (variables.collect_definitions of root), once someone computed them
+    definitions: set[str] | None = None
 
 
 def _pair(stmts: tuple[cp.RawStatement, ...], extents: list[Extent]) -> tuple[_Node, ...]:
-    cursor = 0
-    aligned = True
+    return _Pairing(extents).build(stmts)
 
-    def build(items: tuple[cp.RawStatement, ...]) -> tuple[_Node, ...]:
-        nonlocal cursor, aligned
+
+class _Pairing:
+    """Statements paired in document order with the scan's extents, until a name or line disagrees.
+
+    A class rather than a recursive closure: a closure that calls itself is a reference cycle, which
+    would keep every extent alive until the garbage collector's next full pass.
+    """
+
+    def __init__(self, extents: list[Extent]) -> None:
+        self.extents = extents
+        self.cursor = 0
+        self.aligned = True
+
+    def build(self, items: tuple[cp.RawStatement, ...]) -> tuple[_Node, ...]:
+        extents = self.extents
         out: list[_Node] = []
         for s in items:
             if s.is_comment:
                 out.append(_Node(s, None, None))
                 continue
             ext: Extent | None = None
-            if aligned and cursor < len(extents):
-                cand = extents[cursor]
+            if self.aligned and self.cursor < len(extents):
+                cand = extents[self.cursor]
                 if cand.name == s.name and cand.start.line == s.line:
                     ext = cand
-                    cursor += 1
+                    self.cursor += 1
                 else:
-                    aligned = False
-            kids = build(s.block) if s.block is not None else None
+                    self.aligned = False
+            kids = self.build(s.block) if s.block is not None else None
             out.append(_Node(s, ext, kids))
         return tuple(out)
-
-    return build(stmts)
 
 
 def detect_context(stmts: tuple[cp.RawStatement, ...]) -> str:
@@ -255,7 +267,11 @@ class Loader:
         file = SourceFile(inp.path, text, index)
         scanned = scan(text, self.options.max_nesting)
         readable = _crossplane_text(text, scanned.problem, scanned.literal_braces)
-        if readable is None and inp.disk_path is not None and inp.text is None:
+        problems: tuple[cp.SyntaxProblem, ...] = ()
+        if readable is None and scanned.statements is not None:
+            # the scan read the file as crossplane would: no second lexing pass
+            stmts = scanned.statements
+        elif readable is None and inp.disk_path is not None and inp.text is None:
             stmts, problems = cp.parse_path(inp.disk_path)
         else:
             stmts, problems = cp.parse_text(text if readable is None else readable)
@@ -393,7 +409,10 @@ class Loader:
         for node in nodes:
             s = node.stmt
             if s.is_comment:
-                parent.comments.append((s.line, s.comment or ""))
+                if isinstance(parent.comments, list):
+                    parent.comments.append((s.line, s.comment or ""))
+                else:
+                    parent.comments = [(s.line, s.comment or "")]
                 continue
             ext = node.extent
             source = Source(

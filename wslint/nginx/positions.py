@@ -1,11 +1,18 @@
-"""Columns and block extents for nginx statements.
+"""Columns and block extents for nginx statements, and the statements themselves.
 
 crossplane reports only the line of each statement. Findings want a column and
 fixes need to know exactly where a directive ends and where a block's braces
-are, so this module scans the same text with nginx's (and crossplane's)
-lexical rules and lists every statement's extent in document order. The
-adapter pairs these with crossplane's statements and checks that names and
-lines agree; where they do not, it simply has no column.
+are, so this module scans the text with nginx's (and crossplane's) lexical
+rules and lists every statement's extent in document order. The adapter pairs
+these with the statements and checks that names and lines agree; where they do
+not, it simply has no column.
+
+The same pass also gives the statements (names, arguments, lines, comments) as
+crossplane would, so a file is lexed once. Where crossplane's reading is not
+plainly the scan's (a lexical problem, a `}` inside a word, a CR, `${`, a
+backslash in a comment, a Lua block crossplane's plugin lexes), the scan gives
+no statements and crossplane stays the parser of record; tests compare the two
+on every fixture and on fuzzed text.
 """
 
 from __future__ import annotations
@@ -15,19 +22,24 @@ import re
 from dataclasses import dataclass
 
 from wslint.model import Position
+from wslint.nginx.crossplane_adapter import RawStatement, lexed_apart
 
 # Possessive quantifiers and runs of plain characters keep this linear, with no
 # backtracking state, even on a single multi-megabyte token. A word follows
 # nginx's reader: it ends at white space, `;` or `{` (not after `$`); a `}`,
-# a quote or a `#` inside it is an ordinary character.
+# a quote or a `#` inside it is an ordinary character. Each match takes the
+# white space before its token (none after the last one): half the matches.
 _TOKEN = re.compile(
     r"""
-      (?P<ws>\s+)
-    | (?P<comment>\#[^\n]*)
+    \s*+
+    (?:
+      (?P<comment>\#[^\n]*)
     | (?P<quoted>"(?:\\.|[^"\\]+)*+(?:"|\Z)|'(?:\\.|[^'\\]+)*+(?:'|\Z))
     | (?P<special>[{};])
     | (?P<word>(?:[^\s{;\\$]+|\\.|\$\{?)++)
     | (?P<other>.)
+    | \Z
+    )
     """,
     re.VERBOSE | re.DOTALL,
 )
@@ -37,6 +49,9 @@ _BRACE_IN_WORD = re.compile(r"\\.|\$\{[^}]*\}?|\}", re.DOTALL)
 
 # what nginx accepts right after a closing quote
 _AFTER_QUOTE = frozenset(" \t\r\n;{)")
+
+# an escaped character inside quotes: crossplane drops the backslash before the quote itself only
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 
 
 # nginx reads its configuration through a 4096-byte buffer: a parameter that
@@ -128,6 +143,33 @@ class Scanned:
     # offsets of `}` characters inside words: nginx reads them as part of the word, crossplane as a
     # block's end, so the loader escapes them for crossplane
     literal_braces: tuple[int, ...] = ()
+    # the statements as crossplane reads the text, when the scan reads it the same way (else None)
+    statements: tuple[RawStatement, ...] | None = None
+
+
+def _quoted_value(token: str) -> str:
+    """A closed quoted token's value as crossplane gives it: an escaped quote loses its backslash."""
+    inner = token[1:-1]
+    if "\\" not in inner:
+        return inner
+    quote = token[0]
+    return _ESCAPE.sub(lambda m: quote if m.group(1) == quote else m.group(), inner)
+
+
+def _if_args(args: list[str]) -> list[str]:
+    """`if`'s arguments without the parentheses around them (crossplane's reading)."""
+    if not args or not args[0].startswith("(") or not args[-1].endswith(")"):
+        return args
+    args[0] = args[0][1:].lstrip()
+    args[-1] = args[-1][:-1].rstrip()
+    return args[(0 if args[0] else 1) : len(args) - (0 if args[-1] else 1)]
+
+
+def _crossplane_reads_alike(text: str) -> bool:
+    """Whether nothing in `text` makes crossplane's reader differ from the scan's (checked before a scan)."""
+    if "\r" in text or "${" in text:
+        return False
+    return not any(name in text for name in lexed_apart())
 
 
 def _eof_line(text: str) -> int:
@@ -151,6 +193,17 @@ def scan(text: str, max_depth: int = 200) -> Scanned:
     stmt_start = 0
     cursor = _Cursor(text)
     braces: list[int] = []
+    # the statements, built when crossplane would read the text as the scan does: the statement being read
+    # (its name and line are `head`'s, its arguments `args`, comments among them `notes`), the list it goes
+    # to, and for each open block the list and statement it was opened from
+    exact = _crossplane_reads_alike(text)
+    head = ""
+    head_line = 0
+    args: list[str] = []
+    notes: list[str] = []
+    level: list[RawStatement] = []
+    top = level
+    blocks: list[tuple[list[RawStatement], str, list[str], int, list[str]]] = []
 
     def problem(offset: int, message: str, line: int | None = None) -> Scanned:
         cut = stmt_start if name is not None else offset
@@ -159,47 +212,76 @@ def scan(text: str, max_depth: int = 200) -> Scanned:
 
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
-        if kind == "ws" or kind == "comment":
+        if kind is None:
+            continue
+        start = m.start(kind)
+        if kind == "comment":
+            if exact:
+                comment = m.group(kind)
+                if "\\" in comment:
+                    exact = False
+                elif name is not None:
+                    notes.append(comment[1:])
+                elif m.end() < len(text):
+                    # crossplane loses a comment that ends the file without a newline
+                    level.append(RawStatement("#", (), cursor.at(start).line, None, comment[1:]))
             continue
         if kind == "special":
-            char = m.group()
+            char = m.group(kind)
             if char == "}":
                 if name is not None:
-                    line = cursor.at(m.start()).line
+                    line = cursor.at(start).line
                     return problem(
-                        m.start(),
+                        start,
                         f'unexpected "}}" (the "{name}" directive on line {name_at.line} is not ended by ";" or "{{")',
                         line,
                     )
                 if not stack:
-                    return problem(m.start(), 'unexpected "}" (no block is open here)')
+                    return problem(start, 'unexpected "}" (no block is open here)')
                 i = stack.pop()
                 e = out[i]
-                close = cursor.at(m.start())
+                close = cursor.at(start)
                 out[i] = Extent(e.name, e.start, cursor.at(m.end()), e.open_brace, close)
+                if exact:
+                    children = level
+                    level, b_head, b_args, b_line, b_notes = blocks.pop()
+                    level.append(RawStatement(b_head, tuple(b_args), b_line, tuple(children)))
+                    if b_notes:
+                        level.extend(RawStatement("#", (), b_line, None, n) for n in b_notes)
                 continue
             if name is None:
-                return problem(m.start(), f'unexpected "{char}"')
+                return problem(start, f'unexpected "{char}"')
+            if exact and head == "if":
+                args = _if_args(args)
             if char == ";":
                 out.append(Extent(name, name_at, cursor.at(m.end()), None, None))
+                if exact:
+                    level.append(RawStatement(head, tuple(args), head_line, None))
+                    if notes:
+                        level.extend(RawStatement("#", (), head_line, None, n) for n in notes)
+                        notes = []
             else:
                 if len(stack) >= max_depth:
-                    line = cursor.at(m.start()).line
+                    line = cursor.at(start).line
                     return problem(
-                        m.start(),
+                        start,
                         f"blocks nested deeper than {max_depth} levels (raise limits.nesting if this is real)",
                         line,
                     )
                 stack.append(len(out))
-                brace = cursor.at(m.start())
+                brace = cursor.at(start)
                 out.append(Extent(name, name_at, cursor.at(m.end()), brace, None))
+                if exact:
+                    blocks.append((level, head, args, head_line, notes))
+                    level = []
+                    notes = []
             name = None
             continue
-        token = m.group()
+        token = m.group(kind)
         if kind == "quoted" and (len(token) < 2 or token[-1] != token[0]):
-            opened = cursor.at(m.start()).line
+            opened = cursor.at(start).line
             if name is None:
-                name, stmt_start = token, m.start()
+                name, stmt_start = token, start
             return problem(
                 len(text),
                 f'unexpected end of file, expecting ";" or "}}" (the {token[0]} quote opened on line {opened} '
@@ -207,20 +289,32 @@ def scan(text: str, max_depth: int = 200) -> Scanned:
                 _eof_line(text),
             )
         if len(token) > MAX_PARAMETER_BYTES // 4 and len(token.encode("utf-8")) > MAX_PARAMETER_BYTES:
-            line = cursor.at(m.start()).line
+            line = cursor.at(start).line
             return problem(
-                m.start(),
+                start,
                 f'too long parameter "{token[:20]}..." ({len(token.encode("utf-8"))} bytes): nginx refuses '
                 f"parameters longer than {MAX_PARAMETER_BYTES} bytes"
                 + (", probably a missing closing quote" if kind == "quoted" else ""),
                 line,
             )
         if kind == "word" and "}" in token:
-            braces.extend(m.start() + b.start() for b in _BRACE_IN_WORD.finditer(token) if b.group() == "}")
+            braces.extend(start + b.start() for b in _BRACE_IN_WORD.finditer(token) if b.group() == "}")
+        if exact:
+            if kind == "other":
+                exact = False
+            value = _quoted_value(token) if kind == "quoted" else token
         if name is None:
             name = _unquote(token) if kind == "quoted" else token
-            name_at = cursor.at(m.start())
-            stmt_start = m.start()
+            name_at = cursor.at(start)
+            stmt_start = start
+            if exact:
+                head = value
+                args = []
+                # crossplane counts a line before it gives the character that ends it: a name
+                # starting with an escaped newline is on the next line
+                head_line = name_at.line + 1 if token.startswith("\\\n") else name_at.line
+        elif exact:
+            args.append(value)
         if kind == "quoted" and m.end() < len(text) and text[m.end()] not in _AFTER_QUOTE:
             return problem(m.end(), f'unexpected "{text[m.end()]}" right after a closing quote')
     if name is not None:
@@ -237,4 +331,4 @@ def scan(text: str, max_depth: int = 200) -> Scanned:
             f"{block.start.line} is never closed)",
             _eof_line(text),
         )
-    return Scanned(out, None, tuple(braces))
+    return Scanned(out, None, tuple(braces), tuple(top) if exact and not braces else None)

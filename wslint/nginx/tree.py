@@ -22,6 +22,11 @@ class SourceFile:
     index: LineIndex
 
 
+# blocks with more children than this are indexed by name on first lookup (an index per block costs a
+# dict and a list per name: more than the block itself when it holds a few lines)
+_SMALL_BLOCK = 12
+
+
 @dataclass(eq=False, slots=True)
 class Directive:
     name: str
@@ -33,7 +38,8 @@ class Directive:
     children: list[Directive] | None = None
     body: BlockRef | None = None
     included_from: Directive | None = None
-    comments: list[tuple[int, str]] = field(default_factory=list)
+    # the comments among its children, (line, text); most blocks have none, and most directives are no block
+    comments: list[tuple[int, str]] | tuple[()] = ()
     # the line of the `;` or `{` that ends the directive: the line nginx names in its errors
     terminator_line: int | None = None
     _by_name: dict[str, list[Directive]] | None = field(default=None, repr=False)
@@ -50,8 +56,12 @@ class Directive:
         tree is complete (the loader is done) before anyone queries it.
         """
         if self._by_name is None:
+            children = self.children
+            if children is None or len(children) <= _SMALL_BLOCK:
+                # a small block (most of them: a location's few lines) is scanned, not indexed
+                return (child for child in children or () if child.name == name)
             index: dict[str, list[Directive]] = {}
-            for child in self.children or ():
+            for child in children:
                 index.setdefault(child.name, []).append(child)
             self._by_name = index
         return iter(self._by_name.get(name, ()))
@@ -60,9 +70,18 @@ class Directive:
         return next(self.iter(name), None)
 
     def walk(self) -> Iterator[Directive]:
-        for child in self.children or ():
-            yield child
-            yield from child.walk()
+        """Every directive below this one, in document order (a block before its children)."""
+        # one generator with a stack of open blocks: a generator per block made every directive of a
+        # deep tree pass through each enclosing one
+        stack = [iter(self.children or ())]
+        while stack:
+            for child in stack[-1]:
+                yield child
+                if child.children:
+                    stack.append(iter(child.children))
+                    break
+            else:
+                stack.pop()
 
     @property
     def visible_source(self) -> Source:
@@ -103,6 +122,17 @@ def _quote(arg: str) -> str:
     if arg == "" or any(c.isspace() or c in "{};#'\"" for c in arg):
         return '"' + arg.replace('"', '\\"') + '"'
     return arg
+
+
+def release(root: Directive) -> None:
+    """Unlink a tree no one reads any more (parents, children, include links, indexes), so that reference
+    counting frees it at once instead of the cycle collector, some time later."""
+    stack = [root]
+    while stack:
+        d = stack.pop()
+        if d.children:
+            stack.extend(d.children)
+        d.parent = d.children = d.included_from = d._by_name = None
 
 
 def file_block(file: SourceFile) -> BlockRef:
