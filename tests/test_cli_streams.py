@@ -204,16 +204,21 @@ def _entry(args: list[str], cwd: Path, module: str = "wslint.entry") -> subproce
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=cwd)
 
 
-def test_plain_paths_load_no_command_line_framework(here: Path) -> None:
+@pytest.mark.parametrize(
+    "args", [["site.conf"], ["check", "site.conf", "--format", "json", "-j", "1", "--select", "WS1", "-q"]]
+)
+def test_a_lint_loads_no_command_line_framework_and_no_jinja(here: Path, args: list[str]) -> None:
+    """Neither typer nor Jinja (the shipped rules run translated) for the common ways to lint."""
     (here / "site.conf").write_text(BROKEN)
     code = (
         "import sys\n"
         "from wslint.entry import main\n"
         "try:\n"
-        "    main(['site.conf'])\n"
+        f"    main({args!r})\n"
         "except SystemExit as exc:\n"
         "    print('EXIT', exc.code)\n"
-        "print('LOADED', sorted(m for m in sys.modules if m.startswith(('typer', 'click', 'multiprocessing'))))\n"
+        "loaded = ('typer', 'click', 'multiprocessing', 'jinja2', 'yaml', 'tomllib', 'difflib')\n"
+        "print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in loaded))\n"
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=here)
     assert res.stdout.splitlines()[-2:] == ["EXIT 1", "LOADED []"], res.stderr
@@ -231,6 +236,26 @@ def test_plain_paths_load_no_command_line_framework(here: Path) -> None:
         ["site.conf", "--format", "json"],
         ["rules"],
         [],
+        # the options the entry point reads itself, and spellings it leaves to typer (which words the errors)
+        ["check", "site.conf", "clean.conf", "--format=sarif", "--jobs", "1", "--fail-on", "error"],
+        ["--format", "github", "site.conf", "-j", "0", "--color", "never", "--statistics"],
+        ["site.conf", "--select", "ws1", "--select", "WS3", "--ignore=upstream-http-version", "-v", "--no-apps"],
+        ["site.conf", "--proxy", "nginx", "--quiet", "--skip-unknown"],
+        ["site.conf", "--proxy", "Nginx"],
+        ["site.conf", "--format", "yaml"],
+        ["site.conf", "--jobs", "x"],
+        ["site.conf", "--jobs", "+2"],
+        ["site.conf", "--jobs=-1"],
+        ["site.conf", "-j=2"],
+        ["site.conf", "--format", "json", "--format", "text"],
+        ["site.conf", "-q", "-q"],
+        ["site.conf", "--select"],
+        ["site.conf", "--select="],
+        ["site.conf", "--frmat", "json"],
+        ["--format", "json"],
+        ["site.conf", "--", "-q"],
+        ["check", "rules"],
+        ["site.conf", "rules"],
     ],
 )
 def test_the_entry_point_behaves_as_the_command_line(here: Path, args: list[str]) -> None:
