@@ -552,3 +552,24 @@ def test_a_misplacement_the_rules_move_stays_a_finding_unless_nginx_refuses_more
         (3, '"proxy_pass" directive is not allowed here'),
         (4, 'invalid number of arguments in "return" directive'),
     ]
+
+
+def test_routes_share_the_headers_their_handshakes_repeat(tmp_path: Path) -> None:
+    """Each distinct header is one object however many routes and clients send it (memory on large files)."""
+    server = """server {{
+    listen 80;
+    server_name s{i}.test;
+    proxy_set_header Host $host;
+    location /ws/ {{
+        proxy_pass http://127.0.0.1:300{i};
+        proxy_http_version 1.1;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection "upgrade";
+    }}
+}}
+"""
+    cfg = model(tmp_path, {"site.conf": "".join(server.format(i=i) for i in range(6))})
+    sent = [h for r in cfg.routes if r.websocket.carries_websockets for u in r.handshakes for h in u.headers]
+    assert len(sent) > 6 * 3 * 5
+    assert len({id(h) for h in sent}) == len(set(sent))  # as many objects as different headers
+    assert {h.name.lower() for h in sent} >= {"upgrade", "connection", "sec-websocket-key", "host"}
