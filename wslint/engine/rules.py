@@ -71,14 +71,11 @@ def _check(envs: Environments, template: str, where: str, kind: str, names: Mapp
             raise RuleFileError(f"{where}: {exc} (see docs/rule-contract.md)") from None
 
 
-class LazyTemplate:
-    """A template checked when the rule loads and compiled the first time it renders.
+class _Lazy:
+    """Checked when the rule loads (its syntax, and that every attribute it names is the model's), compiled
+    when first used."""
 
-    Compiling every message and fix template of every rule costs more than a
-    small lint run; most never render because most runs find little. Their
-    syntax and names are still checked at load, so a broken rule file fails up front.
-    A shipped rule's template renders through its Python translation when there is one.
-    """
+    kind = "template"
 
     def __init__(
         self,
@@ -91,11 +88,22 @@ class LazyTemplate:
     ) -> None:
         self._envs = _environments(env)
         if check:
-            _check(self._envs, source, where, "template", names)
+            _check(self._envs, source if self.kind == "template" else "{{ " + source + " }}", where, self.kind, names)
         self._source = source
         self._translated = translated
-        self._compiled: Template | None = None
-        self._native: native.Evaluator | None = None
+
+
+class LazyTemplate(_Lazy):
+    """A template checked when the rule loads and compiled the first time it renders.
+
+    Compiling every message and fix template of every rule costs more than a
+    small lint run; most never render because most runs find little. Their
+    syntax and names are still checked at load, so a broken rule file fails up front.
+    A shipped rule's template renders through its Python translation when there is one.
+    """
+
+    _compiled: Template | None = None
+    _native: native.Evaluator | None = None
 
     def render(self, **context: Any) -> str:
         if self._native is None and self._translated:
@@ -115,24 +123,11 @@ class LazyTemplate:
         return self._compiled.render(**context)
 
 
-class LazyExpression:
+class LazyExpression(_Lazy):
     """An expression checked at load and compiled on its first evaluation (a shipped rule's: translated)."""
 
-    def __init__(
-        self,
-        env: ImmutableSandboxedEnvironment | Environments,
-        source: str,
-        where: str,
-        check: bool = True,
-        names: Names = None,
-        translated: bool = False,
-    ) -> None:
-        self._envs = _environments(env)
-        if check:
-            _check(self._envs, "{{ " + source + " }}", where, "expression", names)
-        self._source = source
-        self._translated = translated
-        self._compiled: Expression | None = None
+    kind = "expression"
+    _compiled: Expression | None = None
 
     def __call__(self, **context: Any) -> Any:
         if self._compiled is None:
