@@ -14,6 +14,7 @@ evaluates every shipped rule both ways on every fixture and compares.
 from __future__ import annotations
 
 import importlib.util
+import keyword
 import os
 from collections.abc import Callable
 from types import CodeType
@@ -23,7 +24,7 @@ from wslint.engine import native_runtime
 from wslint.engine.codecache import CodeCache
 
 # bump when the translation changes, so no cached code of an older translator is run
-TRANSLATOR_VERSION = "1"
+TRANSLATOR_VERSION = "2"
 
 Evaluator = Callable[[dict[str, Any]], Any]
 
@@ -62,7 +63,9 @@ _BINARY = {"Add": "+", "Sub": "-", "Mul": "*", "Div": "/", "FloorDiv": "//", "Mo
 class _Writer:
     """Python source for one expression or template, from Jinja's syntax tree."""
 
-    def __init__(self) -> None:
+    def __init__(self, direct: bool = False) -> None:
+        # direct: `a.b` and `a[b]` as Python writes them, for the first try (see _two_tries)
+        self.direct = direct
         self.lines: list[str] = []
         self.free: dict[str, str] = {}  # a context name -> its Python variable
         self.scopes: list[dict[str, str]] = [{}]
@@ -113,14 +116,22 @@ class _Writer:
         return "{" + ", ".join(f"{self.expr(p.key)}: {self.expr(p.value)}" for p in node.items) + "}"
 
     def _e_Getattr(self, node: Any) -> str:
+        if self.direct:
+            if node.attr.isidentifier() and not keyword.iskeyword(node.attr):
+                return f"{self.expr(node.node)}.{node.attr}"
+            return f"getattr({self.expr(node.node)}, {node.attr!r})"
         return f"_rt.attr({self.expr(node.node)}, {node.attr!r})"
 
     def _e_Getitem(self, node: Any) -> str:
         if type(node.arg).__name__ == "Slice":
             s = node.arg
             parts = [self.expr(p) if p is not None else "None" for p in (s.start, s.stop, s.step)]
-            return f"_rt.item({self.expr(node.node)}, slice({', '.join(parts)}))"
-        return f"_rt.item({self.expr(node.node)}, {self.expr(node.arg)})"
+            key = f"slice({', '.join(parts)})"
+        else:
+            key = self.expr(node.arg)
+        if self.direct:
+            return f"{self.expr(node.node)}[{key}]"
+        return f"_rt.item({self.expr(node.node)}, {key})"
 
     def _arguments(self, node: Any, leading: list[str]) -> str:
         if node.dyn_args is not None or node.dyn_kwargs is not None:
@@ -275,6 +286,43 @@ def _unbound_reads(writer: _Writer) -> list[str]:
     return [f" {var} = _c[{name!r}] if {name!r} in _c else _rt.unknown({name!r})" for name, var in writer.free.items()]
 
 
+# What a direct `a.b` or `a[b]` raises where Jinja would look the other way (an attribute for an item, an item
+# for an attribute) or make an undefined value: the first try gives up, and the second does it Jinja's way.
+_LOOKUP_ERRORS = "(AttributeError, TypeError, LookupError)"
+
+
+def _two_tries(name: str, direct: list[str], careful: list[str]) -> str:
+    """`name(_c)`: the function with plain attribute and item access, and when a lookup fails in it, the one
+    with Jinja's (attribute, else item, else undefined). Both compute the same value whenever the first
+    finishes: a lookup that succeeds is the same lookup either way, and rule code has no side effects (the
+    model is immutable). Most evaluations take the first, which skips a helper call per attribute."""
+    return "\n".join(
+        [
+            *direct,
+            *careful,
+            f"def {name}(_c):",
+            " try:",
+            "  return _direct(_c)",
+            f" except {_LOOKUP_ERRORS}:",
+            "  return _careful(_c)",
+        ]
+    )
+
+
+def _expression_function(tree: Any, name: str, direct: bool) -> list[str]:
+    writer = _Writer(direct)
+    value = writer.expr(tree)
+    return [f"def {name}(_c):", *_unbound_reads(writer), f" return {value}"]
+
+
+def _template_function(tree: Any, name: str, direct: bool) -> list[str]:
+    writer = _Writer(direct)
+    writer.open_scope(tree.body, [], 1)
+    writer.body(tree.body, 1)
+    head = [f"def {name}(_c):", " _parts = []", " _out = _parts.append", *_unbound_reads(writer)]
+    return [*head, *writer.lines, " return ''.join(_parts)"]
+
+
 def translate_expression(source: str) -> str:
     """Python source of `def evaluate(_c)` returning the expression's value."""
     from jinja2.parser import Parser
@@ -285,9 +333,8 @@ def translate_expression(source: str) -> str:
     tree = parser.parse_expression()
     if not parser.stream.eos:
         raise Unsupported("chunk after expression")
-    writer = _Writer()
-    value = writer.expr(tree)
-    return "\n".join(["def evaluate(_c):", *_unbound_reads(writer), f" return {value}"])
+    direct = _expression_function(tree, "_direct", True)
+    return _two_tries("evaluate", direct, _expression_function(tree, "_careful", False))
 
 
 def translate_template(source: str) -> str:
@@ -295,11 +342,8 @@ def translate_template(source: str) -> str:
     from wslint.engine.sandbox import make_environment
 
     tree = make_environment().parse(source)
-    writer = _Writer()
-    writer.open_scope(tree.body, [], 1)
-    writer.body(tree.body, 1)
-    head = ["def render(_c):", " _parts = []", " _out = _parts.append", *_unbound_reads(writer)]
-    return "\n".join([*head, *writer.lines, " return ''.join(_parts)"])
+    direct = _template_function(tree, "_direct", True)
+    return _two_tries("render", direct, _template_function(tree, "_careful", False))
 
 
 def _compile(kind: str, source: str, cache: CodeCache | None) -> CodeType:
