@@ -155,6 +155,9 @@ TEMPLATES = [
     "{% if n > 2 %}big{% elif n == 2 %}two{% else %}small{% endif %}\n  {%- if xs %} list{% endif %}",
     "{{ d.key }} {{ d['key'] }} {{ xs[0].name }} {{ words[1:] | join }} {{ (n * 3) // 2 }} {{ 'b' in words }}",
     "{{ 'x' if n is none else 'y' }}{{ missing is defined }}{{ missing | default('fallback') }}",
+    # lookups the plain first try cannot make (an item by attribute, an attribute by item, one that is not
+    # there): the second, Jinja's way, gives Jinja's answer
+    "{{ d.key }} {{ xs[0]['name'] }} {{ xs[0].nothing is defined }} {{ d.nothing | default('-') }} {{ n.real }}",
 ]
 
 
