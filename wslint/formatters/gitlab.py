@@ -6,9 +6,8 @@ relative to the repository root (see FormatContext.from_root), wherever wslint r
 
 from __future__ import annotations
 
-import json
-
 from wslint.findings import Severity
+from wslint.formatters import indented_json
 from wslint.formatters.context import FormatContext
 
 SEVERITY = {Severity.ERROR: "critical", Severity.WARNING: "major", Severity.INFO: "info"}
@@ -27,4 +26,4 @@ def format_gitlab(ctx: FormatContext) -> str:
         }
         for f in ctx.findings
     ]
-    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
+    return indented_json.dumps(issues) + "\n"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from wslint.findings import Diagnostic, Finding, Fix
+from wslint.formatters import indented_json
 from wslint.formatters.context import FormatContext
 
 SCHEMA_VERSION = 1
@@ -78,4 +78,4 @@ def format_json(ctx: FormatContext) -> str:
         "findings": [finding_dict(f) for f in ctx.findings],
         "diagnostics": [diagnostic_dict(d) for d in ctx.diagnostics],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return indented_json.dumps(doc) + "\n"

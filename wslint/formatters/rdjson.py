@@ -11,6 +11,7 @@ from typing import Any
 
 from wslint.columns import Columns
 from wslint.findings import Finding, Severity
+from wslint.formatters import indented_json
 from wslint.formatters.context import FormatContext
 from wslint.project import home, rule_doc_url
 
@@ -66,7 +67,7 @@ def _diagnostics(ctx: FormatContext) -> list[dict[str, Any]]:
 
 def format_rdjson(ctx: FormatContext) -> str:
     doc = {"source": _source(), "severity": "ERROR", "diagnostics": _diagnostics(ctx)}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return indented_json.dumps(doc) + "\n"
 
 
 def format_rdjsonl(ctx: FormatContext) -> str:

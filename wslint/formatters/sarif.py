@@ -7,7 +7,6 @@ replacements included. Paths are relative to the repository root, named
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from wslint.columns import Columns
 from wslint.docs import render_markdown, render_text
 from wslint.engine.schema import RuleSpec
 from wslint.findings import Finding, Severity
+from wslint.formatters import indented_json
 from wslint.formatters.context import FormatContext
 from wslint.project import home, rule_doc_path, rule_doc_url
 
@@ -149,4 +149,4 @@ def format_sarif(ctx: FormatContext) -> str:
             }
         ],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return indented_json.dumps(doc) + "\n"
