@@ -66,13 +66,10 @@ def selected(rules: RuleSet, settings: RunSettings) -> list[Rule]:
     return out
 
 
-def _subjects(config: ProxyConfig, rule: Rule) -> Iterable[Any]:
+def _subjects(config: ProxyConfig, rule: Rule, websocket_routes: list[Route]) -> Iterable[Any]:
     scope = rule.spec.scope
     if scope == "route":
-        routes: Iterable[Route] = config.routes
-        if rule.spec.requires_websocket:
-            routes = (r for r in routes if r.websocket.carries_websockets)
-        return routes
+        return websocket_routes if rule.spec.requires_websocket else config.routes
     if scope == "variable_reference":
         return config.variable_references
     if scope == "endpoint":
@@ -253,10 +250,11 @@ def _rule_findings(
     settings: RunSettings,
     sources: SourceTexts,
     diagnostics: list[Diagnostic],
+    websocket_routes: list[Route],
 ) -> list[Finding]:
     options = {name: opt.default for name, opt in rule.spec.options.items()}
     options.update(settings.options.get(rule.id, {}))
-    subjects = list(_subjects(config, rule))
+    subjects = list(_subjects(config, rule, websocket_routes))
     if not subjects:
         return []
     out: list[Finding] = []
@@ -287,13 +285,15 @@ def run_rules(
 ) -> list[Finding]:
     found: dict[tuple[str, str, int, int], Finding] = {}
     sources = SourceTexts(texts)
+    # the subjects of every rule that judges only WebSocket routes, picked out once
+    websocket_routes = [r for r in config.routes if r.websocket.carries_websockets]
     for rule in rules:
         if config.proxy not in rule.spec.proxies:
             continue
         mine: list[Diagnostic] = []
         try:
             with time_budget(None if rule.spec.builtin else USER_RULE_BUDGET):
-                findings = _rule_findings(rule, config, settings, sources, mine)
+                findings = _rule_findings(rule, config, settings, sources, mine, websocket_routes)
         except BudgetSpent:
             # what the rule found before it was stopped is incomplete: none of it is reported
             diagnostics.append(
