@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import marshal
 import os
 import subprocess
 import sys
@@ -17,9 +18,9 @@ from wslint.dataclass_methods import MethodCode
 TEXT = "def __create_fn__():\n def f(x):\n  return x + 1\n return f"
 
 
-def _function(code: MethodCode, text: str = TEXT) -> object:
+def _function(code: MethodCode, text: str = TEXT, module: str = "app.models") -> object:
     namespace: dict[str, object] = {}
-    exec(code.code(text), {}, namespace)
+    exec(code.code(text, module), {}, namespace)
     return namespace["__create_fn__"]()  # type: ignore[operator]
 
 
@@ -50,6 +51,21 @@ def test_texts_of_several_processes_are_merged(tmp_path: Path) -> None:
     assert _function(both, other)(0) == 2  # type: ignore[operator]
     both.save()  # nothing new: the file is left as it is
     assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_a_module_whose_classes_changed_keeps_only_its_new_texts(tmp_path: Path) -> None:
+    """The file holds today's classes: an old text of a module that was compiled again is dropped."""
+    old, new, other = TEXT, TEXT.replace("x + 1", "x + 3"), TEXT.replace("x + 1", "x * 2")
+    before = MethodCode(tmp_path)
+    _function(before, old)
+    _function(before, other, "app.views")
+    before.save()
+    after = MethodCode(tmp_path)
+    _function(after, new)  # app.models changed; app.views was not imported this time
+    after.save()
+    stored = marshal.loads(next(tmp_path.iterdir()).read_bytes())
+    assert set(stored["app.models"]) == {new}
+    assert set(stored["app.views"]) == {other}
 
 
 def test_a_corrupt_file_is_compiled_afresh(tmp_path: Path) -> None:
