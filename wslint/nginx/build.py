@@ -27,6 +27,7 @@ from wslint.model import (
     DroppedHeader,
     EndpointResult,
     Header,
+    HeaderOrigin,
     HeaderScope,
     Intent,
     ListenAddress,
@@ -234,6 +235,19 @@ def _body_of(text: str) -> str:
     return "\n".join(ln[indent:].rstrip() for ln in lines)
 
 
+@dataclass(frozen=True, slots=True)
+class _HandshakePlan:
+    chain: list[Directive]
+    # the built-in headers the route's list leaves in place, and its own (name, expression, source)
+    defaults: tuple[tuple[str, str], ...]
+    configured: tuple[tuple[str, str, Source], ...]
+    # lower-case names of the client's headers that are not passed on as they came
+    hidden: frozenset[str]
+    forwards_client: bool
+    http_version: Setting[str]
+    sets: dict[str, list[Directive]]
+
+
 class NginxModel:
     def __init__(self, loaded: LoadedConfig, options: BuildOptions) -> None:
         self.loaded = loaded
@@ -254,7 +268,8 @@ class NginxModel:
         # handshakes repeat the same headers route after route (the client's, a server's proxy_set_header
         # lines): one immutable object each, and one tuple for each repeated list, instead of a copy per
         # route and client (a fifth of the route model's memory on large configurations)
-        self._shared_headers: dict[Header, Header] = {}
+        self._shared_headers: dict[tuple[str, str, str | None, int, HeaderOrigin], Header] = {}
+        self._plans: dict[int, _HandshakePlan] = {}
         self._shared_lists: dict[tuple[Header, ...], tuple[Header, ...]] = {}
 
     # -- whole-config facts --------------------------------------------------
@@ -550,8 +565,38 @@ class NginxModel:
     ) -> tuple[UpstreamRequest, list[MapChoice]]:
         request = self._request(client, listener, loc)
         server_name = next((n.name for n in listener.server_names), "")
-        ev = Evaluator(self.maps, request, self._scope_sets(chain, self.sets), host, server_name)
+        ev = Evaluator(self.maps, request, self._plan(chain).sets, host, server_name)
         return self.handshake_with(request, chain, host, ev)
+
+    def _plan(self, chain: list[Directive]) -> _HandshakePlan:
+        """What a route's handshakes share whatever the client (worked out once per route, not per browser)."""
+        key = id(chain)
+        plan = self._plans.get(key)
+        if plan is None or plan.chain is not chain:
+            effective, _ = self._header_scope(chain)
+            configured = tuple((h.args[0], h.args[1] if len(h.args) > 1 else "", h.source) for h in effective if h.args)
+            configured_names = frozenset(n.lower() for n, _, _ in configured)
+            all_defaults = default_headers(self.version)
+            pass_headers = self._nearest(chain, "proxy_pass_request_headers")
+            plan = _HandshakePlan(
+                chain=chain,
+                defaults=tuple((n, e) for n, e in all_defaults if n.lower() not in configured_names),
+                configured=configured,
+                hidden=configured_names | {n.lower() for n, _ in all_defaults},
+                forwards_client=pass_headers is None or bool(pass_headers.args and pass_headers.args[0] != "off"),
+                http_version=self._http_version(chain),
+                sets=self._scope_sets(chain, self.sets),
+            )
+            self._plans[key] = plan
+        return plan
+
+    def _header(self, name: str, expr: str, value: str | None, src: Source | None, origin: HeaderOrigin) -> Header:
+        # keyed by the source's identity: a Header's own hash would hash its Source field by field
+        key = (name, expr, value, id(src), origin)
+        header = self._shared_headers.get(key)
+        if header is None:
+            header = self._shared_headers[key] = Header(name, expr, value, src, origin)
+        return header
 
     def handshake_with(
         self, request: SimRequest, chain: list[Directive], host: str, ev: Evaluator
@@ -559,33 +604,21 @@ class NginxModel:
         """The upstream request for `request` in the route whose blocks are `chain`."""
         if ev.proxy_host is None:
             ev.set_proxy_host(host)
-        effective, _ = self._header_scope(chain)
+        plan = self._plan(chain)
         upstream = ev.value(host)
-        configured = [(h.args[0], h.args[1] if len(h.args) > 1 else "", h.source) for h in effective if h.args]
-        configured_names = {n.lower() for n, _, _ in configured}
-        headers: list[Header] = []
-        shared = self._shared_headers
-        defaults = default_headers(self.version)
-        for name, expr in defaults:
-            if name.lower() not in configured_names:
-                header = Header(name, expr, ev.value(expr), None, "default")
-                headers.append(shared.setdefault(header, header))
-        for name, expr, src in configured:
-            header = Header(name, expr, ev.value(expr), src, "configured")
-            headers.append(shared.setdefault(header, header))
-        hidden = configured_names | {n.lower() for n, _ in defaults}
-        pass_headers = self._nearest(chain, "proxy_pass_request_headers")
-        if pass_headers is None or (pass_headers.args and pass_headers.args[0] != "off"):
-            for name, value in request.headers.items():
-                if name not in hidden:
-                    header = Header(name, value, value, None, "client")
-                    headers.append(shared.setdefault(header, header))
+        make = self._header
+        headers: list[Header] = [make(name, expr, ev.value(expr), None, "default") for name, expr in plan.defaults]
+        headers.extend(make(name, expr, ev.value(expr), src, "configured") for name, expr, src in plan.configured)
+        if plan.forwards_client:
+            hidden = plan.hidden
+            client = request.headers.items()
+            headers.extend(make(name, value, value, None, "client") for name, value in client if name not in hidden)
         sent = tuple(headers)
         sent = self._shared_lists.setdefault(sent, sent)
         return (
             UpstreamRequest(
                 client=request.client,
-                http_version=self._http_version(chain),
+                http_version=plan.http_version,
                 upstream=upstream,
                 path=request.path,
                 headers=sent,
