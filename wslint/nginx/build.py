@@ -79,6 +79,8 @@ READ_TIMEOUT = {
     "memcached_pass": "memcached_read_timeout",
 }
 
+_ACTION_DIRECTIVES = frozenset({"return", *PASS_DIRECTIVES})
+
 WEBSOCKET_MARKER = re.compile(r"^\s*wslint:\s*websocket\b", re.IGNORECASE)
 
 
@@ -227,8 +229,7 @@ def _body_of(text: str) -> str:
     open_at, close_at = text.find("{"), text.rfind("}")
     if open_at < 0 or close_at <= open_at:
         return ""
-    lines = [ln for ln in text[open_at + 1 : close_at].split("\n")]
-    lines = [ln for ln in lines if ln.strip()]
+    lines = [ln for ln in text[open_at + 1 : close_at].split("\n") if ln.strip()]
     if not lines:
         return ""
     indent = min(len(ln) - len(ln.lstrip()) for ln in lines)
@@ -437,7 +438,12 @@ class NginxModel:
         return "route" if d.parent is chain[-1] else "outer"
 
     def _action(self, d: Directive) -> tuple[Action, Directive | None]:
-        ret = d.first("return")
+        # the first `return` and the first of each pass directive, found in one look at the block's lines
+        firsts: dict[str, Directive] = {}
+        for child in d.children or ():
+            if child.name in _ACTION_DIRECTIVES and child.name not in firsts:
+                firsts[child.name] = child
+        ret = firsts.get("return")
         if ret is not None and ret.args:
             first = ret.args[0]
             if first.isdigit():
@@ -447,7 +453,7 @@ class NginxModel:
                 return Action(kind, ret.source, target, code), None
             return Action("redirect", ret.source, first, 302), None
         for name in PASS_DIRECTIVES:
-            p = d.first(name)
+            p = firsts.get(name)
             if p is not None and p.args:
                 return Action("proxy", p.source, p.args[0]), p
         return Action("static", None), None
