@@ -271,6 +271,7 @@ class NginxModel:
         # route and client (a fifth of the route model's memory on large configurations)
         self._shared_headers: dict[tuple[str, str, str | None, int, HeaderOrigin], Header] = {}
         self._plans: dict[int, _HandshakePlan] = {}
+        self._request_parts: dict[int, tuple[Listener, Directive, str, str, str | None, int]] = {}
         self._shared_lists: dict[tuple[Header, ...], tuple[Header, ...]] = {}
 
     # -- whole-config facts --------------------------------------------------
@@ -545,17 +546,24 @@ class NginxModel:
         }
 
     def _request(self, client: Client, listener: Listener, loc: LocationInfo) -> SimRequest:
-        host = next((n.name for n in listener.server_names if n.kind == "exact" and n.name), "localhost")
-        addr = listener.addresses[0] if listener.addresses else None
-        port = addr.port if addr else 80
-        scheme = "https" if addr is not None and addr.ssl else "http"
-        host_header = host if port in (80, 443) else f"{host}:{port}"
-        path = loc.name if loc.modifier in ("", "=", "^~") and not loc.named else None
+        # what the browsers' requests to a route share is worked out for the first one
+        key = id(loc.directive)
+        shared = self._request_parts.get(key)
+        if shared is None or shared[0] is not listener or shared[1] is not loc.directive:
+            host = next((n.name for n in listener.server_names if n.kind == "exact" and n.name), "localhost")
+            addr = listener.addresses[0] if listener.addresses else None
+            port = addr.port if addr else 80
+            scheme = "https" if addr is not None and addr.ssl else "http"
+            host_header = host if port in (80, 443) else f"{host}:{port}"
+            path = loc.name if loc.modifier in ("", "=", "^~") and not loc.named else None
+            shared = (listener, loc.directive, scheme, host_header, normalize_uri(path) if path else None, port)
+            self._request_parts[key] = shared
+        _, _, scheme, host_header, uri, port = shared
         return SimRequest(
             client=client.name,
             scheme=scheme,
             host_header=host_header,
-            path=normalize_uri(path) if path else None,
+            path=uri,
             query="",
             headers=client.handshake_headers(host_header, f"{scheme}://{host_header}"),
             server_port=port,
