@@ -27,6 +27,7 @@ from wslint.model import (
     DroppedHeader,
     EndpointResult,
     Header,
+    HeaderOrigin,
     HeaderScope,
     Intent,
     ListenAddress,
@@ -77,6 +78,8 @@ READ_TIMEOUT = {
     "fastcgi_pass": "fastcgi_read_timeout",
     "memcached_pass": "memcached_read_timeout",
 }
+
+_ACTION_DIRECTIVES = frozenset({"return", *PASS_DIRECTIVES})
 
 WEBSOCKET_MARKER = re.compile(r"^\s*wslint:\s*websocket\b", re.IGNORECASE)
 
@@ -226,12 +229,24 @@ def _body_of(text: str) -> str:
     open_at, close_at = text.find("{"), text.rfind("}")
     if open_at < 0 or close_at <= open_at:
         return ""
-    lines = [ln for ln in text[open_at + 1 : close_at].split("\n")]
-    lines = [ln for ln in lines if ln.strip()]
+    lines = [ln for ln in text[open_at + 1 : close_at].split("\n") if ln.strip()]
     if not lines:
         return ""
     indent = min(len(ln) - len(ln.lstrip()) for ln in lines)
     return "\n".join(ln[indent:].rstrip() for ln in lines)
+
+
+@dataclass(frozen=True, slots=True)
+class _HandshakePlan:
+    chain: list[Directive]
+    # the built-in headers the route's list leaves in place, and its own (name, expression, source)
+    defaults: tuple[tuple[str, str], ...]
+    configured: tuple[tuple[str, str, Source], ...]
+    # lower-case names of the client's headers that are not passed on as they came
+    hidden: frozenset[str]
+    forwards_client: bool
+    http_version: Setting[str]
+    sets: dict[str, list[Directive]]
 
 
 class NginxModel:
@@ -254,7 +269,9 @@ class NginxModel:
         # handshakes repeat the same headers route after route (the client's, a server's proxy_set_header
         # lines): one immutable object each, and one tuple for each repeated list, instead of a copy per
         # route and client (a fifth of the route model's memory on large configurations)
-        self._shared_headers: dict[Header, Header] = {}
+        self._shared_headers: dict[tuple[str, str, str | None, int, HeaderOrigin], Header] = {}
+        self._plans: dict[int, _HandshakePlan] = {}
+        self._request_parts: dict[int, tuple[Listener, Directive, str, str, str | None, int]] = {}
         self._shared_lists: dict[tuple[Header, ...], tuple[Header, ...]] = {}
 
     # -- whole-config facts --------------------------------------------------
@@ -422,7 +439,12 @@ class NginxModel:
         return "route" if d.parent is chain[-1] else "outer"
 
     def _action(self, d: Directive) -> tuple[Action, Directive | None]:
-        ret = d.first("return")
+        # the first `return` and the first of each pass directive, found in one look at the block's lines
+        firsts: dict[str, Directive] = {}
+        for child in d.children or ():
+            if child.name in _ACTION_DIRECTIVES and child.name not in firsts:
+                firsts[child.name] = child
+        ret = firsts.get("return")
         if ret is not None and ret.args:
             first = ret.args[0]
             if first.isdigit():
@@ -432,7 +454,7 @@ class NginxModel:
                 return Action(kind, ret.source, target, code), None
             return Action("redirect", ret.source, first, 302), None
         for name in PASS_DIRECTIVES:
-            p = d.first(name)
+            p = firsts.get(name)
             if p is not None and p.args:
                 return Action("proxy", p.source, p.args[0]), p
         return Action("static", None), None
@@ -524,17 +546,24 @@ class NginxModel:
         }
 
     def _request(self, client: Client, listener: Listener, loc: LocationInfo) -> SimRequest:
-        host = next((n.name for n in listener.server_names if n.kind == "exact" and n.name), "localhost")
-        addr = listener.addresses[0] if listener.addresses else None
-        port = addr.port if addr else 80
-        scheme = "https" if addr is not None and addr.ssl else "http"
-        host_header = host if port in (80, 443) else f"{host}:{port}"
-        path = loc.name if loc.modifier in ("", "=", "^~") and not loc.named else None
+        # what the browsers' requests to a route share is worked out for the first one
+        key = id(loc.directive)
+        shared = self._request_parts.get(key)
+        if shared is None or shared[0] is not listener or shared[1] is not loc.directive:
+            host = next((n.name for n in listener.server_names if n.kind == "exact" and n.name), "localhost")
+            addr = listener.addresses[0] if listener.addresses else None
+            port = addr.port if addr else 80
+            scheme = "https" if addr is not None and addr.ssl else "http"
+            host_header = host if port in (80, 443) else f"{host}:{port}"
+            path = loc.name if loc.modifier in ("", "=", "^~") and not loc.named else None
+            shared = (listener, loc.directive, scheme, host_header, normalize_uri(path) if path else None, port)
+            self._request_parts[key] = shared
+        _, _, scheme, host_header, uri, port = shared
         return SimRequest(
             client=client.name,
             scheme=scheme,
             host_header=host_header,
-            path=normalize_uri(path) if path else None,
+            path=uri,
             query="",
             headers=client.handshake_headers(host_header, f"{scheme}://{host_header}"),
             server_port=port,
@@ -550,8 +579,38 @@ class NginxModel:
     ) -> tuple[UpstreamRequest, list[MapChoice]]:
         request = self._request(client, listener, loc)
         server_name = next((n.name for n in listener.server_names), "")
-        ev = Evaluator(self.maps, request, self._scope_sets(chain, self.sets), host, server_name)
+        ev = Evaluator(self.maps, request, self._plan(chain).sets, host, server_name)
         return self.handshake_with(request, chain, host, ev)
+
+    def _plan(self, chain: list[Directive]) -> _HandshakePlan:
+        """What a route's handshakes share whatever the client (worked out once per route, not per browser)."""
+        key = id(chain)
+        plan = self._plans.get(key)
+        if plan is None or plan.chain is not chain:
+            effective, _ = self._header_scope(chain)
+            configured = tuple((h.args[0], h.args[1] if len(h.args) > 1 else "", h.source) for h in effective if h.args)
+            configured_names = frozenset(n.lower() for n, _, _ in configured)
+            all_defaults = default_headers(self.version)
+            pass_headers = self._nearest(chain, "proxy_pass_request_headers")
+            plan = _HandshakePlan(
+                chain=chain,
+                defaults=tuple((n, e) for n, e in all_defaults if n.lower() not in configured_names),
+                configured=configured,
+                hidden=configured_names | {n.lower() for n, _ in all_defaults},
+                forwards_client=pass_headers is None or bool(pass_headers.args and pass_headers.args[0] != "off"),
+                http_version=self._http_version(chain),
+                sets=self._scope_sets(chain, self.sets),
+            )
+            self._plans[key] = plan
+        return plan
+
+    def _header(self, name: str, expr: str, value: str | None, src: Source | None, origin: HeaderOrigin) -> Header:
+        # keyed by the source's identity: a Header's own hash would hash its Source field by field
+        key = (name, expr, value, id(src), origin)
+        header = self._shared_headers.get(key)
+        if header is None:
+            header = self._shared_headers[key] = Header(name, expr, value, src, origin)
+        return header
 
     def handshake_with(
         self, request: SimRequest, chain: list[Directive], host: str, ev: Evaluator
@@ -559,33 +618,21 @@ class NginxModel:
         """The upstream request for `request` in the route whose blocks are `chain`."""
         if ev.proxy_host is None:
             ev.set_proxy_host(host)
-        effective, _ = self._header_scope(chain)
+        plan = self._plan(chain)
         upstream = ev.value(host)
-        configured = [(h.args[0], h.args[1] if len(h.args) > 1 else "", h.source) for h in effective if h.args]
-        configured_names = {n.lower() for n, _, _ in configured}
-        headers: list[Header] = []
-        shared = self._shared_headers
-        defaults = default_headers(self.version)
-        for name, expr in defaults:
-            if name.lower() not in configured_names:
-                header = Header(name, expr, ev.value(expr), None, "default")
-                headers.append(shared.setdefault(header, header))
-        for name, expr, src in configured:
-            header = Header(name, expr, ev.value(expr), src, "configured")
-            headers.append(shared.setdefault(header, header))
-        hidden = configured_names | {n.lower() for n, _ in defaults}
-        pass_headers = self._nearest(chain, "proxy_pass_request_headers")
-        if pass_headers is None or (pass_headers.args and pass_headers.args[0] != "off"):
-            for name, value in request.headers.items():
-                if name not in hidden:
-                    header = Header(name, value, value, None, "client")
-                    headers.append(shared.setdefault(header, header))
+        make = self._header
+        headers: list[Header] = [make(name, expr, ev.value(expr), None, "default") for name, expr in plan.defaults]
+        headers.extend(make(name, expr, ev.value(expr), src, "configured") for name, expr, src in plan.configured)
+        if plan.forwards_client:
+            hidden = plan.hidden
+            client = request.headers.items()
+            headers.extend(make(name, value, value, None, "client") for name, value in client if name not in hidden)
         sent = tuple(headers)
         sent = self._shared_lists.setdefault(sent, sent)
         return (
             UpstreamRequest(
                 client=request.client,
-                http_version=self._http_version(chain),
+                http_version=plan.http_version,
                 upstream=upstream,
                 path=request.path,
                 headers=sent,

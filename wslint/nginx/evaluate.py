@@ -199,6 +199,8 @@ class Evaluator:
 
     def value(self, expr: str) -> str | None:
         """The value of a string with variables, None when it cannot be known."""
+        if "$" not in expr:
+            return expr
         out: list[str] = []
         for text, name in segments(expr):
             out.append(text)

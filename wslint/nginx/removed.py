@@ -14,14 +14,17 @@ from wslint.nginx.contexts import OPAQUE_BLOCKS
 from wslint.nginx.directive_form import Version
 from wslint.nginx.tree import Directive
 
+_VALUE_BLOCKS = OPAQUE_BLOCKS - {"mail", "stream"}
+
 
 def removed_directive(d: Directive, version: Version) -> MisplacedDirective | None:
     """The removed-keyword finding's subject for `d`, when `version` no longer has the directive."""
-    if any(part in OPAQUE_BLOCKS - {"mail", "stream"} for part in d.context):
-        # an entry of a map, types or geo block is a value, not a directive
-        return None
+    # the table first: it answers None for nearly every directive, before its context is looked at
     since = directive_table.removed_in(d.name, version)
     if since is None:
+        return None
+    if any(part in _VALUE_BLOCKS for part in d.context):
+        # an entry of a map, types or geo block is a value, not a directive
         return None
     removed = directive_table.version_text(since)
     if d.name == "ssl":

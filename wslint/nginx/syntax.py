@@ -148,6 +148,9 @@ class _Walk:
         self.settings = settings
         self.after = after
         self.unknown_seen: set[str] = set()
+        # a directive's forms, and those allowed in a context, by (name, context): the same few pairs
+        # come back for every server of a large configuration
+        self._forms: dict[tuple[str, str], tuple[tuple[Form, ...] | None, list[Form]]] = {}
 
     def visit(self, d: Directive, ctx: str | None) -> Iterator[Issue]:
         inner: str | None = None
@@ -173,11 +176,15 @@ class _Walk:
                 return [Issue(path, line, message, Severity.ERROR)], None
             return [], None
         settings = self.settings
-        forms = directive_table.forms(d.name, settings.version)
+        key = (d.name, ctx)
+        known = self._forms.get(key)
+        if known is None:
+            found = directive_table.forms(d.name, settings.version)
+            known = self._forms[key] = (found, [f for f in found or () if ctx in f.contexts])
+        forms, here = known
         if forms is None:
             issue = _unknown(d, ctx, settings, self.unknown_seen)
             return ([issue] if issue is not None else []), None
-        here = [f for f in forms if ctx in f.contexts]
         if not here:
             # the inside is checked where nginx would read it had the block been in its place
             block = d.children is not None and any(f.block for f in forms)

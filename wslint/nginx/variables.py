@@ -102,6 +102,9 @@ def is_builtin(name: str) -> bool:
 
 
 def names_in(text: str) -> list[str]:
+    if "$" not in text:
+        # most arguments have no variable: no regex search for them
+        return []
     return [m.group(1) or m.group(2) for m in VARIABLE.finditer(text)]
 
 
