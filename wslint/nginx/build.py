@@ -270,8 +270,10 @@ class NginxModel:
         # lines): one immutable object each, and one tuple for each repeated list, instead of a copy per
         # route and client (a fifth of the route model's memory on large configurations)
         self._shared_headers: dict[tuple[str, str, str | None, int, HeaderOrigin], Header] = {}
-        self._plans: dict[int, _HandshakePlan] = {}
-        self._request_parts: dict[int, tuple[Listener, Directive, str, str, str | None, int]] = {}
+        # the last route's: its browsers are simulated one after another, and a cache of every route's would
+        # hold them all until the build ends (a tenth of peak memory on large configurations)
+        self._last_plan: _HandshakePlan | None = None
+        self._last_request: tuple[Listener, Directive, str, str, str | None, int] | None = None
         self._shared_lists: dict[tuple[Header, ...], tuple[Header, ...]] = {}
 
     # -- whole-config facts --------------------------------------------------
@@ -547,8 +549,7 @@ class NginxModel:
 
     def _request(self, client: Client, listener: Listener, loc: LocationInfo) -> SimRequest:
         # what the browsers' requests to a route share is worked out for the first one
-        key = id(loc.directive)
-        shared = self._request_parts.get(key)
+        shared = self._last_request
         if shared is None or shared[0] is not listener or shared[1] is not loc.directive:
             host = next((n.name for n in listener.server_names if n.kind == "exact" and n.name), "localhost")
             addr = listener.addresses[0] if listener.addresses else None
@@ -557,7 +558,7 @@ class NginxModel:
             host_header = host if port in (80, 443) else f"{host}:{port}"
             path = loc.name if loc.modifier in ("", "=", "^~") and not loc.named else None
             shared = (listener, loc.directive, scheme, host_header, normalize_uri(path) if path else None, port)
-            self._request_parts[key] = shared
+            self._last_request = shared
         _, _, scheme, host_header, uri, port = shared
         return SimRequest(
             client=client.name,
@@ -584,8 +585,7 @@ class NginxModel:
 
     def _plan(self, chain: list[Directive]) -> _HandshakePlan:
         """What a route's handshakes share whatever the client (worked out once per route, not per browser)."""
-        key = id(chain)
-        plan = self._plans.get(key)
+        plan = self._last_plan
         if plan is None or plan.chain is not chain:
             effective, _ = self._header_scope(chain)
             configured = tuple((h.args[0], h.args[1] if len(h.args) > 1 else "", h.source) for h in effective if h.args)
@@ -601,7 +601,7 @@ class NginxModel:
                 http_version=self._http_version(chain),
                 sets=self._scope_sets(chain, self.sets),
             )
-            self._plans[key] = plan
+            self._last_plan = plan
         return plan
 
     def _header(self, name: str, expr: str, value: str | None, src: Source | None, origin: HeaderOrigin) -> Header:
