@@ -146,14 +146,16 @@ class _Writer:
     def _e_Filter(self, node: Any) -> str:
         if node.node is None:
             raise Unsupported("filter block")
-        if node.name not in native_runtime.FILTERS:
-            raise Unsupported(f"filter {node.name}")
-        return f"_rt.FILTERS[{node.name!r}]({self._arguments(node, [self.expr(node.node)])})"
+        return self._named("FILTERS", node)
 
     def _e_Test(self, node: Any) -> str:
-        if node.name not in native_runtime.TESTS:
-            raise Unsupported(f"test {node.name}")
-        return f"_rt.TESTS[{node.name!r}]({self._arguments(node, [self.expr(node.node)])})"
+        return self._named("TESTS", node)
+
+    def _named(self, table: str, node: Any) -> str:
+        """A filter or test applied to its value: the runtime's function of that name, or Unsupported."""
+        if node.name not in getattr(native_runtime, table):
+            raise Unsupported(f"{table.lower()} {node.name}")
+        return f"_rt.{table}[{node.name!r}]({self._arguments(node, [self.expr(node.node)])})"
 
     def _e_Compare(self, node: Any) -> str:
         out = self.expr(node.expr)
@@ -351,7 +353,7 @@ def _compile(kind: str, source: str, cache: CodeCache | None) -> CodeType:
     code = cache.load(key, "native") if cache is not None else None
     if code is None:
         try:
-            python = translate_expression(source) if kind == "expr" else translate_template(source)
+            python = translate_expression(source) if kind == "expression" else translate_template(source)
         except Unsupported as exc:
             # remembered too, so the next run does not import Jinja to find out again
             python = f"UNSUPPORTED = {str(exc)!r}"
@@ -362,10 +364,10 @@ def _compile(kind: str, source: str, cache: CodeCache | None) -> CodeType:
 
 
 def load(kind: str, source: str, cache: CodeCache | None) -> Evaluator:
-    """The translated function of an expression (`expr`) or a template (`template`); Unsupported if none."""
+    """The translated function of an `expression` or a `template`; Unsupported if it has none."""
     namespace: dict[str, Any] = {"_rt": native_runtime}
     exec(_compile(kind, source, cache), namespace)
     if "UNSUPPORTED" in namespace:
         raise Unsupported(namespace["UNSUPPORTED"])
-    function: Evaluator = namespace["evaluate" if kind == "expr" else "render"]
+    function: Evaluator = namespace["evaluate" if kind == "expression" else "render"]
     return function

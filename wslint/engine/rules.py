@@ -92,6 +92,16 @@ class _Lazy:
         self._source = source
         self._translated = translated
 
+    def _translation(self) -> native.Evaluator | None:
+        """The Python translation of a shipped rule's source, or None: the sandbox runs it."""
+        if not self._translated:
+            return None
+        try:
+            return native.load(self.kind, self._source, self._envs.cache)
+        except native.Unsupported:
+            self._translated = False
+            return None
+
 
 class LazyTemplate(_Lazy):
     """A template checked when the rule loads and compiled the first time it renders.
@@ -107,10 +117,7 @@ class LazyTemplate(_Lazy):
 
     def render(self, **context: Any) -> str:
         if self._native is None and self._translated:
-            try:
-                self._native = native.load("template", self._source, self._envs.cache)
-            except native.Unsupported:
-                self._translated = False
+            self._native = self._translation()
         if self._native is not None:
             return str(self._native(context))
         if self._compiled is None:
@@ -135,13 +142,9 @@ class LazyExpression(_Lazy):
         return self._compiled(**context)
 
     def _compile(self) -> Expression:
-        if self._translated:
-            try:
-                function = native.load("expr", self._source, self._envs.cache)
-            except native.Unsupported:
-                pass
-            else:
-                return lambda **context: function(context)
+        function = self._translation()
+        if function is not None:
+            return lambda **context: function(context)
         from wslint.engine.sandbox import RuleEnvironment
 
         env = self._envs.get()
