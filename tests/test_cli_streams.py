@@ -5,6 +5,7 @@ paths relative to the repository root, rule names in any case, and a start-up th
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -208,7 +209,8 @@ def _entry(args: list[str], cwd: Path, module: str = "wslint.entry") -> subproce
     "args", [["site.conf"], ["check", "site.conf", "--format", "json", "-j", "1", "--select", "WS1", "-q"]]
 )
 def test_a_lint_loads_no_command_line_framework_and_no_jinja(here: Path, args: list[str]) -> None:
-    """Neither typer nor Jinja (the shipped rules run translated) for the common ways to lint."""
+    """Neither typer nor Jinja (the shipped rules run translated) nor PyYAML for the common ways to lint, once
+    the per-user cache holds the rules (the first run of a new version fills it: that one may need them)."""
     (here / "site.conf").write_text(BROKEN)
     code = (
         "import sys\n"
@@ -220,8 +222,13 @@ def test_a_lint_loads_no_command_line_framework_and_no_jinja(here: Path, args: l
         "loaded = ('typer', 'click', 'multiprocessing', 'jinja2', 'yaml', 'tomllib', 'difflib')\n"
         "print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in loaded))\n"
     )
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=here)
-    assert res.stdout.splitlines()[-2:] == ["EXIT 1", "LOADED []"], res.stderr
+    env = {**os.environ, "WSLINT_CACHE_DIR": str(here / "cache")}
+    runs = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=here, env=env)
+        for _ in range(2)
+    ]
+    assert runs[0].stdout.splitlines()[-2] == "EXIT 1", runs[0].stderr
+    assert runs[1].stdout.splitlines()[-2:] == ["EXIT 1", "LOADED []"], runs[1].stderr
 
 
 @pytest.mark.parametrize(

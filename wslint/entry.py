@@ -76,7 +76,7 @@ def _quick(args: list[str]) -> tuple[list[str], dict[str, Any]] | None:
             options[_FLAGS[arg]] = True
             continue
         name, eq, value = arg.partition("=")
-        if name not in _VALUED or (eq and name.startswith("-") and not name.startswith("--")):
+        if name not in _VALUED or (eq and not name.startswith("--")):  # typer takes no -j=2
             return None
         if not eq:
             if i == len(args):

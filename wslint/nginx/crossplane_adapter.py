@@ -143,7 +143,7 @@ def _form(mask: int) -> tuple[str, str, bool]:
     return contexts, _arguments(mask), bool(mask & analyzer.NGX_CONF_BLOCK)
 
 
-def directive_masks(name: str) -> tuple[tuple[str, str, bool], ...] | None:
+def directive_forms(name: str) -> tuple[tuple[str, str, bool], ...] | None:
     """crossplane's forms of one directive as (contexts joined by "|", arguments, block); None if it has none."""
     masks: list[int] | None = analyzer.DIRECTIVES.get(name)
     return None if masks is None else tuple(_form(mask) for mask in masks)

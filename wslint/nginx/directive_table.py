@@ -44,8 +44,8 @@ def _base(name: str) -> tuple[Form, ...] | None:
         return CORRECTED[name]
     if name in NOT_IN_BUILD:
         return None
-    masks = cp.directive_masks(name)
-    return None if masks is None else tuple(form(ctx, args, block) for ctx, args, block in masks)
+    known = cp.directive_forms(name)
+    return None if known is None else tuple(form(ctx, args, block) for ctx, args, block in known)
 
 
 def forms(name: str, version: Version) -> tuple[Form, ...] | None:
