@@ -155,6 +155,8 @@ TEMPLATES = [
     "{{ 'location /ws' | replace('location ', 'location ^~ ', 1) }}{{ 'a_pass' | replace('_pass', '') }}",
     "{{ n ~ ' ' ~ none ~ ' ' ~ true }}{{ n | plural('route') }}",
     "{% set x = 1 %}{% for w in words %}{% set x = loop.index %}{{ x }}{{ ',' if not loop.last }}{% endfor %}={{ x }}",
+    "{% for w in words %}{{ loop.index0 }}{{ loop.revindex }}{{ loop.revindex0 }}{{ loop.length }}{{ loop.first }} "
+    "{% endfor %}",
     "{% for w in [] %}{{ w }}{% else %}empty{% endfor %}{% for a, b in pairs %}{{ a }}{{ b }}{% endfor %}",
     "{% if n > 2 %}big{% elif n == 2 %}two{% else %}small{% endif %}\n  {%- if xs %} list{% endif %}",
     "{{ d.key }} {{ d['key'] }} {{ xs[0].name }} {{ words[1:] | join }} {{ (n * 3) // 2 }} {{ 'b' in words }}",
