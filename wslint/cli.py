@@ -223,7 +223,7 @@ def check(
             "-j",
             help=(
                 "Processes for many configurations (Linux): 0 uses all cores when there is enough work "
-                "(about 1 MiB of configuration), 1 never forks."
+                "(about 100 KiB of configuration, each file counting 4 KiB more), 1 never forks."
             ),
         ),
     ] = 0,

@@ -284,11 +284,12 @@ def run(options: LintOptions, rules: RuleSet) -> Report:
         model = config if keep_models else None
         return _Outcome(LintedConfig.of(config), model, texts, tuple(found), tuple(loading), tuple(checking))
 
-    workers = parallel.worker_count(options.jobs, [_size_of(inp) for inp, _ in targets])
+    sizes = [_size_of(inp) for inp, _ in targets]
+    workers = parallel.worker_count(options.jobs, sizes)
     # dropped as soon as their rules have run: a worker would pickle them back, which costs more
     # than linting them, and in one process a tree of configurations would pile up in memory
     keep_models = options.keep_models
-    outcomes = parallel.map_ordered(lint_one, targets, workers)
+    outcomes = parallel.map_ordered(lint_one, targets, workers, [parallel.work_of([size]) for size in sizes])
     dropped = _linted_elsewhere([o.linted for o in outcomes])
     findings: list[Finding] = []
     kept: list[ProxyConfig] = []
