@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from wslint.adapters import inside
@@ -51,6 +51,7 @@ from wslint.model import (
     ServerName,
     Setting,
     Snippet,
+    UpgradeBlock,
     Upstream,
     UpstreamRequest,
     UpstreamTarget,
@@ -310,6 +311,7 @@ class HaproxyModel:
         path, host = literal_path(tests), literal_host(tests)
         clients = self.options.clients
         handshakes: Sequence[UpstreamRequest]
+        blocked: UpgradeBlock | None = None
         if not clients:
             handshakes, idle = (), None
         else:
@@ -317,18 +319,14 @@ class HaproxyModel:
             def outcome(c: Client) -> Outcome:
                 return self.router.run(fe, self.request(fe, c, host, path, None, None), switch)
 
-            first = outcome(clients[0])
-            idle = self.idle(fe, be, first.flow)
-            if self._reached_alike(fe, be):
-                found = self.handshake(first)
-                handshakes = (
-                    ()
-                    if found is None
-                    else LazySequence(lambda c: found if c is clients[0] else self._reached(outcome(c)), clients)
-                )
+            if self._untouched(fe, be):
+                # no rule on the way: nothing sets a timeout or touches a header, and only a backend without a
+                # server answers, so the handshakes are simulated only when a rule reads them
+                idle = self._idle(fe, be, None, None)
+                handshakes = LazySequence(lambda c: self._reached(outcome(c)), clients) if be.servers else ()
             else:
-                outcomes = [first, *(outcome(c) for c in clients[1:])]
-                handshakes = tuple(hs for o in outcomes if (hs := self.handshake(o)) is not None)
+                handshakes, idle = self._simulated(fe, be, outcome)
+                blocked = upgrade_block(handshakes[0] if handshakes else None)
         target = UpstreamTarget(
             directive=noun,
             url=be.name,
@@ -357,8 +355,30 @@ class HaproxyModel:
             noun=noun,
             text=text,
             idle=idle,
-            upgrade_blocked=upgrade_block(handshakes[0] if handshakes else None),
+            upgrade_blocked=blocked,
         )
+
+    def _simulated(
+        self, fe: Proxy, be: Proxy, outcome: Callable[[Client], Outcome]
+    ) -> tuple[Sequence[UpstreamRequest], IdleTimeouts]:
+        """The route's handshakes (the first browser's simulated now) and its idle timeouts."""
+        clients = self.options.clients
+        first = outcome(clients[0])
+        idle = self.idle(fe, be, first.flow)
+        if self._reached_alike(fe, be):
+            found = self.handshake(first)
+            if found is None:
+                return (), idle
+            return LazySequence(lambda c: found if c is clients[0] else self._reached(outcome(c)), clients), idle
+        outcomes = [first, *(outcome(c) for c in clients[1:])]
+        return tuple(hs for o in outcomes if (hs := self.handshake(o)) is not None), idle
+
+    @staticmethod
+    def _untouched(fe: Proxy, be: Proxy) -> bool:
+        """Whether a handshake taken to `be` meets no `http-request` rule, redirect or statistics page: then it
+        reaches a server as the browser sent it (Connection cleaned) whenever `be` has one, and the upgrade
+        can be blocked by no statement."""
+        return not (fe.http_request or fe.redirects or be.http_request or be.redirects or be.stats_uri is not None)
 
     def _reached_alike(self, fe: Proxy, be: Proxy) -> bool:
         """Whether every browser's handshake taken to `be` reaches a server or none does, and simulating one reads
@@ -570,13 +590,18 @@ class HaproxyModel:
         )
 
     def idle(self, fe: Proxy, be: Proxy, flow: Flow) -> IdleTimeouts:
+        return self._idle(fe, be, flow.tunnel, flow.server)
+
+    def _idle(self, fe: Proxy, be: Proxy, set_tunnel: Timeout | None, set_server: Timeout | None) -> IdleTimeouts:
+        """The route's idle timeouts, with those a rule set on the way (`http-request set-timeout`)."""
+
         def setting(t: Timeout | None, own: Section) -> Setting[float] | None:
             if t is None:
                 return None
             return Setting(t.seconds, t.source, "route" if t.section is own else "outer")
 
-        tunnel = flow.tunnel or be.timeout("tunnel")
-        server = flow.server or be.timeout("server")
+        tunnel = set_tunnel or be.timeout("tunnel")
+        server = set_server or be.timeout("server")
         # the frontend's part is the same for all its routes
         if id(fe) not in self._frontend_idle:
             self._frontend_idle[id(fe)] = (
