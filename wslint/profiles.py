@@ -305,17 +305,24 @@ def recognize(config: ProxyConfig, profiles: Sequence[AppProfile]) -> list[Recog
                 by_path[p.rstrip("/")].append(profile)
     longest = max((len(n) for n in by_name), default=0)
     # a configuration of thousands of routes names the same few upstreams: split each text into words once
-    runs: dict[str, frozenset[tuple[str, ...]]] = {}
+    names_in: dict[str, set[str]] = {}
 
     def named(text: str) -> set[str]:
-        grams = runs.get(text)
-        if grams is None:
-            grams = runs[text] = _word_runs(text, longest)
-        return {p.id for name in grams for p in by_name.get(name, ())}
+        ids = names_in.get(text)
+        if ids is None:
+            ids = names_in[text] = {p.id for name in _word_runs(text, longest) for p in by_name.get(name, ())}
+        return ids
 
+    # a server's host is the same for each of its routes (only a Traefik router names its own)
+    server_hosts: dict[int, str | None] = {}
     for route in config.routes:
         listener = route.listener
-        host = _host(route, listener)
+        if route.traefik is not None:
+            host = _host(route, listener)
+        else:
+            if id(listener) not in server_hosts:
+                server_hosts[id(listener)] = _host(route, listener)
+            host = server_hosts[id(listener)]
         if host is None:
             # a path checked in every server would judge servers that have nothing to do with the app
             continue
@@ -335,6 +342,8 @@ def recognize(config: ProxyConfig, profiles: Sequence[AppProfile]) -> list[Recog
                 shared = ports & set(profile.ports)
                 text = f"`{route.name}`" + (f" proxied to port {min(shared)}" if shared else "")
                 evidence.setdefault(profile.id, (text, bool(shared)))
+        if not evidence:
+            continue
         tls_only = route.traefik is not None and route.traefik.tls
         for profile in profiles:
             if profile.id not in evidence:
