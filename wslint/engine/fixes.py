@@ -174,12 +174,12 @@ def build_fix(fix: CompiledFix, context: dict[str, Any], texts: SourceTexts) -> 
     edits: list[TextEdit] = []
     shown: list[str] = []
     for spec in fix.edits:
-        if spec.when is not None and not spec.when(**context):
+        if spec.when is not None and not spec.when.value_in(context):
             continue
-        target = spec.target(**context)
+        target = spec.target.value_in(context)
         if target is None:
             continue
-        text = spec.text.render(**context) if spec.action != "delete" else ""
+        text = spec.text.render_in(context) if spec.action != "delete" else ""
         if spec.action == "insert_into":
             if not isinstance(target, BlockRef):
                 raise FixError(f"insert_into needs a block, got {type(target).__name__}")
@@ -204,8 +204,8 @@ def build_fix(fix: CompiledFix, context: dict[str, Any], texts: SourceTexts) -> 
             if not isinstance(target, Source):
                 raise FixError(f"delete needs a source position, got {type(target).__name__}")
             edits.append(delete(target, texts))
-    snippet = fix.snippet.render(**context).strip("\n") if fix.snippet is not None else "\n".join(shown)
+    snippet = fix.snippet.render_in(context).strip("\n") if fix.snippet is not None else "\n".join(shown)
     if not edits and not snippet:
         return None
-    description = " ".join(fix.description.render(**context).split())
+    description = " ".join(fix.description.render_in(context).split())
     return Fix(description=description, snippet=snippet, edits=tuple(edits))

@@ -116,6 +116,10 @@ class LazyTemplate(_Lazy):
     _native: native.Evaluator | None = None
 
     def render(self, **context: Any) -> str:
+        return self.render_in(context)
+
+    def render_in(self, context: dict[str, Any]) -> str:
+        """The text for the names in `context` (render's, without making a keyword dict per call)."""
         if self._native is None and self._translated:
             self._native = self._translation()
         if self._native is not None:
@@ -135,15 +139,24 @@ class LazyExpression(_Lazy):
 
     kind = "expression"
     _compiled: Expression | None = None
+    # the translation, called with the context dict itself
+    _native: native.Evaluator | None = None
 
     def __call__(self, **context: Any) -> Any:
+        return self.value_in(context)
+
+    def value_in(self, context: dict[str, Any]) -> Any:
+        """The value for the names in `context` (a call's, without making a keyword dict per call)."""
         if self._compiled is None:
             self._compiled = self._compile()
+        if self._native is not None:
+            return self._native(context)
         return self._compiled(**context)
 
     def _compile(self) -> Expression:
         function = self._translation()
         if function is not None:
+            self._native = function
             return lambda **context: function(context)
         from wslint.engine.sandbox import RuleEnvironment
 

@@ -126,13 +126,16 @@ def _severity(rule: Rule, subject: Any, overrides: Mapping[str, Severity]) -> Se
     return severity
 
 
-def _context(rule: Rule, config: ProxyConfig, subject: Any, options: Mapping[str, Any]) -> dict[str, Any]:
-    """What a rule's expressions and templates can name for one subject."""
+def _context(
+    rule: Rule, config: ProxyConfig, subject: Any, options: Mapping[str, Any], version: tuple[int, ...]
+) -> dict[str, Any]:
+    """What a rule's expressions and templates can name for one subject (`version`: the configuration's,
+    as _version_tuple makes it, worked out once per rule)."""
     return {
         SCOPE_VARIABLE[rule.spec.scope]: subject,
         "config": config,
         "options": dict(options),
-        "version": _version_tuple(config.version),
+        "version": version,
         "proxy": config.proxy,
     }
 
@@ -145,9 +148,10 @@ def _one(
     texts: SourceTexts,
     diagnostics: list[Diagnostic],
     overrides: Mapping[str, Severity],
+    version: tuple[int, ...],
 ) -> Finding | None:
-    context = _context(rule, config, subject, options)
-    if not rule.when(**context):
+    context = _context(rule, config, subject, options, version)
+    if not rule.when.value_in(context):
         return None
     return _finding(rule, config, subject, context, texts, diagnostics, overrides)
 
@@ -185,12 +189,12 @@ def _finding(
     diagnostics: list[Diagnostic],
     overrides: Mapping[str, Severity],
 ) -> Finding | None:
-    where = rule.at(**context) if rule.at is not None else None
+    where = rule.at.value_in(context) if rule.at is not None else None
     if not isinstance(where, Source):
         where = subject.source
     if not isinstance(where, Source):
         return None
-    message = " ".join(rule.message[config.proxy].render(**context).split())
+    message = " ".join(rule.message[config.proxy].render_in(context).split())
     origin = (
         subject.endpoint.origin
         if isinstance(subject, EndpointResult)
@@ -259,12 +263,13 @@ def _rule_findings(
         return []
     out: list[Finding] = []
     matching = _matching(rule, config, subjects, options)
+    version = _version_tuple(config.version)
     for subject in subjects if matching is None else matching:
         try:
             if matching is None:
-                finding = _one(rule, config, subject, options, sources, diagnostics, settings.severity)
+                finding = _one(rule, config, subject, options, sources, diagnostics, settings.severity, version)
             else:
-                context = _context(rule, config, subject, options)
+                context = _context(rule, config, subject, options, version)
                 finding = _finding(rule, config, subject, context, sources, diagnostics, settings.severity)
         except BudgetSpent:
             raise
