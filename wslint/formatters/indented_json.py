@@ -11,8 +11,8 @@ else goes to json.dumps, which also decides what it would refuse.
 from __future__ import annotations
 
 import json
-from json.encoder import encode_basestring
 from collections.abc import Iterator
+from json.encoder import encode_basestring
 from typing import Any
 
 _CONSTANTS = {True: "true", False: "false"}

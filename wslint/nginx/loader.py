@@ -156,7 +156,7 @@ class _Pairing:
             ext: Extent | None = None
             if self.aligned and self.cursor < len(extents):
                 cand = extents[self.cursor]
-                if cand.name == s.name and cand.start.line == s.line:
+                if cand.name == s.name and cand.line == s.line:
                     ext = cand
                     self.cursor += 1
                 else:
@@ -418,13 +418,13 @@ class Loader:
             source = Source(
                 file.path,
                 s.line,
-                ext.start.column if ext else None,
-                ext.end.line if ext else None,
-                ext.end.column if ext else None,
+                ext.column if ext else None,
+                ext.end_line if ext else None,
+                ext.end_column if ext else None,
             )
             d = Directive(s.name, s.args, source, file, ctx, parent=parent, included_from=included_from)
             if ext is not None:
-                d.terminator_line = ext.open_brace.line if ext.open_brace is not None else ext.end.line
+                d.terminator_line = ext.brace_line if ext.brace_line is not None else ext.end_line
             if s.name == "include" and s.block is None:
                 loaded.includes.append(d)
                 out.extend(self._include(d, ctx, parent, included_from, loaded, base_dirs, active))
@@ -449,35 +449,35 @@ class Loader:
         return out
 
     def _body(self, file: SourceFile, ext: Extent | None, source: Source) -> BlockRef | None:
-        if ext is None or ext.open_brace is None or ext.close_brace is None:
+        if ext is None or ext.brace_line is None or ext.brace_column is None or ext.close_column is None:
             return None
+        close_at = ext.close_brace
+        assert close_at is not None
         idx = file.index
-        open_line = idx.line_text(ext.open_brace.line)
+        open_line = idx.line_text(ext.brace_line)
+        after_open = open_line[ext.brace_column :].lstrip()
         indent = open_line[: len(open_line) - len(open_line.lstrip())]
-        close_line = idx.line_text(ext.close_brace.line)
-        close_on_own_line = close_line[: ext.close_brace.column - 1].strip() == ""
-        open_ends_line = open_line[ext.open_brace.column :].strip() in ("",) or open_line[
-            ext.open_brace.column :
-        ].lstrip().startswith("#")
-        child_indent = self._child_indent(file, ext, indent)
+        close_on_own_line = idx.line_text(close_at.line)[: close_at.column - 1].strip() == ""
         return BlockRef(
             path=file.path,
             opened_by=source,
-            body_start=Position(ext.open_brace.line, ext.open_brace.column + 1),
-            body_end=ext.close_brace,
+            body_start=Position(ext.brace_line, ext.brace_column + 1),
+            body_end=close_at,
             indent=indent,
-            child_indent=child_indent,
+            child_indent=self._child_indent(file, ext.brace_line, close_at.line, indent),
             close_on_own_line=close_on_own_line,
-            open_ends_line=open_ends_line,
+            open_ends_line=after_open == "" or after_open.startswith("#"),
         )
 
     @staticmethod
-    def _child_indent(file: SourceFile, ext: Extent, indent: str) -> str:
-        assert ext.open_brace is not None and ext.close_brace is not None
-        for line in range(ext.open_brace.line + 1, ext.close_brace.line):
-            text = file.index.line_text(line)
-            if text.strip() and not text.strip().startswith("#"):
-                return text[: len(text) - len(text.lstrip())]
+    def _child_indent(file: SourceFile, open_line: int, close_line: int, indent: str) -> str:
+        """The indentation of the block's first line that is not blank or a comment (else one unit more)."""
+        line_text = file.index.line_text
+        for line in range(open_line + 1, close_line):
+            text = line_text(line)
+            stripped = text.lstrip()
+            if stripped and not stripped.startswith("#"):
+                return text[: len(text) - len(stripped)]
         unit = "\t" if indent.startswith("\t") else "    "
         return indent + unit
 

@@ -28,15 +28,25 @@ from wslint.nginx.crossplane_adapter import RawStatement, lexed_apart
 # backtracking state, even on a single multi-megabyte token. A word follows
 # nginx's reader: it ends at white space, `;` or `{` (not after `$`); a `}`,
 # a quote or a `#` inside it is an ordinary character. Each match takes the
-# white space before its token (none after the last one): half the matches.
+# white space before its token (none after the last one).
+#
+# Most statements are plain words ended by `;` or `{`: the first alternative
+# takes such a run of words with its terminator in one match (a third of the
+# matches one token at a time would take). Its words are ones the `word`
+# alternative would read alike, token by token: none starts a comment or a
+# quote, and none holds a backslash, a `}` or a `${`, which the token-by-token
+# reading treats specially; anything else leaves the run to the other
+# alternatives.
+_PLAIN_WORD = r"""(?:[^\s{};\\$\#'"]|\$(?!\{))(?:[^\s{};\\$]++|\$(?!\{))*+"""
 _TOKEN = re.compile(
-    r"""
+    rf"""
     \s*+
     (?:
-      (?P<comment>\#[^\n]*)
+      (?P<statement>(?P<words>{_PLAIN_WORD}(?:\s++{_PLAIN_WORD})*+)\s*+[;{{])
+    | (?P<comment>\#[^\n]*)
     | (?P<quoted>"(?:\\.|[^"\\]+)*+(?:"|\Z)|'(?:\\.|[^'\\]+)*+(?:'|\Z))
-    | (?P<special>[{};])
-    | (?P<word>(?:[^\s{;\\$]+|\\.|\$\{?)++)
+    | (?P<special>[{{}};])
+    | (?P<word>(?:[^\s{{;\\$]+|\\.|\$\{{?)++)
     | (?P<other>.)
     | \Z
     )
@@ -59,15 +69,47 @@ _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 MAX_PARAMETER_BYTES = 4095
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Extent:
-    """One statement: its name token, where it ends, and for blocks its braces."""
+    """One statement: its name token, where it ends, and for blocks its braces.
+
+    Lines and columns are kept as numbers, and `start`, `end` and the braces made
+    from them when asked: a file has one extent per statement, and a frozen
+    `Position` costs about as much to make as the scan spends on a token.
+    (Not frozen for the same reason; the scan sets a block's end when it closes.)
+    """
 
     name: str
-    start: Position
-    end: Position
-    open_brace: Position | None
-    close_brace: Position | None
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    # the `{` of a block
+    brace_line: int | None = None
+    brace_column: int | None = None
+    # the `}` of a block that is closed
+    close_line: int | None = None
+    close_column: int | None = None
+
+    @property
+    def start(self) -> Position:
+        return Position(self.line, self.column)
+
+    @property
+    def end(self) -> Position:
+        return Position(self.end_line, self.end_column)
+
+    @property
+    def open_brace(self) -> Position | None:
+        if self.brace_line is None or self.brace_column is None:
+            return None
+        return Position(self.brace_line, self.brace_column)
+
+    @property
+    def close_brace(self) -> Position | None:
+        if self.close_line is None or self.close_column is None:
+            return None
+        return Position(self.close_line, self.close_column)
 
 
 class LineIndex:
@@ -102,25 +144,6 @@ class LineIndex:
 
 def _unquote(token: str) -> str:
     return token[1:-1] if len(token) >= 2 and token[-1] == token[0] else token[1:]
-
-
-class _Cursor:
-    """Offsets to positions for offsets that only grow: one pass over the text in total."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.offset = 0
-        self.line = 1
-        self.line_start = 0
-
-    def at(self, offset: int) -> Position:
-        text = self.text
-        newlines = text.count("\n", self.offset, offset)
-        if newlines:
-            self.line += newlines
-            self.line_start = text.rfind("\n", self.offset, offset) + 1
-        self.offset = offset
-        return Position(self.line, offset - self.line_start + 1)
 
 
 @dataclass(frozen=True)
@@ -189,10 +212,16 @@ def scan(text: str, max_depth: int = 200) -> Scanned:
     out: list[Extent] = []
     stack: list[int] = []
     name: str | None = None
-    name_at = Position(1, 1)
+    name_line = name_column = 1
     stmt_start = 0
-    cursor = _Cursor(text)
     braces: list[int] = []
+    # the line of the offset `seen` (offsets only grow) and where that line starts: the text between two
+    # statements is searched for newlines once
+    line = 1
+    line_start = 0
+    seen = 0
+    count = text.count
+    rfind = text.rfind
     # the statements, built when crossplane would read the text as the scan does: the statement being read
     # (its name and line are `head`'s, its arguments `args`, comments among them `notes`), the list it goes
     # to, and for each open block the list and statement it was opened from
@@ -205,9 +234,10 @@ def scan(text: str, max_depth: int = 200) -> Scanned:
     top = level
     blocks: list[tuple[list[RawStatement], str, list[str], int, list[str]]] = []
 
-    def problem(offset: int, message: str, line: int | None = None) -> Scanned:
+    def problem(offset: int, message: str, at: int | None = None) -> Scanned:
         cut = stmt_start if name is not None else offset
-        at = line if line is not None else cursor.at(offset).line
+        if at is None:
+            at = _line_of(text, offset)
         return Scanned(out, LexicalProblem(at, message, cut, len(stack)), tuple(b for b in braces if b < cut))
 
     for m in _TOKEN.finditer(text):
@@ -215,7 +245,36 @@ def scan(text: str, max_depth: int = 200) -> Scanned:
         if kind is None:
             continue
         start = m.start(kind)
-        if kind == "comment":
+        if kind == "statement":
+            # plain words and their `;` or `{`: read as the token-by-token reading below would
+            words_start = m.start("words")
+            words = m.group("words").split()
+            end = m.end()
+            if end - words_start > MAX_PARAMETER_BYTES // 4:
+                long = _too_long_word(text, words_start, words)
+                if long is not None:
+                    if name is None:
+                        name, stmt_start = words[0], words_start
+                    return problem(long[0], long[1], _line_of(text, long[0]))
+            if name is None:
+                name = words[0]
+                stmt_start = words_start
+                newlines = count("\n", seen, words_start)
+                if newlines:
+                    line += newlines
+                    line_start = rfind("\n", seen, words_start) + 1
+                seen = words_start
+                name_line = line
+                name_column = words_start - line_start + 1
+                if exact:
+                    head = name
+                    head_line = line
+                    args = words[1:]
+            elif exact:
+                args.extend(words)
+            start = end - 1
+            char = text[start]
+        elif kind == "comment":
             if exact:
                 comment = m.group(kind)
                 if "\\" in comment:
@@ -224,24 +283,27 @@ def scan(text: str, max_depth: int = 200) -> Scanned:
                     notes.append(comment[1:])
                 elif m.end() < len(text):
                     # crossplane loses a comment that ends the file without a newline
-                    level.append(RawStatement("#", (), cursor.at(start).line, None, comment[1:]))
+                    level.append(RawStatement("#", (), _line_of(text, start), None, comment[1:]))
             continue
-        if kind == "special":
+        elif kind == "special":
             char = m.group(kind)
             if char == "}":
                 if name is not None:
-                    line = cursor.at(start).line
                     return problem(
                         start,
-                        f'unexpected "}}" (the "{name}" directive on line {name_at.line} is not ended by ";" or "{{")',
-                        line,
+                        f'unexpected "}}" (the "{name}" directive on line {name_line} is not ended by ";" or "{{")',
                     )
                 if not stack:
                     return problem(start, 'unexpected "}" (no block is open here)')
-                i = stack.pop()
-                e = out[i]
-                close = cursor.at(start)
-                out[i] = Extent(e.name, e.start, cursor.at(m.end()), e.open_brace, close)
+                newlines = count("\n", seen, start)
+                if newlines:
+                    line += newlines
+                    line_start = rfind("\n", seen, start) + 1
+                seen = start
+                e = out[stack.pop()]
+                e.close_line = e.end_line = line
+                e.close_column = start - line_start + 1
+                e.end_column = e.close_column + 1
                 if exact:
                     children = level
                     level, b_head, b_args, b_line, b_notes = blocks.pop()
@@ -251,76 +313,84 @@ def scan(text: str, max_depth: int = 200) -> Scanned:
                 continue
             if name is None:
                 return problem(start, f'unexpected "{char}"')
-            if exact and head == "if":
-                args = _if_args(args)
-            if char == ";":
-                out.append(Extent(name, name_at, cursor.at(m.end()), None, None))
-                if exact:
-                    level.append(RawStatement(head, tuple(args), head_line, None))
-                    if notes:
-                        level.extend(RawStatement("#", (), head_line, None, n) for n in notes)
-                        notes = []
-            else:
-                if len(stack) >= max_depth:
-                    line = cursor.at(start).line
-                    return problem(
-                        start,
-                        f"blocks nested deeper than {max_depth} levels (raise limits.nesting if this is real)",
-                        line,
-                    )
-                stack.append(len(out))
-                brace = cursor.at(start)
-                out.append(Extent(name, name_at, cursor.at(m.end()), brace, None))
-                if exact:
-                    blocks.append((level, head, args, head_line, notes))
-                    level = []
-                    notes = []
-            name = None
-            continue
-        token = m.group(kind)
-        if kind == "quoted" and (len(token) < 2 or token[-1] != token[0]):
-            opened = cursor.at(start).line
-            if name is None:
-                name, stmt_start = token, start
-            return problem(
-                len(text),
-                f'unexpected end of file, expecting ";" or "}}" (the {token[0]} quote opened on line {opened} '
-                "is never closed)",
-                _eof_line(text),
-            )
-        if len(token) > MAX_PARAMETER_BYTES // 4 and len(token.encode("utf-8")) > MAX_PARAMETER_BYTES:
-            line = cursor.at(start).line
-            return problem(
-                start,
-                f'too long parameter "{token[:20]}..." ({len(token.encode("utf-8"))} bytes): nginx refuses '
-                f"parameters longer than {MAX_PARAMETER_BYTES} bytes"
-                + (", probably a missing closing quote" if kind == "quoted" else ""),
-                line,
-            )
-        if kind == "word" and "}" in token:
-            braces.extend(start + b.start() for b in _BRACE_IN_WORD.finditer(token) if b.group() == "}")
-        if exact:
-            if kind == "other":
-                exact = False
-            value = _quoted_value(token) if kind == "quoted" else token
-        if name is None:
-            name = _unquote(token) if kind == "quoted" else token
-            name_at = cursor.at(start)
-            stmt_start = start
+        else:
+            token = m.group(kind)
+            if kind == "quoted" and (len(token) < 2 or token[-1] != token[0]):
+                opened = _line_of(text, start)
+                if name is None:
+                    name, stmt_start = token, start
+                return problem(
+                    len(text),
+                    f'unexpected end of file, expecting ";" or "}}" (the {token[0]} quote opened on line {opened} '
+                    "is never closed)",
+                    _eof_line(text),
+                )
+            if len(token) > MAX_PARAMETER_BYTES // 4 and len(token.encode("utf-8")) > MAX_PARAMETER_BYTES:
+                return problem(start, _too_long_message(token, kind == "quoted"))
+            if kind == "word" and "}" in token:
+                braces.extend(start + b.start() for b in _BRACE_IN_WORD.finditer(token) if b.group() == "}")
             if exact:
-                head = value
-                args = []
-                # crossplane counts a line before it gives the character that ends it: a name
-                # starting with an escaped newline is on the next line
-                head_line = name_at.line + 1 if token.startswith("\\\n") else name_at.line
-        elif exact:
-            args.append(value)
-        if kind == "quoted" and m.end() < len(text) and text[m.end()] not in _AFTER_QUOTE:
-            return problem(m.end(), f'unexpected "{text[m.end()]}" right after a closing quote')
+                if kind == "other":
+                    exact = False
+                value = _quoted_value(token) if kind == "quoted" else token
+            if name is None:
+                name = _unquote(token) if kind == "quoted" else token
+                newlines = count("\n", seen, start)
+                if newlines:
+                    line += newlines
+                    line_start = rfind("\n", seen, start) + 1
+                seen = start
+                name_line = line
+                name_column = start - line_start + 1
+                stmt_start = start
+                if exact:
+                    head = value
+                    args = []
+                    # crossplane counts a line before it gives the character that ends it: a name
+                    # starting with an escaped newline is on the next line
+                    head_line = line + 1 if token.startswith("\\\n") else line
+            elif exact:
+                args.append(value)
+            if kind == "quoted" and m.end() < len(text) and text[m.end()] not in _AFTER_QUOTE:
+                return problem(m.end(), f'unexpected "{text[m.end()]}" right after a closing quote')
+            continue
+        # `;` or `{` ending the statement `name` starts
+        if exact and head == "if":
+            args = _if_args(args)
+        if char == ";":
+            newlines = count("\n", seen, start)
+            if newlines:
+                line += newlines
+                line_start = rfind("\n", seen, start) + 1
+            seen = start
+            out.append(Extent(name, name_line, name_column, line, start - line_start + 2))
+            if exact:
+                level.append(RawStatement(head, tuple(args), head_line, None))
+                if notes:
+                    level.extend(RawStatement("#", (), head_line, None, n) for n in notes)
+                    notes = []
+        else:
+            if len(stack) >= max_depth:
+                return problem(
+                    start, f"blocks nested deeper than {max_depth} levels (raise limits.nesting if this is real)"
+                )
+            newlines = count("\n", seen, start)
+            if newlines:
+                line += newlines
+                line_start = rfind("\n", seen, start) + 1
+            seen = start
+            stack.append(len(out))
+            column = start - line_start + 1
+            out.append(Extent(name, name_line, name_column, line, column + 1, line, column))
+            if exact:
+                blocks.append((level, head, args, head_line, notes))
+                level = []
+                notes = []
+        name = None
     if name is not None:
         return problem(
             len(text),
-            f'unexpected end of file, expecting ";" or "}}" (the "{name}" directive on line {name_at.line} has no ";")',
+            f'unexpected end of file, expecting ";" or "}}" (the "{name}" directive on line {name_line} has no ";")',
             _eof_line(text),
         )
     if stack:
@@ -328,7 +398,28 @@ def scan(text: str, max_depth: int = 200) -> Scanned:
         return problem(
             len(text),
             f'unexpected end of file, expecting "}}" (the "{block.name}" block opened on line '
-            f"{block.start.line} is never closed)",
+            f"{block.line} is never closed)",
             _eof_line(text),
         )
     return Scanned(out, None, tuple(braces), tuple(top) if exact and not braces else None)
+
+
+def _line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def _too_long_message(token: str, quoted: bool) -> str:
+    return (
+        f'too long parameter "{token[:20]}..." ({len(token.encode("utf-8"))} bytes): nginx refuses '
+        f"parameters longer than {MAX_PARAMETER_BYTES} bytes" + (", probably a missing closing quote" if quoted else "")
+    )
+
+
+def _too_long_word(text: str, offset: int, words: list[str]) -> tuple[int, str] | None:
+    """The offset of the first of `words` (written from `offset` on) nginx finds too long, and its complaint."""
+    for word in words:
+        offset = text.index(word, offset)
+        if len(word) > MAX_PARAMETER_BYTES // 4 and len(word.encode("utf-8")) > MAX_PARAMETER_BYTES:
+            return offset, _too_long_message(word, False)
+        offset += len(word)
+    return None
