@@ -8,7 +8,7 @@ Values are frozen: a model describes a configuration, it is never edited.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
 from wslint.endpoints import Endpoint, EndpointOrigin
@@ -124,6 +124,9 @@ class UpstreamRequest:
     # the proxy forwards Upgrade only while Connection carries the upgrade token (Traefik): a Connection the
     # configuration changed then takes Upgrade with it
     upgrade_follows_connection: bool = False
+    # the Upgrade and Connection statuses once worked out: rules read them for every route and browser, often
+    # several times, and the headers never change
+    _statuses: dict[str, TokenStatus] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def header(self, name: str) -> Header | None:
         wanted = name.lower()
@@ -133,6 +136,12 @@ class UpstreamRequest:
         return None
 
     def _status(self, name: str, token: str) -> TokenStatus:
+        found = self._statuses.get(name)
+        if found is None:
+            found = self._statuses[name] = self._status_of(name, token)
+        return found
+
+    def _status_of(self, name: str, token: str) -> TokenStatus:
         h = self.header(name)
         if h is None:
             return "missing"

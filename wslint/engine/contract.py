@@ -74,7 +74,8 @@ def _hints(cls: type) -> dict[str, Any]:
     namespace = {**vars(model), **vars(endpoints)}
     out: dict[str, Any] = {}
     if dataclasses.is_dataclass(cls):
-        out.update(typing.get_type_hints(cls, namespace))
+        # a private field (a cache) is no rule's business: the sandbox refuses names starting with `_` too
+        out.update((k, v) for k, v in typing.get_type_hints(cls, namespace).items() if not k.startswith("_"))
     for name, member in inspect.getmembers(cls):
         if name.startswith("_") or name in out:
             continue
