@@ -191,11 +191,15 @@ def _literal(pattern: str) -> tuple[str, bool] | None:
 
 def covers_prefix(regex: Match, prefix: str) -> bool:
     """Whether a literal regex location matches every URI that starts with `prefix`."""
-    lit = _literal(regex.pattern)
-    if lit is None or not lit[0]:
+    return _covers(_literal(regex.pattern), regex.kind == "regex_caseless", prefix)
+
+
+def _covers(literal: tuple[str, bool] | None, caseless: bool, prefix: str) -> bool:
+    """covers_prefix, for a regex already read as a literal (see _literal)."""
+    if literal is None or not literal[0]:
         return False
-    text, anchored = lit
-    if regex.kind == "regex_caseless":
+    text, anchored = literal
+    if caseless:
         text, prefix = text.lower(), prefix.lower()
     return prefix.startswith(text) if anchored else text in prefix
 
@@ -208,18 +212,20 @@ def _mark_shadowed(routes: list[Route]) -> list[Route]:
     (or, with ^, starting) the prefix matches every URI the prefix does.
     """
     # only the regex siblings can shadow: listing them once per level keeps a server of 20,000 prefix
-    # locations linear (scanning every sibling for each took minutes)
-    regexes: dict[tuple[str, str | None], list[Route]] = {}
+    # locations linear (scanning every sibling for each took minutes); each is read as a literal once
+    regexes: dict[tuple[str, str | None], list[tuple[Route, tuple[str, bool] | None, bool]]] = {}
     for r in routes:
         if r.match.kind in ("regex", "regex_caseless"):
-            regexes.setdefault((r.listener.id, r.parent), []).append(r)
+            read = (r, _literal(r.match.pattern), r.match.kind == "regex_caseless")
+            regexes.setdefault((r.listener.id, r.parent), []).append(read)
     out: list[Route] = []
     for r in routes:
         if r.match.kind != "prefix":
             out.append(r)
             continue
         siblings = regexes.get((r.listener.id, r.parent), ())
-        winner = next((s for s in siblings if covers_prefix(s.match, r.match.pattern)), None)
+        pattern = r.match.pattern
+        winner = next((s for s, literal, caseless in siblings if _covers(literal, caseless, pattern)), None)
         out.append(replace(r, shadowed_by=winner) if winner is not None else r)
     return out
 
@@ -229,7 +235,11 @@ def _body_of(text: str) -> str:
     open_at, close_at = text.find("{"), text.rfind("}")
     if open_at < 0 or close_at <= open_at:
         return ""
-    lines = [ln for ln in text[open_at + 1 : close_at].split("\n") if ln.strip()]
+    inside = text[open_at + 1 : close_at]
+    if "\n" not in inside:
+        # one line (`location / { proxy_pass ...; }`): dedented and trimmed, it is just stripped
+        return inside.strip()
+    lines = [ln for ln in inside.split("\n") if ln.strip()]
     if not lines:
         return ""
     indent = min(len(ln) - len(ln.lstrip()) for ln in lines)
@@ -247,6 +257,23 @@ class _HandshakePlan:
     forwards_client: bool
     http_version: Setting[str]
     sets: dict[str, list[Directive]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Evaluated:
+    """What evaluating a route's handshake for one browser gave."""
+
+    upstream: str | None
+    # the built-in headers left in place and the configured ones, with their values
+    headers: tuple[Header, ...]
+    trace: tuple[MapChoice, ...]
+    # every request header the evaluation read, with the value it read
+    reads: tuple[tuple[str, str], ...]
+
+    def holds_for(self, request: SimRequest) -> bool:
+        """Whether evaluating for `request` gives the same (its headers have the values read)."""
+        headers = request.headers
+        return all(headers.get(name, "") == value for name, value in self.reads)
 
 
 class NginxModel:
@@ -486,12 +513,15 @@ class NginxModel:
         """
         cached = self._headers_by_level.get(id(level))
         if cached is None:
-            # a tuple: the many levels without any share the empty one
-            cached = (
-                *level.iter("proxy_set_header"),
-                *(h for i in level.iter("if") for h in i.iter("proxy_set_header")),
-            )
-            self._headers_by_level[id(level)] = cached
+            # one look at the level's lines; a tuple: the many levels without any share the empty one
+            own: list[Directive] = []
+            in_ifs: list[Directive] = []
+            for child in level.children or ():
+                if child.name == "proxy_set_header":
+                    own.append(child)
+                elif child.name == "if":
+                    in_ifs.extend(child.iter("proxy_set_header"))
+            cached = self._headers_by_level[id(level)] = (*own, *in_ifs)
         return cached
 
     def _header_scope(self, chain: list[Directive]) -> tuple[tuple[Directive, ...], HeaderScope]:
@@ -504,6 +534,11 @@ class NginxModel:
         return cached
 
     def _compute_header_scope(self, chain: list[Directive]) -> tuple[tuple[Directive, ...], HeaderScope]:
+        if len(chain) > 1 and not self._level_headers(chain[-1]):
+            # a level without headers of its own uses its parent's list: worked out once for all its siblings
+            outer = self._header_scope(chain[:-1])
+            if outer[0]:
+                return outer
         levels = [lvl for lvl in chain if self._level_headers(lvl)]
         if not levels:
             return (), HeaderScope(None, None, None, (), chain[-1].body)
@@ -583,6 +618,36 @@ class NginxModel:
         ev = Evaluator(self.maps, request, self._plan(chain).sets, host, server_name)
         return self.handshake_with(request, chain, host, ev)
 
+    def _handshakes(
+        self, chain: list[Directive], listener: Listener, loc: LocationInfo, host: str
+    ) -> tuple[list[UpstreamRequest], list[list[MapChoice]], list[bool]]:
+        """Every browser's handshake through a route, the map choices it made, and whether it is evaluated as
+        the first browser's is (then it cannot diverge from it).
+
+        A browser's request differs from another's only in its headers, and an evaluation reads nothing else
+        that differs (the route's `set`s, the maps, the request's host, path and port are the same; a fresh
+        evaluator has no `set` or capture of a request's own): a browser whose headers have the values an
+        earlier browser's evaluation read gets that evaluation's values and map choices.
+        """
+        plan = self._plan(chain)
+        server_name = next((n.name for n in listener.server_names), "")
+        handshakes: list[UpstreamRequest] = []
+        traces: list[list[MapChoice]] = []
+        as_first: list[bool] = []
+        done: list[_Evaluated] = []
+        for client in self.options.clients:
+            request = self._request(client, listener, loc)
+            evaluated = next((e for e in done if e.holds_for(request)), None)
+            if evaluated is None:
+                ev = Evaluator(self.maps, request, plan.sets, host, server_name)
+                ev.header_reads = {}
+                evaluated = self._evaluate(plan, host, ev)
+                done.append(evaluated)
+            handshakes.append(self._upstream_request(request, plan, evaluated))
+            traces.append(list(evaluated.trace))
+            as_first.append(evaluated is done[0])
+        return handshakes, traces, as_first
+
     def _plan(self, chain: list[Directive]) -> _HandshakePlan:
         """What a route's handshakes share whatever the client (worked out once per route, not per browser)."""
         plan = self._last_plan
@@ -612,6 +677,32 @@ class NginxModel:
             header = self._shared_headers[key] = Header(name, expr, value, src, origin)
         return header
 
+    def _evaluate(self, plan: _HandshakePlan, host: str, ev: Evaluator) -> _Evaluated:
+        """The upstream and the built-in and configured headers of a handshake, as `ev` evaluates them."""
+        start = len(ev.trace)
+        upstream = ev.value(host)
+        make = self._header
+        headers: list[Header] = [make(name, expr, ev.value(expr), None, "default") for name, expr in plan.defaults]
+        headers.extend(make(name, expr, ev.value(expr), src, "configured") for name, expr, src in plan.configured)
+        reads = tuple(ev.header_reads.items()) if ev.header_reads is not None else ()
+        return _Evaluated(upstream, tuple(headers), tuple(ev.trace[start:]), reads)
+
+    def _upstream_request(self, request: SimRequest, plan: _HandshakePlan, evaluated: _Evaluated) -> UpstreamRequest:
+        headers = evaluated.headers
+        if plan.forwards_client:
+            hidden = plan.hidden
+            make = self._header
+            client = request.headers.items()
+            headers += tuple(make(name, value, value, None, "client") for name, value in client if name not in hidden)
+        sent = self._shared_lists.setdefault(headers, headers)
+        return UpstreamRequest(
+            client=request.client,
+            http_version=plan.http_version,
+            upstream=evaluated.upstream,
+            path=request.path,
+            headers=sent,
+        )
+
     def handshake_with(
         self, request: SimRequest, chain: list[Directive], host: str, ev: Evaluator
     ) -> tuple[UpstreamRequest, list[MapChoice]]:
@@ -619,26 +710,7 @@ class NginxModel:
         if ev.proxy_host is None:
             ev.set_proxy_host(host)
         plan = self._plan(chain)
-        upstream = ev.value(host)
-        make = self._header
-        headers: list[Header] = [make(name, expr, ev.value(expr), None, "default") for name, expr in plan.defaults]
-        headers.extend(make(name, expr, ev.value(expr), src, "configured") for name, expr, src in plan.configured)
-        if plan.forwards_client:
-            hidden = plan.hidden
-            client = request.headers.items()
-            headers.extend(make(name, value, value, None, "client") for name, value in client if name not in hidden)
-        sent = tuple(headers)
-        sent = self._shared_lists.setdefault(sent, sent)
-        return (
-            UpstreamRequest(
-                client=request.client,
-                http_version=plan.http_version,
-                upstream=upstream,
-                path=request.path,
-                headers=sent,
-            ),
-            ev.trace,
-        )
+        return self._upstream_request(request, plan, self._evaluate(plan, host, ev)), ev.trace
 
     def default_http_version(self) -> Setting[str]:
         return Setting("1.0" if self.version < NEW_DEFAULTS_SINCE else "1.1")
@@ -759,12 +831,19 @@ class NginxModel:
                 return True
         return False
 
-    def _divergences(self, handshakes: list[UpstreamRequest], traces: list[list[MapChoice]]) -> tuple[Divergence, ...]:
+    def _divergences(
+        self, handshakes: list[UpstreamRequest], traces: list[list[MapChoice]], as_first: list[bool]
+    ) -> tuple[Divergence, ...]:
+        """How the other browsers' handshakes differ from the first's. One evaluated as the first is (see
+        _handshakes) does not: it has the same upstream and the same Upgrade and Connection headers (those
+        of a client are never forwarded as they came, so both are among the evaluated ones)."""
         if len(handshakes) < 2:
             return ()
         base, base_trace = handshakes[0], traces[0]
         out: list[Divergence] = []
-        for hs, trace in zip(handshakes[1:], traces[1:], strict=True):
+        for hs, trace, same in zip(handshakes[1:], traces[1:], as_first[1:], strict=True):
+            if same:
+                continue
             aspects: list[tuple[DivergenceAspect, str | None, str | None]] = []
             if hs.upstream != base.upstream:
                 aspects.append(("upstream", base.upstream, hs.upstream))
@@ -839,16 +918,14 @@ class NginxModel:
         effective, scope = self._header_scope(chain)
         intent = self._intent(loc, chain, effective, scope)
         handshakes: list[UpstreamRequest] = []
-        traces: list[list[MapChoice]] = []
+        divergences: tuple[Divergence, ...] = ()
         # a route with no WebSocket signal is judged by no rule and cannot upgrade
         # (nothing forwards Upgrade), so its handshakes are not simulated; a
         # declared endpoint that reaches it is simulated in full by the router
         simulate = intent.carries_websockets
         if simulate and target is not None and target.directive == "proxy_pass" and action.kind == "proxy":
-            for client in self.options.clients:
-                hs, trace = self._handshake(client, chain, listener, loc, host)
-                handshakes.append(hs)
-                traces.append(trace)
+            handshakes, traces, as_first = self._handshakes(chain, listener, loc, host)
+            divergences = self._divergences(handshakes, traces, as_first)
         blocked = upgrade_block(handshakes[0]) if handshakes else None
         # a route with no WebSocket signal: only an explicit `Upgrade` in the header list it uses counts
         # (`Connection ""` there is the upstream keepalive recipe, not an action against WebSockets)
@@ -876,7 +953,7 @@ class NginxModel:
             handshakes=tuple(handshakes),
             idle_timeout=self._idle_timeout(chain, target),
             header_scope=scope,
-            divergences=self._divergences(handshakes, traces),
+            divergences=divergences,
             parent=parent.id if parent else None,
             path_signal=signal[0] if signal else None,
             text=text,

@@ -171,7 +171,9 @@ class Evaluator:
         self.proxy_host = proxy_host
         self.server_name = server_name
         self.trace: list[MapChoice] = []
-        self.used: set[str] = set()
+        # when a dict: every request header read so far and the value read (besides the route's
+        # configuration, all a value depends on that differs between the browsers of a route)
+        self.header_reads: dict[str, str] | None = None
         # values set while a request is processed: `set`, regex captures
         self.overrides: dict[str, str | None] = {}
         self._depth = 0
@@ -212,7 +214,6 @@ class Evaluator:
         return "".join(out)
 
     def variable(self, name: str) -> str | None:
-        self.used.add(name)
         if self._depth > self.MAX_DEPTH:
             return None
         self._depth += 1
@@ -233,7 +234,11 @@ class Evaluator:
         if name in self.maps:
             return self._map(self.maps[name])
         if name.startswith("http_"):
-            return r.headers.get(name[5:].replace("_", "-"), "")
+            header = name[5:].replace("_", "-")
+            found = r.headers.get(header, "")
+            if self.header_reads is not None:
+                self.header_reads[header] = found
+            return found
         if name in self._simple:
             return self._simple[name]
         if name.startswith("arg_"):
