@@ -189,13 +189,8 @@ def _literal(pattern: str) -> tuple[str, bool] | None:
     return "".join(out), anchored
 
 
-def covers_prefix(regex: Match, prefix: str) -> bool:
-    """Whether a literal regex location matches every URI that starts with `prefix`."""
-    return _covers(_literal(regex.pattern), regex.kind == "regex_caseless", prefix)
-
-
 def _covers(literal: tuple[str, bool] | None, caseless: bool, prefix: str) -> bool:
-    """covers_prefix, for a regex already read as a literal (see _literal)."""
+    """Whether a regex location that is `literal` (see _literal) matches every URI that starts with `prefix`."""
     if literal is None or not literal[0]:
         return False
     text, anchored = literal

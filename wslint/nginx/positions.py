@@ -112,6 +112,27 @@ class Extent:
         return Position(self.close_line, self.close_column)
 
 
+class _Lines:
+    """Lines and columns of offsets that only grow: the text between two is searched for newlines once."""
+
+    __slots__ = ("line", "line_start", "seen", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.line = 1
+        self.line_start = 0
+        self.seen = 0
+
+    def column(self, offset: int) -> int:
+        """The column of `offset`, whose line `line` is then."""
+        newlines = self.text.count("\n", self.seen, offset)
+        if newlines:
+            self.line += newlines
+            self.line_start = self.text.rfind("\n", self.seen, offset) + 1
+        self.seen = offset
+        return offset - self.line_start + 1
+
+
 class LineIndex:
     """Offset <-> (line, column) conversion for one text."""
 
@@ -215,13 +236,7 @@ def scan(text: str, max_depth: int = 200) -> Scanned:
     name_line = name_column = 1
     stmt_start = 0
     braces: list[int] = []
-    # the line of the offset `seen` (offsets only grow) and where that line starts: the text between two
-    # statements is searched for newlines once
-    line = 1
-    line_start = 0
-    seen = 0
-    count = text.count
-    rfind = text.rfind
+    lines = _Lines(text)
     # the statements, built when crossplane would read the text as the scan does: the statement being read
     # (its name and line are `head`'s, its arguments `args`, comments among them `notes`), the list it goes
     # to, and for each open block the list and statement it was opened from
@@ -259,16 +274,11 @@ def scan(text: str, max_depth: int = 200) -> Scanned:
             if name is None:
                 name = words[0]
                 stmt_start = words_start
-                newlines = count("\n", seen, words_start)
-                if newlines:
-                    line += newlines
-                    line_start = rfind("\n", seen, words_start) + 1
-                seen = words_start
-                name_line = line
-                name_column = words_start - line_start + 1
+                name_column = lines.column(words_start)
+                name_line = lines.line
                 if exact:
                     head = name
-                    head_line = line
+                    head_line = name_line
                     args = words[1:]
             elif exact:
                 args.extend(words)
@@ -295,14 +305,10 @@ def scan(text: str, max_depth: int = 200) -> Scanned:
                     )
                 if not stack:
                     return problem(start, 'unexpected "}" (no block is open here)')
-                newlines = count("\n", seen, start)
-                if newlines:
-                    line += newlines
-                    line_start = rfind("\n", seen, start) + 1
-                seen = start
+                close_column = lines.column(start)
                 e = out[stack.pop()]
-                e.close_line = e.end_line = line
-                e.close_column = start - line_start + 1
+                e.close_line = e.end_line = lines.line
+                e.close_column = close_column
                 e.end_column = e.close_column + 1
                 if exact:
                     children = level
@@ -335,20 +341,15 @@ def scan(text: str, max_depth: int = 200) -> Scanned:
                 value = _quoted_value(token) if kind == "quoted" else token
             if name is None:
                 name = _unquote(token) if kind == "quoted" else token
-                newlines = count("\n", seen, start)
-                if newlines:
-                    line += newlines
-                    line_start = rfind("\n", seen, start) + 1
-                seen = start
-                name_line = line
-                name_column = start - line_start + 1
+                name_column = lines.column(start)
+                name_line = lines.line
                 stmt_start = start
                 if exact:
                     head = value
                     args = []
                     # crossplane counts a line before it gives the character that ends it: a name
                     # starting with an escaped newline is on the next line
-                    head_line = line + 1 if token.startswith("\\\n") else line
+                    head_line = name_line + 1 if token.startswith("\\\n") else name_line
             elif exact:
                 args.append(value)
             if kind == "quoted" and m.end() < len(text) and text[m.end()] not in _AFTER_QUOTE:
@@ -358,12 +359,8 @@ def scan(text: str, max_depth: int = 200) -> Scanned:
         if exact and head == "if":
             args = _if_args(args)
         if char == ";":
-            newlines = count("\n", seen, start)
-            if newlines:
-                line += newlines
-                line_start = rfind("\n", seen, start) + 1
-            seen = start
-            out.append(Extent(name, name_line, name_column, line, start - line_start + 2))
+            column = lines.column(start)
+            out.append(Extent(name, name_line, name_column, lines.line, column + 1))
             if exact:
                 level.append(RawStatement(head, tuple(args), head_line, None))
                 if notes:
@@ -374,14 +371,9 @@ def scan(text: str, max_depth: int = 200) -> Scanned:
                 return problem(
                     start, f"blocks nested deeper than {max_depth} levels (raise limits.nesting if this is real)"
                 )
-            newlines = count("\n", seen, start)
-            if newlines:
-                line += newlines
-                line_start = rfind("\n", seen, start) + 1
-            seen = start
+            column = lines.column(start)
             stack.append(len(out))
-            column = start - line_start + 1
-            out.append(Extent(name, name_line, name_column, line, column + 1, line, column))
+            out.append(Extent(name, name_line, name_column, lines.line, column + 1, lines.line, column))
             if exact:
                 blocks.append((level, head, args, head_line, notes))
                 level = []
